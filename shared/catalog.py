@@ -1,0 +1,16 @@
+"""Light-weight catalogue of what the heavy engines provide (safe in the workflow sandbox).
+
+The family modules in ``activities/cad/families`` register the same names; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+FAMILIES: tuple[str, ...] = ("chute", "gap", "detour")
+"""Built-in procedural benchmark families."""
+
+GENERATOR_VERSION = 1
+"""Bumped whenever any family's output for a given seed changes; part of every benchmark id."""
+
+
+def unknown_families(names: list[str]) -> list[str]:
+    return [n for n in names if n not in FAMILIES]

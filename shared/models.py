@@ -1,0 +1,517 @@
+"""Contracts: the single source of every request and response that crosses a process boundary.
+
+Light imports only (pydantic, stdlib): this module is imported inside the Temporal workflow sandbox.
+
+Conventions (DESIGN section 3):
+- units live in field names (``_mm``, ``_kg``, ``_s``, ``_usd``); CAD and contracts are in millimetres;
+- enums are lower case and input is normalised at the boundary (``"CNC"`` and ``"cnc"`` both parse);
+- identifiers match :data:`ID_PATTERN`; anything else is rejected with a message naming the field;
+- new fields always get defaults so recorded workflow histories keep decoding.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------------------------
+# Primitive types
+# --------------------------------------------------------------------------------------------
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+"""Benchmark, dataset, design and part identifiers: lower case, digits, ``-`` and ``_``; no path characters."""
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN),
+    Field(description="lower-case identifier: [a-z0-9][a-z0-9_-]{0,63}"),
+]
+
+
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError("must be a finite number")
+    return v
+
+
+Finite = Annotated[float, AfterValidator(_finite)]
+Vec3 = tuple[Finite, Finite, Finite]
+
+
+def _normalise_token(v: Any) -> Any:
+    """Boundary normalisation for enum-like tokens: trim, lower-case, hyphens and spaces to underscores."""
+    if isinstance(v, str):
+        return re.sub(r"[\s-]+", "_", v.strip().lower())
+    return v
+
+
+class Model(BaseModel):
+    """Base for all contracts: unknown fields are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Enums
+# --------------------------------------------------------------------------------------------
+
+
+class MaterialId(StrEnum):
+    ALUMINUM_6061 = "aluminum_6061"
+    STEEL_CARBON = "steel_carbon"
+    ABS = "abs"
+    PLA = "pla"
+    HDPE = "hdpe"
+    HARDWOOD = "hardwood"
+    RUBBER_GENERIC = "rubber_generic"
+
+
+_METHOD_ALIASES = {
+    "cnc": "cnc_milling",
+    "milling": "cnc_milling",
+    "im": "injection_molding",
+    "injection_moulding": "injection_molding",
+    "3dp": "fdm_printing",
+    "fdm": "fdm_printing",
+    "3d_printing": "fdm_printing",
+}
+
+
+def _normalise_method(v: Any) -> Any:
+    v = _normalise_token(v)
+    return _METHOD_ALIASES.get(v, v) if isinstance(v, str) else v
+
+
+class ManufacturingMethod(StrEnum):
+    CNC_MILLING = "cnc_milling"
+    INJECTION_MOLDING = "injection_molding"
+    FDM_PRINTING = "fdm_printing"
+
+
+Material = Annotated[MaterialId, BeforeValidator(_normalise_token)]
+Method = Annotated[ManufacturingMethod, BeforeValidator(_normalise_method)]
+
+
+class PartRole(StrEnum):
+    FIXTURE = "fixture"
+    REFERENCE = "reference"
+    DESIGN = "design"
+
+
+class Outcome(StrEnum):
+    """Exactly one terminal outcome per simulated scene."""
+
+    GOAL_REACHED = "goal_reached"
+    FORBIDDEN_ZONE = "forbidden_zone"
+    OUT_OF_BOUNDS = "out_of_bounds"
+    PHYSICS_INSTABILITY = "physics_instability"
+    MOTOR_OVERLOAD = "motor_overload"
+    TIMEOUT = "timeout"
+
+
+class SimulationMode(StrEnum):
+    BASELINE = "baseline"  # fixtures and payload only: must be stable and must NOT reach the goal
+    REFERENCE = "reference"  # fixtures, payload and the reference solution: must reach the goal
+
+
+class Proof(StrEnum):
+    GEOMETRY = "geometry"
+    STABLE = "stable"
+    NOT_TRIVIAL = "not_trivial"
+    SOLVABLE = "solvable"
+    AFFORDABLE = "affordable"
+
+
+class Verdict(StrEnum):
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"
+    WARNING = "warning"
+    INFO = "info"
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------------------------
+
+
+class Box(Model):
+    """Axis-aligned box in world millimetres."""
+
+    min_mm: Vec3
+    max_mm: Vec3
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Box:
+        if any(lo > hi for lo, hi in zip(self.min_mm, self.max_mm)):
+            raise ValueError(f"box min {self.min_mm} must be <= max {self.max_mm} on every axis")
+        return self
+
+    @property
+    def size_mm(self) -> tuple[float, float, float]:
+        return tuple(hi - lo for lo, hi in zip(self.min_mm, self.max_mm))  # type: ignore[return-value]
+
+    @property
+    def center_mm(self) -> tuple[float, float, float]:
+        return tuple((lo + hi) / 2 for lo, hi in zip(self.min_mm, self.max_mm))  # type: ignore[return-value]
+
+    def contains_point(self, p: Vec3) -> bool:
+        return all(lo <= x <= hi for lo, x, hi in zip(self.min_mm, p, self.max_mm))
+
+    def contains_box(self, other: Box) -> bool:
+        return self.contains_point(other.min_mm) and self.contains_point(other.max_mm)
+
+    def overlaps(self, other: Box) -> bool:
+        """True when the interiors intersect (touching faces do not count)."""
+        return all(
+            a_lo < b_hi and b_lo < a_hi
+            for a_lo, a_hi, b_lo, b_hi in zip(self.min_mm, self.max_mm, other.min_mm, other.max_mm)
+        )
+
+    def expanded(self, margin_mm: Vec3) -> Box:
+        return Box(
+            min_mm=tuple(v - m for v, m in zip(self.min_mm, margin_mm)),  # type: ignore[arg-type]
+            max_mm=tuple(v + m for v, m in zip(self.max_mm, margin_mm)),  # type: ignore[arg-type]
+        )
+
+
+class NamedBox(Box):
+    name: Identifier
+
+
+# --------------------------------------------------------------------------------------------
+# Artifacts
+# --------------------------------------------------------------------------------------------
+
+
+class ArtifactRef(Model):
+    """A stored object: large things travel as references, never as payloads."""
+
+    key: str
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    size_bytes: int = Field(ge=0)
+    media_type: str = "application/octet-stream"
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmark definition
+# --------------------------------------------------------------------------------------------
+
+
+class PartSpec(Model):
+    """One rigid part. Geometry is stored in world millimetres (the CAD frame is kept)."""
+
+    label: Identifier
+    role: PartRole
+    material: Material
+    method: Method | None = None
+    fixed: bool = True
+    volume_mm3: float = Field(gt=0)
+    mass_kg: float = Field(gt=0)
+    bbox: Box
+    step: ArtifactRef | None = None
+
+
+class Payload(Model):
+    label: Identifier = "payload"
+    shape: Literal["sphere"] = "sphere"
+    radius_mm: float = Field(gt=0, le=500)
+    material: Material
+    start_mm: Vec3
+    jitter_mm: Vec3 = (0.0, 0.0, 0.0)
+
+    @model_validator(mode="after")
+    def _jitter_non_negative(self) -> Payload:
+        if any(j < 0 for j in self.jitter_mm):
+            raise ValueError("jitter_mm must be >= 0 on every axis")
+        return self
+
+    @property
+    def envelope(self) -> Box:
+        """Every position the payload can occupy at spawn, including its radius and jitter."""
+        m = tuple(j + self.radius_mm for j in self.jitter_mm)
+        return Box(min_mm=self.start_mm, max_mm=self.start_mm).expanded(m)  # type: ignore[arg-type]
+
+
+class SimulationSettings(Model):
+    timestep_s: float = Field(default=0.002, gt=0, le=0.01)
+    duration_s: float = Field(default=5.0, gt=0, le=120)
+    check_interval_steps: int = Field(default=10, ge=1, le=1000)
+    n_scenes: int = Field(default=8, ge=1, le=64)
+    required_success_share: float = Field(default=0.75, gt=0, le=1)
+    jitter_seed: int = Field(default=0, ge=0)
+    max_speed_m_s: float = Field(default=30.0, gt=0)
+    """Any body faster than this is a physics instability (explosion)."""
+
+
+class Caps(Model):
+    max_unit_cost_usd: float = Field(gt=0)
+    max_weight_kg: float = Field(gt=0)
+    headroom_factor: float = Field(ge=1)
+    reference_unit_cost_usd: float = Field(ge=0)
+    reference_weight_kg: float = Field(ge=0)
+    target_quantity: int = Field(default=1, ge=1)
+    cost_basis: str = Field(description="how reference_unit_cost_usd was obtained")
+
+
+class BenchmarkArtifacts(Model):
+    collision: ArtifactRef
+    """npz of convex pieces per part label (vertices in mm, faces), fed to the scene compiler."""
+    scene_glb: ArtifactRef | None = None
+    """fixtures, payload and reference solution for viewing."""
+
+
+class BenchmarkDefinition(Model):
+    schema_version: int = 1
+    benchmark_id: Identifier
+    family: Identifier
+    seed: int = Field(ge=0)
+    generator_version: int = Field(ge=1)
+    description: str = ""
+    params: dict[str, float] = Field(default_factory=dict)
+    fixtures: list[PartSpec] = Field(min_length=1)
+    payload: Payload
+    goal_zone: Box
+    forbidden_zones: list[NamedBox] = Field(default_factory=list)
+    build_zone: Box
+    simulation_bounds: Box
+    simulation: SimulationSettings = SimulationSettings()
+    reference_solution: list[PartSpec] = Field(default_factory=list)
+    caps: Caps | None = None
+    artifacts: BenchmarkArtifacts
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> BenchmarkDefinition:
+        labels = [p.label for p in self.fixtures + self.reference_solution] + [self.payload.label]
+        dup = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
+        if dup:
+            raise ValueError(f"part labels must be unique; duplicated: {dup}")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Proof reports
+# --------------------------------------------------------------------------------------------
+
+
+class Finding(Model):
+    rule: str
+    severity: Severity = Severity.BLOCKING
+    message: str
+    parts: list[str] = Field(default_factory=list)
+    measured: float | None = None
+    limit: float | None = None
+    unit: str | None = None
+
+
+class GeometryReport(Model):
+    valid: bool
+    findings: list[Finding] = Field(default_factory=list)
+    n_solids: int = 0
+    candidate_pairs: int = 0
+    exact_checks: int = 0
+
+
+class SceneResult(Model):
+    scene_index: int = Field(ge=0)
+    jitter_mm: Vec3
+    outcome: Outcome
+    time_s: float = Field(ge=0)
+    steps: int = Field(ge=0)
+    final_payload_mm: Vec3 | None = None
+    max_payload_speed_m_s: float = 0.0
+    min_goal_distance_mm: float | None = None
+    detail: str = ""
+
+
+class SimulationReport(Model):
+    mode: SimulationMode
+    results: list[SceneResult]
+    success_share: float = Field(ge=0, le=1)
+    outcome_counts: dict[str, int] = Field(default_factory=dict)
+    steps_per_s: float = 0.0
+    trajectory: ArtifactRef | None = None
+
+
+class ProofResult(Model):
+    proof: Proof
+    passed: bool
+    detail: str
+    measured: float | None = None
+    limit: float | None = None
+
+
+class BenchmarkResult(Model):
+    benchmark_id: Identifier
+    family: Identifier
+    seed: int
+    generator_version: int
+    verdict: Verdict
+    failed_proof: Proof | None = None
+    reason: str | None = None
+    proofs: list[ProofResult] = Field(default_factory=list)
+    caps: Caps | None = None
+    definition: ArtifactRef | None = None
+    reused: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Workflow requests and results
+# --------------------------------------------------------------------------------------------
+
+
+class GenerateBenchmarkRequest(Model):
+    family: Annotated[Identifier, BeforeValidator(_normalise_token)]
+    seed: int = Field(ge=0, le=2**31 - 1)
+    n_scenes: int | None = Field(default=None, ge=1, le=64)
+    check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
+    dataset_id: Identifier | None = None
+
+
+class DatasetRequest(Model):
+    families: list[Annotated[Identifier, BeforeValidator(_normalise_token)]] = Field(min_length=1)
+    count: int = Field(ge=1)
+    base_seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    dataset_id: Identifier | None = None
+    max_parallel: int = Field(default=4, ge=1, le=64)
+    chunk_size: int = Field(default=100, ge=1, le=1000)
+    """Children per workflow run; the run continues as new after each chunk to keep history small."""
+    n_scenes: int | None = Field(default=None, ge=1, le=64)
+    check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
+
+
+class DatasetEntry(Model):
+    index: int
+    benchmark_id: Identifier
+    family: Identifier
+    seed: int
+    verdict: Verdict
+    failed_proof: Proof | None = None
+    reason: str | None = None
+    max_unit_cost_usd: float | None = None
+    max_weight_kg: float | None = None
+    success_share: float | None = None
+    reused: bool = False
+
+
+class DatasetState(Model):
+    """What one run of GenerateDataset hands to the next when it continues as new."""
+
+    request: DatasetRequest
+    dataset_id: Identifier
+    next_index: int = 0
+    parts: list[ArtifactRef] = Field(default_factory=list)
+    published: int = 0
+    rejected: int = 0
+
+
+class DatasetResult(Model):
+    dataset_id: Identifier
+    count: int
+    published: int
+    rejected: int
+    manifest: ArtifactRef
+    entries: list[DatasetEntry]
+
+
+class DatasetProgress(Model):
+    dataset_id: str
+    total: int
+    completed: int
+    published: int
+    rejected: int
+    running: list[str] = Field(default_factory=list)
+    stage: str = "starting"
+
+
+class BenchmarkProgress(Model):
+    benchmark_id: str
+    stage: str
+    detail: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Activity payloads
+# --------------------------------------------------------------------------------------------
+
+
+class PrepareDatasetRequest(Model):
+    request: DatasetRequest
+
+
+class PreparedDataset(Model):
+    dataset_id: Identifier
+    generator_version: int
+
+
+class LookupRequest(Model):
+    benchmark_id: Identifier
+
+
+class LookupResult(Model):
+    result: BenchmarkResult | None = None
+
+
+class BuildRequest(Model):
+    benchmark_id: Identifier
+    family: Identifier
+    seed: int
+    generator_version: int
+    n_scenes: int | None = None
+    check_interval_steps: int | None = None
+
+
+class BuildResult(Model):
+    definition: BenchmarkDefinition
+
+
+class ValidateRequest(Model):
+    definition: BenchmarkDefinition
+
+
+class SimulateRequest(Model):
+    definition: BenchmarkDefinition
+    mode: SimulationMode
+    n_scenes: int = Field(ge=1, le=64)
+
+
+class PublishRequest(Model):
+    definition: BenchmarkDefinition | None
+    result: BenchmarkResult
+
+
+class ManifestPartRequest(Model):
+    dataset_id: Identifier
+    part_index: int = Field(ge=0)
+    entries: list[DatasetEntry]
+
+
+class FinalizeDatasetRequest(Model):
+    dataset_id: Identifier
+    request: DatasetRequest
+    parts: list[ArtifactRef]
+
+
+class HeavyProgress(Model):
+    """Heartbeat details of a heavy activity; a retry resumes from ``completed``."""
+
+    stage: str
+    done: int = 0
+    total: int = 0
+    detail: str = ""
+    completed: list[SceneResult] = Field(default_factory=list)

@@ -1,0 +1,80 @@
+"""All configuration, read once from the environment (prefix ``MECHBENCH_``) or a ``.env`` file.
+
+Nothing else in the code base reads environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.cwd() / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MECHBENCH_", env_file=".env", extra="ignore")
+
+    # --- Temporal -----------------------------------------------------------------------------
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_tls: bool = False
+    temporal_tls_server_name: str | None = None
+    temporal_tls_ca_cert: Path | None = None
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_api_key: SecretStr | None = None
+    task_queue: str = "mechbench"
+    """Workflows and light activities."""
+    heavy_task_queue: str = "mechbench-heavy"
+    """CAD, validation and simulation activities (supervised child processes)."""
+
+    # --- Embedded dev stack -------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    dev_ip: str = "127.0.0.1"
+    dev_port: int = 7233
+    dev_ui_port: int = 8233
+
+    # --- Worker -------------------------------------------------------------------------------
+    worker_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    """Heavy activities run at once per worker (each in its own child process)."""
+    sim_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 8), ge=1)
+    """Threads stepping jittered scenes inside one simulation child (MuJoCo releases the GIL)."""
+    max_dataset_count: int = Field(default=400, ge=1)
+    graceful_shutdown_s: float = 10.0
+
+    # --- Proof thresholds -------------------------------------------------------------------
+    max_reference_unit_cost_usd: float = Field(default=150.0, gt=0)
+    """A family whose reference solution costs more than this is not affordable."""
+    max_reference_weight_kg: float = Field(default=5.0, gt=0)
+    caps_headroom: float = Field(default=1.5, ge=1)
+
+    # --- Object store -------------------------------------------------------------------------
+    store: Literal["local", "s3"] = "local"
+    store_dir: Path | None = None
+    """Local store root; defaults to ``<data_dir>/store``."""
+    s3_endpoint: str = "localhost:9000"
+    s3_access_key: SecretStr = SecretStr("minioadmin")
+    s3_secret_key: SecretStr = SecretStr("minioadmin")
+    s3_bucket: str = "mechbench"
+    s3_secure: bool = False
+    s3_region: str | None = None
+
+    # --- Logging ------------------------------------------------------------------------------
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def local_store_dir(self) -> Path:
+        return self.store_dir or (self.data_dir / "store")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
