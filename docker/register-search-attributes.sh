@@ -1,0 +1,48 @@
+#!/bin/sh
+# Register mechbench's custom search attributes once the Temporal server answers. Safe to re-run.
+# Runs in the temporalio/admin-tools image (temporal CLI); TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE
+# are read by the CLI itself.
+set -eu
+
+: "${TEMPORAL_ADDRESS:=temporal:7233}"
+: "${TEMPORAL_NAMESPACE:=default}"
+export TEMPORAL_ADDRESS TEMPORAL_NAMESPACE
+
+wait_for() {
+    description=$1
+    shift
+    tries=0
+    until "$@" >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 150 ]; then
+            echo "gave up waiting for $description after 300 s" >&2
+            exit 1
+        fi
+        sleep 2
+    done
+    echo "$description: ready"
+}
+
+wait_for "Temporal at $TEMPORAL_ADDRESS" temporal operator cluster health
+# auto-setup creates the namespace after the server is up.
+wait_for "namespace $TEMPORAL_NAMESPACE" temporal operator namespace describe --namespace "$TEMPORAL_NAMESPACE"
+
+existing=$(temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE")
+
+register() {
+    name=$1
+    type=$2
+    if printf '%s\n' "$existing" | grep -qw -- "$name"; then
+        echo "search attribute $name already registered"
+        return 0
+    fi
+    temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type"
+    echo "search attribute $name ($type) registered"
+}
+
+register MechbenchFamily Keyword
+register MechbenchVerdict Keyword
+register MechbenchStage Keyword
+register MechbenchDataset Keyword
+register MechbenchBenchmark Keyword
+register MechbenchSeed Int

