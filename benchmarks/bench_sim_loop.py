@@ -1,0 +1,141 @@
+"""Simulation loop overhead and thread scaling, measured side by side in one run (not a test).
+
+Scene: a walled floor, a 20 degree ramp (box meshes) and a 20 mm steel ball that rolls down the ramp and
+on across the floor; the goal is out of reach so every scene runs its full 10 s (5000 steps).
+
+Prints medians over ``--reps`` repetitions of:
+- raw ``mj_step(m, d, nstep=5000)`` vs :func:`run_scene` with check intervals 10 and 1 (steps/s, ratio);
+- 8 jittered scenes via :func:`simulate` on 1 thread vs 2 threads (wall time, ratio).
+
+Usage: ``.venv/bin/python -m benchmarks.bench_sim_loop [--reps 7]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import mujoco
+import numpy as np
+import trimesh
+
+from activities.physics.collision_pack import Piece
+from activities.physics.runner import build_model, run_scene, simulate, total_steps
+from shared.models import (
+    ArtifactRef,
+    BenchmarkArtifacts,
+    BenchmarkDefinition,
+    Box,
+    PartSpec,
+    Payload,
+    SimulationMode,
+    SimulationSettings,
+)
+
+
+def _box(
+    extents: tuple[float, float, float], centre: tuple[float, float, float], tilt_deg: float = 0.0
+) -> Piece:
+    mesh = trimesh.creation.box(extents=extents)
+    mesh.apply_transform(trimesh.transformations.rotation_matrix(np.radians(tilt_deg), [0, 1, 0]))
+    mesh.apply_translation(centre)
+    return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int32)
+
+
+def _fixture(label: str, piece: Piece) -> PartSpec:
+    lo, hi = piece[0].min(axis=0), piece[0].max(axis=0)
+    return PartSpec(
+        label=label,
+        role="fixture",
+        material="aluminum_6061",
+        volume_mm3=1.0,
+        mass_kg=1.0,
+        bbox=Box(min_mm=tuple(lo.tolist()), max_mm=tuple(hi.tolist())),
+    )
+
+
+def scene() -> tuple[BenchmarkDefinition, dict[str, list[Piece]]]:
+    collision = {
+        "floor": [_box((2000, 1000, 20), (500, 0, -10))],
+        "ramp": [_box((600, 200, 20), (-200, 0, 120), tilt_deg=20)],
+        "walls": [
+            _box((20, 1000, 200), (-510, 0, 100)),
+            _box((20, 1000, 200), (1510, 0, 100)),
+            _box((2000, 20, 200), (500, -510, 100)),
+            _box((2000, 20, 200), (500, 510, 100)),
+        ],
+    }
+    definition = BenchmarkDefinition(
+        benchmark_id="bench",
+        family="bench",
+        seed=0,
+        generator_version=1,
+        fixtures=[_fixture(label, pieces[0]) for label, pieces in collision.items()],
+        payload=Payload(radius_mm=20, material="steel_carbon", start_mm=(-400, 0, 250), jitter_mm=(2, 2, 0)),
+        goal_zone=Box(min_mm=(5000, 5000, 5000), max_mm=(5100, 5100, 5100)),
+        build_zone=Box(min_mm=(0, -100, 0), max_mm=(200, 100, 200)),
+        simulation_bounds=Box(min_mm=(-10000, -10000, -1000), max_mm=(10000, 10000, 10000)),
+        simulation=SimulationSettings(timestep_s=0.002, duration_s=10.0, check_interval_steps=10),
+        artifacts=BenchmarkArtifacts(
+            collision=ArtifactRef(key="bench/collision.npz", sha256="0" * 64, size_bytes=0)
+        ),
+    )
+    return definition, collision
+
+
+def _median_s(fn: Callable[[], object], reps: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--scenes", type=int, default=8)
+    args = parser.parse_args()
+
+    definition, collision = scene()
+    model = build_model(definition, collision, SimulationMode.BASELINE)
+    steps = total_steps(definition)
+
+    data = mujoco.MjData(model)  # both loops reuse it, so allocation is not part of either figure
+
+    def raw() -> None:
+        mujoco.mj_resetData(model, data)
+        mujoco.mj_step(model, data, nstep=steps)
+
+    def with_interval(k: int) -> Callable[[], object]:
+        d = definition.model_copy(
+            update={"simulation": definition.simulation.model_copy(update={"check_interval_steps": k})}
+        )
+        return lambda: run_scene(model, d, 0, data=data)
+
+    outcome = run_scene(model, definition, 0).outcome.value
+    rows = [(f"raw mj_step(nstep={steps})", _median_s(raw, args.reps))]
+    rows += [(f"run_scene, check every {k}", _median_s(with_interval(k), args.reps)) for k in (10, 1)]
+    raw_rate = steps / rows[0][1]
+    print(
+        f"scene: {model.nbody} bodies, {model.ngeom} geoms, {steps} steps, outcome {outcome}, reps {args.reps}"
+    )
+    print(f"{'loop':34s} {'steps/s':>10s} {'vs raw':>7s}")
+    for name, seconds in rows:
+        print(f"{name:34s} {steps / seconds:10,.0f} {steps / seconds / raw_rate:7.3f}")
+
+    n = args.scenes
+    seq = _median_s(lambda: simulate(definition, collision, SimulationMode.BASELINE, n, threads=1), args.reps)
+    par = _median_s(lambda: simulate(definition, collision, SimulationMode.BASELINE, n, threads=2), args.reps)
+    print()
+    print(f"{f'simulate({n} scenes)':34s} {'wall s':>10s} {'speed-up':>8s}")
+    print(f"{'threads=1':34s} {seq:10.3f} {1.0:8.2f}")
+    print(f"{'threads=2':34s} {par:10.3f} {seq / par:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
