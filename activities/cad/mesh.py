@@ -1,0 +1,70 @@
+"""Triangle meshes from BRep shapes, reproducible regardless of what was meshed before.
+
+OCCT caches a triangulation on the shape and never re-meshes it more coarsely, so a mesh would depend on
+which tolerance was requested first. :func:`triangulate` clears the cache before meshing, which makes the
+result a function of the geometry and the tolerances only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+from build123d import Shape
+from OCP.BRep import BRep_Tool
+from OCP.BRepMesh import BRepMesh_IncrementalMesh
+from OCP.BRepTools import BRepTools
+from OCP.TopAbs import TopAbs_FACE, TopAbs_REVERSED
+from OCP.TopExp import TopExp_Explorer
+from OCP.TopLoc import TopLoc_Location
+from OCP.TopoDS import TopoDS
+
+DEFAULT_ANGULAR_TOLERANCE_RAD = 0.3
+
+
+def triangulate(
+    shape: Shape, tolerance_mm: float, angular_tolerance_rad: float = DEFAULT_ANGULAR_TOLERANCE_RAD
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (N, 3) float64 in the shape's world frame and outward-wound faces (M, 3) int64.
+
+    Vertices are repeated per BRep face (not welded); see :func:`welded_mesh`.
+    """
+    if shape.wrapped is None:
+        raise ValueError("cannot triangulate an empty shape")
+    if tolerance_mm <= 0:
+        raise ValueError(f"tolerance_mm must be > 0, got {tolerance_mm}")
+    BRepTools.Clean_s(shape.wrapped)
+    BRepMesh_IncrementalMesh(shape.wrapped, tolerance_mm, False, angular_tolerance_rad, True)
+    vertex_blocks: list[np.ndarray] = []
+    face_blocks: list[np.ndarray] = []
+    offset = 0
+    explorer = TopExp_Explorer(shape.wrapped, TopAbs_FACE)
+    while explorer.More():
+        face = TopoDS.Face(explorer.Current())
+        explorer.Next()
+        location = TopLoc_Location()
+        poly = BRep_Tool.Triangulation_s(face, location)
+        if poly is None:
+            continue
+        trsf = location.Transformation()
+        nodes = np.array(
+            [poly.Node(i).Transformed(trsf).Coord() for i in range(1, poly.NbNodes() + 1)], dtype=np.float64
+        )
+        tris = (
+            np.array([poly.Triangle(i).Get() for i in range(1, poly.NbTriangles() + 1)], dtype=np.int64) - 1
+        )
+        if face.Orientation() == TopAbs_REVERSED:
+            tris = tris[:, [0, 2, 1]]
+        vertex_blocks.append(nodes)
+        face_blocks.append(tris + offset)
+        offset += len(nodes)
+    if not face_blocks:
+        raise ValueError("shape produced no triangles")
+    return np.concatenate(vertex_blocks), np.concatenate(face_blocks)
+
+
+def welded_mesh(
+    shape: Shape, tolerance_mm: float, angular_tolerance_rad: float = DEFAULT_ANGULAR_TOLERANCE_RAD
+) -> trimesh.Trimesh:
+    """A processed trimesh (duplicate vertices merged, degenerate faces removed) of ``shape``."""
+    vertices, faces = triangulate(shape, tolerance_mm, angular_tolerance_rad)
+    return trimesh.Trimesh(vertices=vertices, faces=faces, process=True)

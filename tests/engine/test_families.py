@@ -1,0 +1,132 @@
+"""Procedural families: registry, parameter ranges, determinism (also across processes), artifacts, and the
+proofs a published benchmark needs (valid geometry, baseline not solved and stable, reference solves it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import trimesh
+from build123d import Shape
+
+from activities.cad.build import InvalidFamily, build_benchmark, load_shapes
+from activities.cad.families import FAMILIES
+from activities.cad.validate import validate_geometry
+from activities.physics.collision_pack import unpack
+from activities.physics.runner import simulate
+from shared import catalog
+from shared.materials import mass_kg
+from shared.models import BenchmarkDefinition, Outcome, SimulationMode, SimulationReport
+from shared.store import Blob
+
+ROOT = Path(__file__).resolve().parents[2]
+PROOF_SEEDS = range(10)
+
+
+@cache
+def built(family: str, seed: int) -> tuple[BenchmarkDefinition, tuple[Blob, ...], dict[str, Shape]]:
+    definition, blobs, shapes = build_benchmark(
+        family, seed, catalog.GENERATOR_VERSION, f"{family}-s{seed}-v1"
+    )
+    return definition, tuple(blobs), shapes
+
+
+def blob(blobs: tuple[Blob, ...], name: str) -> Blob:
+    return next(b for b in blobs if b.key.endswith(f"/{name}"))
+
+
+def fingerprint(family: str, seed: int) -> dict[str, str]:
+    definition, blobs, _ = build_benchmark(family, seed, 1, f"{family}-s{seed}-v1")
+    digests = {b.key: hashlib.sha256(b.data).hexdigest() for b in blobs}
+    return {"definition": hashlib.sha256(definition.model_dump_json().encode()).hexdigest(), **digests}
+
+
+def test_registry_matches_the_catalogue() -> None:
+    assert set(FAMILIES) == set(catalog.FAMILIES)
+    assert all(name == family.name for name, family in FAMILIES.items())
+    with pytest.raises(InvalidFamily, match="unknown family 'nope'"):
+        build_benchmark("nope", 0, 1, "nope-s0-v1")
+
+
+@pytest.mark.parametrize("family", catalog.FAMILIES)
+def test_parameters_vary_by_at_least_30_percent(family: str) -> None:
+    generator = FAMILIES[family]
+    samples = [generator.sample(seed) for seed in range(20)]
+    for key, nominal in generator.nominal.items():
+        values = [s[key] for s in samples]
+        assert min(values) <= 0.7 * nominal and max(values) >= 1.3 * nominal, (key, min(values), max(values))
+    designs = [generator.generate(seed) for seed in range(3)]
+    assert all(set(generator.nominal) <= set(d.params) for d in designs)
+    assert len({json.dumps(d.params, sort_keys=True) for d in designs}) == 3
+
+
+def test_same_seed_same_bytes_in_this_process_and_in_another() -> None:
+    cases = [(family, 3) for family in catalog.FAMILIES]
+    here = {f"{f}:{s}": fingerprint(f, s) for f, s in cases}
+    assert here == {f"{f}:{s}": fingerprint(f, s) for f, s in cases}  # twice in one process (OCCT state)
+    script = (
+        "import json, sys; from tests.engine.test_families import fingerprint; "
+        f"print(json.dumps({{f'{{f}}:{{s}}': fingerprint(f, s) for f, s in {cases!r}}}))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == here
+
+
+@pytest.mark.parametrize("family", catalog.FAMILIES)
+def test_build_produces_consistent_definition_and_artifacts(family: str) -> None:
+    definition, blobs, _ = built(family, 1)
+    prefix = f"benchmarks/{family}-s1-v1/"
+    assert all(b.key.startswith(prefix) for b in blobs)
+    by_key = {b.key: b for b in blobs}
+    parts = definition.fixtures + definition.reference_solution
+    assert "floor" in {p.label for p in definition.fixtures}
+    assert definition.reference_solution and definition.caps is None
+    for spec in parts:
+        assert spec.step is not None and by_key[spec.step.key].ref == spec.step
+        assert spec.mass_kg == pytest.approx(mass_kg(spec.material, spec.volume_mm3))
+    assert definition.artifacts.collision == blob(blobs, "collision.npz").ref
+    assert definition.artifacts.scene_glb == blob(blobs, "scene.glb").ref
+    assert set(unpack(blob(blobs, "collision.npz").data)) == {p.label for p in parts}
+    scene = trimesh.load(trimesh.util.wrap_as_stream(blob(blobs, "scene.glb").data), file_type="glb")
+    assert set(scene.geometry) == {p.label for p in parts} | {definition.payload.label}
+    sim = definition.simulation
+    assert (sim.timestep_s, sim.n_scenes, sim.required_success_share, sim.jitter_seed) == (0.002, 8, 0.75, 1)
+    assert 3.0 <= sim.duration_s <= 6.0
+    assert len(definition.model_dump_json()) < 100 * 1024
+
+
+def test_overrides_and_step_round_trip() -> None:
+    definition, blobs, _ = build_benchmark("gap", 2, 1, "gap-s2-v1", n_scenes=3, check_interval_steps=5)
+    assert (definition.simulation.n_scenes, definition.simulation.check_interval_steps) == (3, 5)
+    by_key = {b.key: b.data for b in blobs}
+    shapes = load_shapes(definition, lambda ref: by_key[ref.key])
+    for spec in definition.fixtures + definition.reference_solution:
+        assert shapes[spec.label].volume == pytest.approx(spec.volume_mm3, rel=1e-6)
+    report = validate_geometry(definition, shapes)
+    assert report.valid, report.findings
+
+
+def _assert_baseline_unsolved_and_stable(report: SimulationReport) -> None:
+    assert report.outcome_counts.get(Outcome.GOAL_REACHED.value, 0) == 0, report.outcome_counts
+    assert report.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0) == 0, report.outcome_counts
+
+
+@pytest.mark.parametrize("seed", PROOF_SEEDS)
+@pytest.mark.parametrize("family", catalog.FAMILIES)
+def test_family_benchmark_is_publishable(family: str, seed: int) -> None:
+    definition, blobs, shapes = built(family, seed)
+    geometry = validate_geometry(definition, shapes)
+    assert geometry.valid, geometry.findings
+
+    collision = unpack(blob(blobs, "collision.npz").data)
+    n = definition.simulation.n_scenes
+    baseline = simulate(definition, collision, SimulationMode.BASELINE, n)
+    _assert_baseline_unsolved_and_stable(baseline)
+    reference = simulate(definition, collision, SimulationMode.REFERENCE, n)
+    assert reference.success_share >= definition.simulation.required_success_share, reference.outcome_counts
+    assert reference.outcome_counts.get(Outcome.FORBIDDEN_ZONE.value, 0) == 0
