@@ -57,6 +57,14 @@ def _normalise_token(v: Any) -> Any:
     return v
 
 
+def _lower(v: Any) -> Any:
+    """Boundary normalisation for identifiers typed by people: trim and lower-case only."""
+    return v.strip().lower() if isinstance(v, str) else v
+
+
+FamilyName = Annotated[Identifier, BeforeValidator(_lower)]
+
+
 class Model(BaseModel):
     """Base for all contracts: unknown fields are errors, instances are immutable."""
 
@@ -135,8 +143,9 @@ class Proof(StrEnum):
 
 
 class Verdict(StrEnum):
-    PUBLISHED = "published"
-    REJECTED = "rejected"
+    PUBLISHED = "published"  # every proof passed
+    REJECTED = "rejected"  # a proof failed: a result, with the reason and numbers
+    FAILED = "failed"  # generation itself crashed after its retries (dataset entries only)
 
 
 class Severity(StrEnum):
@@ -376,15 +385,26 @@ class BenchmarkResult(Model):
 
 
 class GenerateBenchmarkRequest(Model):
-    family: Annotated[Identifier, BeforeValidator(_normalise_token)]
+    family: FamilyName
     seed: int = Field(ge=0, le=2**31 - 1)
     n_scenes: int | None = Field(default=None, ge=1, le=64)
     check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
     dataset_id: Identifier | None = None
 
 
+class DatasetCursor(Model):
+    """Where a dataset run stands; handed to the next run when GenerateDataset continues as new."""
+
+    dataset_id: Identifier
+    next_index: int = Field(default=0, ge=0)
+    parts: list[ArtifactRef] = Field(default_factory=list)
+    published: int = Field(default=0, ge=0)
+    rejected: int = Field(default=0, ge=0)
+    failed: int = Field(default=0, ge=0)
+
+
 class DatasetRequest(Model):
-    families: list[Annotated[Identifier, BeforeValidator(_normalise_token)]] = Field(min_length=1)
+    families: list[FamilyName] = Field(min_length=1)
     count: int = Field(ge=1)
     base_seed: int = Field(default=0, ge=0, le=2**31 - 1)
     dataset_id: Identifier | None = None
@@ -393,6 +413,8 @@ class DatasetRequest(Model):
     """Children per workflow run; the run continues as new after each chunk to keep history small."""
     n_scenes: int | None = Field(default=None, ge=1, le=64)
     check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
+    resume: DatasetCursor | None = None
+    """Set by the workflow itself when it continues as new; leave empty."""
 
 
 class DatasetEntry(Model):
@@ -409,23 +431,22 @@ class DatasetEntry(Model):
     reused: bool = False
 
 
-class DatasetState(Model):
-    """What one run of GenerateDataset hands to the next when it continues as new."""
-
-    request: DatasetRequest
-    dataset_id: Identifier
-    next_index: int = 0
-    parts: list[ArtifactRef] = Field(default_factory=list)
-    published: int = 0
-    rejected: int = 0
-
-
 class DatasetResult(Model):
     dataset_id: Identifier
     count: int
     published: int
     rejected: int
+    failed: int = 0
     manifest: ArtifactRef
+    entries: list[DatasetEntry]
+
+
+class DatasetManifest(Model):
+    """``datasets/<id>/manifest.json``: the dataset's request and one entry per benchmark."""
+
+    dataset_id: Identifier
+    request: DatasetRequest
+    generator_version: int
     entries: list[DatasetEntry]
 
 
@@ -435,6 +456,7 @@ class DatasetProgress(Model):
     completed: int
     published: int
     rejected: int
+    failed: int = 0
     running: list[str] = Field(default_factory=list)
     stage: str = "starting"
 
@@ -505,6 +527,23 @@ class FinalizeDatasetRequest(Model):
     dataset_id: Identifier
     request: DatasetRequest
     parts: list[ArtifactRef]
+
+
+class AffordabilityRequest(Model):
+    definition: BenchmarkDefinition
+
+
+class AffordabilityResult(Model):
+    proof: ProofResult
+    caps: Caps | None = None
+
+
+class HeavyJob(Model):
+    """Envelope sent to a supervised child process."""
+
+    job: str
+    input: dict[str, Any]
+    resume: HeavyProgress | None = None
 
 
 class HeavyProgress(Model):

@@ -5,6 +5,7 @@ Nothing else in the code base reads environment variables.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -31,9 +32,7 @@ class Settings(BaseSettings):
     temporal_tls_client_key: Path | None = None
     temporal_api_key: SecretStr | None = None
     task_queue: str = "mechbench"
-    """Workflows and light activities."""
-    heavy_task_queue: str = "mechbench-heavy"
-    """CAD, validation and simulation activities (supervised child processes)."""
+    """Workflows and light activities; heavy activities use ``<task_queue>-heavy``."""
 
     # --- Embedded dev stack -------------------------------------------------------------------
     data_dir: Path = Field(default_factory=_default_data_dir)
@@ -69,6 +68,15 @@ class Settings(BaseSettings):
     # --- Logging ------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
+
+    def to_private_json(self) -> str:
+        """Full JSON including secret values, for handing settings to our own child processes over a pipe
+        (never argv or logs)."""
+        data = self.model_dump(mode="python")
+        for name, value in data.items():
+            if isinstance(value, SecretStr):
+                data[name] = value.get_secret_value()
+        return json.dumps(data, default=str)
 
     @property
     def local_store_dir(self) -> Path:

@@ -53,6 +53,9 @@ TORSIONAL_PER_RADIUS = 0.03
 """Torsional friction length of the payload as a share of its radius (a small contact patch)."""
 FRICTION_CONE = "elliptic"
 IMPRATIO = 10.0
+CONTACT_TIMECONST_STEPS = 2.0
+"""Contact stiffness: ``solref`` time constant in timesteps (MuJoCo's stable minimum is 2). MuJoCo's default
+of 0.02 s is far too soft at millimetre scale: a 10 mm ball dropped 190 mm sank 12.6 mm into the floor."""
 
 _GOAL_RGBA = (0.1, 0.8, 0.2, 0.3)
 _FORBIDDEN_RGBA = (0.9, 0.1, 0.1, 0.3)
@@ -162,6 +165,8 @@ def compile_scene_xml(
     )
     # Keep a diverged state instead of silently resetting it: the runner reports it as an instability.
     ET.SubElement(option, "flag", autoreset="disable")
+    default = ET.SubElement(root, "default")
+    ET.SubElement(default, "geom", solref=f"{_num(CONTACT_TIMECONST_STEPS * sim.timestep_s)} 1")
 
     cam_pos, cam_axes, extent = _camera_pose(definition.simulation_bounds)
     ET.SubElement(root, "statistic", center=_m(definition.simulation_bounds.center_mm), extent=_num(extent))

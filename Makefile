@@ -1,0 +1,57 @@
+# mechbench: `make run` runs the main job end to end on the embedded stack; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+BOOT := .tools
+UV := $(BOOT)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+FAMILIES ?= chute,gap,detour
+COUNT ?= 9
+SEED ?= 1
+
+.PHONY: install run dev worker test test-fast bench histories lint clean
+
+install: $(STAMP)
+
+$(UV):
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+## The main job: embedded Temporal dev server + worker, a dataset over three families, a summary table.
+run: install
+	$(VENV)/bin/mechbench generate --embedded --families $(FAMILIES) --count $(COUNT) --seed $(SEED)
+
+## Embedded server + Web UI + worker in the foreground (Ctrl-C stops everything).
+dev: install
+	$(VENV)/bin/mechbench dev
+
+worker: install
+	$(VENV)/bin/mechbench worker
+
+## All tests: engines, workflows on a dev server the session starts, replays of committed histories.
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q tests/engine
+
+## Side-by-side performance ratios (not a test; never gates CI).
+bench: install
+	$(PY) -m benchmarks.run_all
+
+## Re-record the replay histories after an intended workflow change (commit the JSON files).
+histories: install
+	$(PY) -m tests.replay.record
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) $(BOOT) .pytest_cache

@@ -1,0 +1,206 @@
+"""Warm fork server for heavy jobs (DESIGN section 5).
+
+Started once per worker as ``python -m activities.forkserver SOCKET``. It imports build123d, MuJoCo and the
+engines once (~4 s), then forks one fresh child per job, so each job starts warm and a native crash in a job
+(OCCT or MuJoCo segfault) kills only that child.
+
+Protocol (newline-delimited JSON over a Unix socket, one connection per job):
+- the worker sends one :class:`~shared.models.HeavyJob` line;
+- the child answers ``{"pid": N}``, then any number of ``{"progress": HeavyProgress}``, then exactly one
+  ``{"result": ...}`` or ``{"error": {"type", "message", "non_retryable"}}``;
+- the fork server, which reaps children, finally sends ``{"exit": code}`` (negative: killed by that signal)
+  and closes the connection.
+
+The fork server dies with its worker (``PR_SET_PDEATHSIG``), and jobs die with the fork server, so a killed
+worker never leaves orphans behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import traceback
+from typing import Any
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send ``sig`` to this process when its parent exits (Linux only; no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _send(conn: socket.socket, message: dict[str, Any]) -> None:
+    conn.sendall((json.dumps(message, separators=(",", ":")) + "\n").encode())
+
+
+def _read_line(conn: socket.socket, limit: int = 16 * 1024 * 1024) -> bytes:
+    buf = bytearray()
+    while not buf.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+        if len(buf) > limit:
+            raise ValueError("job request too large")
+    return bytes(buf)
+
+
+def _run_job(conn: socket.socket) -> int:
+    """Body of a forked child: run one job and report on ``conn``. Returns the exit code."""
+    from pydantic import ValidationError
+
+    from activities.jobs import JobError, run_job
+    from shared.models import HeavyJob, HeavyProgress
+
+    _send(conn, {"pid": os.getpid()})
+    try:
+        job = HeavyJob.model_validate_json(_read_line(conn))
+
+        def progress(p: HeavyProgress) -> None:
+            _send(conn, {"progress": p.model_dump(mode="json")})
+
+        result = run_job(job, progress)
+        _send(conn, {"result": result.model_dump(mode="json")})
+        return 0
+    except JobError as e:
+        _send(conn, {"error": {"type": e.type, "message": str(e), "non_retryable": e.non_retryable}})
+        return 0
+    except ValidationError as e:
+        _send(conn, {"error": {"type": "InvalidRequest", "message": str(e), "non_retryable": True}})
+        return 0
+    except Exception as e:  # anything else is a bug or a transient fault: retryable, with its traceback
+        tb = traceback.format_exc(limit=20)
+        _send(conn, {"error": {"type": type(e).__name__, "message": f"{e}\n{tb}", "non_retryable": False}})
+        return 1
+
+
+def _child(conn: socket.socket, listener: socket.socket, selector: selectors.BaseSelector) -> None:
+    selector.close()
+    listener.close()
+    die_with_parent()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    code = 1
+    try:
+        code = _run_job(conn)
+    except BaseException:  # the connection itself failed; nothing more can be reported
+        code = 2
+    finally:
+        try:
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(socket_path: str) -> None:
+    die_with_parent(signal.SIGTERM)
+    parent = os.getppid()
+    # One thread per job process; MuJoCo scene threads are set per job. Must precede numpy's import.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+    import activities.jobs  # warm: build123d, OCP, mujoco, trimesh, the engines
+    from shared.logging import configure_logging
+    from shared.settings import Settings
+
+    # The worker hands over its settings (with secrets) on stdin, so jobs use the same store and limits.
+    settings = Settings.model_validate_json(sys.stdin.readline())
+    activities.jobs.use_settings(settings)
+    configure_logging(settings.log_level, settings.log_json)
+
+    if os.path.exists(socket_path):
+        os.unlink(socket_path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(64)
+    listener.setblocking(False)
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "accept")
+    selector.register(wake_r, selectors.EVENT_READ, "wake")
+    jobs: dict[int, socket.socket] = {}
+
+    print("READY", flush=True)
+    while not stopping:
+        for key, _ in selector.select(timeout=1.0):
+            if key.data == "accept":
+                try:
+                    conn, _addr = listener.accept()
+                except BlockingIOError:
+                    continue
+                conn.setblocking(True)
+                pid = os.fork()
+                if pid == 0:
+                    _child(conn, listener, selector)
+                jobs[pid] = conn
+            else:
+                try:
+                    os.read(wake_r, 4096)
+                except BlockingIOError:
+                    pass
+        _reap(jobs)
+        if os.getppid() != parent:
+            break
+
+    for pid in list(jobs):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in list(jobs):
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    listener.close()
+    if os.path.exists(socket_path):
+        os.unlink(socket_path)
+
+
+def _reap(jobs: dict[int, socket.socket]) -> None:
+    while jobs:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = jobs.pop(pid, None)
+        if conn is None:
+            continue
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        try:
+            _send(conn, {"exit": code})
+        except OSError:
+            pass
+        conn.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

@@ -1,0 +1,164 @@
+"""Heavy jobs: what runs inside a supervised child process forked from the warm fork server.
+
+Each job takes one contract model, reports :class:`~shared.models.HeavyProgress` through ``progress`` and
+returns one contract model. Artifacts go to the object store from here, so payloads stay small.
+Importing this module warms the heavy libraries (it is imported once by the fork server).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import build123d  # noqa: F401  (warm import: ~3 s, paid once per worker)
+import mujoco  # noqa: F401
+from pydantic import BaseModel
+
+from activities.cad.build import InvalidFamily, build_benchmark, load_shapes
+from activities.cad.validate import validate_geometry
+from activities.physics import collision_pack
+from activities.physics.runner import simulate
+from shared.models import (
+    BuildRequest,
+    BuildResult,
+    GeometryReport,
+    HeavyJob,
+    HeavyProgress,
+    Model,
+    SceneResult,
+    SimulateRequest,
+    SimulationReport,
+    ValidateRequest,
+)
+from shared.settings import Settings, get_settings
+from shared.store import ObjectStore, make_store
+
+Progress = Callable[[HeavyProgress], None]
+_settings: Settings | None = None
+
+
+def use_settings(settings: Settings) -> None:
+    """Called once by the fork server with the worker's settings; forked jobs inherit them."""
+    global _settings
+    _settings = settings
+
+
+def _current_settings() -> Settings:
+    return _settings or get_settings()
+
+
+def _store() -> ObjectStore:
+    return make_store(_current_settings())
+
+
+class JobError(Exception):
+    """A job failure with a Temporal error type; deterministic failures are non-retryable."""
+
+    def __init__(self, message: str, type: str, non_retryable: bool = True):
+        super().__init__(message)
+        self.type = type
+        self.non_retryable = non_retryable
+
+
+def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | None) -> BuildResult:
+    progress(HeavyProgress(stage="build", detail=f"{req.family} seed {req.seed}"))
+    try:
+        definition, blobs, _shapes = build_benchmark(
+            req.family,
+            req.seed,
+            req.generator_version,
+            req.benchmark_id,
+            n_scenes=req.n_scenes,
+            check_interval_steps=req.check_interval_steps,
+        )
+    except InvalidFamily as e:
+        raise JobError(str(e), "InvalidFamily") from e
+    progress(HeavyProgress(stage="store", detail=f"{len(blobs)} artifacts"))
+    _store().put_many(blobs)
+    return BuildResult(definition=definition)
+
+
+def validate_job(req: ValidateRequest, progress: Progress, resume: HeavyProgress | None) -> GeometryReport:
+    store = _store()
+    progress(HeavyProgress(stage="load", detail="STEP artifacts"))
+    shapes = load_shapes(req.definition, store.get_ref)
+    progress(HeavyProgress(stage="validate", detail=f"{len(shapes)} parts"))
+    return validate_geometry(req.definition, shapes)
+
+
+def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress | None) -> SimulationReport:
+    """Runs the jittered scenes; scenes finished by an earlier attempt (heartbeat details) are not re-run."""
+    store = _store()
+    collision = collision_pack.unpack(store.get_ref(req.definition.artifacts.collision))
+    done: dict[int, SceneResult] = {r.scene_index: r for r in (resume.completed if resume else [])}
+    done = {i: r for i, r in done.items() if i < req.n_scenes}
+    stage = f"simulate:{req.mode.value}"
+
+    def on_scene_done(r: SceneResult) -> None:
+        done[r.scene_index] = r
+        progress(
+            HeavyProgress(
+                stage=stage,
+                done=len(done),
+                total=req.n_scenes,
+                detail=f"scene {r.scene_index}: {r.outcome.value} at {r.time_s:.2f} s",
+                completed=sorted(done.values(), key=lambda x: x.scene_index),
+            )
+        )
+
+    progress(HeavyProgress(stage=stage, done=len(done), total=req.n_scenes, completed=list(done.values())))
+    return simulate(
+        req.definition,
+        collision,
+        req.mode,
+        req.n_scenes,
+        threads=_current_settings().sim_threads,
+        skip=dict(done),
+        on_scene_done=on_scene_done,
+    )
+
+
+class DiagnoseRequest(Model):
+    action: Literal["echo", "sleep", "crash", "fail"]
+    seconds: float = 0.0
+
+
+class DiagnoseResult(Model):
+    action: str
+    pid: int
+
+
+def diagnose_job(req: DiagnoseRequest, progress: Progress, resume: HeavyProgress | None) -> DiagnoseResult:
+    """Operator self-test of the isolation guarantees: a crash, a hang or an error inside a job."""
+    import os
+
+    if req.action == "crash":
+        ctypes.string_at(0)  # SIGSEGV: must fail one attempt, never the worker
+    if req.action == "fail":
+        raise JobError("diagnose: requested failure", "DiagnoseFailure")
+    if req.action == "sleep":
+        deadline = time.monotonic() + req.seconds
+        i = 0
+        while time.monotonic() < deadline:
+            progress(HeavyProgress(stage="sleep", done=i, detail="sleeping"))
+            time.sleep(0.2)
+            i += 1
+    return DiagnoseResult(action=req.action, pid=os.getpid())
+
+
+_JOBS: dict[str, tuple[type[BaseModel], Callable[..., BaseModel]]] = {
+    "build": (BuildRequest, build_job),
+    "validate": (ValidateRequest, validate_job),
+    "simulate": (SimulateRequest, simulate_job),
+    "diagnose": (DiagnoseRequest, diagnose_job),
+}
+
+
+def run_job(job: HeavyJob, progress: Progress) -> BaseModel:
+    try:
+        input_type, fn = _JOBS[job.job]
+    except KeyError:
+        raise JobError(f"unknown job {job.job!r}", "InvalidRequest") from None
+    return fn(input_type.model_validate(job.input), progress, job.resume)

@@ -1,0 +1,95 @@
+"""A dataset through Temporal (dev server + worker + supervised children) vs the same engines in a plain
+sequential loop in one process. Prints both times and the ratio, measured side by side in one run.
+
+    python -m benchmarks.bench_dataset [--count 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+
+def sequential(families: list[str], count: int, base_seed: int) -> float:
+    from activities.cad.build import build_benchmark
+    from activities.cad.validate import validate_geometry
+    from activities.physics import collision_pack
+    from activities.physics.runner import simulate
+    from shared.catalog import GENERATOR_VERSION
+    from shared.ids import benchmark_id, dataset_item
+    from shared.models import DatasetRequest, SimulationMode
+
+    req = DatasetRequest(families=families, count=count, base_seed=base_seed)
+    t0 = time.perf_counter()
+    for i in range(count):
+        family, seed = dataset_item(req, i)
+        bid = benchmark_id(family, seed, GENERATOR_VERSION)
+        definition, blobs, shapes = build_benchmark(family, seed, GENERATOR_VERSION, bid)
+        validate_geometry(definition, shapes)
+        collision = collision_pack.unpack(next(b.data for b in blobs if b.key == definition.artifacts.collision.key))
+        n = definition.simulation.n_scenes
+        simulate(definition, collision, SimulationMode.BASELINE, n, threads=os.cpu_count() or 2)
+        simulate(definition, collision, SimulationMode.REFERENCE, n, threads=os.cpu_count() or 2)
+    return time.perf_counter() - t0
+
+
+async def through_temporal(families: list[str], count: int, base_seed: int) -> float:
+    from temporalio.testing import WorkflowEnvironment
+
+    from shared.models import DatasetRequest, DatasetResult
+    from shared.settings import Settings
+    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES, WF_GENERATE_DATASET
+    from workers.devstack import temporal_binary
+    from workers.worker import running_worker
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), store="local", log_level="WARNING")
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_binary(),
+            data_converter=DATA_CONVERTER,
+            search_attributes=SEARCH_ATTRIBUTES,
+            ui=False,
+        )
+        try:
+            queue = f"bench-{uuid.uuid4().hex[:6]}"
+            async with running_worker(env.client, settings, task_queue=queue):
+                t0 = time.perf_counter()
+                await env.client.execute_workflow(
+                    WF_GENERATE_DATASET,
+                    DatasetRequest(families=families, count=count, base_seed=base_seed),
+                    id=f"bench-{uuid.uuid4().hex[:6]}",
+                    task_queue=queue,
+                    result_type=DatasetResult,
+                )
+                return time.perf_counter() - t0
+        finally:
+            await env.shutdown()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=100)
+    args = ap.parse_args()
+    families = ["chute", "gap", "detour"]
+    from shared.logging import configure_logging
+
+    configure_logging("WARNING")
+    t_seq = sequential(families, args.count, args.seed)
+    t_tmp = asyncio.run(through_temporal(families, args.count, args.seed))
+    print(f"\ndataset of {args.count} benchmarks ({', '.join(families)}), {os.cpu_count()} cores")
+    print(f"{'plain sequential loop (one process)':45s} {t_seq:8.2f} s")
+    print(f"{'GenerateDataset through Temporal':45s} {t_tmp:8.2f} s")
+    print(f"{'ratio sequential / Temporal':45s} {t_seq / t_tmp:8.2f} x")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Temporal plumbing shared by clients, workers, tests and the Replayer: one converter, one client factory,
+the search attributes, and the activity timeout/retry profiles.
+
+Light imports only: workflow modules import this inside the sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from shared.settings import Settings
+
+DATA_CONVERTER = pydantic_data_converter
+"""The one data converter: clients, workers, tests and the Replayer all use it."""
+
+# --- Search attributes (dev server budget: at most 10 Keyword and 3 of each other type) ---------
+SA_FAMILY = SearchAttributeKey.for_keyword("MechbenchFamily")
+SA_VERDICT = SearchAttributeKey.for_keyword("MechbenchVerdict")
+SA_STAGE = SearchAttributeKey.for_keyword("MechbenchStage")
+SA_DATASET = SearchAttributeKey.for_keyword("MechbenchDataset")
+SA_BENCHMARK = SearchAttributeKey.for_keyword("MechbenchBenchmark")
+SA_SEED = SearchAttributeKey.for_int("MechbenchSeed")
+
+SEARCH_ATTRIBUTES = [SA_FAMILY, SA_VERDICT, SA_STAGE, SA_DATASET, SA_BENCHMARK, SA_SEED]
+
+_SA_TYPE_NAMES = {"KEYWORD": "Keyword", "INT": "Int", "FLOAT": "Double", "BOOL": "Bool", "TEXT": "Text"}
+
+
+def search_attribute_flags() -> list[str]:
+    """``--search-attribute Name=Type`` flags for ``temporal server start-dev``."""
+    flags: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}={_SA_TYPE_NAMES[key.indexed_value_type.name]}"]
+    return flags
+
+
+def heavy_queue_for(task_queue: str) -> str:
+    """The heavy-activity queue that belongs to a workflow task queue (workflows route by this rule)."""
+    return f"{task_queue}-heavy"
+
+
+# --- Workflow names (stable: the CLI and `temporal workflow start --type` use them) --------------
+WF_GENERATE_BENCHMARK = "GenerateBenchmark"
+WF_GENERATE_DATASET = "GenerateDataset"
+
+
+# --- Activity profiles ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ActivityProfile:
+    start_to_close: timedelta
+    heartbeat: timedelta | None
+    schedule_to_close: timedelta
+    retry: RetryPolicy
+
+    def kwargs(self) -> dict[str, object]:
+        kw: dict[str, object] = {
+            "start_to_close_timeout": self.start_to_close,
+            "schedule_to_close_timeout": self.schedule_to_close,
+            "retry_policy": self.retry,
+        }
+        if self.heartbeat is not None:
+            kw["heartbeat_timeout"] = self.heartbeat
+        return kw
+
+
+NON_RETRYABLE_TYPES = ["InvalidRequest", "InvalidFamily", "InfeasibleParameters", "InvalidGeometry"]
+
+LIGHT = ActivityProfile(
+    start_to_close=timedelta(seconds=30),
+    heartbeat=None,
+    schedule_to_close=timedelta(minutes=5),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=20),
+        maximum_attempts=8,
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    ),
+)
+"""Store reads/writes and bookkeeping: quick, retried with backoff (e.g. while the store is unreachable)."""
+
+HEAVY = ActivityProfile(
+    start_to_close=timedelta(minutes=10),
+    heartbeat=timedelta(seconds=30),
+    schedule_to_close=timedelta(minutes=40),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        maximum_interval=timedelta(seconds=30),
+        maximum_attempts=3,
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    ),
+)
+"""CAD builds, validation and simulation in supervised child processes. The heartbeat timeout exceeds the
+longest silent native call (an OCCT boolean or a CoACD decomposition); a crashed child fails one attempt."""
+
+
+async def connect_client(settings: Settings) -> Client:
+    """The one client factory: address, namespace, TLS or API key from settings, the shared converter."""
+    from temporalio.client import Client
+    from temporalio.service import TLSConfig
+
+    tls: TLSConfig | bool = False
+    if settings.temporal_tls or settings.temporal_tls_ca_cert or settings.temporal_tls_client_cert:
+        tls = TLSConfig(
+            server_root_ca_cert=settings.temporal_tls_ca_cert.read_bytes() if settings.temporal_tls_ca_cert else None,
+            client_cert=settings.temporal_tls_client_cert.read_bytes() if settings.temporal_tls_client_cert else None,
+            client_private_key=(
+                settings.temporal_tls_client_key.read_bytes() if settings.temporal_tls_client_key else None
+            ),
+            domain=settings.temporal_tls_server_name,
+        )
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+    if api_key and tls is False:
+        tls = True
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+        tls=tls,
+        api_key=api_key,
+    )

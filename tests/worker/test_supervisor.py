@@ -1,0 +1,90 @@
+"""Supervised heavy jobs: crash isolation, cancellation kills the child, typed errors, warm children."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from activities.jobs import DiagnoseRequest, DiagnoseResult
+from activities.supervisor import HeavySupervisor
+from shared.models import HeavyProgress
+
+
+@pytest.fixture(scope="module")
+async def supervisor(test_settings):  # type: ignore[no-untyped-def]
+    sup = HeavySupervisor(test_settings)
+    await sup.start()
+    yield sup
+    await sup.close()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers kill(0); the fork server reaps quickly
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_each_job_runs_in_a_fresh_warm_child(supervisor: HeavySupervisor) -> None:
+    progress: list[HeavyProgress] = []
+    a = await supervisor.run("diagnose", DiagnoseRequest(action="echo"), DiagnoseResult, progress.append)
+    b = await supervisor.run("diagnose", DiagnoseRequest(action="echo"), DiagnoseResult, progress.append)
+    assert a.pid != b.pid != os.getpid()
+
+
+async def test_native_crash_fails_the_job_not_the_worker(supervisor: HeavySupervisor) -> None:
+    with pytest.raises(ApplicationError) as info:
+        await supervisor.run("diagnose", DiagnoseRequest(action="crash"), DiagnoseResult, lambda p: None)
+    assert info.value.type == "WorkerChildCrashed"
+    assert not info.value.non_retryable  # a crash may be transient: Temporal retries it
+    assert "SIGSEGV" in info.value.message
+    ok = await supervisor.run("diagnose", DiagnoseRequest(action="echo"), DiagnoseResult, lambda p: None)
+    assert ok.action == "echo"
+
+
+async def test_job_errors_keep_their_type_and_retryability(supervisor: HeavySupervisor) -> None:
+    with pytest.raises(ApplicationError) as info:
+        await supervisor.run("diagnose", DiagnoseRequest(action="fail"), DiagnoseResult, lambda p: None)
+    assert info.value.type == "DiagnoseFailure" and info.value.non_retryable
+    with pytest.raises(ApplicationError) as info:
+        await supervisor.run("no-such-job", DiagnoseRequest(action="echo"), DiagnoseResult, lambda p: None)
+    assert info.value.type == "InvalidRequest" and info.value.non_retryable
+
+
+async def test_cancellation_kills_the_child(supervisor: HeavySupervisor) -> None:
+    progress: list[HeavyProgress] = []
+    task = asyncio.create_task(
+        supervisor.run("diagnose", DiagnoseRequest(action="sleep", seconds=60), DiagnoseResult, progress.append)
+    )
+    for _ in range(100):
+        if progress:
+            break
+        await asyncio.sleep(0.05)
+    assert progress, "the child reports progress (which the activity turns into heartbeats)"
+    children = _children_of_forkserver(supervisor)
+    assert children
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(50):
+        if not any(_pid_alive(p) for p in children):
+            break
+        await asyncio.sleep(0.1)
+    assert not any(_pid_alive(p) for p in children), "cancelled job's child must be gone"
+
+
+def _children_of_forkserver(supervisor: HeavySupervisor) -> list[int]:
+    proc = supervisor._proc
+    assert proc is not None
+    path = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    with open(path) as fh:
+        return [int(x) for x in fh.read().split()]

@@ -1,0 +1,126 @@
+"""GenerateBenchmark and GenerateDataset on a real dev server with the real worker and engines."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+
+from shared.models import (
+    BenchmarkResult,
+    DatasetManifest,
+    DatasetProgress,
+    DatasetRequest,
+    DatasetResult,
+    GenerateBenchmarkRequest,
+    Proof,
+    Verdict,
+)
+from shared.store import LocalStore
+from shared.temporal import SA_STAGE, SA_VERDICT, WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
+
+pytestmark = pytest.mark.temporal
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def test_benchmark_is_proven_published_and_then_reused(temporal_env, worker_queue, test_settings) -> None:
+    client: Client = temporal_env.client
+    req = GenerateBenchmarkRequest(family="chute", seed=11)
+    wf_id = _id("bench")
+    result: BenchmarkResult = await client.execute_workflow(
+        WF_GENERATE_BENCHMARK, req, id=wf_id, task_queue=worker_queue, result_type=BenchmarkResult
+    )
+    assert result.verdict == Verdict.PUBLISHED, result.reason
+    assert [p.proof for p in result.proofs] == [
+        Proof.GEOMETRY,
+        Proof.STABLE,
+        Proof.NOT_TRIVIAL,
+        Proof.SOLVABLE,
+        Proof.AFFORDABLE,
+    ]
+    assert all(p.passed for p in result.proofs)
+    assert result.caps is not None and result.caps.max_unit_cost_usd > result.caps.reference_unit_cost_usd
+    store = LocalStore(test_settings.local_store_dir)
+    assert result.definition is not None
+    store.get_ref(result.definition)  # the published definition is intact
+    assert store.exists(f"benchmarks/{result.benchmark_id}/result.json")
+
+    desc = await client.get_workflow_handle(wf_id).describe()
+    assert desc.typed_search_attributes.get(SA_VERDICT) == "published"
+    assert desc.typed_search_attributes.get(SA_STAGE) == "done"
+
+    again: BenchmarkResult = await client.execute_workflow(
+        WF_GENERATE_BENCHMARK, req, id=_id("bench"), task_queue=worker_queue, result_type=BenchmarkResult
+    )
+    assert again.reused and again.verdict == result.verdict and again.definition == result.definition
+
+
+async def test_dataset_over_three_families_with_continue_as_new(temporal_env, worker_queue, test_settings) -> None:
+    client: Client = temporal_env.client
+    req = DatasetRequest(
+        families=["chute", "gap", "detour"], count=6, base_seed=20, chunk_size=4, max_parallel=3, dataset_id=_id("ds")
+    )
+    wf_id = _id("dataset")
+    handle = await client.start_workflow(
+        WF_GENERATE_DATASET, req, id=wf_id, task_queue=worker_queue, result_type=DatasetResult
+    )
+    result = await handle.result()
+    assert result.count == 6
+    assert sorted(e.index for e in result.entries) == list(range(6))
+    assert {e.family for e in result.entries} == {"chute", "gap", "detour"}
+    assert len({e.benchmark_id for e in result.entries}) == 6
+    assert result.published + result.rejected + result.failed == 6
+    assert result.failed == 0
+    assert result.published >= 4, [(e.benchmark_id, e.reason) for e in result.entries]
+    for e in result.entries:
+        if e.verdict == Verdict.REJECTED:
+            assert e.failed_proof is not None and e.reason
+
+    # the manifest in the store is the same as the result, written once per entry
+    store = LocalStore(test_settings.local_store_dir)
+    manifest = DatasetManifest.model_validate_json(store.get_ref(result.manifest))
+    assert manifest.entries == result.entries
+
+    # continue-as-new happened (6 items in chunks of 4): two runs in the chain
+    runs = [w async for w in client.list_workflows(f'WorkflowId = "{wf_id}"')]
+    assert len(runs) == 2
+
+    progress = await client.get_workflow_handle(wf_id).query("progress", result_type=DatasetProgress)
+    assert progress.completed == 6 and progress.stage == "done"
+
+
+async def test_unknown_family_is_rejected_before_any_work(temporal_env, worker_queue, test_settings) -> None:
+    client: Client = temporal_env.client
+    store_dir = test_settings.local_store_dir
+    before = sorted(p for p in store_dir.rglob("*")) if store_dir.exists() else []
+    with pytest.raises(WorkflowFailureError) as info:
+        await client.execute_workflow(
+            WF_GENERATE_DATASET,
+            DatasetRequest(families=["chute", "warp-drive"], count=2),
+            id=_id("bad"),
+            task_queue=worker_queue,
+        )
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest"
+    assert "warp-drive" in cause.message and "families" in cause.message
+    after = sorted(p for p in store_dir.rglob("*")) if store_dir.exists() else []
+    assert after == before
+
+
+async def test_count_above_configured_maximum_is_rejected(temporal_env, worker_queue, test_settings) -> None:
+    client: Client = temporal_env.client
+    with pytest.raises(WorkflowFailureError) as info:
+        await client.execute_workflow(
+            WF_GENERATE_DATASET,
+            DatasetRequest(families=["gap"], count=test_settings.max_dataset_count + 1),
+            id=_id("bad"),
+            task_queue=worker_queue,
+        )
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest"
+    assert "count" in cause.message and "maximum" in cause.message

@@ -1,0 +1,90 @@
+"""The mechbench worker: one process serving the workflow queue and the heavy queue.
+
+- ``<task_queue>``: GenerateDataset, GenerateBenchmark and the quick store activities;
+- ``<task_queue>-heavy``: CAD, validation and simulation, each job in a supervised warm child process, at
+  most ``worker_concurrency`` at once (defaults to the machine's cores).
+
+More machines run the same process against the same Temporal cluster and object store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.benchmark import HeavyActivities, StoreActivities
+from activities.supervisor import HeavySupervisor
+from shared.logging import get_logger
+from shared.settings import Settings
+from shared.store import make_store
+from shared.temporal import heavy_queue_for
+from workflows.benchmark import GenerateBenchmark
+from workflows.dataset import GenerateDataset
+
+WORKFLOWS = [GenerateDataset, GenerateBenchmark]
+log = get_logger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    client: Client,
+    settings: Settings,
+    task_queue: str | None = None,
+) -> AsyncIterator[None]:
+    """Run both workers until the block exits; then shut down gracefully and stop every child process.
+
+    The heavy jobs' child processes receive ``settings`` too, so everything uses the same object store."""
+    queue = task_queue or settings.task_queue
+    store = make_store(settings)
+    supervisor = HeavySupervisor(settings)
+    await supervisor.start()  # warm the fork server before taking work (~4 s)
+    heavy = HeavyActivities(supervisor)
+    light = StoreActivities(store, settings)
+    main_worker = Worker(
+        client,
+        task_queue=queue,
+        workflows=WORKFLOWS,
+        activities=[
+            light.prepare_dataset,
+            light.lookup_benchmark,
+            light.assess_affordability,
+            light.record_benchmark,
+            light.write_manifest_part,
+            light.finalize_dataset,
+        ],
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+        # Input that does not match a workflow's model fails that workflow with the validation message,
+        # instead of leaving its first workflow task retrying forever.
+        workflow_failure_exception_types=[ValidationError],
+    )
+    heavy_worker = Worker(
+        client,
+        task_queue=heavy_queue_for(queue),
+        activities=[heavy.build_benchmark, heavy.validate_benchmark, heavy.simulate_benchmark],
+        max_concurrent_activities=settings.worker_concurrency,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+    )
+    log.info(
+        "worker.started",
+        task_queue=queue,
+        heavy_task_queue=heavy_queue_for(queue),
+        concurrency=settings.worker_concurrency,
+        store=store.describe(),
+    )
+    try:
+        async with main_worker, heavy_worker:
+            yield
+    finally:
+        await supervisor.close()
+        log.info("worker.stopped", task_queue=queue)
+
+
+async def serve_forever(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+    async with running_worker(client, settings):
+        await stop.wait()

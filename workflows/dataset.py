@@ -1,0 +1,190 @@
+"""GenerateDataset: a bounded fan-out of GenerateBenchmark children.
+
+- at most ``max_parallel`` children run at once (a sliding window);
+- each run handles at most ``chunk_size`` children, writes their entries as a manifest part to the store,
+  and continues as new with a small cursor, so history stays small for any count;
+- benchmark ids are deterministic, so re-running a dataset reuses finished benchmarks;
+- the ``progress`` query feeds the CLI's progress bar; the final manifest lands in the store last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.benchmark import StoreActivities
+    from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families
+    from shared.ids import benchmark_id, dataset_item
+    from shared.models import (
+        BenchmarkResult,
+        DatasetCursor,
+        DatasetEntry,
+        DatasetProgress,
+        DatasetRequest,
+        DatasetResult,
+        FinalizeDatasetRequest,
+        GenerateBenchmarkRequest,
+        ManifestPartRequest,
+        PrepareDatasetRequest,
+        Verdict,
+    )
+    from shared.temporal import LIGHT, SA_DATASET, SA_STAGE, WF_GENERATE_DATASET
+    from workflows.benchmark import GenerateBenchmark
+
+
+@workflow.defn(name=WF_GENERATE_DATASET)
+class GenerateDataset:
+    def __init__(self) -> None:
+        self._progress = DatasetProgress(dataset_id="", total=0, completed=0, published=0, rejected=0)
+        self._running: dict[int, str] = {}
+
+    @workflow.query(name="progress")
+    def progress(self) -> DatasetProgress:
+        return self._progress.model_copy(update={"running": sorted(self._running.values())})
+
+    def _set_stage(self, stage: str, cursor: DatasetCursor, done_in_run: list[DatasetEntry], total: int) -> None:
+        counts = {v: sum(e.verdict == v for e in done_in_run) for v in Verdict}
+        self._progress = DatasetProgress(
+            dataset_id=cursor.dataset_id,
+            total=total,
+            completed=cursor.next_index + len(done_in_run),
+            published=cursor.published + counts[Verdict.PUBLISHED],
+            rejected=cursor.rejected + counts[Verdict.REJECTED],
+            failed=cursor.failed + counts[Verdict.FAILED],
+            stage=stage,
+        )
+        p = self._progress
+        workflow.set_current_details(
+            f"**{stage}** {p.completed}/{total} done: {p.published} published, {p.rejected} rejected"
+            + (f", {p.failed} failed" if p.failed else "")
+        )
+
+    @workflow.run
+    async def run(self, req: DatasetRequest) -> DatasetResult:
+        bad = unknown_families(req.families)
+        if bad:
+            raise ApplicationError(
+                f"families: unknown family {bad}; known families are {list(FAMILIES)}",
+                type="InvalidRequest",
+                non_retryable=True,
+            )
+        cursor = req.resume
+        if cursor is None:
+            try:
+                prepared = await workflow.execute_activity_method(
+                    StoreActivities.prepare_dataset,
+                    PrepareDatasetRequest(request=req),
+                    summary=f"check request: {req.count} benchmarks of {', '.join(req.families)}",
+                    **LIGHT.kwargs(),
+                )
+            except ActivityError as e:
+                if isinstance(e.cause, ApplicationError) and e.cause.type == "InvalidRequest":
+                    # surface the boundary's message as the workflow's own failure
+                    raise ApplicationError(e.cause.message, type="InvalidRequest", non_retryable=True) from None
+                raise
+            cursor = DatasetCursor(dataset_id=prepared.dataset_id)
+        workflow.upsert_search_attributes([SA_DATASET.value_set(cursor.dataset_id), SA_STAGE.value_set("generating")])
+
+        chunk_end = min(req.count, cursor.next_index + req.chunk_size)
+        entries = await self._run_chunk(req, cursor, chunk_end)
+
+        counts = {v: sum(e.verdict == v for e in entries) for v in Verdict}
+        part = await workflow.execute_activity_method(
+            StoreActivities.write_manifest_part,
+            ManifestPartRequest(dataset_id=cursor.dataset_id, part_index=len(cursor.parts), entries=entries),
+            summary=f"manifest part {len(cursor.parts)} ({len(entries)} entries)",
+            **LIGHT.kwargs(),
+        )
+        cursor = cursor.model_copy(
+            update={
+                "next_index": chunk_end,
+                "parts": [*cursor.parts, part],
+                "published": cursor.published + counts[Verdict.PUBLISHED],
+                "rejected": cursor.rejected + counts[Verdict.REJECTED],
+                "failed": cursor.failed + counts[Verdict.FAILED],
+            }
+        )
+        if chunk_end < req.count:
+            self._set_stage("continuing", cursor, [], req.count)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(req.model_copy(update={"resume": cursor}))
+
+        self._set_stage("finalizing", cursor, [], req.count)
+        result = await workflow.execute_activity_method(
+            StoreActivities.finalize_dataset,
+            FinalizeDatasetRequest(dataset_id=cursor.dataset_id, request=req, parts=cursor.parts),
+            summary=f"write manifest of {cursor.dataset_id}",
+            **LIGHT.kwargs(),
+        )
+        workflow.upsert_search_attributes([SA_STAGE.value_set("done")])
+        self._set_stage("done", cursor, [], req.count)
+        return result
+
+    async def _run_chunk(self, req: DatasetRequest, cursor: DatasetCursor, chunk_end: int) -> list[DatasetEntry]:
+        """Children for indices [cursor.next_index, chunk_end), at most ``max_parallel`` at a time."""
+        entries: list[DatasetEntry] = []
+        pending: list[asyncio.Task[DatasetEntry]] = []
+        self._set_stage("generating", cursor, entries, req.count)
+        for index in range(cursor.next_index, chunk_end):
+            while len(pending) >= req.max_parallel:
+                pending = await self._collect_one(pending, entries, cursor, req.count)
+            pending.append(asyncio.create_task(self._child(req, cursor.dataset_id, index)))
+        while pending:
+            pending = await self._collect_one(pending, entries, cursor, req.count)
+        entries.sort(key=lambda e: e.index)
+        return entries
+
+    async def _collect_one(
+        self,
+        pending: list[asyncio.Task[DatasetEntry]],
+        entries: list[DatasetEntry],
+        cursor: DatasetCursor,
+        total: int,
+    ) -> list[asyncio.Task[DatasetEntry]]:
+        """Wait for at least one child, record what finished, return what is still running."""
+        done, rest = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        entries.extend(t.result() for t in done)
+        self._set_stage("generating", cursor, entries, total)
+        return list(rest)
+
+    async def _child(self, req: DatasetRequest, dataset: str, index: int) -> DatasetEntry:
+        family, seed = dataset_item(req, index)
+        bid = benchmark_id(family, seed, GENERATOR_VERSION)
+        self._running[index] = bid
+        base = dict(index=index, benchmark_id=bid, family=family, seed=seed)
+        try:
+            result: BenchmarkResult = await workflow.execute_child_workflow(
+                GenerateBenchmark.run,
+                GenerateBenchmarkRequest(
+                    family=family,
+                    seed=seed,
+                    n_scenes=req.n_scenes,
+                    check_interval_steps=req.check_interval_steps,
+                    dataset_id=dataset,
+                ),
+                id=f"{dataset}--{bid}",
+                static_summary=f"{family} seed {seed} ({bid})",
+                static_details=f"dataset {dataset}, item {index + 1} of {req.count}",
+            )
+        except ChildWorkflowError as e:
+            # The child crashed after its activity retries: record it, keep the dataset going.
+            cause = e.cause
+            message = getattr(cause, "message", None) or str(cause or e)
+            return DatasetEntry(**base, verdict=Verdict.FAILED, reason=f"generation failed: {message}")
+        finally:
+            self._running.pop(index, None)
+        reference = next((p for p in result.proofs if p.proof == "solvable"), None)
+        return DatasetEntry(
+            **base,
+            verdict=result.verdict,
+            failed_proof=result.failed_proof,
+            reason=result.reason,
+            max_unit_cost_usd=result.caps.max_unit_cost_usd if result.caps else None,
+            max_weight_kg=result.caps.max_weight_kg if result.caps else None,
+            success_share=reference.measured if reference else None,
+            reused=result.reused,
+        )
+
