@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from activities.supervisor import HeavySupervisor
 from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families
 from shared.ids import dataset_id
-from shared.materials import mass_kg, material_cost_usd
+from shared.materials import MATERIAL_ONLY_COST_BASIS, mass_kg, material_cost_usd
 from shared.models import (
     AffordabilityRequest,
     AffordabilityResult,
@@ -44,9 +44,6 @@ from shared.models import (
 )
 from shared.settings import Settings
 from shared.store import ObjectNotFound, ObjectStore
-
-COST_BASIS = "material-only estimate of the reference parts (no process cost yet)"
-
 
 def benchmark_prefix(benchmark_id: str) -> str:
     return f"benchmarks/{benchmark_id}"
@@ -173,7 +170,7 @@ class StoreActivities:
             headroom_factor=s.caps_headroom,
             reference_unit_cost_usd=round(cost, 4),
             reference_weight_kg=round(weight, 6),
-            cost_basis=COST_BASIS,
+            cost_basis=MATERIAL_ONLY_COST_BASIS,
         )
         return AffordabilityResult(
             proof=ProofResult(

@@ -181,6 +181,10 @@ def serve(socket_path: str) -> None:
     listener.close()
     if os.path.exists(socket_path):
         os.unlink(socket_path)
+    try:
+        os.rmdir(os.path.dirname(socket_path))  # the supervisor's private directory, if now empty
+    except OSError:
+        pass
 
 
 def _reap(jobs: dict[int, socket.socket]) -> None:

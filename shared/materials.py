@@ -33,6 +33,10 @@ MATERIALS: dict[MaterialId, MaterialProps] = {
 }
 
 
+MATERIAL_ONLY_COST_BASIS = "material-only estimate of the reference parts (no process cost yet)"
+"""Label of caps derived from :func:`material_cost_usd` until the manufacturing engine prices parts."""
+
+
 def props(material: MaterialId | str) -> MaterialProps:
     return MATERIALS[MaterialId(material)]
 

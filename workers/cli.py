@@ -23,12 +23,14 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families
 from shared.ids import benchmark_id, dataset_id
 from shared.logging import configure_logging
+from shared.materials import MATERIAL_ONLY_COST_BASIS
 from shared.models import (
     BenchmarkResult,
     DatasetProgress,
@@ -40,8 +42,10 @@ from shared.models import (
 from shared.settings import Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="mechbench: durable mechanical-engineering benchmarks on Temporal.")
-console = Console()
+# Pipes and CI logs get a wide console so tables and URLs are not folded.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
+_state = {"verbose": False}
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -56,14 +60,24 @@ def _finish(code: int) -> None:
     os._exit(code)
 
 
-def _run(main: Callable[[], Awaitable[int]]) -> None:
-    """Run an async command; map errors to exit codes; always leave through ``os._exit``."""
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log at MECHBENCH_LOG_LEVEL, not WARNING")] = False,
+) -> None:
+    _state["verbose"] = verbose
+
+
+def _run(main: Callable[[], Awaitable[int]], service: bool = False) -> None:
+    """Run an async command; map errors to exit codes; always leave through ``os._exit``.
+
+    Services (``dev``, ``worker``) log at the configured level; one-shot commands only warnings, unless -v."""
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    level = settings.log_level if (service or _state["verbose"]) else "WARNING"
+    configure_logging(level, settings.log_json)
     try:
         code = asyncio.run(main())
     except BadInput as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -72,7 +86,7 @@ def _run(main: Callable[[], Awaitable[int]]) -> None:
         from workers.devstack import DevStackError
 
         if isinstance(e, (DevStackError, ConnectionError, RuntimeError)):
-            err.print(f"[red]error:[/red] {e}")
+            err.print(f"[red]error:[/red] {escape(str(e))}")
             code = EXIT_FAILED
         else:
             raise
@@ -209,7 +223,8 @@ def generate(
         console.print(
             f"{result.published} published, {result.rejected} rejected"
             + (f", {result.failed} failed" if result.failed else "")
-            + f" of {result.count}"
+            + f" of {result.count}; reference = share of jittered scenes the reference solution solved; "
+            f"caps basis: {MATERIAL_ONLY_COST_BASIS}"
         )
         _print_locations(settings, result, wf_id, ui_url)
         return EXIT_OK
@@ -312,7 +327,7 @@ def worker() -> None:
         await serve_forever(client, settings, stop)
         return EXIT_OK
 
-    _run(main)
+    _run(main, service=True)
 
 
 @app.command()
@@ -340,7 +355,7 @@ def dev(
             console.print("stopping ...")
         return EXIT_OK
 
-    _run(main)
+    _run(main, service=True)
 
 
 def main() -> None:
