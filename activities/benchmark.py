@@ -27,7 +27,6 @@ from shared.models import (
     DatasetManifest,
     DatasetResult,
     FinalizeDatasetRequest,
-    GeometryReport,
     HeavyProgress,
     LookupRequest,
     LookupResult,
@@ -39,11 +38,11 @@ from shared.models import (
     PublishRequest,
     SimulateRequest,
     SimulationReport,
-    ValidateRequest,
     Verdict,
 )
 from shared.settings import Settings
 from shared.store import ObjectNotFound, ObjectStore
+
 
 def benchmark_prefix(benchmark_id: str) -> str:
     return f"benchmarks/{benchmark_id}"
@@ -78,10 +77,6 @@ class HeavyActivities:
     @activity.defn(name="build_benchmark")
     async def build_benchmark(self, req: BuildRequest) -> BuildResult:
         return await self._run("build", req, BuildResult)
-
-    @activity.defn(name="validate_benchmark")
-    async def validate_benchmark(self, req: ValidateRequest) -> GeometryReport:
-        return await self._run("validate", req, GeometryReport)
 
     @activity.defn(name="simulate_benchmark")
     async def simulate_benchmark(self, req: SimulateRequest) -> SimulationReport:

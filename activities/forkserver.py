@@ -78,7 +78,7 @@ def _run_job(conn: socket.socket) -> int:
     except ValidationError as e:
         _send(conn, {"error": {"type": "InvalidRequest", "message": str(e), "non_retryable": True}})
         return 0
-    except Exception as e:  # anything else is a bug or a transient fault: retryable, with its traceback
+    except Exception as e:  # noqa: BLE001 - any other failure is reported as retryable, with its traceback
         tb = traceback.format_exc(limit=20)
         _send(conn, {"error": {"type": type(e).__name__, "message": f"{e}\n{tb}", "non_retryable": False}})
         return 1
@@ -93,7 +93,7 @@ def _child(conn: socket.socket, listener: socket.socket, selector: selectors.Bas
     code = 1
     try:
         code = _run_job(conn)
-    except BaseException:  # the connection itself failed; nothing more can be reported
+    except BaseException:  # noqa: BLE001 - the connection itself failed; nothing more can be reported
         code = 2
     finally:
         try:

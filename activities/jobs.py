@@ -16,21 +16,19 @@ import build123d  # noqa: F401  (warm import: ~3 s, paid once per worker)
 import mujoco  # noqa: F401
 from pydantic import BaseModel
 
-from activities.cad.build import InvalidFamily, build_benchmark, load_shapes
+from activities.cad.build import InvalidFamily, build_benchmark
 from activities.cad.validate import validate_geometry
 from activities.physics import collision_pack
 from activities.physics.runner import simulate
 from shared.models import (
     BuildRequest,
     BuildResult,
-    GeometryReport,
     HeavyJob,
     HeavyProgress,
     Model,
     SceneResult,
     SimulateRequest,
     SimulationReport,
-    ValidateRequest,
 )
 from shared.settings import Settings, get_settings
 from shared.store import ObjectStore, make_store
@@ -63,9 +61,10 @@ class JobError(Exception):
 
 
 def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | None) -> BuildResult:
+    """Build the benchmark, validate its geometry while the shapes are in memory, store the artifacts."""
     progress(HeavyProgress(stage="build", detail=f"{req.family} seed {req.seed}"))
     try:
-        definition, blobs, _shapes = build_benchmark(
+        definition, blobs, shapes = build_benchmark(
             req.family,
             req.seed,
             req.generator_version,
@@ -75,17 +74,11 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
         )
     except InvalidFamily as e:
         raise JobError(str(e), "InvalidFamily") from e
+    progress(HeavyProgress(stage="validate", detail=f"{len(shapes)} parts"))
+    geometry = validate_geometry(definition, shapes)
     progress(HeavyProgress(stage="store", detail=f"{len(blobs)} artifacts"))
     _store().put_many(blobs)
-    return BuildResult(definition=definition)
-
-
-def validate_job(req: ValidateRequest, progress: Progress, resume: HeavyProgress | None) -> GeometryReport:
-    store = _store()
-    progress(HeavyProgress(stage="load", detail="STEP artifacts"))
-    shapes = load_shapes(req.definition, store.get_ref)
-    progress(HeavyProgress(stage="validate", detail=f"{len(shapes)} parts"))
-    return validate_geometry(req.definition, shapes)
+    return BuildResult(definition=definition, geometry=geometry)
 
 
 def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress | None) -> SimulationReport:
@@ -150,7 +143,6 @@ def diagnose_job(req: DiagnoseRequest, progress: Progress, resume: HeavyProgress
 
 _JOBS: dict[str, tuple[type[BaseModel], Callable[..., BaseModel]]] = {
     "build": (BuildRequest, build_job),
-    "validate": (ValidateRequest, validate_job),
     "simulate": (SimulateRequest, simulate_job),
     "diagnose": (DiagnoseRequest, diagnose_job),
 }

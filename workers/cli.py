@@ -268,7 +268,7 @@ async def _wait_with_progress(client, wf_id: str, handle, total: int, quiet: boo
                     description=p.stage,
                     detail=f"{p.published} published, {p.rejected} rejected; running {', '.join(p.running[:3])}",
                 )
-            except Exception:  # between runs (continue-as-new) or not started yet
+            except Exception:  # noqa: BLE001, S110 - between runs (continue-as-new) or not started yet
                 pass
             await asyncio.wait([result_task], timeout=0.5)
         bar.update(task, completed=total, description="done", detail="")

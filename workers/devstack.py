@@ -94,7 +94,7 @@ class DevServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl(), before any thread exists in the child
         )
         log.close()
 
@@ -111,7 +111,7 @@ class DevServer:
                 client = await Client.connect(self.address, namespace=self.settings.temporal_namespace)
                 await client.count_workflows()
                 return
-            except Exception as e:  # not up yet
+            except Exception as e:  # noqa: BLE001 - not up yet; reported if it never comes up
                 last = e
                 await asyncio.sleep(0.3)
         raise DevStackError(f"the Temporal dev server did not become ready in {timeout_s:.0f} s: {last}")

@@ -66,7 +66,7 @@ async def running_worker(
     heavy_worker = Worker(
         client,
         task_queue=heavy_queue_for(queue),
-        activities=[heavy.build_benchmark, heavy.validate_benchmark, heavy.simulate_benchmark],
+        activities=[heavy.build_benchmark, heavy.simulate_benchmark],
         max_concurrent_activities=settings.worker_concurrency,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
     )

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         GenerateBenchmarkRequest,
         ManifestPartRequest,
         PrepareDatasetRequest,
+        Proof,
         Verdict,
     )
     from shared.temporal import LIGHT, SA_DATASET, SA_STAGE, WF_GENERATE_DATASET
@@ -154,7 +155,7 @@ class GenerateDataset:
         family, seed = dataset_item(req, index)
         bid = benchmark_id(family, seed, GENERATOR_VERSION)
         self._running[index] = bid
-        base = dict(index=index, benchmark_id=bid, family=family, seed=seed)
+        base = {"index": index, "benchmark_id": bid, "family": family, "seed": seed}
         try:
             result: BenchmarkResult = await workflow.execute_child_workflow(
                 GenerateBenchmark.run,
@@ -176,7 +177,7 @@ class GenerateDataset:
             return DatasetEntry(**base, verdict=Verdict.FAILED, reason=f"generation failed: {message}")
         finally:
             self._running.pop(index, None)
-        reference = next((p for p in result.proofs if p.proof == "solvable"), None)
+        reference = next((p for p in result.proofs if p.proof == Proof.SOLVABLE), None)
         return DatasetEntry(
             **base,
             verdict=result.verdict,

@@ -39,7 +39,13 @@ MECHBENCH = [sys.executable, "-m", "workers.cli"]
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "MECHBENCH_DATA_DIR": str(data_dir), "MECHBENCH_DEV_PORT": "1"}
     return subprocess.run(
-        [*MECHBENCH, *args], capture_output=True, text=True, timeout=120, env=env, cwd=Path(__file__).parents[2]
+        [*MECHBENCH, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=Path(__file__).parents[2],
+        check=False,
     )
 
 
