@@ -48,7 +48,7 @@ bench: install
 
 ## Re-record the replay histories after an intended workflow change (commit the JSON files).
 histories: install
-	$(PY) -m tests.replay.record
+	$(PY) -m tests.replay.record $(if $(TAG),--tag $(TAG))
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -7,13 +7,17 @@ progress. Store activities are quick reads and writes done in a thread so the ev
 from __future__ import annotations
 
 import asyncio
+from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.supervisor import HeavySupervisor
-from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families
+from shared.catalog import GENERATOR_VERSION, unknown_families_message
 from shared.ids import dataset_id
+from shared.keys import benchmark_definition_key, benchmark_result_key, manifest_key, manifest_part_key
+from shared.logging import get_logger
 from shared.materials import MATERIAL_ONLY_COST_BASIS, mass_kg, material_cost_usd
 from shared.models import (
     AffordabilityRequest,
@@ -26,6 +30,7 @@ from shared.models import (
     DatasetEntry,
     DatasetManifest,
     DatasetResult,
+    ErrorType,
     FinalizeDatasetRequest,
     HeavyProgress,
     LookupRequest,
@@ -34,6 +39,7 @@ from shared.models import (
     PrepareDatasetRequest,
     PreparedDataset,
     Proof,
+    ProofBasis,
     ProofResult,
     PublishRequest,
     SimulateRequest,
@@ -41,19 +47,20 @@ from shared.models import (
     Verdict,
 )
 from shared.settings import Settings
-from shared.store import ObjectNotFound, ObjectStore
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore
+from shared.temporal import (
+    ACT_ASSESS_AFFORDABILITY,
+    ACT_BUILD_BENCHMARK,
+    ACT_FINALIZE_DATASET,
+    ACT_LOOKUP_BENCHMARK,
+    ACT_PREPARE_DATASET,
+    ACT_RECORD_BENCHMARK,
+    ACT_SIMULATE_BENCHMARK,
+    ACT_WRITE_MANIFEST_PART,
+)
 
-
-def benchmark_prefix(benchmark_id: str) -> str:
-    return f"benchmarks/{benchmark_id}"
-
-
-def result_key(benchmark_id: str) -> str:
-    return f"{benchmark_prefix(benchmark_id)}/result.json"
-
-
-def manifest_key(dataset: str) -> str:
-    return f"datasets/{dataset}/manifest.json"
+R = TypeVar("R", bound=BaseModel)
+log = get_logger(__name__)
 
 
 class HeavyActivities:
@@ -62,24 +69,28 @@ class HeavyActivities:
     def __init__(self, supervisor: HeavySupervisor):
         self._supervisor = supervisor
 
-    async def _run(self, job: str, payload, result_type):  # type: ignore[no-untyped-def]
+    async def _run(self, job: str, payload: BaseModel, result_type: type[R]) -> R:
         info = activity.info()
         resume = None
         if info.heartbeat_details:
             # Heartbeat details decode as plain dicts: rebuild the model (temporal-anchors 2.4).
             resume = HeavyProgress.model_validate(info.heartbeat_details[0])
+        context = {
+            "workflow_id": info.workflow_id,
+            "run_id": info.workflow_run_id,
+            "activity_type": info.activity_type,
+            "attempt": str(info.attempt),
+        }
+        return await self._supervisor.run(job, payload, result_type, activity.heartbeat, resume, context)
 
-        def on_progress(p: HeavyProgress) -> None:
-            activity.heartbeat(p)
-
-        return await self._supervisor.run(job, payload, result_type, on_progress, resume=resume)
-
-    @activity.defn(name="build_benchmark")
+    @activity.defn(name=ACT_BUILD_BENCHMARK)
     async def build_benchmark(self, req: BuildRequest) -> BuildResult:
+        """Build the CAD, store the artifacts and validate the geometry."""
         return await self._run("build", req, BuildResult)
 
-    @activity.defn(name="simulate_benchmark")
+    @activity.defn(name=ACT_SIMULATE_BENCHMARK)
     async def simulate_benchmark(self, req: SimulateRequest) -> SimulationReport:
+        """Run the jittered scenes; a retry resumes after the last finished scene."""
         return await self._run("simulate", req, SimulationReport)
 
 
@@ -90,42 +101,58 @@ class StoreActivities:
         self._store = store
         self._settings = settings
 
-    @activity.defn(name="prepare_dataset")
+    def _basis(self, n_scenes: int | None, check_interval_steps: int | None) -> ProofBasis:
+        s = self._settings
+        return ProofBasis(
+            n_scenes=n_scenes,
+            check_interval_steps=check_interval_steps,
+            max_reference_unit_cost_usd=s.max_reference_unit_cost_usd,
+            max_reference_weight_kg=s.max_reference_weight_kg,
+            caps_headroom=s.caps_headroom,
+        )
+
+    @activity.defn(name=ACT_PREPARE_DATASET)
     async def prepare_dataset(self, req: PrepareDatasetRequest) -> PreparedDataset:
         """Boundary checks that need the worker's configuration; nothing is written."""
         r = req.request
-        bad = unknown_families(r.families)
-        if bad:
-            raise ApplicationError(
-                f"families: unknown family {bad}; known families are {list(FAMILIES)}",
-                type="InvalidRequest",
-                non_retryable=True,
-            )
-        if r.count > self._settings.max_dataset_count:
-            raise ApplicationError(
+        problem = unknown_families_message(r.families)
+        if problem is None and r.count > self._settings.max_dataset_count:
+            problem = (
                 f"count: {r.count} exceeds the configured maximum of {self._settings.max_dataset_count} "
-                "(MECHBENCH_MAX_DATASET_COUNT)",
-                type="InvalidRequest",
-                non_retryable=True,
+                "(MECHBENCH_MAX_DATASET_COUNT)"
             )
+        if problem:
+            raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
         return PreparedDataset(dataset_id=dataset_id(r, GENERATOR_VERSION), generator_version=GENERATOR_VERSION)
 
-    @activity.defn(name="lookup_benchmark")
+    @activity.defn(name=ACT_LOOKUP_BENCHMARK)
     async def lookup_benchmark(self, req: LookupRequest) -> LookupResult:
-        """A finished benchmark (published or rejected) is reused instead of generated again."""
+        """A finished benchmark (published or rejected) proven on the same basis is reused.
+
+        A stored result that no longer decodes, whose definition is damaged, or that was proven on another
+        basis (scene count, check interval, affordability ceilings) is a miss: the benchmark is generated
+        again and the new verdict replaces it."""
+        key = benchmark_result_key(req.benchmark_id)
+        expected = self._basis(req.n_scenes, req.check_interval_steps)
 
         def read() -> LookupResult:
             try:
-                result = self._store.get_model(result_key(req.benchmark_id), BenchmarkResult)
+                result = self._store.get_model(key, BenchmarkResult)
+                if result.definition is not None:
+                    self._store.get_ref(result.definition)
             except ObjectNotFound:
                 return LookupResult()
-            if result.definition is not None:
-                self._store.get_ref(result.definition)  # published: its definition must be intact
+            except (ValidationError, IntegrityError) as e:
+                log.warning("benchmark.unusable_stored_result", key=key, error=str(e)[:300])
+                return LookupResult()
+            if result.basis != expected:
+                log.info("benchmark.other_basis", key=key, stored=result.basis, expected=expected)
+                return LookupResult()
             return LookupResult(result=result)
 
         return await asyncio.to_thread(read)
 
-    @activity.defn(name="assess_affordability")
+    @activity.defn(name=ACT_ASSESS_AFFORDABILITY)
     async def assess_affordability(self, req: AffordabilityRequest) -> AffordabilityResult:
         """Affordability proof and caps from the reference solution.
 
@@ -139,26 +166,20 @@ class StoreActivities:
             )
         cost = sum(material_cost_usd(p.material, p.volume_mm3) for p in d.reference_solution)
         weight = sum(mass_kg(p.material, p.volume_mm3) for p in d.reference_solution)
-        if cost > s.max_reference_unit_cost_usd:
-            return AffordabilityResult(
-                proof=ProofResult(
-                    proof=Proof.AFFORDABLE,
-                    passed=False,
-                    detail=f"reference unit cost ${cost:.2f} exceeds ${s.max_reference_unit_cost_usd:.2f}",
-                    measured=cost,
-                    limit=s.max_reference_unit_cost_usd,
+        for measured, limit, what, unit in (
+            (cost, s.max_reference_unit_cost_usd, "reference unit cost", "USD"),
+            (weight, s.max_reference_weight_kg, "reference weight", "kg"),
+        ):
+            if measured > limit:
+                return AffordabilityResult(
+                    proof=ProofResult(
+                        proof=Proof.AFFORDABLE,
+                        passed=False,
+                        detail=f"{what} {measured:.3f} {unit} exceeds the ceiling of {limit:.3f} {unit}",
+                        measured=measured,
+                        limit=limit,
+                    )
                 )
-            )
-        if weight > s.max_reference_weight_kg:
-            return AffordabilityResult(
-                proof=ProofResult(
-                    proof=Proof.AFFORDABLE,
-                    passed=False,
-                    detail=f"reference weight {weight:.3f} kg exceeds {s.max_reference_weight_kg:.3f} kg",
-                    measured=weight,
-                    limit=s.max_reference_weight_kg,
-                )
-            )
         caps = Caps(
             max_unit_cost_usd=round(cost * s.caps_headroom, 4),
             max_weight_kg=round(weight * s.caps_headroom, 6),
@@ -178,27 +199,33 @@ class StoreActivities:
             caps=caps,
         )
 
-    @activity.defn(name="record_benchmark")
+    @activity.defn(name=ACT_RECORD_BENCHMARK)
     async def record_benchmark(self, req: PublishRequest) -> BenchmarkResult:
-        """Store the verdict. The definition is written first and the result last: the result is the commit
-        point, so a benchmark is visible as finished only once everything it refers to exists."""
+        """Store the verdict with the basis it was proven on. The definition is written first and the result
+        last: the result is the commit point, so a benchmark is visible as finished only once everything it
+        refers to exists."""
 
         def write() -> BenchmarkResult:
             result = req.result
+            basis = self._basis(
+                result.basis.n_scenes if result.basis else None,
+                result.basis.check_interval_steps if result.basis else None,
+            )
+            result = result.model_copy(update={"basis": basis})
             if req.definition is not None and result.verdict == Verdict.PUBLISHED:
-                ref = self._store.put_model(f"{benchmark_prefix(result.benchmark_id)}/definition.json", req.definition)
+                ref = self._store.put_model(benchmark_definition_key(result.benchmark_id), req.definition)
                 result = result.model_copy(update={"definition": ref})
-            self._store.put_model(result_key(result.benchmark_id), result)
+            self._store.put_model(benchmark_result_key(result.benchmark_id), result)
             return result
 
         return await asyncio.to_thread(write)
 
-    @activity.defn(name="write_manifest_part")
+    @activity.defn(name=ACT_WRITE_MANIFEST_PART)
     async def write_manifest_part(self, req: ManifestPartRequest) -> ArtifactRef:
-        key = f"datasets/{req.dataset_id}/parts/{req.part_index:05d}.json"
+        key = manifest_part_key(req.dataset_id, req.part_index)
         return await asyncio.to_thread(self._store.put_model, key, req)
 
-    @activity.defn(name="finalize_dataset")
+    @activity.defn(name=ACT_FINALIZE_DATASET)
     async def finalize_dataset(self, req: FinalizeDatasetRequest) -> DatasetResult:
         """Merge the manifest parts written by each run into one manifest (written atomically, last)."""
 
@@ -223,7 +250,6 @@ class StoreActivities:
                 rejected=counts[Verdict.REJECTED],
                 failed=counts[Verdict.FAILED],
                 manifest=ref,
-                entries=entries,
             )
 
         return await asyncio.to_thread(merge)

@@ -17,26 +17,15 @@ worker never leaves orphans behind.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import selectors
 import signal
 import socket
 import sys
-import traceback
 from typing import Any
 
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(sig: int = signal.SIGKILL) -> None:
-    """Ask the kernel to send ``sig`` to this process when its parent exits (Linux only; no-op elsewhere)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+from shared.process import die_with_parent
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -57,14 +46,22 @@ def _read_line(conn: socket.socket, limit: int = 16 * 1024 * 1024) -> bytes:
 
 def _run_job(conn: socket.socket) -> int:
     """Body of a forked child: run one job and report on ``conn``. Returns the exit code."""
+    import logging
+
+    import structlog
     from pydantic import ValidationError
 
     from activities.jobs import JobError, run_job
-    from shared.models import HeavyJob, HeavyProgress
+    from shared.models import ErrorType, HeavyJob, HeavyProgress
 
     _send(conn, {"pid": os.getpid()})
     try:
         job = HeavyJob.model_validate_json(_read_line(conn))
+    except ValidationError as e:
+        _send(conn, {"error": {"type": ErrorType.INVALID_REQUEST, "message": str(e), "non_retryable": True}})
+        return 0
+    structlog.contextvars.bind_contextvars(job=job.job, pid=os.getpid(), **job.context)
+    try:
 
         def progress(p: HeavyProgress) -> None:
             _send(conn, {"progress": p.model_dump(mode="json")})
@@ -75,18 +72,18 @@ def _run_job(conn: socket.socket) -> int:
     except JobError as e:
         _send(conn, {"error": {"type": e.type, "message": str(e), "non_retryable": e.non_retryable}})
         return 0
-    except ValidationError as e:
-        _send(conn, {"error": {"type": "InvalidRequest", "message": str(e), "non_retryable": True}})
-        return 0
-    except Exception as e:  # noqa: BLE001 - any other failure is reported as retryable, with its traceback
-        tb = traceback.format_exc(limit=20)
-        _send(conn, {"error": {"type": type(e).__name__, "message": f"{e}\n{tb}", "non_retryable": False}})
+    except Exception as e:
+        logging.getLogger("activities.jobs").exception("heavy_job.failed")
+        message = f"{type(e).__name__}: {e}"
+        _send(conn, {"error": {"type": type(e).__name__, "message": message[:2000], "non_retryable": False}})
         return 1
 
 
-def _child(conn: socket.socket, listener: socket.socket, selector: selectors.BaseSelector) -> None:
+def _child(conn: socket.socket, others: list[socket.socket], listener: socket.socket, selector: selectors.BaseSelector) -> None:
     selector.close()
     listener.close()
+    for other in others:  # other jobs' connections: not ours to hold open
+        other.close()
     die_with_parent()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -147,6 +144,9 @@ def serve(socket_path: str) -> None:
     jobs: dict[int, socket.socket] = {}
 
     print("READY", flush=True)
+    # Nobody reads our stdout after READY: send it (and every job's) to stderr so chatty native code can
+    # never fill the pipe and block.
+    os.dup2(2, 1)
     while not stopping:
         for key, _ in selector.select(timeout=1.0):
             if key.data == "accept":
@@ -157,7 +157,7 @@ def serve(socket_path: str) -> None:
                 conn.setblocking(True)
                 pid = os.fork()
                 if pid == 0:
-                    _child(conn, listener, selector)
+                    _child(conn, list(jobs.values()), listener, selector)
                 jobs[pid] = conn
             else:
                 try:

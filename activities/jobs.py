@@ -14,15 +14,18 @@ from typing import Literal
 
 import build123d  # noqa: F401  (warm import: ~3 s, paid once per worker)
 import mujoco  # noqa: F401
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from activities.cad.build import InvalidFamily, build_benchmark
+from activities.cad.build import ArtifactMismatch, InfeasibleParameters, InvalidFamily, build_benchmark
 from activities.cad.validate import validate_geometry
 from activities.physics import collision_pack
-from activities.physics.runner import simulate
+from activities.physics.mjcf import SceneCompileError
+from activities.physics.runner import simulate, trajectory_npz
+from shared.keys import trajectory_key
 from shared.models import (
     BuildRequest,
     BuildResult,
+    ErrorType,
     HeavyJob,
     HeavyProgress,
     Model,
@@ -73,7 +76,11 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
             check_interval_steps=req.check_interval_steps,
         )
     except InvalidFamily as e:
-        raise JobError(str(e), "InvalidFamily") from e
+        raise JobError(str(e), ErrorType.INVALID_FAMILY) from e
+    except InfeasibleParameters as e:
+        raise JobError(str(e), ErrorType.INFEASIBLE_PARAMETERS) from e
+    except ArtifactMismatch as e:  # deterministic for this seed: the exported geometry is not the part
+        raise JobError(str(e), ErrorType.INVALID_GEOMETRY) from e
     progress(HeavyProgress(stage="validate", detail=f"{len(shapes)} parts"))
     geometry = validate_geometry(definition, shapes)
     progress(HeavyProgress(stage="store", detail=f"{len(blobs)} artifacts"))
@@ -102,15 +109,23 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
         )
 
     progress(HeavyProgress(stage=stage, done=len(done), total=req.n_scenes, completed=list(done.values())))
-    return simulate(
-        req.definition,
-        collision,
-        req.mode,
-        req.n_scenes,
-        threads=_current_settings().sim_threads,
-        skip=dict(done),
-        on_scene_done=on_scene_done,
-    )
+    try:
+        report = simulate(
+            req.definition,
+            collision,
+            req.mode,
+            req.n_scenes,
+            threads=_current_settings().scene_threads,
+            skip=dict(done),
+            on_scene_done=on_scene_done,
+        )
+        # Evidence: the payload's trajectory in scene 0 (deterministic, so it is the scene just simulated).
+        trajectory = trajectory_npz(req.definition, collision, req.mode, scene_index=0)
+    except SceneCompileError as e:
+        raise JobError(f"the scene does not compile: {e}", ErrorType.INVALID_GEOMETRY) from e
+    key = trajectory_key(req.definition.benchmark_id, req.mode.value)
+    ref = store.put_bytes(key, trajectory, "application/x-npz")
+    return report.model_copy(update={"trajectory": ref})
 
 
 class DiagnoseRequest(Model):
@@ -152,5 +167,9 @@ def run_job(job: HeavyJob, progress: Progress) -> BaseModel:
     try:
         input_type, fn = _JOBS[job.job]
     except KeyError:
-        raise JobError(f"unknown job {job.job!r}", "InvalidRequest") from None
-    return fn(input_type.model_validate(job.input), progress, job.resume)
+        raise JobError(f"unknown job {job.job!r}", ErrorType.INVALID_REQUEST) from None
+    try:
+        payload = input_type.model_validate(job.input)
+    except ValidationError as e:  # only the job's own input: engine-internal validation errors are bugs
+        raise JobError(f"{job.job}: invalid input: {e}", ErrorType.INVALID_REQUEST) from e
+    return fn(payload, progress, job.resume)

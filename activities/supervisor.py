@@ -3,11 +3,13 @@
 :class:`HeavySupervisor` owns one warm fork server (see :mod:`activities.forkserver`) per worker process and
 runs each job in a fresh forked child:
 
-- progress lines from the child become activity heartbeats (a hung child stops heartbeating, so Temporal's
-  heartbeat timeout catches it);
+- progress lines from the child become activity heartbeats;
 - cancellation (from the workflow, the UI, a timeout or worker shutdown) kills the child with SIGKILL;
 - a child that dies without answering (segfault, OOM kill) becomes a *retryable* ``ApplicationError`` of type
   ``WorkerChildCrashed``; the worker itself lives on;
+- while the child lives, the last progress is re-sent as a heartbeat every few seconds, so a job that is
+  silent inside a long native call can still be cancelled (a job that hangs forever is ended by the
+  activity's start-to-close timeout);
 - a job error marked non-retryable (invalid input, infeasible parameters) stays non-retryable.
 
 If the fork server itself dies it is restarted on the next job.
@@ -29,15 +31,18 @@ from typing import TypeVar
 from pydantic import BaseModel
 from temporalio.exceptions import ApplicationError
 
-from activities.forkserver import die_with_parent
 from shared.logging import get_logger
-from shared.models import HeavyJob, HeavyProgress
+from shared.models import ErrorType, HeavyJob, HeavyProgress
 from shared.settings import Settings
 
 R = TypeVar("R", bound=BaseModel)
 log = get_logger(__name__)
 
 READY_TIMEOUT_S = 120.0
+HEARTBEAT_EVERY_S = 5.0
+"""Re-send the last progress this often while a child lives: the SDK delivers cancellation and timeouts to
+an activity only through heartbeat responses, and some native calls stay silent for a long time."""
+STREAM_LIMIT = 64 * 1024 * 1024
 
 
 class HeavySupervisor:
@@ -50,29 +55,41 @@ class HeavySupervisor:
 
     async def start(self) -> None:
         async with self._lock:
-            if self._proc is not None and self._proc.returncode is None:
-                return
-            log.info("forkserver.starting", socket=self._socket)
-            self._proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "activities.forkserver",
-                self._socket,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                preexec_fn=die_with_parent,
-            )
-            assert self._proc.stdout is not None and self._proc.stdin is not None
-            self._proc.stdin.write(self._settings.to_private_json().encode() + b"\n")
-            await self._proc.stdin.drain()
-            try:
-                line = await asyncio.wait_for(self._proc.stdout.readline(), READY_TIMEOUT_S)
-            except TimeoutError:
-                line = b""
-            if line.strip() != b"READY":
+            await self._ensure_started()
+
+    async def _ensure_started(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            return
+        log.info("forkserver.starting", socket=self._socket)
+        # The fork server asks for PR_SET_PDEATHSIG itself first thing (no preexec_fn: this process has
+        # threads) and also exits when it notices its parent is gone.
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "activities.forkserver",
+            self._socket,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self._proc = proc
+        assert proc.stdout is not None and proc.stdin is not None
+        proc.stdin.write(self._settings.to_private_json().encode() + b"\n")
+        await proc.stdin.drain()
+        try:
+            line = await asyncio.wait_for(proc.stdout.readline(), READY_TIMEOUT_S)
+        except TimeoutError:
+            line = b""
+        if line.strip() != b"READY":
+            await self._kill_server()
+            raise RuntimeError("heavy-job fork server failed to start (see the worker's stderr)")
+        log.info("forkserver.ready", pid=proc.pid)
+
+    async def _restart_if(self, failed: asyncio.subprocess.Process | None) -> None:
+        """Restart the fork server, unless another job already replaced the one that failed."""
+        async with self._lock:
+            if self._proc is failed:
                 await self._kill_server()
-                raise RuntimeError("heavy-job fork server failed to start (see the worker's stderr)")
-            log.info("forkserver.ready", pid=self._proc.pid)
+            await self._ensure_started()
 
     async def close(self) -> None:
         async with self._lock:
@@ -91,27 +108,36 @@ class HeavySupervisor:
             proc.kill()
             await proc.wait()
 
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        await self.start()
+        proc = self._proc
+        try:
+            return await asyncio.open_unix_connection(self._socket, limit=STREAM_LIMIT)
+        except OSError:
+            # The fork server died: restart it once and retry the connection.
+            log.warning("forkserver.restarting")
+            await self._restart_if(proc)
+            return await asyncio.open_unix_connection(self._socket, limit=STREAM_LIMIT)
+
     async def run(
         self,
         job: str,
         payload: BaseModel,
         result_type: type[R],
-        on_progress: Callable[[HeavyProgress], None],
+        heartbeat: Callable[[HeavyProgress], None],
         resume: HeavyProgress | None = None,
+        context: dict[str, str] | None = None,
     ) -> R:
-        await self.start()
-        request = HeavyJob(job=job, input=payload.model_dump(mode="json"), resume=resume)
-        try:
-            reader, writer = await asyncio.open_unix_connection(self._socket, limit=64 * 1024 * 1024)
-        except OSError:
-            # The fork server died: restart it once and retry the connection.
-            await self._kill_server()
-            await self.start()
-            reader, writer = await asyncio.open_unix_connection(self._socket, limit=64 * 1024 * 1024)
+        """Run ``job`` in a fresh child; ``heartbeat`` gets every progress report, and the last one again
+        every :data:`HEARTBEAT_EVERY_S` while the child lives (so cancellation reaches silent jobs)."""
+        request = HeavyJob(job=job, input=payload.model_dump(mode="json"), resume=resume, context=context or {})
+        reader, writer = await self._connect()
         pid: int | None = None
         result: dict | None = None
         error: dict | None = None
         exit_code: int | None = None
+        last = HeavyProgress(stage=job, detail="starting")
+        beating = asyncio.create_task(self._beat(heartbeat, lambda: last))
         try:
             writer.write(request.model_dump_json().encode() + b"\n")
             await writer.drain()
@@ -123,7 +149,8 @@ class HeavySupervisor:
                 if "pid" in msg:
                     pid = int(msg["pid"])
                 elif "progress" in msg:
-                    on_progress(HeavyProgress.model_validate(msg["progress"]))
+                    last = HeavyProgress.model_validate(msg["progress"])
+                    heartbeat(last)
                 elif "result" in msg:
                     result = msg["result"]
                 elif "error" in msg:
@@ -140,6 +167,7 @@ class HeavySupervisor:
                 log.info("heavy_job.killed", job=job, pid=pid)
             raise
         finally:
+            beating.cancel()
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -155,4 +183,12 @@ class HeavySupervisor:
             if exit_code is not None and exit_code < 0 and -exit_code in signal.valid_signals()
             else f"exit code {exit_code}"
         )
-        raise ApplicationError(f"{job}: worker child process crashed ({how}) before answering", type="WorkerChildCrashed")
+        raise ApplicationError(
+            f"{job}: worker child process crashed ({how}) before answering", type=ErrorType.WORKER_CHILD_CRASHED
+        )
+
+    @staticmethod
+    async def _beat(heartbeat: Callable[[HeavyProgress], None], last: Callable[[], HeavyProgress]) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+            heartbeat(last())

@@ -5,6 +5,8 @@ The family modules in ``activities/cad/families`` register the same names; a tes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 FAMILIES: tuple[str, ...] = ("chute", "gap", "detour")
 """Built-in procedural benchmark families."""
 
@@ -12,5 +14,9 @@ GENERATOR_VERSION = 1
 """Bumped whenever any family's output for a given seed changes; part of every benchmark id."""
 
 
-def unknown_families(names: list[str]) -> list[str]:
-    return [n for n in names if n not in FAMILIES]
+def unknown_families_message(names: Iterable[str], field: str = "families") -> str | None:
+    """The boundary's message for unknown family names, or None when all are known."""
+    bad = [n for n in names if n not in FAMILIES]
+    if not bad:
+        return None
+    return f"{field}: unknown family {bad}; known families are {list(FAMILIES)}"

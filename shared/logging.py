@@ -73,6 +73,7 @@ def configure_logging(level: str = "INFO", json: bool = True, *, stream: TextIO 
     """
     timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
     foreign_pre_chain: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         timestamper,

@@ -148,6 +148,25 @@ class Verdict(StrEnum):
     FAILED = "failed"  # generation itself crashed after its retries (dataset entries only)
 
 
+class ErrorType(StrEnum):
+    """Temporal error types (``ApplicationError.type``) raised by mechbench; the deterministic ones are
+    non-retryable."""
+
+    INVALID_REQUEST = "InvalidRequest"  # bad input, rejected at the boundary
+    INVALID_FAMILY = "InvalidFamily"
+    INFEASIBLE_PARAMETERS = "InfeasibleParameters"  # a family cannot turn these parameters into a benchmark
+    INVALID_GEOMETRY = "InvalidGeometry"  # geometry that cannot be simulated (e.g. a scene that won't compile)
+    WORKER_CHILD_CRASHED = "WorkerChildCrashed"  # a heavy job's process died (retryable)
+
+
+DETERMINISTIC_ERRORS = (
+    ErrorType.INVALID_REQUEST,
+    ErrorType.INVALID_FAMILY,
+    ErrorType.INFEASIBLE_PARAMETERS,
+    ErrorType.INVALID_GEOMETRY,
+)
+
+
 class Severity(StrEnum):
     BLOCKING = "blocking"
     WARNING = "warning"
@@ -365,6 +384,17 @@ class ProofResult(Model):
     limit: float | None = None
 
 
+class ProofBasis(Model):
+    """What a verdict depends on besides family, seed and generator version. A stored verdict is reused
+    only when the basis of the new request is the same."""
+
+    n_scenes: int | None = None
+    check_interval_steps: int | None = None
+    max_reference_unit_cost_usd: float | None = None
+    max_reference_weight_kg: float | None = None
+    caps_headroom: float | None = None
+
+
 class BenchmarkResult(Model):
     benchmark_id: Identifier
     family: Identifier
@@ -377,6 +407,7 @@ class BenchmarkResult(Model):
     caps: Caps | None = None
     definition: ArtifactRef | None = None
     reused: bool = False
+    basis: ProofBasis | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,7 +440,7 @@ class DatasetRequest(Model):
     base_seed: int = Field(default=0, ge=0, le=2**31 - 1)
     dataset_id: Identifier | None = None
     max_parallel: int = Field(default=4, ge=1, le=64)
-    chunk_size: int = Field(default=100, ge=1, le=1000)
+    chunk_size: int = Field(default=100, ge=1, le=200)
     """Children per workflow run; the run continues as new after each chunk to keep history small."""
     n_scenes: int | None = Field(default=None, ge=1, le=64)
     check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
@@ -432,13 +463,14 @@ class DatasetEntry(Model):
 
 
 class DatasetResult(Model):
+    """Counts and the manifest reference; the entries live in the manifest (payloads stay small)."""
+
     dataset_id: Identifier
     count: int
     published: int
     rejected: int
     failed: int = 0
     manifest: ArtifactRef
-    entries: list[DatasetEntry]
 
 
 class DatasetManifest(Model):
@@ -483,6 +515,8 @@ class PreparedDataset(Model):
 
 class LookupRequest(Model):
     benchmark_id: Identifier
+    n_scenes: int | None = None
+    check_interval_steps: int | None = None
 
 
 class LookupResult(Model):
@@ -552,3 +586,5 @@ class HeavyJob(Model):
     job: str
     input: dict[str, Any]
     resume: HeavyProgress | None = None
+    context: dict[str, str] = Field(default_factory=dict)
+    """Temporal context (workflow id, run id, activity type, attempt) bound to the child's log lines."""

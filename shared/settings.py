@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     # --- Worker -------------------------------------------------------------------------------
     worker_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
     """Heavy activities run at once per worker (each in its own child process)."""
-    sim_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 8), ge=1)
-    """Threads stepping jittered scenes inside one simulation child (MuJoCo releases the GIL)."""
+    sim_threads: int | None = Field(default=None, ge=1)
+    """Threads stepping jittered scenes inside one simulation job (MuJoCo releases the GIL). Default: the
+    cores divided among the concurrent heavy jobs, so a busy worker does not oversubscribe the machine."""
     max_dataset_count: int = Field(default=400, ge=1)
     graceful_shutdown_s: float = 10.0
 
@@ -68,6 +69,10 @@ class Settings(BaseSettings):
     # --- Logging ------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def scene_threads(self) -> int:
+        return self.sim_threads or max(1, (os.cpu_count() or 2) // self.worker_concurrency)
 
     def to_private_json(self) -> str:
         """Full JSON including secret values, for handing settings to our own child processes over a pipe

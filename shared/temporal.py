@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from shared.models import DETERMINISTIC_ERRORS
+
 if TYPE_CHECKING:
     from temporalio.client import Client
 
@@ -47,9 +49,18 @@ def heavy_queue_for(task_queue: str) -> str:
     return f"{task_queue}-heavy"
 
 
-# --- Workflow names (stable: the CLI and `temporal workflow start --type` use them) --------------
+# --- Workflow and activity names (stable: histories, the CLI and `temporal workflow start` use them) --
 WF_GENERATE_BENCHMARK = "GenerateBenchmark"
 WF_GENERATE_DATASET = "GenerateDataset"
+
+ACT_BUILD_BENCHMARK = "build_benchmark"
+ACT_SIMULATE_BENCHMARK = "simulate_benchmark"
+ACT_PREPARE_DATASET = "prepare_dataset"
+ACT_LOOKUP_BENCHMARK = "lookup_benchmark"
+ACT_ASSESS_AFFORDABILITY = "assess_affordability"
+ACT_RECORD_BENCHMARK = "record_benchmark"
+ACT_WRITE_MANIFEST_PART = "write_manifest_part"
+ACT_FINALIZE_DATASET = "finalize_dataset"
 
 
 # --- Activity profiles ----------------------------------------------------------------------------
@@ -71,7 +82,7 @@ class ActivityProfile:
         return kw
 
 
-NON_RETRYABLE_TYPES = ["InvalidRequest", "InvalidFamily", "InfeasibleParameters", "InvalidGeometry"]
+NON_RETRYABLE_TYPES = [e.value for e in DETERMINISTIC_ERRORS]
 
 LIGHT = ActivityProfile(
     start_to_close=timedelta(seconds=30),

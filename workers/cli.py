@@ -27,12 +27,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families
+from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_id
 from shared.logging import configure_logging
 from shared.materials import MATERIAL_ONLY_COST_BASIS
 from shared.models import (
     BenchmarkResult,
+    DatasetManifest,
     DatasetProgress,
     DatasetRequest,
     DatasetResult,
@@ -67,30 +68,38 @@ def _options(
     _state["verbose"] = verbose
 
 
-def _run(main: Callable[[], Awaitable[int]], service: bool = False) -> None:
+def _run(main: Callable[[Settings], Awaitable[int]], service: bool = False) -> None:
     """Run an async command; map errors to exit codes; always leave through ``os._exit``.
 
     Services (``dev``, ``worker``) log at the configured level; one-shot commands only warnings, unless -v."""
-    settings = get_settings()
-    level = settings.log_level if (service or _state["verbose"]) else "WARNING"
-    configure_logging(level, settings.log_json)
+    from temporalio.client import WorkflowFailureError
+    from temporalio.exceptions import TemporalError
+
+    from workers.devstack import DevStackError
+
+    code = EXIT_FAILED
     try:
-        code = asyncio.run(main())
+        try:
+            settings = get_settings()
+        except ValidationError as e:
+            raise BadInput(f"settings (MECHBENCH_*): {_validation_message(e)}") from None
+        level = settings.log_level if (service or _state["verbose"]) else "WARNING"
+        configure_logging(level, settings.log_json)
+        code = asyncio.run(main(settings))
     except BadInput as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.print("interrupted")
         code = EXIT_INTERRUPTED
-    except Exception as e:  # a readable message instead of a traceback for operational errors
-        from workers.devstack import DevStackError
-
-        if isinstance(e, (DevStackError, ConnectionError, RuntimeError)):
-            err.print(f"[red]error:[/red] {escape(str(e))}")
-            code = EXIT_FAILED
-        else:
-            raise
-    _finish(code)
+    except WorkflowFailureError as e:
+        err.print(f"[red]the workflow failed:[/red] {escape(str(e.cause or e))}")
+        code = EXIT_FAILED
+    except (TemporalError, DevStackError, ConnectionError, RuntimeError) as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        code = EXIT_FAILED
+    finally:
+        _finish(code)
 
 
 def _validation_message(e: ValidationError) -> str:
@@ -109,9 +118,9 @@ def dataset_request(
         req = DatasetRequest(families=families, count=count, base_seed=seed, **extra)
     except ValidationError as e:
         raise BadInput(_validation_message(e)) from None
-    bad = unknown_families(req.families)
-    if bad:
-        raise BadInput(f"families: unknown family {bad}; known families are {list(FAMILIES)}")
+    problem = unknown_families_message(req.families)
+    if problem:
+        raise BadInput(problem)
     if req.count > settings.max_dataset_count:
         raise BadInput(
             f"count: {req.count} exceeds the configured maximum of {settings.max_dataset_count} "
@@ -143,12 +152,12 @@ async def _connect_embedded_or_remote(stack: AsyncExitStack, settings: Settings,
     return client, settings, server
 
 
-def _table(entries_source: DatasetResult) -> Table:
-    t = Table(title=f"dataset {entries_source.dataset_id}", show_lines=False)
+def _table(manifest: DatasetManifest) -> Table:
+    t = Table(title=f"dataset {manifest.dataset_id}", show_lines=False)
     for col in ("benchmark", "family", "seed", "verdict", "reason", "reference", "max cost $", "max kg", ""):
         t.add_column(col, overflow="fold")
     colours = {Verdict.PUBLISHED: "green", Verdict.REJECTED: "yellow", Verdict.FAILED: "red"}
-    for e in entries_source.entries:
+    for e in manifest.entries:
         t.add_row(
             e.benchmark_id,
             e.family,
@@ -177,9 +186,8 @@ def generate(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Generate a dataset of benchmarks (GenerateDataset)."""
-    settings = get_settings()
 
-    async def main() -> int:
+    async def main(settings: Settings) -> int:
         req = dataset_request(
             [f for f in families.split(",") if f.strip()],
             count,
@@ -216,10 +224,13 @@ def generate(
                     console.print_json(json.dumps({"workflow_id": wf_id, "dataset_id": ds}))
                 return EXIT_OK
             result = await _wait_with_progress(client, wf_id, handle, req.count, quiet=as_json)
+        code = EXIT_FAILED if result.failed else EXIT_OK  # a crash after retries; rejections are results
+        manifest = await asyncio.to_thread(_read_manifest, settings, result)
         if as_json:
-            print(result.model_dump_json(indent=2))
-            return EXIT_OK
-        console.print(_table(result))
+            print((manifest or result).model_dump_json(indent=2))
+            return code
+        if manifest is not None:
+            console.print(_table(manifest))
         console.print(
             f"{result.published} published, {result.rejected} rejected"
             + (f", {result.failed} failed" if result.failed else "")
@@ -227,9 +238,20 @@ def generate(
             f"caps basis: {MATERIAL_ONLY_COST_BASIS}"
         )
         _print_locations(settings, result, wf_id, ui_url)
-        return EXIT_OK
+        return code
 
     _run(main)
+
+
+def _read_manifest(settings: Settings, result: DatasetResult) -> DatasetManifest | None:
+    """The dataset's entries, from the store the workers wrote to (None, with a warning, if unreachable)."""
+    from shared.store import make_store
+
+    try:
+        return DatasetManifest.model_validate_json(make_store(settings).get_ref(result.manifest))
+    except Exception as e:  # noqa: BLE001 - the counts are still worth printing
+        err.print(f"[yellow]cannot read the manifest {result.manifest.key}:[/yellow] {escape(str(e))}")
+        return None
 
 
 def _print_locations(settings: Settings, result: DatasetResult, wf_id: str, ui_url: str | None) -> None:
@@ -281,10 +303,9 @@ def benchmark(
     seed: Annotated[int, typer.Argument(help="seed")],
     embedded: Annotated[bool, typer.Option(help="start the embedded dev server and a worker for this run")] = False,
 ) -> None:
-    """Generate one benchmark (GenerateBenchmark) and print its verdict as JSON."""
-    settings = get_settings()
+    """Generate one benchmark (GenerateBenchmark) and print its verdict as JSON (exit 0 for any verdict)."""
 
-    async def main() -> int:
+    async def main(settings: Settings) -> int:
         try:
             req = GenerateBenchmarkRequest(family=family, seed=seed)
         except ValidationError as e:
@@ -308,7 +329,7 @@ def benchmark(
                 static_summary=f"{req.family} seed {req.seed}",
             )
         print(result.model_dump_json(indent=2))
-        return EXIT_OK if result.verdict == Verdict.PUBLISHED else EXIT_FAILED
+        return EXIT_OK
 
     _run(main)
 
@@ -316,9 +337,8 @@ def benchmark(
 @app.command()
 def worker() -> None:
     """Serve the Temporal cluster named in settings (MECHBENCH_TEMPORAL_ADDRESS, _NAMESPACE, TLS or API key)."""
-    settings = get_settings()
 
-    async def main() -> int:
+    async def main(settings: Settings) -> int:
         from shared.temporal import connect_client
         from workers.worker import serve_forever
 
@@ -335,9 +355,8 @@ def dev(
     ui: Annotated[bool, typer.Option(help="serve the Temporal Web UI")] = True,
 ) -> None:
     """Run the embedded dev server (SQLite in the data directory, Web UI) and a worker until Ctrl-C."""
-    settings = get_settings()
 
-    async def main() -> int:
+    async def main(settings: Settings) -> int:
         stop = _stop_event()
         async with AsyncExitStack() as stack:
             _, _, server = await _connect_embedded_or_remote(stack, settings, embedded=True, ui=ui)

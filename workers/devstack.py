@@ -17,7 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from activities.forkserver import die_with_parent
 from shared.settings import Settings
 from shared.temporal import search_attribute_flags
 
@@ -71,6 +70,9 @@ class DevServer:
                 )
         s.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
+            sys.executable,
+            "-m",
+            "shared.process",  # dies with us, even on SIGKILL
             temporal_binary(),
             "server",
             "start-dev",
@@ -94,7 +96,6 @@ class DevServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl(), before any thread exists in the child
         )
         log.close()
 
@@ -139,4 +140,4 @@ async def embedded_server(settings: Settings, ui: bool = True):  # type: ignore[
         await server.wait_ready()
         yield server
     finally:
-        server.stop()
+        await asyncio.to_thread(server.stop)

@@ -43,41 +43,42 @@ async def running_worker(
     queue = task_queue or settings.task_queue
     store = make_store(settings)
     supervisor = HeavySupervisor(settings)
-    await supervisor.start()  # warm the fork server before taking work (~4 s)
-    heavy = HeavyActivities(supervisor)
-    light = StoreActivities(store, settings)
-    main_worker = Worker(
-        client,
-        task_queue=queue,
-        workflows=WORKFLOWS,
-        activities=[
-            light.prepare_dataset,
-            light.lookup_benchmark,
-            light.assess_affordability,
-            light.record_benchmark,
-            light.write_manifest_part,
-            light.finalize_dataset,
-        ],
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
-        # Input that does not match a workflow's model fails that workflow with the validation message,
-        # instead of leaving its first workflow task retrying forever.
-        workflow_failure_exception_types=[ValidationError],
-    )
-    heavy_worker = Worker(
-        client,
-        task_queue=heavy_queue_for(queue),
-        activities=[heavy.build_benchmark, heavy.simulate_benchmark],
-        max_concurrent_activities=settings.worker_concurrency,
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
-    )
-    log.info(
-        "worker.started",
-        task_queue=queue,
-        heavy_task_queue=heavy_queue_for(queue),
-        concurrency=settings.worker_concurrency,
-        store=store.describe(),
-    )
     try:
+        await supervisor.start()  # warm the fork server before taking work (~4 s)
+        heavy = HeavyActivities(supervisor)
+        light = StoreActivities(store, settings)
+        main_worker = Worker(
+            client,
+            task_queue=queue,
+            workflows=WORKFLOWS,
+            activities=[
+                light.prepare_dataset,
+                light.lookup_benchmark,
+                light.assess_affordability,
+                light.record_benchmark,
+                light.write_manifest_part,
+                light.finalize_dataset,
+            ],
+            graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+            # Input that does not match a workflow's model fails that workflow with the validation message,
+            # instead of leaving its first workflow task retrying forever.
+            workflow_failure_exception_types=[ValidationError],
+        )
+        heavy_worker = Worker(
+            client,
+            task_queue=heavy_queue_for(queue),
+            activities=[heavy.build_benchmark, heavy.simulate_benchmark],
+            max_concurrent_activities=settings.worker_concurrency,
+            graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+        )
+        log.info(
+            "worker.started",
+            task_queue=queue,
+            heavy_task_queue=heavy_queue_for(queue),
+            concurrency=settings.worker_concurrency,
+            scene_threads=settings.scene_threads,
+            store=store.describe(),
+        )
         async with main_worker, heavy_worker:
             yield
     finally:

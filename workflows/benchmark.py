@@ -1,10 +1,13 @@
 """GenerateBenchmark: build one seeded benchmark and publish it only when every proof holds.
 
-Stages: lookup (reuse a finished benchmark) -> build and validate geometry -> simulate, the baseline (stable
-and not solved without a solution) and the reference solution (solved in the required share of jittered
-scenes) side by side -> affordability (caps) -> record. A failed proof is a verdict with the reason and numbers, not a crash.
-Deterministic orchestration only: no I/O, no clocks, no heavy imports. The quick store steps (lookup,
-affordability, record) are local activities: each costs a few milliseconds instead of a ~50 ms task round trip.
+Stages: lookup (reuse a finished benchmark proven on the same basis) -> build and validate geometry ->
+simulate, the baseline (stable and not solved without a solution) and the reference solution (solved in the
+required share of jittered scenes) side by side -> affordability (caps) -> record. A failed proof is a
+verdict with the reason and numbers, not a crash.
+
+Deterministic orchestration only: no I/O, no clocks, no heavy imports; activities are called by name. The
+quick store steps (lookup, affordability, record) are local activities: each costs a few milliseconds
+instead of a ~50 ms task round trip.
 """
 
 from __future__ import annotations
@@ -15,19 +18,23 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.benchmark import HeavyActivities, StoreActivities
-    from shared.catalog import FAMILIES, GENERATOR_VERSION
+    from shared.catalog import GENERATOR_VERSION, unknown_families_message
     from shared.ids import benchmark_id
     from shared.models import (
         AffordabilityRequest,
+        AffordabilityResult,
         BenchmarkDefinition,
         BenchmarkProgress,
         BenchmarkResult,
         BuildRequest,
+        BuildResult,
+        ErrorType,
         GenerateBenchmarkRequest,
         LookupRequest,
+        LookupResult,
         Outcome,
         Proof,
+        ProofBasis,
         ProofResult,
         PublishRequest,
         Severity,
@@ -37,6 +44,11 @@ with workflow.unsafe.imports_passed_through():
         Verdict,
     )
     from shared.temporal import (
+        ACT_ASSESS_AFFORDABILITY,
+        ACT_BUILD_BENCHMARK,
+        ACT_LOOKUP_BENCHMARK,
+        ACT_RECORD_BENCHMARK,
+        ACT_SIMULATE_BENCHMARK,
         HEAVY,
         LIGHT,
         SA_BENCHMARK,
@@ -49,12 +61,19 @@ with workflow.unsafe.imports_passed_through():
         heavy_queue_for,
     )
 
-# Error types raised by the build job for parameters a family cannot turn into a valid benchmark.
-REJECTING_BUILD_ERRORS = {"InfeasibleParameters", "InvalidGeometry"}
+# Deterministic failures of the engines that make the benchmark itself invalid: recorded as rejections.
+REJECTING_ERRORS = {ErrorType.INFEASIBLE_PARAMETERS.value, ErrorType.INVALID_GEOMETRY.value}
 
 
 def _outcomes(report: SimulationReport) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(report.outcome_counts.items()))
+
+
+def _rejecting_cause(e: ActivityError) -> ApplicationError | None:
+    cause = e.cause
+    if isinstance(cause, ApplicationError) and cause.type in REJECTING_ERRORS:
+        return cause
+    return None
 
 
 @workflow.defn(name=WF_GENERATE_BENCHMARK)
@@ -73,12 +92,9 @@ class GenerateBenchmark:
 
     @workflow.run
     async def run(self, req: GenerateBenchmarkRequest) -> BenchmarkResult:
-        if req.family not in FAMILIES:
-            raise ApplicationError(
-                f"family: unknown family {req.family!r}; known families are {list(FAMILIES)}",
-                type="InvalidRequest",
-                non_retryable=True,
-            )
+        problem = unknown_families_message([req.family], field="family")
+        if problem:
+            raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
         bid = benchmark_id(req.family, req.seed, GENERATOR_VERSION)
         self._progress = BenchmarkProgress(benchmark_id=bid, stage="starting")
         attrs = [SA_FAMILY.value_set(req.family), SA_SEED.value_set(req.seed), SA_BENCHMARK.value_set(bid)]
@@ -87,31 +103,50 @@ class GenerateBenchmark:
         workflow.upsert_search_attributes(attrs)
 
         self._stage("lookup", bid)
-        found = await workflow.execute_local_activity_method(
-            StoreActivities.lookup_benchmark, LookupRequest(benchmark_id=bid), summary=f"lookup {bid}", **LIGHT.kwargs()
+        found: LookupResult = await workflow.execute_local_activity(
+            ACT_LOOKUP_BENCHMARK,
+            LookupRequest(benchmark_id=bid, n_scenes=req.n_scenes, check_interval_steps=req.check_interval_steps),
+            result_type=LookupResult,
+            summary=f"lookup {bid}",
+            **LIGHT.kwargs(),
         )
         if found.result is not None:
             result = found.result.model_copy(update={"reused": True})
             self._finish(result, reused=True)
             return result
 
-        base = {"benchmark_id": bid, "family": req.family, "seed": req.seed, "generator_version": GENERATOR_VERSION}
+        base = BenchmarkResult(
+            benchmark_id=bid,
+            family=req.family,
+            seed=req.seed,
+            generator_version=GENERATOR_VERSION,
+            verdict=Verdict.REJECTED,
+            basis=ProofBasis(n_scenes=req.n_scenes, check_interval_steps=req.check_interval_steps),
+        )
 
         self._stage("build", f"{req.family} seed {req.seed}: CAD, artifacts, geometry validation")
         try:
-            built = await workflow.execute_activity_method(
-                HeavyActivities.build_benchmark,
-                BuildRequest(**base, n_scenes=req.n_scenes, check_interval_steps=req.check_interval_steps),
-                task_queue=self._heavy_queue(),
+            built: BuildResult = await workflow.execute_activity(
+                ACT_BUILD_BENCHMARK,
+                BuildRequest(
+                    benchmark_id=bid,
+                    family=req.family,
+                    seed=req.seed,
+                    generator_version=GENERATOR_VERSION,
+                    n_scenes=req.n_scenes,
+                    check_interval_steps=req.check_interval_steps,
+                ),
+                result_type=BuildResult,
+                task_queue=heavy_queue_for(workflow.info().task_queue),
                 summary=f"build and validate {bid}",
                 **HEAVY.kwargs(),
             )
         except ActivityError as e:
-            cause = e.cause
-            if isinstance(cause, ApplicationError) and cause.type in REJECTING_BUILD_ERRORS:
-                proof = ProofResult(proof=Proof.GEOMETRY, passed=False, detail=cause.message)
-                return await self._record(None, BenchmarkResult(**base, verdict=Verdict.REJECTED), [proof])
-            raise
+            cause = _rejecting_cause(e)
+            if cause is None:
+                raise
+            proof = ProofResult(proof=Proof.GEOMETRY, passed=False, detail=f"{cause.type}: {cause.message}")
+            return await self._record(None, base, [proof])
         definition, report = built.definition, built.geometry
         blocking = [f for f in report.findings if f.severity == Severity.BLOCKING]
         proofs = [
@@ -129,14 +164,18 @@ class GenerateBenchmark:
             )
         ]
         if not report.valid:
-            return await self._record(definition, BenchmarkResult(**base, verdict=Verdict.REJECTED), proofs)
+            return await self._record(definition, base, proofs)
 
         sim = definition.simulation
         self._stage("simulate", f"{sim.n_scenes} jittered scenes without a solution and with the reference")
-        baseline, reference = await asyncio.gather(
-            self._simulate(definition, SimulationMode.BASELINE),
-            self._simulate(definition, SimulationMode.REFERENCE),
-        )
+        try:
+            baseline, reference = await self._simulate_both(definition)
+        except ActivityError as e:
+            cause = _rejecting_cause(e)
+            if cause is None:
+                raise
+            proof = ProofResult(proof=Proof.STABLE, passed=False, detail=f"{cause.type}: {cause.message}")
+            return await self._record(definition, base, [*proofs, proof])
         unstable = baseline.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0)
         solved = reference.success_share >= sim.required_success_share
         proofs += [
@@ -166,32 +205,47 @@ class GenerateBenchmark:
             ),
         ]
         if not all(p.passed for p in proofs):
-            return await self._record(definition, BenchmarkResult(**base, verdict=Verdict.REJECTED), proofs)
+            return await self._record(definition, base, proofs)
 
         self._stage("affordability", bid)
-        afford = await workflow.execute_local_activity_method(
-            StoreActivities.assess_affordability,
+        afford: AffordabilityResult = await workflow.execute_local_activity(
+            ACT_ASSESS_AFFORDABILITY,
             AffordabilityRequest(definition=definition),
+            result_type=AffordabilityResult,
             summary=f"price reference solution of {bid}",
             **LIGHT.kwargs(),
         )
         proofs.append(afford.proof)
         if not afford.proof.passed or afford.caps is None:
-            return await self._record(definition, BenchmarkResult(**base, verdict=Verdict.REJECTED), proofs)
+            return await self._record(definition, base, proofs)
         definition = definition.model_copy(update={"caps": afford.caps})
-        return await self._record(
-            definition, BenchmarkResult(**base, verdict=Verdict.PUBLISHED, caps=afford.caps), proofs
-        )
+        published = base.model_copy(update={"verdict": Verdict.PUBLISHED, "caps": afford.caps})
+        return await self._record(definition, published, proofs)
 
-    def _heavy_queue(self) -> str:
-        return heavy_queue_for(workflow.info().task_queue)
+    async def _simulate_both(self, definition: BenchmarkDefinition) -> tuple[SimulationReport, SimulationReport]:
+        """Baseline and reference side by side; if one fails, the other is cancelled before re-raising."""
+        tasks = [
+            asyncio.create_task(self._simulate(definition, mode))
+            for mode in (SimulationMode.BASELINE, SimulationMode.REFERENCE)
+        ]
+        try:
+            await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            failed = next((t for t in tasks if t.done() and t.exception() is not None), None)
+            if failed is not None:
+                raise failed.exception()  # type: ignore[misc]
+            return tasks[0].result(), tasks[1].result()
+        finally:
+            for t in tasks:
+                if not t.done():
+                    t.cancel()
 
     async def _simulate(self, definition: BenchmarkDefinition, mode: SimulationMode) -> SimulationReport:
-        return await workflow.execute_activity_method(
-            HeavyActivities.simulate_benchmark,
+        return await workflow.execute_activity(
+            ACT_SIMULATE_BENCHMARK,
             SimulateRequest(definition=definition, mode=mode, n_scenes=definition.simulation.n_scenes),
-            task_queue=self._heavy_queue(),
-            summary=f"simulate {definition.benchmark_id} ({mode.value})",
+            result_type=SimulationReport,
+            task_queue=heavy_queue_for(workflow.info().task_queue),
+            summary=f"simulate {definition.benchmark_id} ({mode.value}, {definition.simulation.n_scenes} scenes)",
             **HEAVY.kwargs(),
         )
 
@@ -207,9 +261,10 @@ class GenerateBenchmark:
             }
         )
         self._stage("record", result.verdict.value)
-        result = await workflow.execute_local_activity_method(
-            StoreActivities.record_benchmark,
+        result = await workflow.execute_local_activity(
+            ACT_RECORD_BENCHMARK,
             PublishRequest(definition=definition, result=result),
+            result_type=BenchmarkResult,
             summary=f"record {result.benchmark_id}: {result.verdict.value}",
             **LIGHT.kwargs(),
         )
@@ -222,3 +277,4 @@ class GenerateBenchmark:
         if result.failed_proof is not None:
             detail += f" ({result.failed_proof.value}: {result.reason})"
         self._stage("done", f"reused: {detail}" if reused else detail)
+

@@ -12,28 +12,55 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.benchmark import StoreActivities
-    from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families
+    from shared.catalog import GENERATOR_VERSION, unknown_families_message
     from shared.ids import benchmark_id, dataset_item
     from shared.models import (
+        ArtifactRef,
         BenchmarkResult,
         DatasetCursor,
         DatasetEntry,
         DatasetProgress,
         DatasetRequest,
         DatasetResult,
+        ErrorType,
         FinalizeDatasetRequest,
         GenerateBenchmarkRequest,
         ManifestPartRequest,
         PrepareDatasetRequest,
+        PreparedDataset,
         Proof,
         Verdict,
     )
-    from shared.temporal import LIGHT, SA_DATASET, SA_STAGE, WF_GENERATE_DATASET
-    from workflows.benchmark import GenerateBenchmark
+    from shared.temporal import (
+        ACT_FINALIZE_DATASET,
+        ACT_PREPARE_DATASET,
+        ACT_WRITE_MANIFEST_PART,
+        LIGHT,
+        SA_DATASET,
+        SA_STAGE,
+        WF_GENERATE_BENCHMARK,
+        WF_GENERATE_DATASET,
+    )
+
+MAX_REASON_CHARS = 300
+
+
+def _failure_reason(error: BaseException) -> str:
+    """The innermost application error's type and first line: what went wrong, not the wrapping."""
+    inner: BaseException = error
+    found: ApplicationError | None = None
+    while inner is not None:
+        if isinstance(inner, ApplicationError):
+            found = inner
+        inner = getattr(inner, "cause", None) or inner.__cause__  # type: ignore[assignment]
+    if found is None:
+        return str(error).splitlines()[0][:MAX_REASON_CHARS]
+    first = (found.message or "").strip().splitlines()[0] if found.message else ""
+    return f"{found.type or 'error'}: {first}"[:MAX_REASON_CHARS]
 
 
 @workflow.defn(name=WF_GENERATE_DATASET)
@@ -65,26 +92,31 @@ class GenerateDataset:
 
     @workflow.run
     async def run(self, req: DatasetRequest) -> DatasetResult:
-        bad = unknown_families(req.families)
-        if bad:
+        problem = unknown_families_message(req.families)
+        if problem:
+            raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
+        cursor = req.resume
+        if cursor is not None and workflow.info().continued_run_id is None:
+            # Only this workflow sets the cursor when it continues as new; from outside it would bypass the
+            # boundary checks (count maximum, dataset id).
             raise ApplicationError(
-                f"families: unknown family {bad}; known families are {list(FAMILIES)}",
-                type="InvalidRequest",
+                "resume: set by GenerateDataset itself when it continues as new; leave it empty",
+                type=ErrorType.INVALID_REQUEST,
                 non_retryable=True,
             )
-        cursor = req.resume
         if cursor is None:
             try:
-                prepared = await workflow.execute_activity_method(
-                    StoreActivities.prepare_dataset,
+                prepared: PreparedDataset = await workflow.execute_activity(
+                    ACT_PREPARE_DATASET,
                     PrepareDatasetRequest(request=req),
+                    result_type=PreparedDataset,
                     summary=f"check request: {req.count} benchmarks of {', '.join(req.families)}",
                     **LIGHT.kwargs(),
                 )
             except ActivityError as e:
-                if isinstance(e.cause, ApplicationError) and e.cause.type == "InvalidRequest":
+                if isinstance(e.cause, ApplicationError) and e.cause.type == ErrorType.INVALID_REQUEST:
                     # surface the boundary's message as the workflow's own failure
-                    raise ApplicationError(e.cause.message, type="InvalidRequest", non_retryable=True) from None
+                    raise ApplicationError(e.cause.message, type=e.cause.type, non_retryable=True) from None
                 raise
             cursor = DatasetCursor(dataset_id=prepared.dataset_id)
         workflow.upsert_search_attributes([SA_DATASET.value_set(cursor.dataset_id), SA_STAGE.value_set("generating")])
@@ -93,9 +125,10 @@ class GenerateDataset:
         entries = await self._run_chunk(req, cursor, chunk_end)
 
         counts = {v: sum(e.verdict == v for e in entries) for v in Verdict}
-        part = await workflow.execute_activity_method(
-            StoreActivities.write_manifest_part,
+        part: ArtifactRef = await workflow.execute_activity(
+            ACT_WRITE_MANIFEST_PART,
             ManifestPartRequest(dataset_id=cursor.dataset_id, part_index=len(cursor.parts), entries=entries),
+            result_type=ArtifactRef,
             summary=f"manifest part {len(cursor.parts)} ({len(entries)} entries)",
             **LIGHT.kwargs(),
         )
@@ -114,9 +147,10 @@ class GenerateDataset:
             workflow.continue_as_new(req.model_copy(update={"resume": cursor}))
 
         self._set_stage("finalizing", cursor, [], req.count)
-        result = await workflow.execute_activity_method(
-            StoreActivities.finalize_dataset,
+        result: DatasetResult = await workflow.execute_activity(
+            ACT_FINALIZE_DATASET,
             FinalizeDatasetRequest(dataset_id=cursor.dataset_id, request=req, parts=cursor.parts),
+            result_type=DatasetResult,
             summary=f"write manifest of {cursor.dataset_id}",
             **LIGHT.kwargs(),
         )
@@ -129,12 +163,18 @@ class GenerateDataset:
         entries: list[DatasetEntry] = []
         pending: list[asyncio.Task[DatasetEntry]] = []
         self._set_stage("generating", cursor, entries, req.count)
-        for index in range(cursor.next_index, chunk_end):
-            while len(pending) >= req.max_parallel:
+        try:
+            for index in range(cursor.next_index, chunk_end):
+                while len(pending) >= req.max_parallel:
+                    pending = await self._collect_one(pending, entries, cursor, req.count)
+                pending.append(asyncio.create_task(self._child(req, cursor.dataset_id, index)))
+            while pending:
                 pending = await self._collect_one(pending, entries, cursor, req.count)
-            pending.append(asyncio.create_task(self._child(req, cursor.dataset_id, index)))
-        while pending:
-            pending = await self._collect_one(pending, entries, cursor, req.count)
+        except asyncio.CancelledError:
+            # The dataset was cancelled: cancel the running children too (visible in their histories).
+            for task in pending:
+                task.cancel()
+            raise
         entries.sort(key=lambda e: e.index)
         return entries
 
@@ -158,7 +198,7 @@ class GenerateDataset:
         base = {"index": index, "benchmark_id": bid, "family": family, "seed": seed}
         try:
             result: BenchmarkResult = await workflow.execute_child_workflow(
-                GenerateBenchmark.run,
+                WF_GENERATE_BENCHMARK,
                 GenerateBenchmarkRequest(
                     family=family,
                     seed=seed,
@@ -166,15 +206,17 @@ class GenerateDataset:
                     check_interval_steps=req.check_interval_steps,
                     dataset_id=dataset,
                 ),
+                result_type=BenchmarkResult,
                 id=f"{dataset}--{bid}",
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
                 static_summary=f"{family} seed {seed} ({bid})",
                 static_details=f"dataset {dataset}, item {index + 1} of {req.count}",
             )
         except ChildWorkflowError as e:
-            # The child crashed after its activity retries: record it, keep the dataset going.
-            cause = e.cause
-            message = getattr(cause, "message", None) or str(cause or e)
-            return DatasetEntry(**base, verdict=Verdict.FAILED, reason=f"generation failed: {message}")
+            # The child crashed after its activity retries, or someone cancelled it: record it and keep the
+            # dataset going. (When the dataset itself is cancelled, CancelledError passes through instead.)
+            what = "cancelled" if is_cancelled_exception(e) else f"generation failed: {_failure_reason(e)}"
+            return DatasetEntry(**base, verdict=Verdict.FAILED, reason=what)
         finally:
             self._running.pop(index, None)
         reference = next((p for p in result.proofs if p.proof == Proof.SOLVABLE), None)

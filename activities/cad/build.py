@@ -15,6 +15,7 @@ from activities.cad.export import glb_bytes, load_step, step_bytes
 from activities.cad.families import FAMILIES, CadPart
 from activities.cad.primitives import sphere
 from activities.physics.collision_pack import pack
+from shared.keys import collision_key, part_step_key, scene_glb_key
 from shared.materials import mass_kg, props
 from shared.models import (
     ArtifactRef,
@@ -31,12 +32,22 @@ GLB_MEDIA_TYPE = "model/gltf-binary"
 COLLISION_TOLERANCE_MM = 0.2
 
 
+STEP_VOLUME_REL_TOLERANCE = 1e-6
+STEP_VOLUME_ABS_TOLERANCE_MM3 = 1e-3
+"""A part's STEP artifact, read back, must hold the volume of the in-memory part within
+``max(STEP_VOLUME_REL_TOLERANCE * volume, STEP_VOLUME_ABS_TOLERANCE_MM3)``."""
+
+
 class InvalidFamily(ValueError):
     """The requested family does not exist (deterministic: do not retry)."""
 
 
-def benchmark_prefix(benchmark_id: str) -> str:
-    return f"benchmarks/{benchmark_id}"
+class InfeasibleParameters(ValueError):
+    """A family's parameters for this seed cannot produce a benchmark (deterministic: do not retry)."""
+
+
+class ArtifactMismatch(RuntimeError):
+    """A part's STEP artifact does not read back as the geometry it was exported from."""
 
 
 def part_volume_mm3(shape: Shape) -> float:
@@ -47,6 +58,32 @@ def part_volume_mm3(shape: Shape) -> float:
     if len(solids) == 1:
         return solids[0].volume
     return solids[0].fuse(*solids[1:]).volume
+
+
+def _solids_volume_mm3(shape: Shape) -> float:
+    return sum(solid.volume for solid in shape.solids())
+
+
+def check_step_round_trip(label: str, shape: Shape, data: bytes) -> Shape:
+    """Re-read the STEP ``data`` exported from ``shape`` and return it; raise :class:`ArtifactMismatch`
+    unless it holds as many solids, with the same total volume (see :data:`STEP_VOLUME_REL_TOLERANCE`)."""
+    try:
+        loaded = load_step(data)
+    except ValueError as e:
+        raise ArtifactMismatch(f"STEP artifact of part {label!r} cannot be read back: {e}") from e
+    expected_n, actual_n = len(shape.solids()), len(loaded.solids())
+    if actual_n != expected_n:
+        raise ArtifactMismatch(
+            f"STEP artifact of part {label!r} reads back as {actual_n} solid(s), the part has {expected_n}"
+        )
+    expected_v, actual_v = _solids_volume_mm3(shape), _solids_volume_mm3(loaded)
+    tolerance = max(STEP_VOLUME_REL_TOLERANCE * abs(expected_v), STEP_VOLUME_ABS_TOLERANCE_MM3)
+    if not abs(actual_v - expected_v) <= tolerance:
+        raise ArtifactMismatch(
+            f"STEP artifact of part {label!r} reads back with volume {actual_v:.6f} mm3, the part has "
+            f"{expected_v:.6f} mm3 (difference {abs(actual_v - expected_v):.3g} mm3 > tolerance {tolerance:.3g} mm3)"
+        )
+    return loaded
 
 
 def _bbox(shape: Shape) -> Box:
@@ -85,30 +122,40 @@ def build_benchmark(
     Blob keys live under ``benchmarks/{benchmark_id}/``: ``parts/{label}.step`` per part, ``collision.npz``
     (convex pieces per label, for the scene compiler) and ``scene.glb`` (fixtures, payload at its spawn
     point and the reference solution, in millimetres). ``caps`` stays unset until the affordability proof.
+
+    Raises :class:`InvalidFamily` for an unknown family, :class:`InfeasibleParameters` when the family's
+    generator rejects the parameters of ``seed`` (both deterministic: retrying cannot help) and
+    :class:`ArtifactMismatch` when a part's STEP bytes do not read back as the part.
     """
     generator = FAMILIES.get(family)
     if generator is None:
         raise InvalidFamily(f"unknown family {family!r}; known families: {sorted(FAMILIES)}")
-    design = generator.generate(seed)
-    prefix = benchmark_prefix(benchmark_id)
+    try:
+        design = generator.generate(seed)
+    except ValueError as e:  # includes pydantic's ValidationError (an impossible zone, payload, ...)
+        raise InfeasibleParameters(
+            f"family {family!r} at seed {seed} cannot produce a benchmark: {type(e).__name__}: {e}"
+        ) from e
 
     blobs: list[Blob] = []
     specs: dict[str, PartSpec] = {}
     shapes: dict[str, Shape] = {}
     collision: dict[str, list[Piece]] = {}
     for part in design.fixtures + design.reference:
-        step = Blob(f"{prefix}/parts/{part.label}.step", step_bytes(part.shape, part.label), STEP_MEDIA_TYPE)
+        data = step_bytes(part.shape, part.label)
+        check_step_round_trip(part.label, part.shape, data)
+        step = Blob(part_step_key(benchmark_id, part.label), data, STEP_MEDIA_TYPE)
         blobs.append(step)
         specs[part.label] = _part_spec(part, step.ref)
         shapes[part.label] = part.shape
         collision[part.label] = convex_pieces(part.shape, COLLISION_TOLERANCE_MM)
 
-    collision_blob = Blob(f"{prefix}/collision.npz", pack(collision), NPZ_MEDIA_TYPE)
+    collision_blob = Blob(collision_key(benchmark_id), pack(collision), NPZ_MEDIA_TYPE)
     ball = sphere(design.payload.start_mm, design.payload.radius_mm)
     scene = [(p.label, p.shape, props(p.material).rgba) for p in design.fixtures]
     scene.append((design.payload.label, ball, props(design.payload.material).rgba))
     scene += [(p.label, p.shape, props(p.material).rgba) for p in design.reference]
-    glb_blob = Blob(f"{prefix}/scene.glb", glb_bytes(scene), GLB_MEDIA_TYPE)
+    glb_blob = Blob(scene_glb_key(benchmark_id), glb_bytes(scene), GLB_MEDIA_TYPE)
     blobs += [collision_blob, glb_blob]
 
     simulation = design.simulation

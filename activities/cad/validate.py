@@ -11,8 +11,9 @@ measured value against its limit:
 - ``part.interference``: no two parts (fixtures and reference solution) share more than ``tolerance_mm3``
   of volume; touching is allowed. A sort-and-sweep broadphase picks the candidate solid pairs, and only
   those get the exact (BRep boolean) check;
-- ``payload.fixture_interference`` / ``payload.reference_interference``: the payload sphere at its
-  nominal spawn point does not overlap any solid;
+- ``payload.fixture_interference`` / ``payload.reference_interference``: the payload sphere overlaps no
+  solid at any spawn point it can get: the nominal start and the corners of the jitter box
+  ``start ± jitter_mm`` (the same broadphase picks the candidate sphere/solid pairs);
 - ``payload.envelope_outside_build_zone`` / ``payload.envelope_in_forbidden_zone``: every spawn position
   (radius plus jitter) lies inside the build zone and clear of the forbidden zones;
 - ``reference.outside_build_zone`` / ``reference.in_forbidden_zone``: the reference parts stay inside the
@@ -23,15 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import product
 
 from build123d import Shape, Solid
 from OCP.BRepAlgoAPI import BRepAlgoAPI_Common
 from OCP.BRepGProp import BRepGProp
 from OCP.GProp import GProp_GProps
 
-from activities.cad.broadphase import AABB, sweep_and_prune
+from activities.cad.broadphase import AABB, Vec3, sweep_and_prune
 from activities.cad.primitives import box, sphere
-from shared.models import BenchmarkDefinition, Box, Finding, GeometryReport, PartRole, Severity
+from shared.models import BenchmarkDefinition, Box, Finding, GeometryReport, PartRole, Payload, Severity
 
 CONTAINMENT_SLACK_MM = 1e-3
 """Bounding boxes may exceed a containing zone by this much (BRep bounding-box rounding)."""
@@ -154,6 +156,83 @@ def _payload_zone_findings(definition: BenchmarkDefinition) -> list[Finding]:
     return findings
 
 
+def spawn_points(payload: Payload) -> list[Vec3]:
+    """The nominal start, then the corners of the jitter box ``start ± jitter_mm``, without duplicates.
+
+    The simulation spawns the payload's centre anywhere in that box; these are the positions checked
+    (points strictly between them are not). A zero jitter component collapses corners onto each other,
+    so 1, 2, 4 or 8 corners remain.
+    """
+    start, jitter = payload.start_mm, payload.jitter_mm
+    corners = [
+        tuple(s + sign * j for s, sign, j in zip(start, signs, jitter))
+        for signs in product((-1, 1), repeat=3)
+    ]
+    return list(dict.fromkeys([tuple(start), *corners]))  # type: ignore[list-item]
+
+
+def _payload_solid_findings(
+    definition: BenchmarkDefinition, entries: list[_SolidEntry], tolerance_mm3: float
+) -> tuple[list[Finding], int]:
+    """Payload sphere at every spawn point against every solid: broadphase, then exact volume on candidates.
+
+    One finding per interfering part, at the spawn point with the largest overlap; returns the findings
+    and the number of exact checks made.
+    """
+    payload = definition.payload
+    radius = payload.radius_mm
+    points = spawn_points(payload)
+    ball_aabbs: list[AABB] = [
+        (
+            (p[0] - radius, p[1] - radius, p[2] - radius),
+            (p[0] + radius, p[1] + radius, p[2] + radius),
+        )
+        for p in points
+    ]
+    n = len(entries)
+    pairs = [(i, j - n) for i, j in sweep_and_prune([e.aabb for e in entries] + ball_aabbs) if i < n <= j]
+    balls: dict[int, Solid] = {}
+    # overlap[label][point index]: volume shared by the ball at that point and the part's solids.
+    overlap: dict[str, dict[int, float]] = {}
+    for i, k in pairs:
+        ball = balls.get(k)
+        if ball is None:
+            ball = balls[k] = sphere(points[k], radius)
+        volume = common_volume_mm3(ball, entries[i].solid)
+        if volume > 0:
+            per_point = overlap.setdefault(entries[i].label, {})
+            per_point[k] = per_point.get(k, 0.0) + volume
+
+    roles = {entry.label: entry.role for entry in entries}
+    findings: list[Finding] = []
+    for label in sorted(overlap):
+        bad = {k: v for k, v in overlap[label].items() if v > tolerance_mm3}
+        if not bad:
+            continue
+        worst = max(sorted(bad), key=lambda k: bad[k])  # lowest index wins ties: the nominal point first
+        volume = bad[worst]
+        kind = "fixture" if roles[label] == PartRole.FIXTURE else "reference"
+        where = (
+            f"its nominal spawn point {_fmt(points[worst])}"
+            if worst == 0
+            else f"the jittered spawn point {_fmt(points[worst])} (start {_fmt(payload.start_mm)} ± jitter "
+            f"{_fmt(payload.jitter_mm)})"
+        )
+        others = len(bad) - 1
+        also = f"; {others} more of its {len(points)} spawn points overlap it too" if others else ""
+        findings.append(
+            Finding(
+                rule=f"payload.{kind}_interference",
+                message=f"payload at {where} overlaps {kind} {label!r} by {volume:.2f} mm3{also}",
+                parts=[payload.label, label],
+                measured=volume,
+                limit=tolerance_mm3,
+                unit="mm3",
+            )
+        )
+    return findings, len(pairs)
+
+
 def validate_geometry(
     definition: BenchmarkDefinition, shapes: Mapping[str, Shape], tolerance_mm3: float = 1.0
 ) -> GeometryReport:
@@ -222,33 +301,10 @@ def validate_geometry(
                 )
             )
 
-    # The payload at its nominal spawn point against every solid.
-    payload = definition.payload
-    ball = sphere(payload.start_mm, payload.radius_mm)
-    ball_aabb = _aabb(ball)
-    roles = {entry.label: entry.role for entry in entries}
-    payload_overlap: dict[str, float] = {}
-    for entry in entries:
-        if not _aabbs_overlap(ball_aabb, entry.aabb):
-            continue
-        exact_checks += 1
-        volume = common_volume_mm3(ball, entry.solid)
-        if volume > 0:
-            payload_overlap[entry.label] = payload_overlap.get(entry.label, 0.0) + volume
-    for label, volume in sorted(payload_overlap.items()):
-        if volume > tolerance_mm3:
-            kind = "fixture" if roles[label] == PartRole.FIXTURE else "reference"
-            findings.append(
-                Finding(
-                    rule=f"payload.{kind}_interference",
-                    message=f"payload at its spawn point {_fmt(payload.start_mm)} overlaps {kind} {label!r} "
-                    f"by {volume:.2f} mm3",
-                    parts=[payload.label, label],
-                    measured=volume,
-                    limit=tolerance_mm3,
-                    unit="mm3",
-                )
-            )
+    # The payload at its nominal spawn point and at every corner of its jitter box, against every solid.
+    payload_findings, payload_checks = _payload_solid_findings(definition, entries, tolerance_mm3)
+    findings += payload_findings
+    exact_checks += payload_checks
 
     # Reference parts: inside the build zone, clear of forbidden zones.
     solid_zones = [zone for zone in definition.forbidden_zones if min(zone.size_mm) > 0]

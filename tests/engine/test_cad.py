@@ -15,7 +15,7 @@ from activities.cad.broadphase import sweep_and_prune
 from activities.cad.collision import convex_pieces
 from activities.cad.export import STEP_TIMESTAMP, glb_bytes, load_step, step_bytes
 from activities.cad.primitives import box, prism_xz, sphere
-from activities.cad.validate import validate_geometry
+from activities.cad.validate import spawn_points, validate_geometry
 from shared.models import (
     BenchmarkArtifacts,
     BenchmarkDefinition,
@@ -172,6 +172,53 @@ def test_payload_spawned_inside_a_fixture_is_found() -> None:
     assert finding.rule == "payload.fixture_interference"
     assert finding.parts == ["payload", "block"]
     assert finding.measured is not None and finding.measured > 100
+
+
+def test_spawn_points_are_the_start_and_the_distinct_jitter_corners() -> None:
+    def points(jitter: tuple[float, float, float]) -> list[tuple[float, float, float]]:
+        return spawn_points(Payload(radius_mm=5, material="abs", start_mm=(10, 20, 30), jitter_mm=jitter))
+
+    assert points((0, 0, 0)) == [(10, 20, 30)]
+    assert points((2, 0, 0)) == [(10, 20, 30), (8, 20, 30), (12, 20, 30)]
+    assert len(points((2, 0, 1))) == 5
+    full = points((3, 3, 1))
+    assert full[0] == (10, 20, 30) and len(full) == 9
+    assert set(full[1:]) == {
+        (10 + dx, 20 + dy, 30 + dz) for dx in (-3, 3) for dy in (-3, 3) for dz in (-1, 1)
+    }
+
+
+def test_payload_overlapping_a_fixture_only_at_a_jittered_corner_is_found() -> None:
+    # The wall starts 2 mm beyond the ball at its nominal start (0, 0, 100), radius 10; the jitter is
+    # (3, 3, 1), so at the +x corners the ball reaches 1 mm into it: a cap of height 1 mm.
+    wall = box((12, -60, 0), (40, 60, 200))
+    fixtures = {"floor": FLOOR, "wall": wall}
+    report = _validate(fixtures, start=(0, 0, 100), radius=10.0, tolerance_mm3=1.0)
+    assert not report.valid
+    [finding] = report.findings
+    assert finding.rule == "payload.fixture_interference"
+    assert finding.parts == ["payload", "wall"]
+    cap = math.pi * 1**2 * (3 * 10 - 1) / 3
+    assert finding.measured == pytest.approx(cap, rel=1e-3)
+    assert finding.limit == 1.0 and finding.unit == "mm3"
+    # Any of the four +x corners (they overlap equally); the message names the point and the jitter box.
+    assert re.search(
+        r"jittered spawn point \(3\.0, -?3\.0, (99|101)\.0\) \(start \(0\.0, 0\.0, 100\.0\)", finding.message
+    )
+    assert "3 more of its 9 spawn points" in finding.message
+    assert "its nominal spawn point" not in finding.message
+
+    # Moved 3 mm further away, the wall is clear of every corner (the spheres only touch it at most).
+    clear = _validate({"floor": FLOOR, "wall": box((13, -60, 0), (40, 60, 200))}, start=(0, 0, 100))
+    assert clear.valid, clear.findings
+
+
+def test_payload_jitter_corner_overlapping_a_reference_part_is_found() -> None:
+    # A small block near the (-x, -y, -z) corner of the jitter box only.
+    block = box((-20, -20, 80), (-5, -5, 91))
+    report = _validate({"floor": FLOOR}, {"shelf": block}, start=(0, 0, 100))
+    assert _rules(report) == ["payload.reference_interference"]
+    assert "(-3.0, -3.0, 99.0)" in report.findings[0].message
 
 
 def test_payload_spawned_inside_a_reference_part_is_found() -> None:

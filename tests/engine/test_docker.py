@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from shared.settings import Settings
-from shared.temporal import SEARCH_ATTRIBUTES
+from shared.temporal import SEARCH_ATTRIBUTES, search_attribute_flags
 
 yaml = pytest.importorskip("yaml")
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
-TYPE_NAMES = {"KEYWORD": "Keyword", "INT": "Int", "FLOAT": "Double", "BOOL": "Bool", "TEXT": "Text"}
 
 
 @pytest.fixture(scope="module")
@@ -49,5 +48,9 @@ def test_worker_env_names_real_settings(compose: dict[str, Any]) -> None:
 def test_registered_search_attributes_match_the_code() -> None:
     script = (DOCKER / "register-search-attributes.sh").read_text()
     registered = set(re.findall(r"^register (\w+) (\w+)$", script, re.MULTILINE))
-    expected = {(k.name, TYPE_NAMES[k.indexed_value_type.name]) for k in SEARCH_ATTRIBUTES}
+    # The dev-server flags are the code's one rendering of name and type: ``--search-attribute Name=Type``.
+    flags = search_attribute_flags()
+    assert flags[::2] == ["--search-attribute"] * len(SEARCH_ATTRIBUTES)
+    expected = {tuple(flag.split("=", 1)) for flag in flags[1::2]}
+    assert {name for name, _ in expected} == {k.name for k in SEARCH_ATTRIBUTES}
     assert registered == expected

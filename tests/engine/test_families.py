@@ -14,14 +14,24 @@ import pytest
 import trimesh
 from build123d import Shape
 
-from activities.cad.build import InvalidFamily, build_benchmark, load_shapes
+import activities.cad.build as build_module
+from activities.cad.build import (
+    ArtifactMismatch,
+    InfeasibleParameters,
+    InvalidFamily,
+    build_benchmark,
+    check_step_round_trip,
+    load_shapes,
+)
+from activities.cad.export import load_step, step_bytes
 from activities.cad.families import FAMILIES
+from activities.cad.primitives import box
 from activities.cad.validate import validate_geometry
 from activities.physics.collision_pack import unpack
 from activities.physics.runner import simulate
 from shared import catalog
 from shared.materials import mass_kg
-from shared.models import BenchmarkDefinition, Outcome, SimulationMode, SimulationReport
+from shared.models import BenchmarkDefinition, Box, Outcome, SimulationMode, SimulationReport
 from shared.store import Blob
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,6 +119,59 @@ def test_overrides_and_step_round_trip() -> None:
         assert shapes[spec.label].volume == pytest.approx(spec.volume_mm3, rel=1e-6)
     report = validate_geometry(definition, shapes)
     assert report.valid, report.findings
+
+
+def test_infeasible_parameters_are_a_deterministic_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def impossible_zone(seed: int) -> None:
+        Box(min_mm=(0, 0, 0), max_mm=(-1, 1, 1))  # pydantic's ValidationError is a ValueError
+
+    monkeypatch.setattr(FAMILIES["gap"], "generate", impossible_zone)
+    with pytest.raises(
+        InfeasibleParameters, match=r"family 'gap' at seed 7 cannot produce a benchmark"
+    ) as info:
+        build_benchmark("gap", 7, 1, "gap-s7-v1")
+    assert isinstance(info.value, ValueError) and not isinstance(info.value, InvalidFamily)
+    assert "must be <= max" in str(info.value)
+
+    def crash(seed: int) -> None:
+        raise RuntimeError("not a parameter problem")
+
+    monkeypatch.setattr(FAMILIES["gap"], "generate", crash)
+    with pytest.raises(RuntimeError, match="not a parameter problem"):  # other errors are not rewrapped
+        build_benchmark("gap", 7, 1, "gap-s7-v1")
+
+
+def test_step_round_trip_check_accepts_faithful_bytes_and_rejects_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shape = box((0, 0, 0), (10, 20, 30))
+    data = step_bytes(shape, "block")
+    assert check_step_round_trip("block", shape, data).volume == pytest.approx(6000.0, rel=1e-9)
+
+    with pytest.raises(ArtifactMismatch, match=r"part 'block' reads back with volume 6006\.0+ mm3"):
+        check_step_round_trip("block", shape, step_bytes(box((0, 0, 0), (10, 20, 30.03)), "block"))
+    two = box((0, 0, 0), (10, 20, 30)).fuse(box((20, 0, 0), (30, 20, 30)))
+    with pytest.raises(ArtifactMismatch, match=r"part 'block' reads back as 2 solid\(s\), the part has 1"):
+        check_step_round_trip("block", shape, step_bytes(two, "block"))
+    with pytest.raises(ArtifactMismatch, match="part 'block' cannot be read back"):
+        check_step_round_trip("block", shape, b"ISO-10303-21;\nEND-ISO-10303-21;\n")
+    # Within max(1e-6 relative, 1e-3 mm3): 6000 mm3 allows 6e-3 mm3.
+    check_step_round_trip("block", shape, step_bytes(box((0, 0, 0), (10, 20, 30.00002)), "block"))
+
+
+def test_build_rejects_a_step_artifact_that_does_not_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = load_step
+
+    def corrupt_one(data: bytes) -> Shape:
+        shape = real(data)
+        if b"PRODUCT('runway'" not in data:
+            return shape
+        lo, hi = shape.bounding_box().min, shape.bounding_box().max
+        return box((lo.X, lo.Y, lo.Z), (hi.X, hi.Y, hi.Z + 1.0))
+
+    monkeypatch.setattr(build_module, "load_step", corrupt_one)
+    with pytest.raises(ArtifactMismatch, match="STEP artifact of part 'runway'"):
+        build_benchmark("gap", 2, 1, "gap-s2-v1")
 
 
 def _assert_baseline_unsolved_and_stable(report: SimulationReport) -> None:

@@ -1,7 +1,11 @@
-"""Record replay histories of every shipped workflow (run with `make histories`, then commit the JSON).
+"""Record replay histories of every shipped workflow (``make histories``, then commit the JSON).
 
-Starts its own dev server and worker, runs each workflow for real, and writes one JSON history per run
+Starts its own dev server and worker, runs each scenario for real, and writes one JSON history per run
 (``temporal workflow show -o json`` format) into ``tests/replay/histories``.
+
+Existing histories are never overwritten: they are what running workflows out there may still replay, so
+a change that breaks them must go behind ``workflow.patched``. New scenarios get new files. Pass
+``--tag NAME`` to record the current code's histories next to the old ones (e.g. after a patched change).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 HISTORIES = Path(__file__).parent / "histories"
 
 
-async def record() -> list[Path]:
+async def record(tag: str) -> list[Path]:
     from temporalio.testing import WorkflowEnvironment
 
     from shared.models import DatasetRequest, GenerateBenchmarkRequest
@@ -27,8 +31,26 @@ async def record() -> list[Path]:
 
     HISTORIES.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+
+    async def save(client, name: str, wf_id: str) -> None:  # type: ignore[no-untyped-def]
+        """Every run of ``wf_id`` (continue-as-new chains have several), oldest first."""
+        executions = [e async for e in client.list_workflows(f'WorkflowId = "{wf_id}"')]
+        executions.sort(key=lambda e: e.start_time)
+        for i, execution in enumerate(executions, start=1):
+            path = HISTORIES / f"{name}-{tag}-run{i}.json"
+            if path.exists():
+                print(f"kept {path} (histories are never overwritten)")
+                continue
+            history = await client.get_workflow_handle(wf_id, run_id=execution.run_id).fetch_history()
+            path.write_text(history.to_json())
+            written.append(path)
+
+    dataset = DatasetRequest(
+        families=["chute", "detour", "gap"], count=3, base_seed=5, chunk_size=2, dataset_id="replay-set"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), store="local")
+        strict = settings.model_copy(update={"max_reference_unit_cost_usd": 0.01, "data_dir": Path(tmp) / "strict"})
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_binary(),
             data_converter=DATA_CONVERTER,
@@ -37,42 +59,40 @@ async def record() -> list[Path]:
         )
         try:
             client = env.client
-            queue = f"record-{uuid.uuid4().hex[:6]}"
-            async with running_worker(client, settings, task_queue=queue):
+            queue, strict_queue = (f"record-{uuid.uuid4().hex[:6]}" for _ in range(2))
+            async with running_worker(client, settings, task_queue=queue), running_worker(
+                client, strict, task_queue=strict_queue
+            ):
                 runs = [
-                    ("generate_benchmark", WF_GENERATE_BENCHMARK, GenerateBenchmarkRequest(family="gap", seed=3)),
+                    ("generate_benchmark", WF_GENERATE_BENCHMARK, GenerateBenchmarkRequest(family="gap", seed=3), queue),
+                    # a proof fails (affordability ceiling of $0.01): the verdict is recorded, not raised
                     (
-                        "generate_dataset",
-                        WF_GENERATE_DATASET,
-                        DatasetRequest(families=["chute", "detour", "gap"], count=3, base_seed=5, chunk_size=2),
+                        "generate_benchmark_rejected",
+                        WF_GENERATE_BENCHMARK,
+                        GenerateBenchmarkRequest(family="chute", seed=3),
+                        strict_queue,
                     ),
+                    ("generate_dataset", WF_GENERATE_DATASET, dataset, queue),
                     # a second time: every benchmark is reused from the store
-                    (
-                        "generate_dataset_reused",
-                        WF_GENERATE_DATASET,
-                        DatasetRequest(families=["chute", "detour", "gap"], count=3, base_seed=5, chunk_size=2),
-                    ),
+                    ("generate_dataset_reused", WF_GENERATE_DATASET, dataset, queue),
                 ]
-                for name, wf, arg in runs:
+                for name, wf, arg, q in runs:
                     wf_id = f"{name}-{uuid.uuid4().hex[:6]}"
-                    handle = await client.start_workflow(wf, arg, id=wf_id, task_queue=queue)
-                    await handle.result()
-                    executions = [e async for e in client.list_workflows(f'WorkflowId = "{wf_id}"')]
-                    executions.sort(key=lambda e: e.start_time)
-                    for i, execution in enumerate(executions, start=1):
-                        handle = client.get_workflow_handle(wf_id, run_id=execution.run_id)
-                        path = HISTORIES / f"{name}-run{i}.json"
-                        path.write_text((await handle.fetch_history()).to_json())
-                        written.append(path)
+                    await (await client.start_workflow(wf, arg, id=wf_id, task_queue=q)).result()
+                    await save(client, name, wf_id)
+                # a child of the second dataset run: the reused path of GenerateBenchmark
+                await save(client, "generate_benchmark_reused", "replay-set--chute-s5-v1")
         finally:
             await env.shutdown()
     return written
 
 
 def main() -> None:
-    for old in HISTORIES.glob("*.json"):
-        old.unlink()
-    paths = asyncio.run(record())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tag", default="v1", help="label of this recording in the file names")
+    paths = asyncio.run(record(parser.parse_args().tag))
     for p in paths:
         print(f"wrote {p}")
     sys.stdout.flush()

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from shared.models import BenchmarkResult, GenerateBenchmarkRequest
+from workflows.benchmark import GenerateBenchmark
 
 from shared.temporal import DATA_CONVERTER
 from workers.worker import WORKFLOWS
@@ -27,3 +33,22 @@ def test_every_shipped_workflow_has_a_history() -> None:
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
+@workflow.defn(name="GenerateBenchmark", sandboxed=False)
+class _ReorderedGenerateBenchmark:
+    """Today's GenerateBenchmark with one change made without ``workflow.patched``: a timer first."""
+
+    @workflow.run
+    async def run(self, req: GenerateBenchmarkRequest) -> BenchmarkResult:
+        await workflow.sleep(timedelta(seconds=1))
+        return await GenerateBenchmark().run(req)
+
+
+async def test_replay_catches_an_unpatched_command_change() -> None:
+    path = next(p for p in HISTORIES if p.name.startswith("generate_benchmark-"))
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await Replayer(
+        workflows=[_ReorderedGenerateBenchmark], data_converter=DATA_CONVERTER
+    ).replay_workflow(history, raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, NondeterminismError), result.replay_failure

@@ -153,3 +153,35 @@ async def test_unknown_family_in_a_benchmark_request_is_a_typed_failure(temporal
             task_queue=worker_queue,
         )
     assert isinstance(info.value.cause, ApplicationError) and info.value.cause.type == "InvalidRequest"
+
+
+async def test_resume_cursor_from_outside_is_rejected(temporal_env, worker_queue) -> None:
+    """The continue-as-new cursor cannot be used to skip the boundary checks."""
+    with pytest.raises(WorkflowFailureError) as info:
+        await temporal_env.client.execute_workflow(
+            WF_GENERATE_DATASET,
+            {"families": ["gap"], "count": 100000, "resume": {"dataset_id": "sneaky"}},
+            id=f"bad-{uuid.uuid4().hex[:6]}",
+            task_queue=worker_queue,
+        )
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest" and "resume" in cause.message
+
+
+async def test_a_verdict_is_reused_only_on_the_same_proof_basis(temporal_env, worker_queue) -> None:
+    async def generate(n_scenes: int | None) -> BenchmarkResult:
+        return await temporal_env.client.execute_workflow(
+            WF_GENERATE_BENCHMARK,
+            GenerateBenchmarkRequest(family="detour", seed=77, n_scenes=n_scenes),
+            id=f"basis-{uuid.uuid4().hex[:6]}",
+            task_queue=worker_queue,
+            result_type=BenchmarkResult,
+        )
+
+    weak = await generate(2)
+    assert not weak.reused and weak.basis is not None and weak.basis.n_scenes == 2
+    assert (await generate(2)).reused
+    default = await generate(None)
+    assert not default.reused, "proven on 2 scenes is not proven on the default 8"
+    assert default.basis is not None and default.basis.n_scenes is None
+    assert (await generate(None)).reused

@@ -1,0 +1,41 @@
+"""Object-store layout: the one place that names where things live."""
+
+from __future__ import annotations
+
+
+def benchmark_prefix(benchmark_id: str) -> str:
+    return f"benchmarks/{benchmark_id}"
+
+
+def benchmark_result_key(benchmark_id: str) -> str:
+    """The verdict; written last, so its presence means everything it refers to exists."""
+    return f"{benchmark_prefix(benchmark_id)}/result.json"
+
+
+def benchmark_definition_key(benchmark_id: str) -> str:
+    return f"{benchmark_prefix(benchmark_id)}/definition.json"
+
+
+def part_step_key(benchmark_id: str, label: str) -> str:
+    return f"{benchmark_prefix(benchmark_id)}/parts/{label}.step"
+
+
+def collision_key(benchmark_id: str) -> str:
+    return f"{benchmark_prefix(benchmark_id)}/collision.npz"
+
+
+def scene_glb_key(benchmark_id: str) -> str:
+    return f"{benchmark_prefix(benchmark_id)}/scene.glb"
+
+
+def trajectory_key(benchmark_id: str, mode: str) -> str:
+    return f"{benchmark_prefix(benchmark_id)}/{mode}-trajectory.npz"
+
+
+def manifest_key(dataset_id: str) -> str:
+    """The dataset's manifest; written last."""
+    return f"datasets/{dataset_id}/manifest.json"
+
+
+def manifest_part_key(dataset_id: str, part_index: int) -> str:
+    return f"datasets/{dataset_id}/parts/{part_index:05d}.json"
