@@ -28,6 +28,7 @@ from workflows.benchmark import GenerateBenchmark
 from workflows.dataset import GenerateDataset
 
 WORKFLOWS = [GenerateDataset, GenerateBenchmark]
+HEARTBEAT_THROTTLE = timedelta(seconds=2)
 log = get_logger(__name__)
 
 
@@ -70,6 +71,10 @@ async def running_worker(
             activities=[heavy.build_benchmark, heavy.simulate_benchmark],
             max_concurrent_activities=settings.worker_concurrency,
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+            # Heartbeats reach the server at least this often, and with them cancellation reaches the job:
+            # a cancelled simulation stops within seconds (the SDK default throttles to 0.8 x timeout).
+            max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+            default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         )
         log.info(
             "worker.started",
