@@ -40,36 +40,25 @@ def sequential(families: list[str], count: int, base_seed: int) -> float:
 
 
 async def through_temporal(families: list[str], count: int, base_seed: int) -> float:
-    from temporalio.testing import WorkflowEnvironment
-
     from shared.models import DatasetRequest, DatasetResult
     from shared.settings import Settings
-    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES, WF_GENERATE_DATASET
-    from workers.devstack import temporal_binary
+    from shared.temporal import WF_GENERATE_DATASET
+    from workers.devstack import throwaway_server
     from workers.worker import running_worker
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), store="local", log_level="WARNING")
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_binary(),
-            data_converter=DATA_CONVERTER,
-            search_attributes=SEARCH_ATTRIBUTES,
-            ui=False,
-        )
-        try:
-            queue = f"bench-{uuid.uuid4().hex[:6]}"
-            async with running_worker(env.client, settings, task_queue=queue):
-                t0 = time.perf_counter()
-                await env.client.execute_workflow(
-                    WF_GENERATE_DATASET,
-                    DatasetRequest(families=families, count=count, base_seed=base_seed),
-                    id=f"bench-{uuid.uuid4().hex[:6]}",
-                    task_queue=queue,
-                    result_type=DatasetResult,
-                )
-                return time.perf_counter() - t0
-        finally:
-            await env.shutdown()
+        queue = f"bench-{uuid.uuid4().hex[:6]}"
+        async with throwaway_server() as env, running_worker(env.client, settings, task_queue=queue):
+            t0 = time.perf_counter()
+            await env.client.execute_workflow(
+                WF_GENERATE_DATASET,
+                DatasetRequest(families=families, count=count, base_seed=base_seed),
+                id=f"bench-{uuid.uuid4().hex[:6]}",
+                task_queue=queue,
+                result_type=DatasetResult,
+            )
+            return time.perf_counter() - t0
 
 
 def main() -> None:

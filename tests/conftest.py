@@ -66,22 +66,10 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
 
 @pytest.fixture(scope="session")
 async def temporal_env():  # type: ignore[no-untyped-def]
-    from temporalio.testing import WorkflowEnvironment
+    from workers.devstack import throwaway_server
 
-    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES
-    from workers.devstack import temporal_binary
-
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=DATA_CONVERTER,
-        search_attributes=SEARCH_ATTRIBUTES,
-        ui=False,
-        dev_server_log_level="error",
-    )
-    try:
+    async with throwaway_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture(scope="session")

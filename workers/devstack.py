@@ -141,3 +141,24 @@ async def embedded_server(settings: Settings, ui: bool = True):  # type: ignore[
         yield server
     finally:
         await asyncio.to_thread(server.stop)
+
+
+@contextlib.asynccontextmanager
+async def throwaway_server():  # type: ignore[no-untyped-def]
+    """An in-memory, headless dev server on free ports with our converter and search attributes, for tests,
+    benchmarks and recording replay histories. Yields a ``WorkflowEnvironment`` (``.client``)."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=DATA_CONVERTER,
+        search_attributes=SEARCH_ATTRIBUTES,
+        ui=False,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()

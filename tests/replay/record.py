@@ -21,12 +21,10 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 async def record(tag: str) -> list[Path]:
-    from temporalio.testing import WorkflowEnvironment
-
     from shared.models import DatasetRequest, GenerateBenchmarkRequest
     from shared.settings import Settings
-    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES, WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
-    from workers.devstack import temporal_binary
+    from shared.temporal import WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
+    from workers.devstack import throwaway_server
     from workers.worker import running_worker
 
     HISTORIES.mkdir(parents=True, exist_ok=True)
@@ -51,13 +49,7 @@ async def record(tag: str) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), store="local")
         strict = settings.model_copy(update={"max_reference_unit_cost_usd": 0.01, "data_dir": Path(tmp) / "strict"})
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_binary(),
-            data_converter=DATA_CONVERTER,
-            search_attributes=SEARCH_ATTRIBUTES,
-            ui=False,
-        )
-        try:
+        async with throwaway_server() as env:
             client = env.client
             queue, strict_queue = (f"record-{uuid.uuid4().hex[:6]}" for _ in range(2))
             async with running_worker(client, settings, task_queue=queue), running_worker(
@@ -82,8 +74,6 @@ async def record(tag: str) -> list[Path]:
                     await save(client, name, wf_id)
                 # a child of the second dataset run: the reused path of GenerateBenchmark
                 await save(client, "generate_benchmark_reused", "replay-set--chute-s5-v1")
-        finally:
-            await env.shutdown()
     return written
 
 

@@ -13,10 +13,9 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from shared.models import BenchmarkResult, GenerateBenchmarkRequest
-from workflows.benchmark import GenerateBenchmark
-
 from shared.temporal import DATA_CONVERTER
 from workers.worker import WORKFLOWS
+from workflows.benchmark import GenerateBenchmark
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
