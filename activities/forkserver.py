@@ -23,6 +23,7 @@ import selectors
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 from shared.process import die_with_parent
@@ -66,8 +67,12 @@ def _run_job(conn: socket.socket) -> int:
         def progress(p: HeavyProgress) -> None:
             _send(conn, {"progress": p.model_dump(mode="json")})
 
+        started = time.perf_counter()
         result = run_job(job, progress)
         _send(conn, {"result": result.model_dump(mode="json")})
+        structlog.get_logger("activities.jobs").info(
+            "heavy_job.finished", seconds=round(time.perf_counter() - started, 4)
+        )
         return 0
     except JobError as e:
         _send(conn, {"error": {"type": e.type, "message": str(e), "non_retryable": e.non_retryable}})

@@ -124,3 +124,37 @@ async def test_count_above_configured_maximum_is_rejected(temporal_env, worker_q
     cause = info.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest"
     assert "count" in cause.message and "maximum" in cause.message
+
+
+async def test_benchmark_through_the_s3_store(temporal_env, s3_server, tmp_path) -> None:
+    """The same workflow with the S3/MinIO store: the worker and its job processes write to the bucket."""
+    from shared.settings import Settings
+    from shared.store import S3Store, make_store
+    from workers.worker import running_worker
+
+    settings = Settings(
+        data_dir=tmp_path,
+        store="s3",
+        s3_endpoint=s3_server.endpoint,
+        s3_access_key=s3_server.access_key,
+        s3_secret_key=s3_server.secret_key,
+        s3_bucket=f"wf-{uuid.uuid4().hex[:8]}",
+        worker_concurrency=2,
+    )
+    queue = _id("s3")
+    async with running_worker(temporal_env.client, settings, task_queue=queue):
+        result: BenchmarkResult = await temporal_env.client.execute_workflow(
+            WF_GENERATE_BENCHMARK,
+            GenerateBenchmarkRequest(family="detour", seed=4),
+            id=_id("s3"),
+            task_queue=queue,
+            result_type=BenchmarkResult,
+        )
+    assert result.verdict == Verdict.PUBLISHED, result.reason
+    store = make_store(settings)
+    assert isinstance(store, S3Store)
+    assert result.definition is not None
+    store.get_ref(result.definition)
+    keys = list(store.list(f"benchmarks/{result.benchmark_id}/"))
+    assert any(k.endswith(".step") for k in keys) and any(k.endswith("collision.npz") for k in keys)
+    assert not any(tmp_path.rglob("*.step")), "nothing may land in the local directory"
