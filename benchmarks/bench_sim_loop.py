@@ -22,7 +22,8 @@ import numpy as np
 import trimesh
 
 from activities.physics.collision_pack import Piece
-from activities.physics.runner import build_model, run_scene, simulate, total_steps
+from activities.physics.mjcf import PAYLOAD_BODY
+from activities.physics.runner import build_model, run_scene, scene_jitter, simulate
 from shared.models import (
     ArtifactRef,
     BenchmarkArtifacts,
@@ -95,20 +96,17 @@ def _median_s(fn: Callable[[], object], reps: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--scenes", type=int, default=8)
-    args = parser.parse_args()
-
-    definition, collision = scene()
-    model = build_model(definition, collision, SimulationMode.BASELINE)
-    steps = total_steps(definition)
-
+def _loop_vs_raw(label: str, definition: BenchmarkDefinition, model: mujoco.MjModel, reps: int) -> None:
+    """run_scene vs raw mj_step over the same steps of the same compiled scene, from the same jittered start."""
     data = mujoco.MjData(model)  # both loops reuse it, so allocation is not part of either figure
+    result = run_scene(model, definition, 0, data=data)
+    steps = result.steps
+    jitter = np.asarray(scene_jitter(definition, 0)) * 1e-3
+    adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
 
     def raw() -> None:
         mujoco.mj_resetData(model, data)
+        data.qpos[adr : adr + 3] += jitter
         mujoco.mj_step(model, data, nstep=steps)
 
     def with_interval(k: int) -> Callable[[], object]:
@@ -117,16 +115,39 @@ def main() -> None:
         )
         return lambda: run_scene(model, d, 0, data=data)
 
-    outcome = run_scene(model, definition, 0).outcome.value
-    rows = [(f"raw mj_step(nstep={steps})", _median_s(raw, args.reps))]
-    rows += [(f"run_scene, check every {k}", _median_s(with_interval(k), args.reps)) for k in (10, 1)]
+    rows = [(f"raw mj_step(nstep={steps})", _median_s(raw, reps))]
+    rows += [(f"run_scene, check every {k}", _median_s(with_interval(k), reps)) for k in (10, 1)]
     raw_rate = steps / rows[0][1]
     print(
-        f"scene: {model.nbody} bodies, {model.ngeom} geoms, {steps} steps, outcome {outcome}, reps {args.reps}"
+        f"\n{label}: {model.nbody} bodies, {model.ngeom} geoms, {steps} steps "
+        f"(outcome {result.outcome.value}), reps {reps}"
     )
     print(f"{'loop':34s} {'steps/s':>10s} {'vs raw':>7s}")
     for name, seconds in rows:
         print(f"{name:34s} {steps / seconds:10,.0f} {steps / seconds / raw_rate:7.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--scenes", type=int, default=8)
+    args = parser.parse_args()
+
+    definition, collision = scene()
+    model = build_model(definition, collision, SimulationMode.BASELINE)
+    _loop_vs_raw("synthetic scene (floor, ramp, ball; the lightest possible step)", definition, model, args.reps)
+
+    # A published benchmark's own scene: the detour family with its reference solution.
+    from activities.cad.build import build_benchmark
+    from activities.physics import collision_pack
+
+    family_def, blobs, _ = build_benchmark("detour", 0, 1, "detour-s0-v1")
+    family_col = collision_pack.unpack(next(b.data for b in blobs if b.key.endswith("collision.npz")))
+    family_def = family_def.model_copy(
+        update={"simulation": family_def.simulation.model_copy(update={"duration_s": 10.0})}
+    )
+    family_model = build_model(family_def, family_col, SimulationMode.BASELINE)
+    _loop_vs_raw("detour seed 0, baseline (10 s)", family_def, family_model, args.reps)
 
     n = args.scenes
     seq = _median_s(lambda: simulate(definition, collision, SimulationMode.BASELINE, n, threads=1), args.reps)
