@@ -123,7 +123,9 @@ class StoreActivities:
             )
         if problem:
             raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
-        return PreparedDataset(dataset_id=dataset_id(r, GENERATOR_VERSION), generator_version=GENERATOR_VERSION)
+        return PreparedDataset(
+            dataset_id=dataset_id(r, GENERATOR_VERSION), generator_version=GENERATOR_VERSION
+        )
 
     @activity.defn(name=ACT_LOOKUP_BENCHMARK)
     async def lookup_benchmark(self, req: LookupRequest) -> LookupResult:
@@ -162,7 +164,9 @@ class StoreActivities:
         s = self._settings
         if not d.reference_solution:
             return AffordabilityResult(
-                proof=ProofResult(proof=Proof.AFFORDABLE, passed=False, detail="no reference solution to price")
+                proof=ProofResult(
+                    proof=Proof.AFFORDABLE, passed=False, detail="no reference solution to price"
+                )
             )
         cost = sum(material_cost_usd(p.material, p.volume_mm3) for p in d.reference_solution)
         weight = sum(mass_kg(p.material, p.volume_mm3) for p in d.reference_solution)

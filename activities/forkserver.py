@@ -84,7 +84,12 @@ def _run_job(conn: socket.socket) -> int:
         return 1
 
 
-def _child(conn: socket.socket, others: list[socket.socket], listener: socket.socket, selector: selectors.BaseSelector) -> None:
+def _child(
+    conn: socket.socket,
+    others: list[socket.socket],
+    listener: socket.socket,
+    selector: selectors.BaseSelector,
+) -> None:
     selector.close()
     listener.close()
     for other in others:  # other jobs' connections: not ours to hold open

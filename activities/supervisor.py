@@ -130,7 +130,9 @@ class HeavySupervisor:
     ) -> R:
         """Run ``job`` in a fresh child; ``heartbeat`` gets every progress report, and the last one again
         every :data:`HEARTBEAT_EVERY_S` while the child lives (so cancellation reaches silent jobs)."""
-        request = HeavyJob(job=job, input=payload.model_dump(mode="json"), resume=resume, context=context or {})
+        request = HeavyJob(
+            job=job, input=payload.model_dump(mode="json"), resume=resume, context=context or {}
+        )
         reader, writer = await self._connect()
         pid: int | None = None
         result: dict | None = None
@@ -184,7 +186,8 @@ class HeavySupervisor:
             else f"exit code {exit_code}"
         )
         raise ApplicationError(
-            f"{job}: worker child process crashed ({how}) before answering", type=ErrorType.WORKER_CHILD_CRASHED
+            f"{job}: worker child process crashed ({how}) before answering",
+            type=ErrorType.WORKER_CHILD_CRASHED,
         )
 
     @staticmethod

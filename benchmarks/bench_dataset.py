@@ -32,7 +32,9 @@ def sequential(families: list[str], count: int, base_seed: int) -> float:
         bid = benchmark_id(family, seed, GENERATOR_VERSION)
         definition, blobs, shapes = build_benchmark(family, seed, GENERATOR_VERSION, bid)
         validate_geometry(definition, shapes)
-        collision = collision_pack.unpack(next(b.data for b in blobs if b.key == definition.artifacts.collision.key))
+        collision = collision_pack.unpack(
+            next(b.data for b in blobs if b.key == definition.artifacts.collision.key)
+        )
         n = definition.simulation.n_scenes
         simulate(definition, collision, SimulationMode.BASELINE, n, threads=os.cpu_count() or 2)
         simulate(definition, collision, SimulationMode.REFERENCE, n, threads=os.cpu_count() or 2)

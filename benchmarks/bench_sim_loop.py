@@ -135,7 +135,9 @@ def main() -> None:
 
     definition, collision = scene()
     model = build_model(definition, collision, SimulationMode.BASELINE)
-    _loop_vs_raw("synthetic scene (floor, ramp, ball; the lightest possible step)", definition, model, args.reps)
+    _loop_vs_raw(
+        "synthetic scene (floor, ramp, ball; the lightest possible step)", definition, model, args.reps
+    )
 
     # A published benchmark's own scene: the detour family with its reference solution.
     from activities.cad.build import build_benchmark

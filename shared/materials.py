@@ -23,13 +23,27 @@ class MaterialProps(BaseModel):
 
 
 MATERIALS: dict[MaterialId, MaterialProps] = {
-    MaterialId.ALUMINUM_6061: MaterialProps(density_kg_m3=2700, friction=0.61, price_usd_per_kg=6.0, rgba=(0.75, 0.77, 0.8, 1)),
-    MaterialId.STEEL_CARBON: MaterialProps(density_kg_m3=7850, friction=0.60, price_usd_per_kg=1.8, rgba=(0.45, 0.47, 0.5, 1)),
-    MaterialId.ABS: MaterialProps(density_kg_m3=1040, friction=0.50, price_usd_per_kg=2.5, rgba=(0.9, 0.35, 0.2, 1)),
-    MaterialId.PLA: MaterialProps(density_kg_m3=1240, friction=0.45, price_usd_per_kg=20.0, rgba=(0.2, 0.6, 0.9, 1)),
-    MaterialId.HDPE: MaterialProps(density_kg_m3=950, friction=0.22, price_usd_per_kg=1.9, rgba=(0.92, 0.92, 0.88, 1)),
-    MaterialId.HARDWOOD: MaterialProps(density_kg_m3=750, friction=0.50, price_usd_per_kg=3.2, rgba=(0.6, 0.42, 0.25, 1)),
-    MaterialId.RUBBER_GENERIC: MaterialProps(density_kg_m3=1150, friction=0.90, price_usd_per_kg=8.5, rgba=(0.1, 0.1, 0.1, 1)),
+    MaterialId.ALUMINUM_6061: MaterialProps(
+        density_kg_m3=2700, friction=0.61, price_usd_per_kg=6.0, rgba=(0.75, 0.77, 0.8, 1)
+    ),
+    MaterialId.STEEL_CARBON: MaterialProps(
+        density_kg_m3=7850, friction=0.60, price_usd_per_kg=1.8, rgba=(0.45, 0.47, 0.5, 1)
+    ),
+    MaterialId.ABS: MaterialProps(
+        density_kg_m3=1040, friction=0.50, price_usd_per_kg=2.5, rgba=(0.9, 0.35, 0.2, 1)
+    ),
+    MaterialId.PLA: MaterialProps(
+        density_kg_m3=1240, friction=0.45, price_usd_per_kg=20.0, rgba=(0.2, 0.6, 0.9, 1)
+    ),
+    MaterialId.HDPE: MaterialProps(
+        density_kg_m3=950, friction=0.22, price_usd_per_kg=1.9, rgba=(0.92, 0.92, 0.88, 1)
+    ),
+    MaterialId.HARDWOOD: MaterialProps(
+        density_kg_m3=750, friction=0.50, price_usd_per_kg=3.2, rgba=(0.6, 0.42, 0.25, 1)
+    ),
+    MaterialId.RUBBER_GENERIC: MaterialProps(
+        density_kg_m3=1150, friction=0.90, price_usd_per_kg=8.5, rgba=(0.1, 0.1, 0.1, 1)
+    ),
 }
 
 

@@ -155,7 +155,9 @@ class ErrorType(StrEnum):
     INVALID_REQUEST = "InvalidRequest"  # bad input, rejected at the boundary
     INVALID_FAMILY = "InvalidFamily"
     INFEASIBLE_PARAMETERS = "InfeasibleParameters"  # a family cannot turn these parameters into a benchmark
-    INVALID_GEOMETRY = "InvalidGeometry"  # geometry that cannot be simulated (e.g. a scene that won't compile)
+    INVALID_GEOMETRY = (
+        "InvalidGeometry"  # geometry that cannot be simulated (e.g. a scene that won't compile)
+    )
     WORKER_CHILD_CRASHED = "WorkerChildCrashed"  # a heavy job's process died (retryable)
 
 

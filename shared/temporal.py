@@ -120,8 +120,12 @@ async def connect_client(settings: Settings) -> Client:
     tls: TLSConfig | bool = False
     if settings.temporal_tls or settings.temporal_tls_ca_cert or settings.temporal_tls_client_cert:
         tls = TLSConfig(
-            server_root_ca_cert=settings.temporal_tls_ca_cert.read_bytes() if settings.temporal_tls_ca_cert else None,
-            client_cert=settings.temporal_tls_client_cert.read_bytes() if settings.temporal_tls_client_cert else None,
+            server_root_ca_cert=settings.temporal_tls_ca_cert.read_bytes()
+            if settings.temporal_tls_ca_cert
+            else None,
+            client_cert=settings.temporal_tls_client_cert.read_bytes()
+            if settings.temporal_tls_client_cert
+            else None,
             client_private_key=(
                 settings.temporal_tls_client_key.read_bytes() if settings.temporal_tls_client_key else None
             ),

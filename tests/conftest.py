@@ -45,6 +45,7 @@ def s3_server() -> Iterator[S3Server]:
 # and one mechbench worker on a private task queue, shared by the workflow tests.
 # ================================================================================================
 
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_cmdline_main(config):  # type: ignore[no-untyped-def]
     """Leave through os._exit with pytest's real status: processes that used the Temporal SDK can abort at

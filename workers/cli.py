@@ -42,7 +42,11 @@ from shared.models import (
 )
 from shared.settings import Settings, get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="mechbench: durable mechanical-engineering benchmarks on Temporal.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="mechbench: durable mechanical-engineering benchmarks on Temporal.",
+)
 # Pipes and CI logs get a wide console so tables and URLs are not folded.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -63,7 +67,9 @@ def _finish(code: int) -> None:
 
 @app.callback()
 def _options(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log at MECHBENCH_LOG_LEVEL, not WARNING")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log at MECHBENCH_LOG_LEVEL, not WARNING")
+    ] = False,
 ) -> None:
     _state["verbose"] = verbose
 
@@ -174,14 +180,22 @@ def _table(manifest: DatasetManifest) -> Table:
 
 @app.command()
 def generate(
-    families: Annotated[str, typer.Option(help=f"comma-separated families: {', '.join(FAMILIES)}")] = ",".join(FAMILIES),
+    families: Annotated[
+        str, typer.Option(help=f"comma-separated families: {', '.join(FAMILIES)}")
+    ] = ",".join(FAMILIES),
     count: Annotated[int, typer.Option(help="number of benchmarks")] = 9,
     seed: Annotated[int, typer.Option(help="base seed")] = 0,
     dataset: Annotated[str | None, typer.Option("--dataset-id", help="dataset id (default: derived)")] = None,
     max_parallel: Annotated[int, typer.Option(help="benchmarks generated at once")] = 4,
-    n_scenes: Annotated[int | None, typer.Option(help="jittered scenes per proof (default: family's)")] = None,
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="wait, with a progress bar, and print the table")] = False,
-    embedded: Annotated[bool, typer.Option(help="start the embedded dev server and a worker for this run")] = False,
+    n_scenes: Annotated[
+        int | None, typer.Option(help="jittered scenes per proof (default: family's)")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="wait, with a progress bar, and print the table")
+    ] = False,
+    embedded: Annotated[
+        bool, typer.Option(help="start the embedded dev server and a worker for this run")
+    ] = False,
     ui: Annotated[bool, typer.Option(help="with --embedded: serve the Web UI")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
@@ -214,11 +228,13 @@ def generate(
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 static_summary=f"dataset {ds}: {req.count} x {', '.join(req.families)} from seed {req.base_seed}",
             )
-            ui_url = (server.ui_url if server else None)
+            ui_url = server.ui_url if server else None
             if not as_json:
                 console.print(f"started GenerateDataset [bold]{wf_id}[/bold] on {settings.task_queue}")
                 if ui_url:
-                    console.print(f"Web UI: {ui_url}/namespaces/{settings.temporal_namespace}/workflows/{wf_id}")
+                    console.print(
+                        f"Web UI: {ui_url}/namespaces/{settings.temporal_namespace}/workflows/{wf_id}"
+                    )
             if not (wait or embedded):
                 if as_json:
                     console.print_json(json.dumps({"workflow_id": wf_id, "dataset_id": ds}))
@@ -260,7 +276,9 @@ def _print_locations(settings: Settings, result: DatasetResult, wf_id: str, ui_u
     else:
         where = f"s3://{settings.s3_bucket}/{result.manifest.key} at {settings.s3_endpoint}"
     console.print(f"dataset manifest: {where}")
-    console.print(f"benchmarks: {settings.local_store_dir / 'benchmarks' if settings.store == 'local' else 'benchmarks/ in the bucket'}")
+    console.print(
+        f"benchmarks: {settings.local_store_dir / 'benchmarks' if settings.store == 'local' else 'benchmarks/ in the bucket'}"
+    )
     if ui_url:
         console.print(
             f"history: run `mechbench dev` and open {ui_url}/namespaces/{settings.temporal_namespace}/workflows/{wf_id}"
@@ -301,7 +319,9 @@ async def _wait_with_progress(client, wf_id: str, handle, total: int, quiet: boo
 def benchmark(
     family: Annotated[str, typer.Argument(help=f"one of {', '.join(FAMILIES)}")],
     seed: Annotated[int, typer.Argument(help="seed")],
-    embedded: Annotated[bool, typer.Option(help="start the embedded dev server and a worker for this run")] = False,
+    embedded: Annotated[
+        bool, typer.Option(help="start the embedded dev server and a worker for this run")
+    ] = False,
 ) -> None:
     """Generate one benchmark (GenerateBenchmark) and print its verdict as JSON (exit 0 for any verdict)."""
 

@@ -107,7 +107,9 @@ class DevServer:
         last: Exception | None = None
         while loop.time() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                raise DevStackError(f"the Temporal dev server exited (code {self.proc.returncode}); see {self.log_path}")
+                raise DevStackError(
+                    f"the Temporal dev server exited (code {self.proc.returncode}); see {self.log_path}"
+                )
             try:
                 client = await Client.connect(self.address, namespace=self.settings.temporal_namespace)
                 await client.count_workflows()

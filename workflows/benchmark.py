@@ -86,7 +86,9 @@ class GenerateBenchmark:
         return self._progress
 
     def _stage(self, stage: str, detail: str = "") -> None:
-        self._progress = BenchmarkProgress(benchmark_id=self._progress.benchmark_id, stage=stage, detail=detail)
+        self._progress = BenchmarkProgress(
+            benchmark_id=self._progress.benchmark_id, stage=stage, detail=detail
+        )
         workflow.set_current_details(f"**{stage}** {detail}".strip())
         workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
 
@@ -105,7 +107,9 @@ class GenerateBenchmark:
         self._stage("lookup", bid)
         found: LookupResult = await workflow.execute_local_activity(
             ACT_LOOKUP_BENCHMARK,
-            LookupRequest(benchmark_id=bid, n_scenes=req.n_scenes, check_interval_steps=req.check_interval_steps),
+            LookupRequest(
+                benchmark_id=bid, n_scenes=req.n_scenes, check_interval_steps=req.check_interval_steps
+            ),
             result_type=LookupResult,
             summary=f"lookup {bid}",
             **LIGHT.kwargs(),
@@ -222,7 +226,9 @@ class GenerateBenchmark:
         published = base.model_copy(update={"verdict": Verdict.PUBLISHED, "caps": afford.caps})
         return await self._record(definition, published, proofs)
 
-    async def _simulate_both(self, definition: BenchmarkDefinition) -> tuple[SimulationReport, SimulationReport]:
+    async def _simulate_both(
+        self, definition: BenchmarkDefinition
+    ) -> tuple[SimulationReport, SimulationReport]:
         """Baseline and reference side by side; if one fails, the other is cancelled before re-raising."""
         tasks = [
             asyncio.create_task(self._simulate(definition, mode))
@@ -277,4 +283,3 @@ class GenerateBenchmark:
         if result.failed_proof is not None:
             detail += f" ({result.failed_proof.value}: {result.reason})"
         self._stage("done", f"reused: {detail}" if reused else detail)
-

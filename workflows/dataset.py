@@ -73,7 +73,9 @@ class GenerateDataset:
     def progress(self) -> DatasetProgress:
         return self._progress.model_copy(update={"running": sorted(self._running.values())})
 
-    def _set_stage(self, stage: str, cursor: DatasetCursor, done_in_run: list[DatasetEntry], total: int) -> None:
+    def _set_stage(
+        self, stage: str, cursor: DatasetCursor, done_in_run: list[DatasetEntry], total: int
+    ) -> None:
         counts = {v: sum(e.verdict == v for e in done_in_run) for v in Verdict}
         self._progress = DatasetProgress(
             dataset_id=cursor.dataset_id,
@@ -119,7 +121,9 @@ class GenerateDataset:
                     raise ApplicationError(e.cause.message, type=e.cause.type, non_retryable=True) from None
                 raise
             cursor = DatasetCursor(dataset_id=prepared.dataset_id)
-        workflow.upsert_search_attributes([SA_DATASET.value_set(cursor.dataset_id), SA_STAGE.value_set("generating")])
+        workflow.upsert_search_attributes(
+            [SA_DATASET.value_set(cursor.dataset_id), SA_STAGE.value_set("generating")]
+        )
 
         chunk_end = min(req.count, cursor.next_index + req.chunk_size)
         entries = await self._run_chunk(req, cursor, chunk_end)
@@ -158,7 +162,9 @@ class GenerateDataset:
         self._set_stage("done", cursor, [], req.count)
         return result
 
-    async def _run_chunk(self, req: DatasetRequest, cursor: DatasetCursor, chunk_end: int) -> list[DatasetEntry]:
+    async def _run_chunk(
+        self, req: DatasetRequest, cursor: DatasetCursor, chunk_end: int
+    ) -> list[DatasetEntry]:
         """Children for indices [cursor.next_index, chunk_end), at most ``max_parallel`` at a time."""
         entries: list[DatasetEntry] = []
         pending: list[asyncio.Task[DatasetEntry]] = []
@@ -230,4 +236,3 @@ class GenerateDataset:
             success_share=reference.measured if reference else None,
             reused=result.reused,
         )
-

@@ -48,15 +48,23 @@ async def record(tag: str) -> list[Path]:
     )
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), store="local")
-        strict = settings.model_copy(update={"max_reference_unit_cost_usd": 0.01, "data_dir": Path(tmp) / "strict"})
+        strict = settings.model_copy(
+            update={"max_reference_unit_cost_usd": 0.01, "data_dir": Path(tmp) / "strict"}
+        )
         async with throwaway_server() as env:
             client = env.client
             queue, strict_queue = (f"record-{uuid.uuid4().hex[:6]}" for _ in range(2))
-            async with running_worker(client, settings, task_queue=queue), running_worker(
-                client, strict, task_queue=strict_queue
+            async with (
+                running_worker(client, settings, task_queue=queue),
+                running_worker(client, strict, task_queue=strict_queue),
             ):
                 runs = [
-                    ("generate_benchmark", WF_GENERATE_BENCHMARK, GenerateBenchmarkRequest(family="gap", seed=3), queue),
+                    (
+                        "generate_benchmark",
+                        WF_GENERATE_BENCHMARK,
+                        GenerateBenchmarkRequest(family="gap", seed=3),
+                        queue,
+                    ),
                     # a proof fails (affordability ceiling of $0.01): the verdict is recorded, not raised
                     (
                         "generate_benchmark_rejected",

@@ -63,7 +63,9 @@ async def test_job_errors_keep_their_type_and_retryability(supervisor: HeavySupe
 async def test_cancellation_kills_the_child(supervisor: HeavySupervisor) -> None:
     progress: list[HeavyProgress] = []
     task = asyncio.create_task(
-        supervisor.run("diagnose", DiagnoseRequest(action="sleep", seconds=60), DiagnoseResult, progress.append)
+        supervisor.run(
+            "diagnose", DiagnoseRequest(action="sleep", seconds=60), DiagnoseResult, progress.append
+        )
     )
     for _ in range(100):
         if progress:

@@ -68,7 +68,9 @@ def test_cli_rejects_bad_input_before_any_work(args: list[str], field: str, tmp_
     assert not any(tmp_path.iterdir()), "nothing may be written (no server started, no store created)"
 
 
-async def test_malformed_workflow_input_fails_the_workflow_not_a_task_loop(temporal_env, worker_queue) -> None:
+async def test_malformed_workflow_input_fails_the_workflow_not_a_task_loop(
+    temporal_env, worker_queue
+) -> None:
     """What `temporal workflow start --input '<json>'` sends: raw JSON that does not match the model."""
     client: Client = temporal_env.client
     with pytest.raises(WorkflowFailureError) as info:
@@ -117,16 +119,25 @@ async def test_simulation_resumes_after_the_last_finished_scene(test_settings) -
         definition = build.definition
         # Pretend attempt 1 finished scenes 0 and 1 before dying; mark them so a re-run would be visible.
         marked = [
-            SceneResult(scene_index=i, jitter_mm=(0.0, 0.0, 0.0), outcome=Outcome.TIMEOUT, time_s=0.0, steps=0,
-                        detail="from attempt 1")
+            SceneResult(
+                scene_index=i,
+                jitter_mm=(0.0, 0.0, 0.0),
+                outcome=Outcome.TIMEOUT,
+                time_s=0.0,
+                steps=0,
+                detail="from attempt 1",
+            )
             for i in (0, 1)
         ]
         env = ActivityEnvironment()
         env.info = dataclasses.replace(
             env.info,
             attempt=2,
-            heartbeat_details=[HeavyProgress(stage="simulate:reference", done=2, total=4, completed=marked)
-                               .model_dump(mode="json")],
+            heartbeat_details=[
+                HeavyProgress(stage="simulate:reference", done=2, total=4, completed=marked).model_dump(
+                    mode="json"
+                )
+            ],
         )
         beats: list[object] = []
         env.on_heartbeat = lambda *d: beats.append(d[0])
@@ -165,7 +176,9 @@ async def test_resume_cursor_from_outside_is_rejected(temporal_env, worker_queue
             task_queue=worker_queue,
         )
     cause = info.value.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest" and "resume" in cause.message
+    assert (
+        isinstance(cause, ApplicationError) and cause.type == "InvalidRequest" and "resume" in cause.message
+    )
 
 
 async def test_a_verdict_is_reused_only_on_the_same_proof_basis(temporal_env, worker_queue) -> None:

@@ -28,7 +28,9 @@ def _id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def test_benchmark_is_proven_published_and_then_reused(temporal_env, worker_queue, test_settings) -> None:
+async def test_benchmark_is_proven_published_and_then_reused(
+    temporal_env, worker_queue, test_settings
+) -> None:
     client: Client = temporal_env.client
     req = GenerateBenchmarkRequest(family="chute", seed=11)
     wf_id = _id("bench")
@@ -60,10 +62,17 @@ async def test_benchmark_is_proven_published_and_then_reused(temporal_env, worke
     assert again.reused and again.verdict == result.verdict and again.definition == result.definition
 
 
-async def test_dataset_over_three_families_with_continue_as_new(temporal_env, worker_queue, test_settings) -> None:
+async def test_dataset_over_three_families_with_continue_as_new(
+    temporal_env, worker_queue, test_settings
+) -> None:
     client: Client = temporal_env.client
     req = DatasetRequest(
-        families=["chute", "gap", "detour"], count=6, base_seed=20, chunk_size=4, max_parallel=3, dataset_id=_id("ds")
+        families=["chute", "gap", "detour"],
+        count=6,
+        base_seed=20,
+        chunk_size=4,
+        max_parallel=3,
+        dataset_id=_id("ds"),
     )
     wf_id = _id("dataset")
     handle = await client.start_workflow(
