@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.supervisor import HeavySupervisor
 from shared.catalog import GENERATOR_VERSION, unknown_families_message
-from shared.ids import dataset_id
+from shared.ids import benchmark_id, dataset_id
 from shared.keys import benchmark_definition_key, benchmark_result_key, manifest_key, manifest_part_key
 from shared.logging import get_logger
 from shared.materials import MATERIAL_ONLY_COST_BASIS, mass_kg, material_cost_usd
@@ -44,6 +44,7 @@ from shared.models import (
     PublishRequest,
     SimulateRequest,
     SimulationReport,
+    SimulationSettings,
     Verdict,
 )
 from shared.settings import Settings
@@ -101,15 +102,13 @@ class StoreActivities:
         self._store = store
         self._settings = settings
 
-    def _basis(self, n_scenes: int | None, check_interval_steps: int | None) -> ProofBasis:
+    def _ceilings(self) -> dict[str, float]:
         s = self._settings
-        return ProofBasis(
-            n_scenes=n_scenes,
-            check_interval_steps=check_interval_steps,
-            max_reference_unit_cost_usd=s.max_reference_unit_cost_usd,
-            max_reference_weight_kg=s.max_reference_weight_kg,
-            caps_headroom=s.caps_headroom,
-        )
+        return {
+            "max_reference_unit_cost_usd": s.max_reference_unit_cost_usd,
+            "max_reference_weight_kg": s.max_reference_weight_kg,
+            "caps_headroom": s.caps_headroom,
+        }
 
     @activity.defn(name=ACT_PREPARE_DATASET)
     async def prepare_dataset(self, req: PrepareDatasetRequest) -> PreparedDataset:
@@ -129,28 +128,43 @@ class StoreActivities:
 
     @activity.defn(name=ACT_LOOKUP_BENCHMARK)
     async def lookup_benchmark(self, req: LookupRequest) -> LookupResult:
-        """A finished benchmark (published or rejected) proven on the same basis is reused.
+        """Resolve the benchmark id at this worker's generator version, and reuse a finished benchmark
+        (published or rejected) proven on the same basis.
 
         A stored result that no longer decodes, whose definition is damaged, or that was proven on another
         basis (scene count, check interval, affordability ceilings) is a miss: the benchmark is generated
         again and the new verdict replaces it."""
-        key = benchmark_result_key(req.benchmark_id)
-        expected = self._basis(req.n_scenes, req.check_interval_steps)
+        version = req.generator_version or GENERATOR_VERSION
+        if version != GENERATOR_VERSION:
+            raise ApplicationError(
+                f"generator_version: this worker generates version {GENERATOR_VERSION}, not {version}",
+                type=ErrorType.INVALID_REQUEST,
+                non_retryable=True,
+            )
+        bid = benchmark_id(req.family, req.seed, version)
+        defaults = SimulationSettings()
+        wanted = ProofBasis(
+            n_scenes=req.n_scenes or defaults.n_scenes,
+            check_interval_steps=req.check_interval_steps or defaults.check_interval_steps,
+            **self._ceilings(),
+        )
+        key = benchmark_result_key(bid)
 
         def read() -> LookupResult:
+            miss = LookupResult(benchmark_id=bid, generator_version=version)
             try:
                 result = self._store.get_model(key, BenchmarkResult)
                 if result.definition is not None:
                     self._store.get_ref(result.definition)
             except ObjectNotFound:
-                return LookupResult()
+                return miss
             except (ValidationError, IntegrityError) as e:
                 log.warning("benchmark.unusable_stored_result", key=key, error=str(e)[:300])
-                return LookupResult()
-            if result.basis != expected:
-                log.info("benchmark.other_basis", key=key, stored=result.basis, expected=expected)
-                return LookupResult()
-            return LookupResult(result=result)
+                return miss
+            if result.basis is None or not result.basis.covers(wanted):
+                log.info("benchmark.other_basis", key=key, stored=result.basis, wanted=wanted)
+                return miss
+            return miss.model_copy(update={"result": result})
 
         return await asyncio.to_thread(read)
 
@@ -162,11 +176,17 @@ class StoreActivities:
         """
         d = req.definition
         s = self._settings
+        basis = ProofBasis(
+            n_scenes=d.simulation.n_scenes,
+            check_interval_steps=d.simulation.check_interval_steps,
+            **self._ceilings(),
+        )
         if not d.reference_solution:
             return AffordabilityResult(
                 proof=ProofResult(
                     proof=Proof.AFFORDABLE, passed=False, detail="no reference solution to price"
-                )
+                ),
+                basis=basis,
             )
         cost = sum(material_cost_usd(p.material, p.volume_mm3) for p in d.reference_solution)
         weight = sum(mass_kg(p.material, p.volume_mm3) for p in d.reference_solution)
@@ -182,7 +202,8 @@ class StoreActivities:
                         detail=f"{what} {measured:.3f} {unit} exceeds the ceiling of {limit:.3f} {unit}",
                         measured=measured,
                         limit=limit,
-                    )
+                    ),
+                    basis=basis,
                 )
         caps = Caps(
             max_unit_cost_usd=round(cost * s.caps_headroom, 4),
@@ -201,24 +222,23 @@ class StoreActivities:
                 limit=s.max_reference_unit_cost_usd,
             ),
             caps=caps,
+            basis=basis,
         )
 
     @activity.defn(name=ACT_RECORD_BENCHMARK)
     async def record_benchmark(self, req: PublishRequest) -> BenchmarkResult:
-        """Store the verdict with the basis it was proven on. The definition is written first and the result
+        """Store the verdict (with the basis it was proven on). The definition is written first and the result
         last: the result is the commit point, so a benchmark is visible as finished only once everything it
         refers to exists."""
 
         def write() -> BenchmarkResult:
             result = req.result
-            basis = self._basis(
-                result.basis.n_scenes if result.basis else None,
-                result.basis.check_interval_steps if result.basis else None,
-            )
-            result = result.model_copy(update={"basis": basis})
+            definition_key = benchmark_definition_key(result.benchmark_id)
             if req.definition is not None and result.verdict == Verdict.PUBLISHED:
-                ref = self._store.put_model(benchmark_definition_key(result.benchmark_id), req.definition)
+                ref = self._store.put_model(definition_key, req.definition)
                 result = result.model_copy(update={"definition": ref})
+            else:  # a verdict proven again on another basis may have turned published into rejected
+                self._store.delete(definition_key)
             self._store.put_model(benchmark_result_key(result.benchmark_id), result)
             return result
 
@@ -226,7 +246,7 @@ class StoreActivities:
 
     @activity.defn(name=ACT_WRITE_MANIFEST_PART)
     async def write_manifest_part(self, req: ManifestPartRequest) -> ArtifactRef:
-        key = manifest_part_key(req.dataset_id, req.part_index)
+        key = manifest_part_key(req.dataset_id, req.chain, req.part_index)
         return await asyncio.to_thread(self._store.put_model, key, req)
 
     @activity.defn(name=ACT_FINALIZE_DATASET)
@@ -235,9 +255,9 @@ class StoreActivities:
 
         def merge() -> DatasetResult:
             entries: list[DatasetEntry] = []
-            for ref in req.parts:
-                part = ManifestPartRequest.model_validate_json(self._store.get_ref(ref))
-                entries.extend(part.entries)
+            for index in range(req.part_count):
+                key = manifest_part_key(req.dataset_id, req.chain, index)
+                entries.extend(self._store.get_model(key, ManifestPartRequest).entries)
             entries.sort(key=lambda e: e.index)
             counts = {v: sum(e.verdict == v for e in entries) for v in Verdict}
             manifest = DatasetManifest(

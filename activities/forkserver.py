@@ -89,14 +89,18 @@ def _child(
     others: list[socket.socket],
     listener: socket.socket,
     selector: selectors.BaseSelector,
+    wake_fds: tuple[int, int],
 ) -> None:
     selector.close()
     listener.close()
     for other in others:  # other jobs' connections: not ours to hold open
         other.close()
+    for fd in wake_fds:  # the fork server's signal plumbing is not the job's
+        os.close(fd)
+    signal.set_wakeup_fd(-1)
     die_with_parent()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
     code = 1
     try:
         code = _run_job(conn)
@@ -167,7 +171,7 @@ def serve(socket_path: str) -> None:
                 conn.setblocking(True)
                 pid = os.fork()
                 if pid == 0:
-                    _child(conn, list(jobs.values()), listener, selector)
+                    _child(conn, list(jobs.values()), listener, selector, (wake_r, wake_w))
                 jobs[pid] = conn
             else:
                 try:

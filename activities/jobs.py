@@ -21,6 +21,7 @@ from activities.cad.validate import validate_geometry
 from activities.physics import collision_pack
 from activities.physics.mjcf import SceneCompileError
 from activities.physics.runner import simulate, trajectory_npz
+from shared.catalog import GENERATOR_VERSION
 from shared.keys import trajectory_key
 from shared.models import (
     BuildRequest,
@@ -65,6 +66,11 @@ class JobError(Exception):
 
 def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | None) -> BuildResult:
     """Build the benchmark, validate its geometry while the shapes are in memory, store the artifacts."""
+    if req.generator_version != GENERATOR_VERSION:
+        raise JobError(
+            f"generator_version: this worker builds version {GENERATOR_VERSION}, not {req.generator_version}",
+            ErrorType.INVALID_REQUEST,
+        )
     progress(HeavyProgress(stage="build", detail=f"{req.family} seed {req.seed}"))
     try:
         definition, blobs, shapes = build_benchmark(
@@ -90,11 +96,13 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
 
 def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress | None) -> SimulationReport:
     """Runs the jittered scenes; scenes finished by an earlier attempt (heartbeat details) are not re-run."""
-    store = _store()
-    collision = collision_pack.unpack(store.get_ref(req.definition.artifacts.collision))
     done: dict[int, SceneResult] = {r.scene_index: r for r in (resume.completed if resume else [])}
     done = {i: r for i, r in done.items() if i < req.n_scenes}
     stage = f"simulate:{req.mode.value}"
+    # First report before any I/O: the heartbeat keeps carrying the finished scenes of earlier attempts.
+    progress(HeavyProgress(stage=stage, done=len(done), total=req.n_scenes, completed=list(done.values())))
+    store = _store()
+    collision = collision_pack.unpack(store.get_ref(req.definition.artifacts.collision))
 
     def on_scene_done(r: SceneResult) -> None:
         done[r.scene_index] = r
@@ -108,7 +116,6 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
             )
         )
 
-    progress(HeavyProgress(stage=stage, done=len(done), total=req.n_scenes, completed=list(done.values())))
     try:
         report = simulate(
             req.definition,

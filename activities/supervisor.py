@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -53,6 +54,21 @@ class HeavySupervisor:
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def forkserver_pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
+
+    def job_pids(self) -> list[int]:
+        """Job processes running right now (children of the fork server; Linux /proc)."""
+        pid = self.forkserver_pid
+        if pid is None:
+            return []
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as fh:
+                return [int(x) for x in fh.read().split()]
+        except OSError:
+            return []
+
     async def start(self) -> None:
         async with self._lock:
             await self._ensure_started()
@@ -70,6 +86,9 @@ class HeavySupervisor:
             self._socket,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            # Its own session: a Ctrl-C in the worker's terminal must not kill running jobs; the worker's
+            # graceful shutdown decides. PR_SET_PDEATHSIG still ends it with the worker.
+            start_new_session=True,
         )
         self._proc = proc
         assert proc.stdout is not None and proc.stdin is not None
@@ -94,8 +113,7 @@ class HeavySupervisor:
     async def close(self) -> None:
         async with self._lock:
             await self._kill_server()
-        with contextlib.suppress(OSError):
-            os.rmdir(self._dir)
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     async def _kill_server(self) -> None:
         proc, self._proc = self._proc, None
@@ -109,6 +127,7 @@ class HeavySupervisor:
             await proc.wait()
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the fork server (one per job); restarts the server once if it died."""
         await self.start()
         proc = self._proc
         try:
@@ -133,24 +152,29 @@ class HeavySupervisor:
         request = HeavyJob(
             job=job, input=payload.model_dump(mode="json"), resume=resume, context=context or {}
         )
-        reader, writer = await self._connect()
         pid: int | None = None
         result: dict | None = None
         error: dict | None = None
         exit_code: int | None = None
-        last = HeavyProgress(stage=job, detail="starting")
+        # An attempt that resumes keeps re-sending the earlier attempts' progress until the job reports.
+        last = resume or HeavyProgress(stage=job, detail="starting")
         beating = asyncio.create_task(self._beat(heartbeat, lambda: last))
+        writer: asyncio.StreamWriter | None = None
         try:
-            writer.write(request.model_dump_json().encode() + b"\n")
-            await writer.drain()
-            while True:
+            reader, writer = await self._connect()
+            # The child announces its pid before it reads the request: once the request is sent, a
+            # cancellation always knows which process to kill.
+            first = await reader.readline()
+            if first:
+                pid = int(json.loads(first)["pid"])
+                writer.write(request.model_dump_json().encode() + b"\n")
+                await writer.drain()
+            while first:
                 line = await reader.readline()
                 if not line:
                     break
                 msg = json.loads(line)
-                if "pid" in msg:
-                    pid = int(msg["pid"])
-                elif "progress" in msg:
+                if "progress" in msg:
                     last = HeavyProgress.model_validate(msg["progress"])
                     heartbeat(last)
                 elif "result" in msg:
@@ -170,9 +194,10 @@ class HeavySupervisor:
             raise
         finally:
             beating.cancel()
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            if writer is not None:
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
 
         if result is not None:
             return result_type.model_validate(result)

@@ -37,5 +37,6 @@ def manifest_key(dataset_id: str) -> str:
     return f"datasets/{dataset_id}/manifest.json"
 
 
-def manifest_part_key(dataset_id: str, part_index: int) -> str:
-    return f"datasets/{dataset_id}/parts/{part_index:05d}.json"
+def manifest_part_key(dataset_id: str, chain: str, part_index: int) -> str:
+    """One chunk's entries; ``chain`` (a hash of the workflow id) keeps concurrent runs apart."""
+    return f"datasets/{dataset_id}/parts/{chain}-{part_index:05d}.json"

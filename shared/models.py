@@ -388,13 +388,25 @@ class ProofResult(Model):
 
 class ProofBasis(Model):
     """What a verdict depends on besides family, seed and generator version. A stored verdict is reused
-    only when the basis of the new request is the same."""
+    only when the new request's basis matches; ceilings count only for verdicts that reached them."""
 
     n_scenes: int | None = None
     check_interval_steps: int | None = None
     max_reference_unit_cost_usd: float | None = None
     max_reference_weight_kg: float | None = None
     caps_headroom: float | None = None
+
+    def covers(self, wanted: ProofBasis) -> bool:
+        """Whether a verdict proven on this basis answers a request for ``wanted``."""
+        if (self.n_scenes, self.check_interval_steps) != (wanted.n_scenes, wanted.check_interval_steps):
+            return False
+        if self.max_reference_unit_cost_usd is None:  # rejected before the affordability proof
+            return True
+        return (self.max_reference_unit_cost_usd, self.max_reference_weight_kg, self.caps_headroom) == (
+            wanted.max_reference_unit_cost_usd,
+            wanted.max_reference_weight_kg,
+            wanted.caps_headroom,
+        )
 
 
 class BenchmarkResult(Model):
@@ -423,14 +435,19 @@ class GenerateBenchmarkRequest(Model):
     n_scenes: int | None = Field(default=None, ge=1, le=64)
     check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
     dataset_id: Identifier | None = None
+    generator_version: int | None = Field(default=None, ge=1)
+    """Default: the worker's current version (recorded in history at the first step)."""
 
 
 class DatasetCursor(Model):
     """Where a dataset run stands; handed to the next run when GenerateDataset continues as new."""
 
     dataset_id: Identifier
+    generator_version: int = Field(ge=1)
+    chain: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{12}$")]
+    """Short hash of the workflow id: manifest parts of this chain of runs live under it."""
     next_index: int = Field(default=0, ge=0)
-    parts: list[ArtifactRef] = Field(default_factory=list)
+    part_count: int = Field(default=0, ge=0)
     published: int = Field(default=0, ge=0)
     rejected: int = Field(default=0, ge=0)
     failed: int = Field(default=0, ge=0)
@@ -448,6 +465,13 @@ class DatasetRequest(Model):
     check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
     resume: DatasetCursor | None = None
     """Set by the workflow itself when it continues as new; leave empty."""
+
+    @model_validator(mode="after")
+    def _distinct_families(self) -> DatasetRequest:
+        dup = sorted({f for f in self.families if self.families.count(f) > 1})
+        if dup:
+            raise ValueError(f"families: listed more than once: {dup}")
+        return self
 
 
 class DatasetEntry(Model):
@@ -516,12 +540,19 @@ class PreparedDataset(Model):
 
 
 class LookupRequest(Model):
-    benchmark_id: Identifier
+    family: Identifier
+    seed: int
+    generator_version: int | None = None
     n_scenes: int | None = None
     check_interval_steps: int | None = None
 
 
 class LookupResult(Model):
+    """The id and generator version this benchmark is generated at (resolved by the worker, recorded in
+    history), and its stored verdict when one proven on the same basis exists."""
+
+    benchmark_id: Identifier
+    generator_version: int
     result: BenchmarkResult | None = None
 
 
@@ -553,6 +584,7 @@ class PublishRequest(Model):
 
 class ManifestPartRequest(Model):
     dataset_id: Identifier
+    chain: str
     part_index: int = Field(ge=0)
     entries: list[DatasetEntry]
 
@@ -560,7 +592,8 @@ class ManifestPartRequest(Model):
 class FinalizeDatasetRequest(Model):
     dataset_id: Identifier
     request: DatasetRequest
-    parts: list[ArtifactRef]
+    chain: str
+    part_count: int = Field(ge=1)
 
 
 class AffordabilityRequest(Model):
@@ -570,6 +603,8 @@ class AffordabilityRequest(Model):
 class AffordabilityResult(Model):
     proof: ProofResult
     caps: Caps | None = None
+    basis: ProofBasis
+    """The ceilings and headroom the proof used."""
 
 
 class HeavyProgress(Model):

@@ -126,6 +126,10 @@ class ObjectStore(ABC):
     def exists(self, key: str) -> bool: ...
 
     @abstractmethod
+    def _delete(self, key: str) -> None:
+        """Remove the object if it exists (idempotent)."""
+
+    @abstractmethod
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys starting with ``prefix`` (a plain string prefix, as in S3), sorted, recursive."""
 
@@ -134,6 +138,10 @@ class ObjectStore(ABC):
         """Where the objects live, for people (a path or an endpoint/bucket)."""
 
     # --- derived operations ---------------------------------------------------------------
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present; deleting a missing object is not an error."""
+        self._delete(validate_key(key))
 
     def put(self, blob: Blob) -> ArtifactRef:
         ref = blob.ref  # validates the key before anything is written
@@ -221,6 +229,9 @@ class LocalStore(ObjectStore):
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def _delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def list(self, prefix: str = "") -> Iterator[str]:
         validate_prefix(prefix)
@@ -330,6 +341,10 @@ class S3Store(ObjectStore):
         except ObjectNotFound:
             return False
         return True
+
+    def _delete(self, key: str) -> None:
+        with self._errors():
+            self._client.remove_object(self.bucket, key)  # S3 DELETE of a missing key succeeds
 
     def list(self, prefix: str = "") -> Iterator[str]:
         validate_prefix(prefix)

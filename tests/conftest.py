@@ -73,14 +73,26 @@ async def temporal_env():  # type: ignore[no-untyped-def]
         yield env
 
 
+@dataclass(frozen=True)
+class RunningWorker:
+    queue: str
+    supervisor: object
+    """The worker's HeavySupervisor (``job_pids()`` lists its running job processes)."""
+
+
 @pytest.fixture(scope="session")
-async def worker_queue(temporal_env, test_settings):  # type: ignore[no-untyped-def]
+async def worker(temporal_env, test_settings):  # type: ignore[no-untyped-def]
     """A running mechbench worker (workflow queue + heavy queue) for the whole session."""
     from workers.worker import running_worker
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    async with running_worker(temporal_env.client, test_settings, task_queue=queue):
-        yield queue
+    async with running_worker(temporal_env.client, test_settings, task_queue=queue) as supervisor:
+        yield RunningWorker(queue=queue, supervisor=supervisor)
+
+
+@pytest.fixture(scope="session")
+def worker_queue(worker: RunningWorker) -> str:
+    return worker.queue
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,12 @@ def _run(main: Callable[[Settings], Awaitable[int]], service: bool = False) -> N
     except (TemporalError, DevStackError, ConnectionError, RuntimeError) as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
         code = EXIT_FAILED
+    except OSError as e:  # e.g. a TLS certificate file named in settings that cannot be read
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        code = EXIT_BAD_INPUT
+    except Exception:  # noqa: BLE001 - a bug: show it before os._exit would swallow it
+        err.print_exception()
+        code = EXIT_FAILED
     finally:
         _finish(code)
 

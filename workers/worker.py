@@ -37,8 +37,9 @@ async def running_worker(
     client: Client,
     settings: Settings,
     task_queue: str | None = None,
-) -> AsyncIterator[None]:
+) -> AsyncIterator[HeavySupervisor]:
     """Run both workers until the block exits; then shut down gracefully and stop every child process.
+    Yields the heavy-job supervisor (its fork server's pid identifies this worker's job processes).
 
     The heavy jobs' child processes receive ``settings`` too, so everything uses the same object store."""
     queue = task_queue or settings.task_queue
@@ -85,7 +86,7 @@ async def running_worker(
             store=store.describe(),
         )
         async with main_worker, heavy_worker:
-            yield
+            yield supervisor
     finally:
         await supervisor.close()
         log.info("worker.stopped", task_queue=queue)

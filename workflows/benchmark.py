@@ -18,8 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from shared.catalog import GENERATOR_VERSION, unknown_families_message
-    from shared.ids import benchmark_id
+    from shared.catalog import unknown_families_message
     from shared.models import (
         AffordabilityRequest,
         AffordabilityResult,
@@ -41,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         SimulateRequest,
         SimulationMode,
         SimulationReport,
+        SimulationSettings,
         Verdict,
     )
     from shared.temporal import (
@@ -97,35 +97,46 @@ class GenerateBenchmark:
         problem = unknown_families_message([req.family], field="family")
         if problem:
             raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
-        bid = benchmark_id(req.family, req.seed, GENERATOR_VERSION)
-        self._progress = BenchmarkProgress(benchmark_id=bid, stage="starting")
-        attrs = [SA_FAMILY.value_set(req.family), SA_SEED.value_set(req.seed), SA_BENCHMARK.value_set(bid)]
+        attrs = [SA_FAMILY.value_set(req.family), SA_SEED.value_set(req.seed)]
         if req.dataset_id:
             attrs.append(SA_DATASET.value_set(req.dataset_id))
         workflow.upsert_search_attributes(attrs)
 
-        self._stage("lookup", bid)
+        self._stage("lookup", f"{req.family} seed {req.seed}")
         found: LookupResult = await workflow.execute_local_activity(
             ACT_LOOKUP_BENCHMARK,
             LookupRequest(
-                benchmark_id=bid, n_scenes=req.n_scenes, check_interval_steps=req.check_interval_steps
+                family=req.family,
+                seed=req.seed,
+                generator_version=req.generator_version,
+                n_scenes=req.n_scenes,
+                check_interval_steps=req.check_interval_steps,
             ),
             result_type=LookupResult,
-            summary=f"lookup {bid}",
+            summary=f"lookup {req.family} seed {req.seed}",
             **LIGHT.kwargs(),
         )
+        # The id and generator version come from this recorded step, never from module constants, so a
+        # replay on a worker with a newer generator takes the same path.
+        bid, version = found.benchmark_id, found.generator_version
+        self._progress = BenchmarkProgress(benchmark_id=bid, stage="lookup")
+        workflow.upsert_search_attributes([SA_BENCHMARK.value_set(bid)])
         if found.result is not None:
             result = found.result.model_copy(update={"reused": True})
             self._finish(result, reused=True)
             return result
 
+        defaults = SimulationSettings()
         base = BenchmarkResult(
             benchmark_id=bid,
             family=req.family,
             seed=req.seed,
-            generator_version=GENERATOR_VERSION,
+            generator_version=version,
             verdict=Verdict.REJECTED,
-            basis=ProofBasis(n_scenes=req.n_scenes, check_interval_steps=req.check_interval_steps),
+            basis=ProofBasis(
+                n_scenes=req.n_scenes or defaults.n_scenes,
+                check_interval_steps=req.check_interval_steps or defaults.check_interval_steps,
+            ),
         )
 
         self._stage("build", f"{req.family} seed {req.seed}: CAD, artifacts, geometry validation")
@@ -136,7 +147,7 @@ class GenerateBenchmark:
                     benchmark_id=bid,
                     family=req.family,
                     seed=req.seed,
-                    generator_version=GENERATOR_VERSION,
+                    generator_version=version,
                     n_scenes=req.n_scenes,
                     check_interval_steps=req.check_interval_steps,
                 ),
@@ -152,6 +163,14 @@ class GenerateBenchmark:
             proof = ProofResult(proof=Proof.GEOMETRY, passed=False, detail=f"{cause.type}: {cause.message}")
             return await self._record(None, base, [proof])
         definition, report = built.definition, built.geometry
+        base = base.model_copy(
+            update={
+                "basis": ProofBasis(
+                    n_scenes=definition.simulation.n_scenes,
+                    check_interval_steps=definition.simulation.check_interval_steps,
+                )
+            }
+        )
         blocking = [f for f in report.findings if f.severity == Severity.BLOCKING]
         proofs = [
             ProofResult(
@@ -220,6 +239,7 @@ class GenerateBenchmark:
             **LIGHT.kwargs(),
         )
         proofs.append(afford.proof)
+        base = base.model_copy(update={"basis": afford.basis})
         if not afford.proof.passed or afford.caps is None:
             return await self._record(definition, base, proofs)
         definition = definition.model_copy(update={"caps": afford.caps})

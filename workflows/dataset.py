@@ -10,13 +10,20 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+    is_cancelled_exception,
+)
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from shared.catalog import GENERATOR_VERSION, unknown_families_message
+    from shared.catalog import unknown_families_message
     from shared.ids import benchmark_id, dataset_item
     from shared.models import (
         ArtifactRef,
@@ -120,7 +127,12 @@ class GenerateDataset:
                     # surface the boundary's message as the workflow's own failure
                     raise ApplicationError(e.cause.message, type=e.cause.type, non_retryable=True) from None
                 raise
-            cursor = DatasetCursor(dataset_id=prepared.dataset_id)
+            cursor = DatasetCursor(
+                dataset_id=prepared.dataset_id,
+                generator_version=prepared.generator_version,
+                # the workflow id survives continue-as-new; parts of concurrent runs never collide
+                chain=hashlib.sha256(workflow.info().workflow_id.encode()).hexdigest()[:12],
+            )
         workflow.upsert_search_attributes(
             [SA_DATASET.value_set(cursor.dataset_id), SA_STAGE.value_set("generating")]
         )
@@ -129,17 +141,22 @@ class GenerateDataset:
         entries = await self._run_chunk(req, cursor, chunk_end)
 
         counts = {v: sum(e.verdict == v for e in entries) for v in Verdict}
-        part: ArtifactRef = await workflow.execute_activity(
+        await workflow.execute_activity(
             ACT_WRITE_MANIFEST_PART,
-            ManifestPartRequest(dataset_id=cursor.dataset_id, part_index=len(cursor.parts), entries=entries),
+            ManifestPartRequest(
+                dataset_id=cursor.dataset_id,
+                chain=cursor.chain,
+                part_index=cursor.part_count,
+                entries=entries,
+            ),
             result_type=ArtifactRef,
-            summary=f"manifest part {len(cursor.parts)} ({len(entries)} entries)",
+            summary=f"manifest part {cursor.part_count} ({len(entries)} entries)",
             **LIGHT.kwargs(),
         )
         cursor = cursor.model_copy(
             update={
                 "next_index": chunk_end,
-                "parts": [*cursor.parts, part],
+                "part_count": cursor.part_count + 1,
                 "published": cursor.published + counts[Verdict.PUBLISHED],
                 "rejected": cursor.rejected + counts[Verdict.REJECTED],
                 "failed": cursor.failed + counts[Verdict.FAILED],
@@ -153,7 +170,12 @@ class GenerateDataset:
         self._set_stage("finalizing", cursor, [], req.count)
         result: DatasetResult = await workflow.execute_activity(
             ACT_FINALIZE_DATASET,
-            FinalizeDatasetRequest(dataset_id=cursor.dataset_id, request=req, parts=cursor.parts),
+            FinalizeDatasetRequest(
+                dataset_id=cursor.dataset_id,
+                request=req.model_copy(update={"resume": None}),
+                chain=cursor.chain,
+                part_count=cursor.part_count,
+            ),
             result_type=DatasetResult,
             summary=f"write manifest of {cursor.dataset_id}",
             **LIGHT.kwargs(),
@@ -173,7 +195,7 @@ class GenerateDataset:
             for index in range(cursor.next_index, chunk_end):
                 while len(pending) >= req.max_parallel:
                     pending = await self._collect_one(pending, entries, cursor, req.count)
-                pending.append(asyncio.create_task(self._child(req, cursor.dataset_id, index)))
+                pending.append(asyncio.create_task(self._child(req, cursor, index)))
             while pending:
                 pending = await self._collect_one(pending, entries, cursor, req.count)
         except asyncio.CancelledError:
@@ -197,9 +219,10 @@ class GenerateDataset:
         self._set_stage("generating", cursor, entries, total)
         return list(rest)
 
-    async def _child(self, req: DatasetRequest, dataset: str, index: int) -> DatasetEntry:
+    async def _child(self, req: DatasetRequest, cursor: DatasetCursor, index: int) -> DatasetEntry:
+        dataset = cursor.dataset_id
         family, seed = dataset_item(req, index)
-        bid = benchmark_id(family, seed, GENERATOR_VERSION)
+        bid = benchmark_id(family, seed, cursor.generator_version)
         self._running[index] = bid
         base = {"index": index, "benchmark_id": bid, "family": family, "seed": seed}
         try:
@@ -211,9 +234,10 @@ class GenerateDataset:
                     n_scenes=req.n_scenes,
                     check_interval_steps=req.check_interval_steps,
                     dataset_id=dataset,
+                    generator_version=cursor.generator_version,
                 ),
                 result_type=BenchmarkResult,
-                id=f"{dataset}--{bid}",
+                id=f"{workflow.info().workflow_id}--{bid}",
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
                 static_summary=f"{family} seed {seed} ({bid})",
                 static_details=f"dataset {dataset}, item {index + 1} of {req.count}",
@@ -223,6 +247,12 @@ class GenerateDataset:
             # dataset going. (When the dataset itself is cancelled, CancelledError passes through instead.)
             what = "cancelled" if is_cancelled_exception(e) else f"generation failed: {_failure_reason(e)}"
             return DatasetEntry(**base, verdict=Verdict.FAILED, reason=what)
+        except WorkflowAlreadyStartedError:
+            return DatasetEntry(
+                **base,
+                verdict=Verdict.FAILED,
+                reason=f"a workflow for {bid} of this dataset is already running",
+            )
         finally:
             self._running.pop(index, None)
         reference = next((p for p in result.proofs if p.proof == Proof.SOLVABLE), None)

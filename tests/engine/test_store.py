@@ -65,6 +65,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
 # --------------------------------------------------------------------------------------------
 
 
+def test_delete_is_idempotent_and_validated(store: ObjectStore) -> None:
+    store.put_bytes("gone/soon.txt", b"x")
+    store.delete("gone/soon.txt")
+    assert not store.exists("gone/soon.txt")
+    store.delete("gone/soon.txt")  # again: not an error
+    with pytest.raises(InvalidKey):
+        store.delete("../escape")
+
+
 def test_put_get_round_trip(store: ObjectStore) -> None:
     data = os.urandom(4096) + b"\x00\xff"
     ref = store.put_bytes("runs/r1/trace.bin", data)

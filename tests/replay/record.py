@@ -76,12 +76,17 @@ async def record(tag: str) -> list[Path]:
                     # a second time: every benchmark is reused from the store
                     ("generate_dataset_reused", WF_GENERATE_DATASET, dataset, queue),
                 ]
+                ids: dict[str, str] = {}
                 for name, wf, arg, q in runs:
-                    wf_id = f"{name}-{uuid.uuid4().hex[:6]}"
-                    await (await client.start_workflow(wf, arg, id=wf_id, task_queue=q)).result()
-                    await save(client, name, wf_id)
+                    ids[name] = (
+                        f"{name}-{tag}"  # the replay test reads the workflow id back from the file name
+                    )
+                    await (await client.start_workflow(wf, arg, id=ids[name], task_queue=q)).result()
+                    await save(client, name, ids[name])
                 # a child of the second dataset run: the reused path of GenerateBenchmark
-                await save(client, "generate_benchmark_reused", "replay-set--chute-s5-v1")
+                await save(
+                    client, "generate_benchmark_reused", f"{ids['generate_dataset_reused']}--chute-s5-v1"
+                )
     return written
 
 

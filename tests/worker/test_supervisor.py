@@ -72,7 +72,7 @@ async def test_cancellation_kills_the_child(supervisor: HeavySupervisor) -> None
             break
         await asyncio.sleep(0.05)
     assert progress, "the child reports progress (which the activity turns into heartbeats)"
-    children = _children_of_forkserver(supervisor)
+    children = supervisor.job_pids()
     assert children
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -82,11 +82,3 @@ async def test_cancellation_kills_the_child(supervisor: HeavySupervisor) -> None
             break
         await asyncio.sleep(0.1)
     assert not any(_pid_alive(p) for p in children), "cancelled job's child must be gone"
-
-
-def _children_of_forkserver(supervisor: HeavySupervisor) -> list[int]:
-    proc = supervisor._proc
-    assert proc is not None
-    path = f"/proc/{proc.pid}/task/{proc.pid}/children"
-    with open(path) as fh:
-        return [int(x) for x in fh.read().split()]

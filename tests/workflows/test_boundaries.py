@@ -44,7 +44,7 @@ def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
         env=env,
-        cwd=Path(__file__).parents[2],
+        cwd=data_dir,  # not the repository: a developer's .env must not change the outcome
         check=False,
     )
 
@@ -171,7 +171,11 @@ async def test_resume_cursor_from_outside_is_rejected(temporal_env, worker_queue
     with pytest.raises(WorkflowFailureError) as info:
         await temporal_env.client.execute_workflow(
             WF_GENERATE_DATASET,
-            {"families": ["gap"], "count": 100000, "resume": {"dataset_id": "sneaky"}},
+            {
+                "families": ["gap"],
+                "count": 100000,
+                "resume": {"dataset_id": "sneaky", "generator_version": 1, "chain": "0123456789ab"},
+            },
             id=f"bad-{uuid.uuid4().hex[:6]}",
             task_queue=worker_queue,
         )
@@ -196,5 +200,6 @@ async def test_a_verdict_is_reused_only_on_the_same_proof_basis(temporal_env, wo
     assert (await generate(2)).reused
     default = await generate(None)
     assert not default.reused, "proven on 2 scenes is not proven on the default 8"
-    assert default.basis is not None and default.basis.n_scenes is None
+    assert default.basis is not None and default.basis.n_scenes == 8
     assert (await generate(None)).reused
+    assert (await generate(8)).reused, "the default scene count, asked for explicitly, is the same basis"

@@ -15,28 +15,9 @@ from shared.temporal import WF_GENERATE_DATASET
 pytestmark = pytest.mark.temporal
 
 
-def _forkserver_children() -> list[int]:
-    """Job processes currently forked by any mechbench fork server of this test session."""
-    import os
-
-    kids: list[int] = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                cmd = fh.read()
-            if b"activities.forkserver" not in cmd:
-                continue
-            with open(f"/proc/{pid}/task/{pid}/children") as fh:
-                kids += [int(x) for x in fh.read().split()]
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return kids
-
-
-async def test_cancelling_a_dataset_stops_children_and_jobs(temporal_env, worker_queue) -> None:
+async def test_cancelling_a_dataset_stops_children_and_jobs(temporal_env, worker) -> None:
     client = temporal_env.client
+    worker_queue = worker.queue
     ds = f"cancel-{uuid.uuid4().hex[:6]}"
     # long simulations (64 scenes, checks every step) so there is something running to cancel
     req = DatasetRequest(
@@ -72,11 +53,11 @@ async def test_cancelling_a_dataset_stops_children_and_jobs(temporal_env, worker
         if (
             statuses
             and all(s != WorkflowExecutionStatus.RUNNING for s in statuses)
-            and not _forkserver_children()
+            and not worker.supervisor.job_pids()
         ):
             break
         await asyncio.sleep(0.2)
     assert statuses and WorkflowExecutionStatus.RUNNING not in statuses
     assert WorkflowExecutionStatus.CANCELED in statuses
-    assert not _forkserver_children()
+    assert not worker.supervisor.job_pids()
     assert p.completed < req.count

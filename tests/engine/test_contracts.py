@@ -1,0 +1,96 @@
+"""The contracts reject bad input at the boundary, naming the field, and normalise what people type."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.ids import benchmark_id, dataset_id, dataset_item
+from shared.models import (
+    Box,
+    DatasetRequest,
+    GenerateBenchmarkRequest,
+    ManufacturingMethod,
+    MaterialId,
+    PartSpec,
+    ProofBasis,
+)
+
+
+def _fields(e: pytest.ExceptionInfo[ValidationError]) -> set[str]:
+    return {".".join(str(x) for x in err["loc"]) for err in e.value.errors()}
+
+
+@pytest.mark.parametrize("bad", ["../x", "/abs", "a/b", "A" * 70, "", "x\x00", "ｘ", "a b"])
+def test_ids_with_path_or_odd_characters_are_rejected(bad: str) -> None:
+    with pytest.raises(ValidationError) as e:
+        DatasetRequest(families=["chute"], count=1, dataset_id=bad)
+    assert _fields(e) == {"dataset_id"}
+
+
+def test_family_names_are_normalised_but_must_be_distinct() -> None:
+    assert GenerateBenchmarkRequest(family=" Chute ", seed=1).family == "chute"
+    with pytest.raises(ValidationError, match="more than once"):
+        DatasetRequest(families=["chute", "CHUTE"], count=2)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("cnc", "cnc_milling"),
+        ("CNC", "cnc_milling"),
+        ("3DP", "fdm_printing"),
+        ("Injection-Molding", "injection_molding"),
+    ],
+)
+def test_enums_parse_case_insensitively(given: str, expected: str) -> None:
+    part = PartSpec(
+        label="p",
+        role="reference",
+        material="ALUMINUM-6061",
+        method=given,
+        volume_mm3=1,
+        mass_kg=1,
+        bbox=Box(min_mm=(0, 0, 0), max_mm=(1, 1, 1)),
+    )
+    assert part.method == ManufacturingMethod(expected)
+    assert part.material == MaterialId.ALUMINUM_6061
+
+
+def test_count_seed_and_unknown_fields() -> None:
+    with pytest.raises(ValidationError) as e:
+        DatasetRequest(families=[], count=0, base_seed=-1, surprise=True)  # type: ignore[call-arg]
+    assert _fields(e) == {"families", "count", "base_seed", "surprise"}
+
+
+def test_boxes_must_be_ordered() -> None:
+    with pytest.raises(ValidationError, match="min"):
+        Box(min_mm=(0, 0, 1), max_mm=(1, 1, 0))
+
+
+def test_ids_are_deterministic_and_the_plan_round_robins() -> None:
+    req = DatasetRequest(families=["chute", "gap"], count=5, base_seed=10)
+    assert dataset_id(req, 1) == dataset_id(req.model_copy(), 1) != dataset_id(req, 2)
+    assert [dataset_item(req, i) for i in range(5)] == [
+        ("chute", 10),
+        ("gap", 10),
+        ("chute", 11),
+        ("gap", 11),
+        ("chute", 12),
+    ]
+    assert benchmark_id("gap", 3, 1) == "gap-s3-v1"
+
+
+def test_proof_basis_covers() -> None:
+    wanted = ProofBasis(
+        n_scenes=8,
+        check_interval_steps=10,
+        max_reference_unit_cost_usd=150,
+        max_reference_weight_kg=5,
+        caps_headroom=1.5,
+    )
+    assert wanted.covers(wanted)
+    assert not ProofBasis(n_scenes=2, check_interval_steps=10).covers(wanted)
+    # a rejection that never reached the affordability proof does not depend on the ceilings
+    assert ProofBasis(n_scenes=8, check_interval_steps=10).covers(wanted)
+    assert not wanted.model_copy(update={"caps_headroom": 2.0}).covers(wanted)
