@@ -64,9 +64,10 @@ def _failure_reason(error: BaseException) -> str:
         if isinstance(inner, ApplicationError):
             found = inner
         inner = getattr(inner, "cause", None) or inner.__cause__  # type: ignore[assignment]
+    text = found.message if found is not None else str(error)
+    first = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
     if found is None:
-        return str(error).splitlines()[0][:MAX_REASON_CHARS]
-    first = (found.message or "").strip().splitlines()[0] if found.message else ""
+        return (first or type(error).__name__)[:MAX_REASON_CHARS]
     return f"{found.type or 'error'}: {first}"[:MAX_REASON_CHARS]
 
 

@@ -94,3 +94,39 @@ def test_proof_basis_covers() -> None:
     # a rejection that never reached the affordability proof does not depend on the ceilings
     assert ProofBasis(n_scenes=8, check_interval_steps=10).covers(wanted)
     assert not wanted.model_copy(update={"caps_headroom": 2.0}).covers(wanted)
+
+
+def test_a_failed_childs_reason_is_its_innermost_error() -> None:
+    from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, RetryState
+
+    from workflows.dataset import _failure_reason
+
+    inner = ApplicationError(
+        "build: worker child process crashed (killed by SIGSEGV)\nmore", type="WorkerChildCrashed"
+    )
+    activity = ActivityError(
+        "Activity task failed",
+        scheduled_event_id=1,
+        started_event_id=2,
+        identity="w",
+        activity_type="build_benchmark",
+        activity_id="1",
+        retry_state=RetryState.MAXIMUM_ATTEMPTS_REACHED,
+    )
+    activity.__cause__ = inner
+    child = ChildWorkflowError(
+        "Child Workflow execution failed",
+        namespace="default",
+        workflow_id="x",
+        run_id="y",
+        workflow_type="GenerateBenchmark",
+        initiated_event_id=1,
+        started_event_id=2,
+        retry_state=RetryState.NON_RETRYABLE_FAILURE,
+    )
+    child.__cause__ = activity
+    assert (
+        _failure_reason(child)
+        == "WorkerChildCrashed: build: worker child process crashed (killed by SIGSEGV)"
+    )
+    assert _failure_reason(RuntimeError("")) == "RuntimeError"
