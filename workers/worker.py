@@ -14,7 +14,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -62,9 +61,6 @@ async def running_worker(
                 light.finalize_dataset,
             ],
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
-            # Input that does not match a workflow's model fails that workflow with the validation message,
-            # instead of leaving its first workflow task retrying forever.
-            workflow_failure_exception_types=[ValidationError],
         )
         heavy_worker = Worker(
             client,

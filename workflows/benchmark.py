@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -60,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         WF_GENERATE_BENCHMARK,
         heavy_queue_for,
     )
+    from workflows._input import parse_input
 
 # Deterministic failures of the engines that make the benchmark itself invalid: recorded as rejections.
 REJECTING_ERRORS = {ErrorType.INFEASIBLE_PARAMETERS.value, ErrorType.INVALID_GEOMETRY.value}
@@ -93,7 +95,9 @@ class GenerateBenchmark:
         workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
 
     @workflow.run
-    async def run(self, req: GenerateBenchmarkRequest) -> BenchmarkResult:
+    async def run(self, raw: RawValue) -> BenchmarkResult:
+        """Input: :class:`~shared.models.GenerateBenchmarkRequest` (validated here, see ``_input``)."""
+        req = parse_input(raw, GenerateBenchmarkRequest)
         problem = unknown_families_message([req.family], field="family")
         if problem:
             raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         WF_GENERATE_BENCHMARK,
         WF_GENERATE_DATASET,
     )
+    from workflows._input import parse_input
 
 MAX_REASON_CHARS = 300
 
@@ -101,7 +103,9 @@ class GenerateDataset:
         )
 
     @workflow.run
-    async def run(self, req: DatasetRequest) -> DatasetResult:
+    async def run(self, raw: RawValue) -> DatasetResult:
+        """Input: :class:`~shared.models.DatasetRequest` (validated here, see ``_input``)."""
+        req = parse_input(raw, DatasetRequest)
         problem = unknown_families_message(req.families)
         if problem:
             raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.common import RawValue
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from shared.models import BenchmarkResult, GenerateBenchmarkRequest
+from shared.models import BenchmarkResult
 from shared.temporal import DATA_CONVERTER
 from workers.worker import WORKFLOWS
 from workflows.benchmark import GenerateBenchmark
@@ -41,9 +42,9 @@ class _ReorderedGenerateBenchmark:
     """Today's GenerateBenchmark with one change made without ``workflow.patched``: a timer first."""
 
     @workflow.run
-    async def run(self, req: GenerateBenchmarkRequest) -> BenchmarkResult:
+    async def run(self, raw: RawValue) -> BenchmarkResult:
         await workflow.sleep(timedelta(seconds=1))
-        return await GenerateBenchmark().run(req)
+        return await GenerateBenchmark().run(raw)
 
 
 async def test_replay_catches_an_unpatched_command_change() -> None:

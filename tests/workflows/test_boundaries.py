@@ -80,8 +80,9 @@ async def test_malformed_workflow_input_fails_the_workflow_not_a_task_loop(
             id=f"bad-{uuid.uuid4().hex[:6]}",
             task_queue=worker_queue,
         )
-    message = str(info.value.cause)
-    assert "validation error" in message and "count" in message and "surprise" in message
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest" and cause.non_retryable
+    assert "families:" in cause.message and "count:" in cause.message and "surprise:" in cause.message
 
 
 async def test_failed_proof_is_a_recorded_verdict_with_numbers(temporal_env, test_settings, tmp_path) -> None:
