@@ -41,6 +41,7 @@ from shared.models import (
     Verdict,
 )
 from shared.settings import Settings, get_settings
+from shared.store import LocalStore, ObjectStore, make_store
 
 app = typer.Typer(
     add_completion=False,
@@ -247,7 +248,8 @@ def generate(
                 return EXIT_OK
             result = await _wait_with_progress(client, wf_id, handle, req.count, quiet=as_json)
         code = EXIT_FAILED if result.failed else EXIT_OK  # a crash after retries; rejections are results
-        manifest = await asyncio.to_thread(_read_manifest, settings, result)
+        store = make_store(settings)
+        manifest = await asyncio.to_thread(_read_manifest, store, result)
         if as_json:
             print((manifest or result).model_dump_json(indent=2))
             return code
@@ -259,32 +261,29 @@ def generate(
             + f" of {result.count}; reference = share of jittered scenes the reference solution solved; "
             f"caps basis: {MATERIAL_ONLY_COST_BASIS}"
         )
-        _print_locations(settings, result, wf_id, ui_url)
+        _print_locations(store, settings, result, wf_id, ui_url)
         return code
 
     _run(main)
 
 
-def _read_manifest(settings: Settings, result: DatasetResult) -> DatasetManifest | None:
+def _read_manifest(store: ObjectStore, result: DatasetResult) -> DatasetManifest | None:
     """The dataset's entries, from the store the workers wrote to (None, with a warning, if unreachable)."""
-    from shared.store import make_store
-
     try:
-        return DatasetManifest.model_validate_json(make_store(settings).get_ref(result.manifest))
+        return DatasetManifest.model_validate_json(store.get_ref(result.manifest))
     except Exception as e:  # noqa: BLE001 - the counts are still worth printing
         err.print(f"[yellow]cannot read the manifest {result.manifest.key}:[/yellow] {escape(str(e))}")
         return None
 
 
-def _print_locations(settings: Settings, result: DatasetResult, wf_id: str, ui_url: str | None) -> None:
-    if settings.store == "local":
-        where = settings.local_store_dir / result.manifest.key
-    else:
-        where = f"s3://{settings.s3_bucket}/{result.manifest.key} at {settings.s3_endpoint}"
-    console.print(f"dataset manifest: {where}")
-    console.print(
-        f"benchmarks: {settings.local_store_dir / 'benchmarks' if settings.store == 'local' else 'benchmarks/ in the bucket'}"
-    )
+def _print_locations(
+    store: ObjectStore, settings: Settings, result: DatasetResult, wf_id: str, ui_url: str | None
+) -> None:
+    def where(key: str) -> str:
+        return str(store.path_of(key)) if isinstance(store, LocalStore) else f"{key} in {store.describe()}"
+
+    console.print(f"dataset manifest: {where(result.manifest.key)}")
+    console.print(f"benchmarks: {where('benchmarks')}")
     if ui_url:
         console.print(
             f"history: run `mechbench dev` and open {ui_url}/namespaces/{settings.temporal_namespace}/workflows/{wf_id}"

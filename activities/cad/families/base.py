@@ -141,6 +141,20 @@ def rolling_speed_bound_m_s(drop_mm: float) -> float:
     return math.sqrt(2 * GRAVITY_M_S2 * drop_mm * 1e-3)
 
 
+BOUNDS_MARGIN_MM = 150.0
+"""Free space around a scene's extent before the payload counts as out of bounds."""
+BELOW_FLOOR_MM = 10.0
+
+
+def simulation_bounds(x0: float, y0: float, x1: float, y1: float, top: float) -> Box:
+    """The scene's extent (``x0..x1``, ``y0..y1``, up to ``top``) plus the margin on every side, reaching
+    from just under the floor slab."""
+    return zone(
+        (x0 - BOUNDS_MARGIN_MM, y0 - BOUNDS_MARGIN_MM, -FLOOR_THICKNESS_MM - BELOW_FLOOR_MM),
+        (x1 + BOUNDS_MARGIN_MM, y1 + BOUNDS_MARGIN_MM, top + BOUNDS_MARGIN_MM),
+    )
+
+
 def zone(lo: Point3, hi: Point3) -> Box:
     return Box(min_mm=_rounded(lo), max_mm=_rounded(hi))
 

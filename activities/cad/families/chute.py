@@ -16,7 +16,6 @@ from build123d import Location, Rot, Vector
 
 from activities.cad.families.base import (
     FIXTURE_MATERIAL,
-    FLOOR_THICKNESS_MM,
     GRAVITY_M_S2,
     SPAWN_JITTER_MM,
     CadPart,
@@ -27,6 +26,7 @@ from activities.cad.families.base import (
     named_zone,
     payload,
     rolling_speed_bound_m_s,
+    simulation_bounds,
     simulation_settings,
     zone,
 )
@@ -39,7 +39,6 @@ PLATE_MM = 4.0
 RAIL_MM = 4.0
 RIM_CLEARANCE_MM = 3.0
 """Gap between the chute's underside at its lower end and the bin rim."""
-BOUNDS_MARGIN_MM = 150.0
 
 
 class ChuteFamily(Family):
@@ -113,10 +112,7 @@ class ChuteFamily(Family):
 
         pit = r + max(jx, jy) + 12.0
         side = max(by + BIN_WALL_MM, pit)
-        bounds = zone(
-            (x_start - BOUNDS_MARGIN_MM, -side - BOUNDS_MARGIN_MM, -FLOOR_THICKNESS_MM - 10.0),
-            (bx1 + BOUNDS_MARGIN_MM, side + BOUNDS_MARGIN_MM, spawn_z + BOUNDS_MARGIN_MM),
-        )
+        bounds = simulation_bounds(x_start, -side, bx1, side, spawn_z)
         params = {
             **p,
             "bin_inner_length_mm": round(bin_len, 3),

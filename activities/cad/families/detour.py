@@ -16,7 +16,6 @@ from build123d import Location, Rot, Vector
 
 from activities.cad.families.base import (
     FIXTURE_MATERIAL,
-    FLOOR_THICKNESS_MM,
     SPAWN_JITTER_MM,
     CadPart,
     Family,
@@ -25,6 +24,7 @@ from activities.cad.families.base import (
     floor_part,
     named_zone,
     payload,
+    simulation_bounds,
     simulation_settings,
     zone,
 )
@@ -37,7 +37,6 @@ FENCE_CLEARANCE_MM = 2.0
 """Gap between the fence's far end and the wall's front face."""
 CORNER_CLEARANCE_MM = 8.0
 """The ball's centre leaves the fence this far (plus one radius) beyond the wall's end."""
-BOUNDS_MARGIN_MM = 150.0
 
 
 class DetourFamily(Family):
@@ -110,17 +109,8 @@ class DetourFamily(Family):
         fence = Location(Vector(x_a, y_a, 0.0)) * (Rot(0, 0, math.degrees(phi)) * fence_local)
 
         top = max(wall_h + 2 * r + 20.0, spawn[2] + r + jz + 20.0)
-        bounds = zone(
-            (
-                -SIDE_WALL_MM - BOUNDS_MARGIN_MM,
-                -y_left - SIDE_WALL_MM - BOUNDS_MARGIN_MM,
-                -FLOOR_THICKNESS_MM - 10.0,
-            ),
-            (
-                x_end + SIDE_WALL_MM + BOUNDS_MARGIN_MM,
-                y_right + SIDE_WALL_MM + BOUNDS_MARGIN_MM,
-                top + BOUNDS_MARGIN_MM,
-            ),
+        bounds = simulation_bounds(
+            -SIDE_WALL_MM, -y_left - SIDE_WALL_MM, x_end + SIDE_WALL_MM, y_right + SIDE_WALL_MM, top
         )
         params = {
             **p,

@@ -13,7 +13,6 @@ from typing import ClassVar
 
 from activities.cad.families.base import (
     FIXTURE_MATERIAL,
-    FLOOR_THICKNESS_MM,
     GRAVITY_M_S2,
     SPAWN_JITTER_MM,
     CadPart,
@@ -24,6 +23,7 @@ from activities.cad.families.base import (
     named_zone,
     payload,
     rolling_speed_bound_m_s,
+    simulation_bounds,
     simulation_settings,
     zone,
 )
@@ -34,7 +34,6 @@ STOP_MM = 10.0
 PLANK_MM = 5.0
 PLANK_BEVEL_RATIO = 4.0
 """Bevel length per unit of plank thickness at each end (about 14 degrees)."""
-BOUNDS_MARGIN_MM = 150.0
 FALL_MARGIN_MM = 10.0
 """At the far edge the ball's centre must be at least this far below the edge plus one radius."""
 
@@ -100,10 +99,7 @@ class GapFamily(Family):
             [(px0, h), (px1, h), (px1 - bevel, h + PLANK_MM), (px0 + bevel, h + PLANK_MM)], -half_w, half_w
         )
 
-        bounds = zone(
-            (-BOUNDS_MARGIN_MM, -half_w - BOUNDS_MARGIN_MM, -FLOOR_THICKNESS_MM - 10.0),
-            (x_stop + STOP_MM + BOUNDS_MARGIN_MM, half_w + BOUNDS_MARGIN_MM, h + ramp_h + BOUNDS_MARGIN_MM),
-        )
+        bounds = simulation_bounds(0.0, -half_w, x_stop + STOP_MM, half_w, h + ramp_h)
         params = {**p, "gap_width_mm": round(gap, 3), "ramp_length_mm": round(ramp_len, 3)}
         return FamilyDesign(
             params=params,
