@@ -11,8 +11,12 @@ STAMP := $(VENV)/.installed
 FAMILIES ?= chute,gap,detour
 COUNT ?= 9
 SEED ?= 1
+PART ?= examples/bracket.step
+METHOD ?= cnc_milling
+MATERIAL ?= aluminum_6061
+QUANTITY ?= 100
 
-.PHONY: install run dev worker test test-fast bench histories lint clean
+.PHONY: install run analyze dev worker test test-fast bench histories lint clean
 
 install: $(STAMP)
 
@@ -27,6 +31,10 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 ## The main job: embedded Temporal dev server + worker, a dataset over three families, a summary table.
 run: install
 	$(VENV)/bin/mechbench generate --embedded --families $(FAMILIES) --count $(COUNT) --seed $(SEED)
+
+## Manufacturing analysis of one part on the embedded stack: DFM findings, quote, ladder, alternatives.
+analyze: install
+	$(VENV)/bin/mechbench analyze $(PART) --method $(METHOD) --material $(MATERIAL) --quantity $(QUANTITY) --embedded
 
 ## Embedded server + Web UI + worker in the foreground (Ctrl-C stops everything).
 dev: install

@@ -13,12 +13,20 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.manufacturing.analysis import evaluate
+from activities.manufacturing.catalog import load_catalog
+from activities.manufacturing.facts import FACTS_VERSION, PartFacts
 from activities.supervisor import HeavySupervisor
 from shared.catalog import GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_id
-from shared.keys import benchmark_definition_key, benchmark_result_key, manifest_key, manifest_part_key
+from shared.keys import (
+    benchmark_definition_key,
+    benchmark_result_key,
+    manifest_key,
+    manifest_part_key,
+    part_facts_key,
+)
 from shared.logging import get_logger
-from shared.materials import MATERIAL_ONLY_COST_BASIS, mass_kg, material_cost_usd
 from shared.models import (
     AffordabilityRequest,
     AffordabilityResult,
@@ -31,20 +39,25 @@ from shared.models import (
     DatasetManifest,
     DatasetResult,
     ErrorType,
+    FactsRequest,
+    FactsResult,
     FinalizeDatasetRequest,
     HeavyProgress,
     LookupRequest,
     LookupResult,
     ManifestPartRequest,
+    ManufacturingMethod,
     PrepareDatasetRequest,
     PreparedDataset,
     Proof,
     ProofBasis,
     ProofResult,
     PublishRequest,
+    Severity,
     SimulateRequest,
     SimulationReport,
     SimulationSettings,
+    StagedPart,
     Verdict,
 )
 from shared.settings import Settings
@@ -52,10 +65,12 @@ from shared.store import IntegrityError, ObjectNotFound, ObjectStore
 from shared.temporal import (
     ACT_ASSESS_AFFORDABILITY,
     ACT_BUILD_BENCHMARK,
+    ACT_EXTRACT_PART_FACTS,
     ACT_FINALIZE_DATASET,
     ACT_LOOKUP_BENCHMARK,
     ACT_PREPARE_DATASET,
     ACT_RECORD_BENCHMARK,
+    ACT_RUN_PART_SCRIPT,
     ACT_SIMULATE_BENCHMARK,
     ACT_WRITE_MANIFEST_PART,
 )
@@ -65,7 +80,8 @@ log = get_logger(__name__)
 
 
 class HeavyActivities:
-    """Activities on the heavy task queue. Each call runs in a fresh warm child process."""
+    """Activities on the heavy task queue (CAD, geometry, simulation, sandboxed scripts). Each call runs in a
+    fresh child process forked from the warm fork server."""
 
     def __init__(self, supervisor: HeavySupervisor):
         self._supervisor = supervisor
@@ -94,6 +110,16 @@ class HeavyActivities:
         """Run the jittered scenes; a retry resumes after the last finished scene."""
         return await self._run("simulate", req, SimulationReport)
 
+    @activity.defn(name=ACT_EXTRACT_PART_FACTS)
+    async def extract_part_facts(self, req: FactsRequest) -> FactsResult:
+        """Geometry facts of a part file (cached by its content hash)."""
+        return await self._run("facts", req, FactsResult)
+
+    @activity.defn(name=ACT_RUN_PART_SCRIPT)
+    async def run_part_script(self, req: StagedPart) -> StagedPart:
+        """Run a part script in a sandbox and stage the STEP it builds."""
+        return await self._run("part_script", req, StagedPart)
+
 
 class StoreActivities:
     """Quick bookkeeping against the object store, on the main task queue."""
@@ -102,12 +128,14 @@ class StoreActivities:
         self._store = store
         self._settings = settings
 
-    def _ceilings(self) -> dict[str, float]:
+    def _ceilings(self) -> dict[str, float | str]:
+        """What an affordability verdict depends on: the ceilings, the headroom and the cost model."""
         s = self._settings
         return {
             "max_reference_unit_cost_usd": s.max_reference_unit_cost_usd,
             "max_reference_weight_kg": s.max_reference_weight_kg,
             "caps_headroom": s.caps_headroom,
+            "cost_model": f"{load_catalog().label} q{s.benchmark_target_quantity}",
         }
 
     @activity.defn(name=ACT_PREPARE_DATASET)
@@ -170,10 +198,11 @@ class StoreActivities:
 
     @activity.defn(name=ACT_ASSESS_AFFORDABILITY)
     async def assess_affordability(self, req: AffordabilityRequest) -> AffordabilityResult:
-        """Affordability proof and caps from the reference solution.
+        """Affordability proof and caps: the reference solution's manufacturing quote at the benchmark's
+        target quantity (each part by its own method and material), times the recorded headroom.
 
-        Until the manufacturing engine lands, the cost basis is a clearly labelled material-only estimate.
-        """
+        The build job stored each reference part's geometry facts under its STEP hash; pricing them is
+        numpy over those facts. A reference part with a blocking DFM finding fails the proof."""
         d = req.definition
         s = self._settings
         basis = ProofBasis(
@@ -181,29 +210,53 @@ class StoreActivities:
             check_interval_steps=d.simulation.check_interval_steps,
             **self._ceilings(),
         )
-        if not d.reference_solution:
+
+        def fail(
+            detail: str, measured: float | None = None, limit: float | None = None
+        ) -> AffordabilityResult:
             return AffordabilityResult(
                 proof=ProofResult(
-                    proof=Proof.AFFORDABLE, passed=False, detail="no reference solution to price"
+                    proof=Proof.AFFORDABLE, passed=False, detail=detail, measured=measured, limit=limit
                 ),
                 basis=basis,
             )
-        cost = sum(material_cost_usd(p.material, p.volume_mm3) for p in d.reference_solution)
-        weight = sum(mass_kg(p.material, p.volume_mm3) for p in d.reference_solution)
+
+        if not d.reference_solution:
+            return fail("no reference solution to price")
+        catalog = load_catalog()
+        quantity = s.benchmark_target_quantity
+
+        def price() -> tuple[float, list[str], list[str]]:
+            total, lines, blocked = 0.0, [], []
+            for part in d.reference_solution:
+                method = part.method or ManufacturingMethod.CNC_MILLING
+                if part.step is None:
+                    raise ApplicationError(f"reference part {part.label} has no STEP artifact to price")
+                facts = PartFacts.from_npz(
+                    self._store.get_bytes(part_facts_key(part.step.sha256, FACTS_VERSION))
+                )
+                _, findings, quote = evaluate(facts, method, part.material, quantity, catalog)
+                blocking = sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING})
+                if blocking:
+                    blocked.append(f"{part.label} ({method.value}): {', '.join(blocking)}")
+                total += quote.unit_cost_usd
+                lines.append(f"{part.label} {method.value} {part.material.value} ${quote.unit_cost_usd:.2f}")
+            return total, lines, blocked
+
+        try:
+            cost, lines, blocked = await asyncio.to_thread(price)
+        except ValueError as e:  # a family pairing a material with a method that does not take it
+            return fail(f"reference solution cannot be quoted: {e}")
+        if blocked:
+            return fail("reference solution is not manufacturable as designed: " + "; ".join(blocked))
+        weight = sum(p.mass_kg for p in d.reference_solution)
         for measured, limit, what, unit in (
             (cost, s.max_reference_unit_cost_usd, "reference unit cost", "USD"),
             (weight, s.max_reference_weight_kg, "reference weight", "kg"),
         ):
             if measured > limit:
-                return AffordabilityResult(
-                    proof=ProofResult(
-                        proof=Proof.AFFORDABLE,
-                        passed=False,
-                        detail=f"{what} {measured:.3f} {unit} exceeds the ceiling of {limit:.3f} {unit}",
-                        measured=measured,
-                        limit=limit,
-                    ),
-                    basis=basis,
+                return fail(
+                    f"{what} {measured:.3f} {unit} exceeds the ceiling of {limit:.3f} {unit}", measured, limit
                 )
         caps = Caps(
             max_unit_cost_usd=round(cost * s.caps_headroom, 4),
@@ -211,13 +264,14 @@ class StoreActivities:
             headroom_factor=s.caps_headroom,
             reference_unit_cost_usd=round(cost, 4),
             reference_weight_kg=round(weight, 6),
-            cost_basis=MATERIAL_ONLY_COST_BASIS,
+            target_quantity=quantity,
+            cost_basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}: " + "; ".join(lines),
         )
         return AffordabilityResult(
             proof=ProofResult(
                 proof=Proof.AFFORDABLE,
                 passed=True,
-                detail=f"reference ${cost:.2f}, {weight:.3f} kg; caps x{s.caps_headroom}",
+                detail=f"reference ${cost:.2f}/unit at {quantity}, {weight:.3f} kg; caps x{s.caps_headroom}",
                 measured=cost,
                 limit=s.max_reference_unit_cost_usd,
             ),

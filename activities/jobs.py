@@ -18,26 +18,32 @@ from pydantic import BaseModel, ValidationError
 
 from activities.cad.build import ArtifactMismatch, InfeasibleParameters, InvalidFamily, build_benchmark
 from activities.cad.validate import validate_geometry
+from activities.manufacturing.extract import PartError, extract, facts_from_shape, in_principal_frame
+from activities.manufacturing.facts import FACTS_VERSION
 from activities.physics import collision_pack
 from activities.physics.mjcf import SceneCompileError
 from activities.physics.runner import simulate, trajectory_npz
 from shared.catalog import GENERATOR_VERSION
-from shared.keys import trajectory_key
+from shared.keys import part_facts_key, trajectory_key, upload_key
 from shared.models import (
     BuildRequest,
     BuildResult,
     ErrorType,
+    FactsRequest,
+    FactsResult,
     HeavyJob,
     HeavyProgress,
     Model,
     SceneResult,
     SimulateRequest,
     SimulationReport,
+    StagedPart,
 )
 from shared.settings import Settings, get_settings
-from shared.store import ObjectStore, make_store
+from shared.store import ObjectNotFound, ObjectStore, make_ref, make_store, sha256_hex
 
 Progress = Callable[[HeavyProgress], None]
+NPZ = "application/x-npz"
 _settings: Settings | None = None
 
 
@@ -89,9 +95,43 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
         raise JobError(str(e), ErrorType.INVALID_GEOMETRY) from e
     progress(HeavyProgress(stage="validate", detail=f"{len(shapes)} parts"))
     geometry = validate_geometry(definition, shapes)
+    store = _store()
     progress(HeavyProgress(stage="store", detail=f"{len(blobs)} artifacts"))
-    _store().put_many(blobs)
+    store.put_many(blobs)
+    if geometry.valid:
+        # Geometry facts of the reference parts, keyed by their STEP's hash: the affordability proof prices
+        # them with the manufacturing engine without re-reading any CAD.
+        progress(HeavyProgress(stage="facts", detail=f"{len(definition.reference_solution)} reference parts"))
+        for part in definition.reference_solution:
+            if part.step is None:
+                continue
+            key = part_facts_key(part.step.sha256, FACTS_VERSION)
+            if not store.exists(key):
+                shape = in_principal_frame(shapes[part.label])
+                facts = facts_from_shape(shape, part.step.sha256, "step")
+                store.put_bytes(key, facts.to_npz(), NPZ)
     return BuildResult(definition=definition, geometry=geometry)
+
+
+def facts_job(req: FactsRequest, progress: Progress, resume: HeavyProgress | None) -> FactsResult:
+    """Geometry facts of a staged part, from the cache when this exact file was analysed before."""
+    part = req.part
+    if part.format not in ("step", "stl"):
+        raise JobError(f"facts: a {part.format} part must be staged as STEP first", ErrorType.INVALID_REQUEST)
+    store = _store()
+    key = part_facts_key(part.artifact.sha256, FACTS_VERSION)
+    try:
+        return FactsResult(facts=make_ref(key, store.get_bytes(key), NPZ), cached=True)
+    except ObjectNotFound:
+        pass
+    progress(HeavyProgress(stage="facts", detail=f"{part.format} {part.artifact.size_bytes} bytes"))
+    data = store.get_ref(part.artifact)
+    try:
+        facts = extract(data, part.format)
+    except PartError as e:
+        raise JobError(f"{part.filename or part.format}: {e}", ErrorType.INVALID_PART) from e
+    ref = store.put_bytes(key, facts.to_npz(), NPZ)
+    return FactsResult(facts=ref, cached=False)
 
 
 def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress | None) -> SimulationReport:
@@ -135,6 +175,37 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
     return report.model_copy(update={"trajectory": ref})
 
 
+def part_script_job(req: StagedPart, progress: Progress, resume: HeavyProgress | None) -> StagedPart:
+    """Run an untrusted part script in the sandbox (a fresh, confined, resource-limited process) and
+    stage the STEP of the solid its ``build()`` returns. A failing, hanging or hostile script is a typed,
+    non-retryable ``InvalidPart`` with the script's own error; the job process itself is never at risk."""
+    from activities.sandbox import ScriptError, run_script
+
+    if req.format != "script":
+        raise JobError(f"part_script: expected a script, got {req.format}", ErrorType.INVALID_REQUEST)
+    s = _current_settings()
+    store = _store()
+    script = store.get_ref(req.artifact)
+    progress(HeavyProgress(stage="script", detail=f"{req.filename or 'script'} in the sandbox"))
+    try:
+        result = run_script(
+            script,
+            "part_step",
+            wall_s=s.sandbox_wall_s,
+            cpu_s=s.sandbox_cpu_s,
+            memory_mb=s.sandbox_memory_mb,
+            file_size_mb=s.sandbox_file_size_mb,
+            max_open_files=s.sandbox_max_open_files,
+            require_confinement=s.sandbox_require_confinement,
+        )
+    except ScriptError as e:
+        raise JobError(f"part script {req.filename or ''}: {e}".strip(), ErrorType.INVALID_PART) from e
+    step = result.data
+    ref = store.put_bytes(upload_key(sha256_hex(step), ".step"), step)
+    name = f"{req.filename}.step" if req.filename else None
+    return StagedPart(artifact=ref, format="step", filename=name)
+
+
 class DiagnoseRequest(Model):
     action: Literal["echo", "sleep", "crash", "fail"]
     seconds: float = 0.0
@@ -167,6 +238,8 @@ _JOBS: dict[str, tuple[type[BaseModel], Callable[..., BaseModel]]] = {
     "build": (BuildRequest, build_job),
     "simulate": (SimulateRequest, simulate_job),
     "diagnose": (DiagnoseRequest, diagnose_job),
+    "facts": (FactsRequest, facts_job),
+    "part_script": (StagedPart, part_script_job),
 }
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["benchmarks.bench_sim_loop", "benchmarks.bench_broadphase", "benchmarks.bench_dataset"]
+BENCHES = [
+    "benchmarks.bench_sim_loop",
+    "benchmarks.bench_broadphase",
+    "benchmarks.bench_dataset",
+    "benchmarks.bench_analysis",
+]
 
 
 def main() -> None:

@@ -40,3 +40,17 @@ def manifest_key(dataset_id: str) -> str:
 def manifest_part_key(dataset_id: str, chain: str, part_index: int) -> str:
     """One chunk's entries; ``chain`` (a hash of the workflow id) keeps concurrent runs apart."""
     return f"datasets/{dataset_id}/parts/{chain}-{part_index:05d}.json"
+
+
+def upload_key(sha256: str, suffix: str) -> str:
+    """A user's part file, content-addressed (``suffix`` like ``.step``)."""
+    return f"uploads/{sha256}{suffix}"
+
+
+def part_facts_key(sha256: str, facts_version: int) -> str:
+    """Geometry facts of a part file, cached by its content hash and the extractor's version."""
+    return f"manufacturing/facts/v{facts_version}/{sha256}.npz"
+
+
+def analysis_report_key(analysis_id: str) -> str:
+    return f"manufacturing/reports/{analysis_id}.json"

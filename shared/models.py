@@ -158,6 +158,7 @@ class ErrorType(StrEnum):
     INVALID_GEOMETRY = (
         "InvalidGeometry"  # geometry that cannot be simulated (e.g. a scene that won't compile)
     )
+    INVALID_PART = "InvalidPart"  # a part file that is not a closed solid STEP/STL, or a failed part script
     WORKER_CHILD_CRASHED = "WorkerChildCrashed"  # a heavy job's process died (retryable)
 
 
@@ -166,6 +167,7 @@ DETERMINISTIC_ERRORS = (
     ErrorType.INVALID_FAMILY,
     ErrorType.INFEASIBLE_PARAMETERS,
     ErrorType.INVALID_GEOMETRY,
+    ErrorType.INVALID_PART,
 )
 
 
@@ -395,6 +397,9 @@ class ProofBasis(Model):
     max_reference_unit_cost_usd: float | None = None
     max_reference_weight_kg: float | None = None
     caps_headroom: float | None = None
+    cost_model: str | None = None
+    """How the reference solution was priced (catalogue version and target quantity); verdicts priced by
+    another model (or by the material-only estimate of generator version 1's first release) are re-proven."""
 
     def covers(self, wanted: ProofBasis) -> bool:
         """Whether a verdict proven on this basis answers a request for ``wanted``."""
@@ -402,10 +407,16 @@ class ProofBasis(Model):
             return False
         if self.max_reference_unit_cost_usd is None:  # rejected before the affordability proof
             return True
-        return (self.max_reference_unit_cost_usd, self.max_reference_weight_kg, self.caps_headroom) == (
+        return (
+            self.max_reference_unit_cost_usd,
+            self.max_reference_weight_kg,
+            self.caps_headroom,
+            self.cost_model,
+        ) == (
             wanted.max_reference_unit_cost_usd,
             wanted.max_reference_weight_kg,
             wanted.caps_headroom,
+            wanted.cost_model,
         )
 
 
@@ -625,3 +636,229 @@ class HeavyJob(Model):
     resume: HeavyProgress | None = None
     context: dict[str, str] = Field(default_factory=dict)
     """Temporal context (workflow id, run id, activity type, attempt) bound to the child's log lines."""
+
+
+# --------------------------------------------------------------------------------------------
+# Manufacturing analysis
+# --------------------------------------------------------------------------------------------
+
+PartFormat = Literal["step", "stl", "script"]
+PART_SUFFIXES: dict[str, PartFormat] = {".step": "step", ".stp": "step", ".stl": "stl", ".py": "script"}
+"""File name suffix -> part format (case-insensitive); the one table the CLI and the workers use."""
+
+DEFAULT_QUANTITY_LADDER = (1, 10, 100, 1000, 10000)
+MAX_QUANTITY = 10_000_000
+
+
+class PartSource(Model):
+    """Where the part to analyse comes from: an object already in the store (the CLI uploads there), or a
+    file path readable by the worker (under one of its ``MECHBENCH_PART_ROOTS``)."""
+
+    artifact: ArtifactRef | None = None
+    path: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+    format: PartFormat | None = None
+    """Default: from the file name's suffix (.step/.stp, .stl, .py)."""
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    """Original file name, for the report (no directories)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PartSource:
+        if (self.artifact is None) == (self.path is None):
+            raise ValueError(
+                "give exactly one of 'artifact' (a stored object) or 'path' (a file on the worker)"
+            )
+        if self.path is not None and "\x00" in self.path:
+            raise ValueError("path: must not contain NUL")
+        if self.filename is not None and (
+            "/" in self.filename
+            or "\\" in self.filename
+            or "\x00" in self.filename
+            or self.filename in (".", "..")
+        ):
+            raise ValueError("filename: a bare file name, without directories")
+        if self.format is None and self.suffix_format() is None:
+            raise ValueError(
+                "format: cannot tell the part format from the name; give 'format' (step, stl or script) "
+                f"or use one of the suffixes {sorted(PART_SUFFIXES)}"
+            )
+        return self
+
+    def suffix_format(self) -> PartFormat | None:
+        name = self.filename or self.path or (self.artifact.key if self.artifact else "")
+        dot = name.rfind(".")
+        return PART_SUFFIXES.get(name[dot:].lower()) if dot >= 0 else None
+
+    @property
+    def resolved_format(self) -> PartFormat:
+        fmt = self.format or self.suffix_format()
+        assert fmt is not None  # checked by the validator
+        return fmt
+
+
+class MaterialPrice(Model):
+    price_usd_per_kg: float = Field(gt=0, le=100_000)
+    source: str = "user-supplied price table"
+
+
+class ProcessRates(Model):
+    """User overrides of a process's rates; unset fields keep the catalogue value."""
+
+    machine_rate_usd_per_h: float | None = Field(default=None, gt=0, le=10_000)
+    labour_rate_usd_per_h: float | None = Field(default=None, gt=0, le=10_000)
+    setup_usd: float | None = Field(default=None, ge=0, le=1_000_000)
+    margin: float | None = Field(default=None, ge=0, lt=1)
+    source: str = "user-supplied price table"
+
+
+class PriceTable(Model):
+    """A user's own prices, applied over the catalogue (``mechbench analyze --prices FILE``)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "user"
+    materials: dict[Material, MaterialPrice] = Field(default_factory=dict)
+    processes: dict[Method, ProcessRates] = Field(default_factory=dict)
+
+
+class AnalyzeRequest(Model):
+    part: PartSource
+    method: Method
+    material: Material
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    ladder: list[Annotated[int, Field(ge=1, le=MAX_QUANTITY)]] | None = Field(default=None, max_length=12)
+    """Quantities to price besides the requested one; default 1, 10, 100, 1000, 10000."""
+    price_table: PriceTable | None = None
+    alternatives: bool = True
+    """Also price the other methods that take this material, at the same quantity (a separate section)."""
+    part_label: Identifier | None = None
+
+
+class DfmFinding(Model):
+    rule_id: str
+    """``<METHOD>.<RULE>``, e.g. ``CNC.INTERNAL_CORNER_RADIUS``; stable, documented in the rule table."""
+    severity: Severity
+    title: str
+    measured: float | None = None
+    limit: float | None = None
+    unit: str | None = None
+    face_ids: list[int] = Field(default_factory=list)
+    """B-rep face indices in ``Shape.faces()`` order (STL: planar patch indices); at most 50 listed."""
+    point_mm: Vec3 | None = None
+    """One point on the offending geometry."""
+    area_mm2: float | None = None
+    why: str
+    fix: str
+
+
+class QuoteLine(Model):
+    item: str
+    usd: float = Field(ge=0)
+    per: Literal["part", "order"]
+    """``order`` lines (setup, programming, tooling) are spread over the quantity."""
+    basis: str
+    """Formula and inputs, with the source of each rate."""
+    band_pct: float = Field(ge=0)
+    """± uncertainty of this number, in percent."""
+
+
+class Quote(Model):
+    method: Method
+    material: Material
+    quantity: int = Field(ge=1)
+    lines: list[QuoteLine]
+    unit_cost_usd: float = Field(ge=0)
+    total_cost_usd: float = Field(ge=0)
+    band_pct: float = Field(ge=0)
+    unit_cost_low_usd: float = Field(ge=0)
+    unit_cost_high_usd: float = Field(ge=0)
+    lead_time_days: float = Field(ge=0)
+    lead_time_basis: str
+    parameters: dict[str, float] = Field(default_factory=dict)
+    """Model quantities behind the numbers (cycle time, cavities, setups, machine hours...)."""
+    caveats: list[str] = Field(default_factory=list)
+
+
+class LadderRung(Model):
+    quantity: int = Field(ge=1)
+    unit_cost_usd: float
+    total_cost_usd: float
+    band_pct: float
+    lead_time_days: float
+
+
+class MethodAlternative(Model):
+    method: Method
+    available: bool
+    """False when the method does not take the requested material."""
+    manufacturable: bool = False
+    blocking: list[str] = Field(default_factory=list)
+    """Rule ids of blocking findings for this method."""
+    unit_cost_usd: float | None = None
+    total_cost_usd: float | None = None
+    band_pct: float | None = None
+    lead_time_days: float | None = None
+    note: str = ""
+
+
+class PartSummary(Model):
+    sha256: str
+    format: PartFormat
+    filename: str | None = None
+    volume_mm3: float
+    area_mm2: float
+    bbox: Box
+    faces: int
+    triangles: int
+    has_brep: bool
+
+
+class ManufacturingReport(Model):
+    analysis_id: str
+    part: PartSummary
+    method: Method
+    material: Material
+    quantity: int
+    manufacturable: bool
+    """False when any finding is blocking: the quote then prices the part as if the findings were fixed."""
+    findings: list[DfmFinding]
+    quote: Quote
+    ladder: list[LadderRung]
+    alternatives: list[MethodAlternative] = Field(default_factory=list)
+    catalog: str
+    """Catalogue version and the user price table applied, if any."""
+    facts: ArtifactRef | None = None
+    report: ArtifactRef | None = None
+    facts_cached: bool = False
+
+
+class StagedPart(Model):
+    """A part file copied into the store (content-addressed); a script's is replaced by the STEP it built."""
+
+    artifact: ArtifactRef
+    format: PartFormat
+    filename: str | None = None
+
+
+class StagePartRequest(Model):
+    source: PartSource
+    method: Method
+    material: Material
+
+
+class AnalysisProgress(Model):
+    stage: str
+    detail: str = ""
+
+
+class FactsRequest(Model):
+    part: StagedPart
+
+
+class FactsResult(Model):
+    facts: ArtifactRef
+    cached: bool = False
+
+
+class PriceRequest(Model):
+    analysis_id: str
+    request: AnalyzeRequest
+    part: StagedPart
+    facts: FactsResult

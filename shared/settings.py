@@ -54,6 +54,24 @@ class Settings(BaseSettings):
     """A family whose reference solution costs more than this is not affordable."""
     max_reference_weight_kg: float = Field(default=5.0, gt=0)
     caps_headroom: float = Field(default=1.5, ge=1)
+    benchmark_target_quantity: int = Field(default=100, ge=1)
+    """Quantity at which a benchmark's reference solution is quoted to set its cost cap."""
+
+    # --- Manufacturing analysis ---------------------------------------------------------------
+    part_roots: list[Path] = Field(default_factory=lambda: [Path.cwd()])
+    """Directories a request may name part files under (``part.path``); JSON list in the environment."""
+    max_part_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
+    # --- Sandbox for untrusted scripts (activities/sandbox.py) -----------------------------------
+    sandbox_wall_s: float = Field(default=120.0, gt=0)
+    sandbox_cpu_s: int = Field(default=90, ge=1)
+    sandbox_memory_mb: int = Field(default=3072, ge=1280)
+    """Address-space limit; importing build123d alone needs about 1 GiB."""
+    sandbox_file_size_mb: int = Field(default=64, ge=1)
+    """Largest file a script may write, and the largest STEP result accepted."""
+    sandbox_max_open_files: int = Field(default=64, ge=16)
+    sandbox_require_confinement: bool = True
+    """Refuse to run scripts where Landlock is unavailable (False runs them with rlimits only)."""
 
     # --- Object store -------------------------------------------------------------------------
     store: Literal["local", "s3"] = "local"

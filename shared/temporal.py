@@ -52,6 +52,7 @@ def heavy_queue_for(task_queue: str) -> str:
 # --- Workflow and activity names (stable: histories, the CLI and `temporal workflow start` use them) --
 WF_GENERATE_BENCHMARK = "GenerateBenchmark"
 WF_GENERATE_DATASET = "GenerateDataset"
+WF_ANALYZE_MANUFACTURING = "AnalyzeManufacturing"
 
 ACT_BUILD_BENCHMARK = "build_benchmark"
 ACT_SIMULATE_BENCHMARK = "simulate_benchmark"
@@ -61,6 +62,10 @@ ACT_ASSESS_AFFORDABILITY = "assess_affordability"
 ACT_RECORD_BENCHMARK = "record_benchmark"
 ACT_WRITE_MANIFEST_PART = "write_manifest_part"
 ACT_FINALIZE_DATASET = "finalize_dataset"
+ACT_STAGE_PART = "stage_part"
+ACT_RUN_PART_SCRIPT = "run_part_script"
+ACT_EXTRACT_PART_FACTS = "extract_part_facts"
+ACT_PRICE_PART = "price_part"
 
 
 # --- Activity profiles ----------------------------------------------------------------------------

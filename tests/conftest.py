@@ -62,7 +62,9 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     from shared.settings import Settings
 
     data = tmp_path_factory.mktemp("mechbench-data")
-    return Settings(data_dir=data, store="local", worker_concurrency=2, sim_threads=2, log_json=True)
+    return Settings(
+        data_dir=data, store="local", worker_concurrency=2, sim_threads=2, log_json=True, part_roots=[data]
+    )
 
 
 @pytest.fixture(scope="session")

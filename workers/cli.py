@@ -4,6 +4,7 @@
     mechbench worker                   a worker for the Temporal cluster named in settings
     mechbench generate ...             start a dataset (``--wait`` shows progress, ``--embedded`` runs it all here)
     mechbench benchmark FAMILY SEED    generate one benchmark
+    mechbench analyze PART ...         DFM findings and a quote for a STEP/STL part or a part script
 
 Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 130 interrupted.
 Every command ends with ``os._exit`` so an SDK teardown abort (sdk-python #300) never hides the real status.
@@ -30,14 +31,19 @@ from rich.table import Table
 from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_id
 from shared.logging import configure_logging
-from shared.materials import MATERIAL_ONLY_COST_BASIS
+from shared.materials import check_method
 from shared.models import (
+    PART_SUFFIXES,
+    AnalyzeRequest,
     BenchmarkResult,
     DatasetManifest,
     DatasetProgress,
     DatasetRequest,
     DatasetResult,
     GenerateBenchmarkRequest,
+    ManufacturingReport,
+    PartSource,
+    PriceTable,
     Verdict,
 )
 from shared.settings import Settings, get_settings
@@ -50,7 +56,7 @@ app = typer.Typer(
 )
 # Pipes and CI logs get a wide console so tables and URLs are not folded.
 console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error messages are never folded mid-word
 _state = {"verbose": False}
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -259,7 +265,8 @@ def generate(
             f"{result.published} published, {result.rejected} rejected"
             + (f", {result.failed} failed" if result.failed else "")
             + f" of {result.count}; reference = share of jittered scenes the reference solution solved; "
-            f"caps basis: {MATERIAL_ONLY_COST_BASIS}"
+            f"max cost = the reference solution's manufacturing quote at quantity "
+            f"{settings.benchmark_target_quantity} x {settings.caps_headroom} (caps.cost_basis in each definition)"
         )
         _print_locations(store, settings, result, wf_id, ui_url)
         return code
@@ -354,6 +361,234 @@ def benchmark(
                 static_summary=f"{req.family} seed {req.seed}",
             )
         print(result.model_dump_json(indent=2))
+        return EXIT_OK
+
+    _run(main)
+
+
+def analyze_request(
+    part: str,
+    method: str,
+    material: str,
+    quantity: int,
+    ladder: str | None,
+    prices: str | None,
+    alternatives: bool,
+    settings: Settings,
+) -> tuple[AnalyzeRequest, bytes, str]:
+    """The CLI boundary of an analysis: the file, the method/material pairing, the quantity and the price
+    table are all checked before anything is uploaded or started. Returns the request (its part still to be
+    uploaded), the file's bytes and its suffix."""
+    from pathlib import Path
+
+    path = Path(part)
+    if not path.is_file():
+        raise BadInput(f"part: {part!r} is not a readable file")
+    suffix = path.suffix.lower()
+    if suffix not in PART_SUFFIXES:
+        raise BadInput(f"part: cannot tell the format of {path.name!r}; use one of {sorted(PART_SUFFIXES)}")
+    size = path.stat().st_size
+    if size == 0:
+        raise BadInput(f"part: {part!r} is empty")
+    if size > settings.max_part_bytes:
+        raise BadInput(
+            f"part: {size} bytes exceeds the {settings.max_part_bytes}-byte limit (MECHBENCH_MAX_PART_BYTES)"
+        )
+    try:
+        rungs = [int(x) for x in ladder.split(",") if x.strip()] if ladder else None
+    except ValueError:
+        raise BadInput(f"ladder: {ladder!r} is not a comma-separated list of quantities") from None
+    table = _read_price_table(prices) if prices else None
+    try:
+        req = AnalyzeRequest(
+            part=PartSource(path=str(path.resolve()), filename=path.name),
+            method=method,
+            material=material,
+            quantity=quantity,
+            ladder=rungs,
+            price_table=table,
+            alternatives=alternatives,
+        )
+    except ValidationError as e:
+        raise BadInput(_validation_message(e)) from None
+    problem = check_method(req.material, req.method)
+    if problem:
+        raise BadInput(problem)
+    return req, path.read_bytes(), suffix
+
+
+def _read_price_table(path: str) -> PriceTable:
+    """A price table file: TOML or JSON with ``name``, ``[materials.<id>]`` and ``[processes.<method>]``."""
+    import tomllib
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise BadInput(f"prices: cannot read {path!r}: {e.strerror}") from None
+    try:
+        data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as e:
+        raise BadInput(
+            f"prices: {path!r} is not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {e}"
+        ) from None
+    try:
+        return PriceTable.model_validate(data)
+    except ValidationError as e:
+        raise BadInput(f"prices: {_validation_message(e)}") from None
+
+
+def _money(x: float | None) -> str:
+    return "" if x is None else (f"{x:,.2f}" if x >= 0.1 else f"{x:.4f}")
+
+
+def print_report(report: ManufacturingReport) -> None:
+    p, q = report.part, report.quote
+    size = " x ".join(f"{s:.1f}" for s in p.bbox.size_mm)
+    console.print(
+        f"[bold]{p.filename or p.sha256[:12]}[/bold]: {size} mm, {p.volume_mm3 / 1000:.2f} cm3, "
+        f"{p.faces} faces, {p.triangles} triangles" + ("" if p.has_brep else " (mesh input)")
+    )
+    verdict = (
+        "[green]manufacturable[/green]"
+        if report.manufacturable
+        else "[red]NOT manufacturable as designed[/red]"
+    )
+    console.print(f"{report.method.value} in {report.material.value}, quantity {report.quantity}: {verdict}")
+    if report.findings:
+        t = Table(title="DFM findings", show_lines=True)
+        for col in ("severity", "rule", "measured", "limit", "where", "why / fix"):
+            t.add_column(col, overflow="fold")
+        colour = {"blocking": "red", "warning": "yellow", "info": "cyan"}
+        for f in report.findings:
+            where = ""
+            if f.face_ids:
+                where = (
+                    "faces " + ", ".join(map(str, f.face_ids[:8])) + (" ..." if len(f.face_ids) > 8 else "")
+                )
+            if f.point_mm:
+                where += f"\nat ({', '.join(f'{v:.1f}' for v in f.point_mm)})"
+            t.add_row(
+                f"[{colour[f.severity.value]}]{f.severity.value}[/]",
+                f"{f.rule_id}\n{escape(f.title)}",
+                "" if f.measured is None else f"{f.measured:g} {f.unit or ''}",
+                "" if f.limit is None else f"{f.limit:g} {f.unit or ''}",
+                where,
+                f"{escape(f.why)}\n[bold]fix:[/bold] {escape(f.fix)}",
+            )
+        console.print(t)
+    t = Table(title=f"quote: {q.quantity} x {report.method.value} ({report.catalog})", show_lines=False)
+    for col in ("item", "per", "USD", "+-", "basis"):
+        t.add_column(col, overflow="fold")
+    for line in q.lines:
+        t.add_row(line.item, line.per, _money(line.usd), f"{line.band_pct:.0f}%", escape(line.basis))
+    console.print(t)
+    console.print(
+        f"unit cost [bold]${_money(q.unit_cost_usd)}[/bold] (${_money(q.unit_cost_low_usd)} to "
+        f"${_money(q.unit_cost_high_usd)}, +-{q.band_pct:.0f}%), total ${_money(q.total_cost_usd)}, "
+        f"lead time {q.lead_time_days:.0f} days ({escape(q.lead_time_basis)})"
+    )
+    for c in q.caveats:
+        console.print(f"[yellow]caveat:[/yellow] {escape(c)}")
+    t = Table(title="quantity ladder (same method and material)")
+    for col in ("quantity", "unit $", "total $", "+-", "lead days"):
+        t.add_column(col, justify="right")
+    for r in report.ladder:
+        mark = " *" if r.quantity == report.quantity else ""
+        t.add_row(
+            f"{r.quantity}{mark}",
+            _money(r.unit_cost_usd),
+            _money(r.total_cost_usd),
+            f"{r.band_pct:.0f}%",
+            f"{r.lead_time_days:.0f}",
+        )
+    console.print(t)
+    if report.alternatives:
+        t = Table(
+            title=f"alternatives at quantity {report.quantity} (for comparison only; not what was asked)"
+        )
+        for col in ("method", "status", "unit $", "total $", "lead days", "note"):
+            t.add_column(col, overflow="fold")
+        for a in report.alternatives:
+            status = (
+                "not offered"
+                if not a.available
+                else "manufacturable"
+                if a.manufacturable
+                else "blocked: " + ", ".join(a.blocking)
+            )
+            t.add_row(
+                a.method.value,
+                status,
+                _money(a.unit_cost_usd),
+                _money(a.total_cost_usd),
+                "" if a.lead_time_days is None else f"{a.lead_time_days:.0f}",
+                escape(a.note),
+            )
+        console.print(t)
+
+
+@app.command()
+def analyze(
+    part: Annotated[
+        str, typer.Argument(help="a .step/.stp, .stl or .py part script (build() returns the part)")
+    ],
+    method: Annotated[
+        str, typer.Option(help="cnc_milling (cnc), injection_molding (im), fdm_printing (fdm)")
+    ],
+    material: Annotated[str, typer.Option(help="material id, e.g. aluminum_6061, abs, pla, hdpe")],
+    quantity: Annotated[int, typer.Option(help="parts ordered (>= 1)")],
+    ladder: Annotated[
+        str | None, typer.Option(help="quantities to price besides, e.g. 1,10,100 (default 1..10000)")
+    ] = None,
+    prices: Annotated[
+        str | None, typer.Option(help="your own price table (TOML or JSON) applied over the catalogue")
+    ] = None,
+    alternatives: Annotated[bool, typer.Option(help="also price the other methods at this quantity")] = True,
+    embedded: Annotated[
+        bool, typer.Option(help="start the embedded dev server and a worker for this run")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """DFM findings and a quote for one part (AnalyzeManufacturing). Exit 0 when the analysis completes,
+    whether or not the part is manufacturable (the report says); 2 for bad input."""
+
+    async def main(settings: Settings) -> int:
+        req, data, suffix = analyze_request(
+            part, method, material, quantity, ladder, prices, alternatives, settings
+        )
+        from shared.keys import upload_key
+        from shared.store import sha256_hex
+        from shared.temporal import WF_ANALYZE_MANUFACTURING
+        from workflows.manufacturing import analysis_id
+
+        sha = sha256_hex(data)
+        store = make_store(settings)
+        # Upload first (content-addressed, atomic): workers on other machines read the part from the store.
+        ref = await asyncio.to_thread(store.put_bytes, upload_key(sha, suffix), data)
+        req = req.model_copy(update={"part": PartSource(artifact=ref, filename=req.part.filename)})
+        aid = analysis_id(req, sha)
+        async with AsyncExitStack() as stack:
+            client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
+            from temporalio.common import WorkflowIDConflictPolicy
+
+            report: ManufacturingReport = await client.execute_workflow(
+                WF_ANALYZE_MANUFACTURING,
+                req,
+                id=f"analyze-{aid}",
+                task_queue=settings.task_queue,
+                result_type=ManufacturingReport,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"{req.part.filename}: {req.method.value}, {req.material.value}, x{req.quantity}",
+            )
+        if as_json:
+            print(report.model_dump_json(indent=2))
+            return EXIT_OK
+        print_report(report)
+        if report.report is not None:
+            key = report.report.key
+            console.print(f"report: {store.path_of(key) if isinstance(store, LocalStore) else key}")
         return EXIT_OK
 
     _run(main)

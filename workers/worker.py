@@ -1,7 +1,8 @@
 """The mechbench worker: one process serving the workflow queue and the heavy queue.
 
-- ``<task_queue>``: GenerateDataset, GenerateBenchmark and the quick store activities;
-- ``<task_queue>-heavy``: CAD, validation and simulation, each job in a supervised warm child process, at
+- ``<task_queue>``: GenerateDataset, GenerateBenchmark, AnalyzeManufacturing and the quick store and pricing
+  activities;
+- ``<task_queue>-heavy``: CAD, validation, simulation, geometry facts and part scripts, each job in a supervised warm child process, at
   most ``worker_concurrency`` at once (defaults to the machine's cores).
 
 More machines run the same process against the same Temporal cluster and object store.
@@ -17,6 +18,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.analysis import AnalysisActivities
 from activities.benchmark import HeavyActivities, StoreActivities
 from activities.supervisor import HeavySupervisor
 from shared.logging import get_logger
@@ -25,8 +27,9 @@ from shared.store import make_store
 from shared.temporal import heavy_queue_for
 from workflows.benchmark import GenerateBenchmark
 from workflows.dataset import GenerateDataset
+from workflows.manufacturing import AnalyzeManufacturing
 
-WORKFLOWS = [GenerateDataset, GenerateBenchmark]
+WORKFLOWS = [GenerateDataset, GenerateBenchmark, AnalyzeManufacturing]
 HEARTBEAT_THROTTLE = timedelta(seconds=2)
 log = get_logger(__name__)
 
@@ -48,6 +51,7 @@ async def running_worker(
         await supervisor.start()  # warm the fork server before taking work (~4 s)
         heavy = HeavyActivities(supervisor)
         light = StoreActivities(store, settings)
+        analysis = AnalysisActivities(store, settings)
         main_worker = Worker(
             client,
             task_queue=queue,
@@ -59,13 +63,20 @@ async def running_worker(
                 light.record_benchmark,
                 light.write_manifest_part,
                 light.finalize_dataset,
+                analysis.stage_part,
+                analysis.price_part,
             ],
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
         )
         heavy_worker = Worker(
             client,
             task_queue=heavy_queue_for(queue),
-            activities=[heavy.build_benchmark, heavy.simulate_benchmark],
+            activities=[
+                heavy.build_benchmark,
+                heavy.simulate_benchmark,
+                heavy.extract_part_facts,
+                heavy.run_part_script,
+            ],
             max_concurrent_activities=settings.worker_concurrency,
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
             # Heartbeats reach the server at least this often, and with them cancellation reaches the job:

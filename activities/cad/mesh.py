@@ -28,19 +28,35 @@ def triangulate(
 
     Vertices are repeated per BRep face (not welded); see :func:`welded_mesh`.
     """
+    vertices, faces, _ = triangulate_faces(shape, tolerance_mm, angular_tolerance_rad)
+    return vertices, faces
+
+
+def triangulate_faces(
+    shape: Shape,
+    tolerance_mm: float,
+    angular_tolerance_rad: float = DEFAULT_ANGULAR_TOLERANCE_RAD,
+    parallel: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like :func:`triangulate`, plus the index of the BRep face (in explorer order, which is the order of
+    ``shape.faces()`` for a solid) each triangle belongs to. Faces are meshed independently, so
+    ``parallel`` (OCCT's threads) changes the speed, not the result."""
     if shape.wrapped is None:
         raise ValueError("cannot triangulate an empty shape")
     if tolerance_mm <= 0:
         raise ValueError(f"tolerance_mm must be > 0, got {tolerance_mm}")
     BRepTools.Clean_s(shape.wrapped)
-    BRepMesh_IncrementalMesh(shape.wrapped, tolerance_mm, False, angular_tolerance_rad, True)
+    BRepMesh_IncrementalMesh(shape.wrapped, tolerance_mm, False, angular_tolerance_rad, parallel)
     vertex_blocks: list[np.ndarray] = []
     face_blocks: list[np.ndarray] = []
+    index_blocks: list[np.ndarray] = []
     offset = 0
+    face_number = -1
     explorer = TopExp_Explorer(shape.wrapped, TopAbs_FACE)
     while explorer.More():
         face = TopoDS.Face(explorer.Current())
         explorer.Next()
+        face_number += 1
         location = TopLoc_Location()
         poly = BRep_Tool.Triangulation_s(face, location)
         if poly is None:
@@ -56,10 +72,11 @@ def triangulate(
             tris = tris[:, [0, 2, 1]]
         vertex_blocks.append(nodes)
         face_blocks.append(tris + offset)
+        index_blocks.append(np.full(len(tris), face_number, dtype=np.int64))
         offset += len(nodes)
     if not face_blocks:
         raise ValueError("shape produced no triangles")
-    return np.concatenate(vertex_blocks), np.concatenate(face_blocks)
+    return np.concatenate(vertex_blocks), np.concatenate(face_blocks), np.concatenate(index_blocks)
 
 
 def welded_mesh(

@@ -21,9 +21,11 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 async def record(tag: str) -> list[Path]:
-    from shared.models import DatasetRequest, GenerateBenchmarkRequest
+    from activities.cad.export import step_bytes
+    from activities.manufacturing import samples
+    from shared.models import AnalyzeRequest, DatasetRequest, GenerateBenchmarkRequest, PartSource
     from shared.settings import Settings
-    from shared.temporal import WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
+    from shared.temporal import WF_ANALYZE_MANUFACTURING, WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
     from workers.devstack import throwaway_server
     from workers.worker import running_worker
 
@@ -47,7 +49,12 @@ async def record(tag: str) -> list[Path]:
         families=["chute", "detour", "gap"], count=3, base_seed=5, chunk_size=2, dataset_id="replay-set"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), store="local")
+        part = Path(tmp) / "grooved.step"
+        part.write_bytes(step_bytes(samples.grooved_block()))
+        analysis = AnalyzeRequest(
+            part=PartSource(path=str(part)), method="injection_molding", material="abs", quantity=5000
+        )
+        settings = Settings(data_dir=Path(tmp), store="local", part_roots=[Path(tmp)])
         strict = settings.model_copy(
             update={"max_reference_unit_cost_usd": 0.01, "data_dir": Path(tmp) / "strict"}
         )
@@ -75,6 +82,14 @@ async def record(tag: str) -> list[Path]:
                     ("generate_dataset", WF_GENERATE_DATASET, dataset, queue),
                     # a second time: every benchmark is reused from the store
                     ("generate_dataset_reused", WF_GENERATE_DATASET, dataset, queue),
+                    ("analyze_manufacturing", WF_ANALYZE_MANUFACTURING, analysis, queue),
+                    # the same part at another quantity: facts come from the cache
+                    (
+                        "analyze_manufacturing_cached",
+                        WF_ANALYZE_MANUFACTURING,
+                        analysis.model_copy(update={"quantity": 100}),
+                        queue,
+                    ),
                 ]
                 ids: dict[str, str] = {}
                 for name, wf, arg, q in runs:

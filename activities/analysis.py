@@ -1,0 +1,165 @@
+"""Temporal activities for manufacturing analysis on the main queue: staging a part and pricing it.
+
+Both are quick: staging copies a file into the store (content-addressed), pricing runs the rules and cost
+models over cached geometry facts (numpy, milliseconds). Geometry extraction and part scripts are heavy
+activities (see :class:`activities.benchmark.HeavyActivities`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.manufacturing.analysis import analyse
+from activities.manufacturing.catalog import load_catalog
+from activities.manufacturing.facts import PartFacts
+from shared.keys import analysis_report_key, upload_key
+from shared.logging import get_logger
+from shared.materials import check_method
+from shared.models import (
+    PART_SUFFIXES,
+    Box,
+    ErrorType,
+    ManufacturingReport,
+    PartSummary,
+    PriceRequest,
+    StagedPart,
+    StagePartRequest,
+)
+from shared.settings import Settings
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore, sha256_hex
+from shared.temporal import ACT_PRICE_PART, ACT_STAGE_PART
+
+log = get_logger(__name__)
+
+
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type=ErrorType.INVALID_REQUEST, non_retryable=True)
+
+
+def resolve_part_path(path: str, roots: list[Path]) -> Path:
+    """The real file a request names: absolute, existing, a regular file, and under one of ``roots`` after
+    symlinks are resolved (so ``..`` or a link cannot reach elsewhere)."""
+    p = Path(path)
+    if not p.is_absolute():
+        raise ValueError(f"part.path: must be an absolute path on the worker, got {path!r}")
+    try:
+        real = p.resolve(strict=True)
+    except (OSError, RuntimeError) as e:
+        raise ValueError(f"part.path: {path!r} cannot be read on the worker ({e.__class__.__name__})") from e
+    allowed = [r.resolve() for r in roots]
+    if not any(real.is_relative_to(r) for r in allowed):
+        raise ValueError(
+            f"part.path: {path!r} is outside the directories this worker reads parts from "
+            f"({', '.join(str(r) for r in allowed)}; MECHBENCH_PART_ROOTS)"
+        )
+    if not real.is_file():
+        raise ValueError(f"part.path: {path!r} is not a regular file")
+    return real
+
+
+class AnalysisActivities:
+    def __init__(self, store: ObjectStore, settings: Settings):
+        self._store = store
+        self._settings = settings
+
+    @activity.defn(name=ACT_STAGE_PART)
+    async def stage_part(self, req: StagePartRequest) -> StagedPart:
+        """Check the request against the catalogue, then put the part file in the store by content hash.
+
+        Bad input (a method the material is not made by, a missing or oversized file, a path outside the
+        part roots, a damaged upload) fails here, before any heavy work, and nothing is written."""
+        problem = check_method(req.material, req.method)
+        if problem:
+            raise _invalid(problem)
+        src = req.source
+        fmt = src.resolved_format
+        limit = self._settings.max_part_bytes
+
+        def stage() -> StagedPart:
+            if src.artifact is not None:
+                if src.artifact.size_bytes > limit:
+                    raise _invalid(f"part: {src.artifact.size_bytes} bytes exceeds the {limit}-byte limit")
+                try:
+                    self._store.get_ref(src.artifact)
+                except ObjectNotFound:
+                    raise _invalid(f"part.artifact: no object {src.artifact.key!r} in the store") from None
+                except IntegrityError as e:
+                    raise _invalid(f"part.artifact: {e}") from None
+                name = src.filename or src.artifact.key.rsplit("/", 1)[-1]
+                return StagedPart(artifact=src.artifact, format=fmt, filename=name)
+            assert src.path is not None
+            try:
+                real = resolve_part_path(src.path, self._settings.part_roots)
+            except ValueError as e:
+                raise _invalid(str(e)) from None
+            size = real.stat().st_size
+            if size > limit:
+                raise _invalid(
+                    f"part.path: {size} bytes exceeds the {limit}-byte limit (MECHBENCH_MAX_PART_BYTES)"
+                )
+            if size == 0:
+                raise _invalid(f"part.path: {src.path!r} is empty")
+            data = real.read_bytes()
+            suffix = next(s for s, f in PART_SUFFIXES.items() if f == fmt)
+            ref = self._store.put_bytes(upload_key(sha256_hex(data), suffix), data)
+            return StagedPart(artifact=ref, format=fmt, filename=src.filename or real.name)
+
+        return await asyncio.to_thread(stage)
+
+    @activity.defn(name=ACT_PRICE_PART)
+    async def price_part(self, req: PriceRequest) -> ManufacturingReport:
+        """DFM findings, quote, ladder and alternatives over the cached facts; the report is stored."""
+        r = req.request
+
+        def run() -> ManufacturingReport:
+            facts = PartFacts.from_npz(self._store.get_ref(req.facts.facts))
+            catalog = load_catalog(r.price_table)
+            try:
+                result = analyse(
+                    facts, r.method, r.material, r.quantity, catalog, r.ladder, alternatives=r.alternatives
+                )
+            except ValueError as e:
+                raise _invalid(str(e)) from None
+            report = ManufacturingReport(
+                analysis_id=req.analysis_id,
+                part=PartSummary(
+                    sha256=req.part.artifact.sha256,
+                    format=req.part.format,
+                    filename=req.part.filename,
+                    volume_mm3=round(facts.volume_mm3, 3),
+                    area_mm2=round(facts.area_mm2, 3),
+                    bbox=Box(
+                        min_mm=tuple(round(float(v), 4) for v in facts.bbox_min),  # type: ignore[arg-type]
+                        max_mm=tuple(round(float(v), 4) for v in facts.bbox_max),  # type: ignore[arg-type]
+                    ),
+                    faces=facts.n_faces,
+                    triangles=facts.n_triangles,
+                    has_brep=facts.has_brep,
+                ),
+                method=r.method,
+                material=r.material,
+                quantity=r.quantity,
+                manufacturable=result.manufacturable,
+                findings=result.findings,
+                quote=result.quote,
+                ladder=result.ladder,
+                alternatives=result.alternatives,
+                catalog=catalog.label,
+                facts=req.facts.facts,
+                facts_cached=req.facts.cached,
+            )
+            ref = self._store.put_model(analysis_report_key(req.analysis_id), report)
+            log.info(
+                "analysis.done",
+                analysis_id=req.analysis_id,
+                manufacturable=report.manufacturable,
+                findings=len(report.findings),
+                unit_cost_usd=report.quote.unit_cost_usd,
+            )
+            return report.model_copy(update={"report": ref})
+
+        return await asyncio.to_thread(run)
