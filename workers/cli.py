@@ -98,6 +98,8 @@ def _run(main: Callable[[Settings], Awaitable[int]], service: bool = False) -> N
             raise BadInput(f"settings (MECHBENCH_*): {_validation_message(e)}") from None
         level = settings.log_level if (service or _state["verbose"]) else "WARNING"
         configure_logging(level, settings.log_json)
+        # an embedded worker's job processes log at the same level as the command itself
+        settings = settings.model_copy(update={"log_level": level})
         code = asyncio.run(main(settings))
     except BadInput as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
