@@ -233,7 +233,9 @@ class StoreActivities:
                 if part.step is None:
                     raise ApplicationError(f"reference part {part.label} has no STEP artifact to price")
                 facts = PartFacts.from_npz(
-                    self._store.get_bytes(part_facts_key(part.step.sha256, FACTS_VERSION))
+                    self._store.get_bytes(
+                        part_facts_key(part.step.sha256, FACTS_VERSION, principal_frame=True)
+                    )
                 )
                 _, findings, quote = evaluate(facts, method, part.material, quantity, catalog)
                 blocking = sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING})

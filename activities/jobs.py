@@ -105,7 +105,7 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
         for part in definition.reference_solution:
             if part.step is None:
                 continue
-            key = part_facts_key(part.step.sha256, FACTS_VERSION)
+            key = part_facts_key(part.step.sha256, FACTS_VERSION, principal_frame=True)
             if not store.exists(key):
                 shape = in_principal_frame(shapes[part.label])
                 facts = facts_from_shape(shape, part.step.sha256, "step")

@@ -47,9 +47,12 @@ def upload_key(sha256: str, suffix: str) -> str:
     return f"uploads/{sha256}{suffix}"
 
 
-def part_facts_key(sha256: str, facts_version: int) -> str:
-    """Geometry facts of a part file, cached by its content hash and the extractor's version."""
-    return f"manufacturing/facts/v{facts_version}/{sha256}.npz"
+def part_facts_key(sha256: str, facts_version: int, principal_frame: bool = False) -> str:
+    """Geometry facts of a part file, cached by its content hash and the extractor's version. Facts of the
+    part moved into its principal frame (benchmark reference parts) are kept apart from facts of the part
+    as modelled (what a user's analysis of the same file measures)."""
+    frame = "-principal" if principal_frame else ""
+    return f"manufacturing/facts/v{facts_version}/{sha256}{frame}.npz"
 
 
 def analysis_report_key(analysis_id: str) -> str:
