@@ -631,6 +631,20 @@ def dev(
                 "try: temporal workflow start --type GenerateDataset "
                 f"--task-queue {settings.task_queue} --input '{example}'"
             )
+            part = settings.part_roots[0] / "examples" / "bracket.step" if settings.part_roots else None
+            if part is not None and part.is_file():
+                analysis = json.dumps(
+                    {
+                        "part": {"path": str(part)},
+                        "method": "cnc",
+                        "material": "aluminum_6061",
+                        "quantity": 100,
+                    }
+                )
+                console.print(
+                    "     temporal workflow start --type AnalyzeManufacturing "
+                    f"--task-queue {settings.task_queue} --input '{analysis}'"
+                )
             console.print("Ctrl-C stops everything.")
             await stop.wait()
             console.print("stopping ...")
