@@ -728,7 +728,6 @@ class AnalyzeRequest(Model):
     price_table: PriceTable | None = None
     alternatives: bool = True
     """Also price the other methods that take this material, at the same quantity (a separate section)."""
-    part_label: Identifier | None = None
 
 
 class DfmFinding(Model):

@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
 def analysis_id(req: AnalyzeRequest, part_sha256: str) -> str:
     """Same part bytes and same request (method, material, quantity, ladder, prices, alternatives) give
     the same id, whatever the file was called or where it came from."""
-    basis = req.model_dump(mode="json", exclude={"part", "part_label"})
+    basis = req.model_dump(mode="json", exclude={"part"})
     digest = hashlib.sha256((part_sha256 + json.dumps(basis, sort_keys=True)).encode()).hexdigest()
     return f"{req.method.value}-{req.material.value}-q{req.quantity}-{digest[:16]}"
 

@@ -45,16 +45,20 @@ def _metrics(facts: PartFacts, catalog: Catalog) -> PartMetrics:
 
 
 def evaluate(
-    facts: PartFacts, method: ManufacturingMethod, material: MaterialId, quantity: int, catalog: Catalog
+    facts: PartFacts,
+    method: ManufacturingMethod,
+    material: MaterialId,
+    quantity: int,
+    catalog: Catalog,
+    metrics: PartMetrics | None = None,
 ) -> tuple[PartMetrics, list[DfmFinding], Quote]:
-    """Findings and the quote for exactly this method, material and quantity.
+    """Findings and the quote for exactly this method, material and quantity (``metrics``: the part's, if
+    already computed; they do not depend on the method).
 
     ``ValueError`` when the method does not take the material (never another method's quote)."""
-    problem = check_method(material, method)
-    if problem:
-        raise ValueError(problem)
-    metrics = _metrics(facts, catalog)
-    findings = assess(facts, metrics, method, limits_for(catalog, method, material))
+    limits = limits_for(catalog, method, material)  # raises first for a method the material does not take
+    metrics = metrics or _metrics(facts, catalog)
+    findings = assess(facts, metrics, method, limits)
     q = quote(metrics, method, material, quantity, catalog)
     if any(f.severity == Severity.BLOCKING for f in findings):
         blocking = ", ".join(sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING}))
@@ -93,7 +97,7 @@ def analyse(
             if problem:
                 others.append(MethodAlternative(method=other, available=False, note=problem))
                 continue
-            _, alt_findings, alt_quote = evaluate(facts, other, material, quantity, catalog)
+            _, alt_findings, alt_quote = evaluate(facts, other, material, quantity, catalog, metrics)
             blocking = sorted({f.rule_id for f in alt_findings if f.severity == Severity.BLOCKING})
             others.append(
                 MethodAlternative(

@@ -10,7 +10,6 @@ patches, and corner radii cannot be measured, which the rules report as such).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ from OCP.TopAbs import TopAbs_IN
 
 from activities.cad.mesh import triangulate_faces
 from activities.manufacturing.facts import DIRECTIONS, NZ, PartFacts
+from shared.store import sha256_hex
 
 MAX_TRIANGLES = 400_000
 """Larger meshes are refused with a clear error (facts would take minutes, not seconds)."""
@@ -38,10 +38,6 @@ grazing exits near concave edges would otherwise report near-zero walls."""
 
 class PartError(ValueError):
     """The file is not a part we can analyse (not STEP/STL, no closed solid, empty); the message says why."""
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- loading ------------------------------------------------------------------------------------

@@ -22,6 +22,15 @@ from shared.temporal import WF_ANALYZE_MANUFACTURING
 pytestmark = pytest.mark.temporal
 
 
+def _application_error(failure: WorkflowFailureError) -> ApplicationError:
+    """The innermost typed error behind a failed workflow (through the activity error)."""
+    cause = failure.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    assert isinstance(cause, ApplicationError), failure
+    return cause
+
+
 @pytest.fixture(scope="module")
 def parts_dir(test_settings) -> Path:  # type: ignore[no-untyped-def]
     d = test_settings.data_dir / "parts"
@@ -122,10 +131,7 @@ async def test_bad_requests_fail_at_once_with_a_typed_error(
         }
     with pytest.raises(WorkflowFailureError) as info:
         await _analyze(temporal_env.client, worker_queue, {**req, **change})
-    cause = info.value.cause
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
-    assert isinstance(cause, ApplicationError)
+    cause = _application_error(info.value)
     assert cause.type == error_type and cause.non_retryable
     assert says in cause.message
 
@@ -175,8 +181,6 @@ async def test_a_bad_part_script_is_an_invalid_part(
     req = {"part": {"path": str(script)}, "method": "fdm", "material": "pla", "quantity": 1}
     with pytest.raises(WorkflowFailureError) as info:
         await _analyze(temporal_env.client, worker_queue, req)
-    cause = info.value.cause
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "InvalidPart" and cause.non_retryable
+    cause = _application_error(info.value)
+    assert cause.type == "InvalidPart" and cause.non_retryable
     assert says in cause.message, cause.message
