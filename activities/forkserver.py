@@ -123,12 +123,17 @@ def serve(socket_path: str) -> None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
 
-    import activities.jobs  # warm: build123d, OCP, mujoco, trimesh, the engines
-    from shared.logging import configure_logging
     from shared.settings import Settings
 
     # The worker hands over its settings (with secrets) on stdin, so jobs use the same store and limits.
     settings = Settings.model_validate_json(sys.stdin.readline())
+    # MuJoCo picks its GL backend (evidence pictures) when first imported: set it before that import.
+    if settings.mujoco_gl != "disabled":
+        os.environ["MUJOCO_GL"] = settings.mujoco_gl
+
+    import activities.jobs  # warm: build123d, OCP, mujoco, trimesh, the engines
+    from shared.logging import configure_logging
+
     activities.jobs.use_settings(settings)
     configure_logging(settings.log_level, settings.log_json)
 

@@ -3,8 +3,10 @@
 A *design script* (a person's or an agent's) is Python that defines ``build()``; :func:`run_script` starts
 ``python -m activities.sandbox_child`` in a fresh process, which imports the script, calls ``build()`` and
 hands the returned object to a trusted *exporter* of our own (chosen by name, see
-:data:`activities.sandbox_child.EXPORTERS`; today only ``part_step``: a Part/Solid/Compound or a list of
-them as deterministic STEP bytes). The caller gets :class:`ScriptResult` or a :class:`ScriptError`.
+:data:`activities.sandbox_child.EXPORTERS`: ``part_step``, a Part/Solid/Compound or a list of them as
+deterministic STEP bytes; ``design``, labelled parts with metadata; ``benchmark``, fixtures, a reference
+solution and objectives; the last two as a ZIP bundle read by :mod:`activities.cad.bundle`). The caller
+gets :class:`ScriptResult` or a :class:`ScriptError`.
 
 Threat model
 ------------

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from shared.models import ID_PATTERN, DatasetRequest
+from shared.models import ID_PATTERN, DatasetRequest, StagedDesign
 
 _ID_RE = re.compile(ID_PATTERN)
 
@@ -16,6 +16,15 @@ def benchmark_id(family: str, seed: int, generator_version: int) -> str:
     if not _ID_RE.match(bid):
         raise ValueError(f"cannot form a valid benchmark id from family={family!r} seed={seed}")
     return bid
+
+
+SCRIPT_FAMILY = "script"
+"""The family name recorded for benchmarks authored as scripts."""
+
+
+def script_benchmark_id(script_sha256: str, generator_version: int) -> str:
+    """A benchmark script's id: its content hash, so the same script is the same benchmark."""
+    return f"{SCRIPT_FAMILY}-{script_sha256[:16]}-v{generator_version}"
 
 
 def dataset_id(request: DatasetRequest, generator_version: int) -> str:
@@ -38,3 +47,23 @@ def dataset_item(request: DatasetRequest, index: int) -> tuple[str, int]:
     """(family, seed) of item ``index``: families round-robin, seeds counting up from base_seed per family."""
     n = len(request.families)
     return request.families[index % n], request.base_seed + index // n
+
+
+def design_sha256(staged: StagedDesign) -> str:
+    """What defines a design: its script's bytes, or each part file's bytes with its metadata, in order.
+    Where the files came from and what they were called does not count."""
+    if staged.script is not None:
+        basis: object = {"script": staged.script.artifact.sha256}
+    else:
+        basis = {"parts": [{"sha256": p.part.artifact.sha256, "metadata": p.metadata} for p in staged.parts]}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def evaluation_id(benchmark_id: str, design_sha256: str, n_scenes: int | None, evidence: bool) -> str:
+    """Benchmark id plus a hash of the design and the options that change the result: the same design
+    evaluated twice against the same benchmark gets the same id, hence the stored result."""
+    basis = json.dumps({"design": design_sha256, "n_scenes": n_scenes, "evidence": evidence})
+    eid = f"{benchmark_id}-{hashlib.sha256(basis.encode()).hexdigest()[:16]}"
+    if not _ID_RE.match(eid):
+        raise ValueError(f"cannot form a valid evaluation id from benchmark id {benchmark_id!r}")
+    return eid

@@ -57,3 +57,32 @@ def part_facts_key(sha256: str, facts_version: int, principal_frame: bool = Fals
 
 def analysis_report_key(analysis_id: str) -> str:
     return f"manufacturing/reports/{analysis_id}.json"
+
+
+def evaluation_prefix(evaluation_id: str) -> str:
+    return f"evaluations/{evaluation_id}"
+
+
+def evaluation_result_key(evaluation_id: str) -> str:
+    """The evaluation's result; written last, so its presence means its evidence exists."""
+    return f"{evaluation_prefix(evaluation_id)}/result.json"
+
+
+def evaluation_collision_key(evaluation_id: str) -> str:
+    """Convex pieces of the benchmark's fixtures and the design's parts: the scene the evaluation runs."""
+    return f"{evaluation_prefix(evaluation_id)}/collision.npz"
+
+
+def evaluation_trajectory_key(evaluation_id: str) -> str:
+    return f"{evaluation_prefix(evaluation_id)}/payload-trajectory.npz"
+
+
+def evaluation_evidence_key(evaluation_id: str, name: str) -> str:
+    """``name`` is one of ``scene.npz``, ``frames.png``, ``animation.webp``, ``picture.png``."""
+    return f"{evaluation_prefix(evaluation_id)}/evidence/{name}"
+
+
+def design_pieces_key(digest: str) -> str:
+    """Convex collision pieces of one placed design part, cached by a hash of its file and placement
+    (CoACD takes seconds for a concave part; agents resubmit the same parts often)."""
+    return f"designs/pieces/{digest}.npz"

@@ -132,6 +132,9 @@ class Outcome(StrEnum):
 class SimulationMode(StrEnum):
     BASELINE = "baseline"  # fixtures and payload only: must be stable and must NOT reach the goal
     REFERENCE = "reference"  # fixtures, payload and the reference solution: must reach the goal
+    DESIGN = "design"
+    """Fixtures, payload and a submitted design; an evaluation's scene definition holds the design's parts
+    where a benchmark holds its reference solution (see :class:`EvaluationScene`)."""
 
 
 class Proof(StrEnum):
@@ -245,8 +248,68 @@ class ArtifactRef(Model):
 # --------------------------------------------------------------------------------------------
 
 
+class JointType(StrEnum):
+    HINGE = "hinge"
+    SLIDE = "slide"
+
+
+class JointSpec(Model):
+    """One degree of freedom between a part and the world.
+
+    Angles are degrees for a hinge, lengths millimetres for a slide; ``range`` is relative to the part's
+    placed pose (0 = as placed). Whether the axis is usable (finite, non-zero) and the range ordered is
+    checked by design validation, which names the part, not by this model."""
+
+    type: Annotated[JointType, BeforeValidator(_normalise_token)]
+    axis: Vec3
+    """Direction of the hinge axis or of the slide, world frame; normalised by the scene compiler."""
+    anchor_mm: Vec3 | None = None
+    """A point on a hinge axis, world millimetres after placement. Default: the part's bounding-box centre."""
+    range: tuple[Finite, Finite] | None = None
+    """Hard stops ``(low, high)``: degrees (hinge) or millimetres (slide). Default: unlimited."""
+    damping: float = Field(default=0.0, ge=0, le=1e6)
+    """Viscous damping: N*m*s/rad (hinge) or N*s/m (slide)."""
+
+
+class MotorMode(StrEnum):
+    CONSTANT_VELOCITY = "constant_velocity"
+    """A velocity servo holding ``velocity``."""
+    SINUSOIDAL = "sinusoidal"
+    """A position servo following ``offset + amplitude * sin(2 pi frequency_hz t + phase_deg)``."""
+    ON_OFF = "on_off"
+    """A torque (force) motor giving ``effort`` for the first ``duty`` share of every ``period_s``, else 0."""
+
+
+class MotorSpec(Model):
+    """A motor driving a part's joint. Units follow the joint: degrees and N*m for a hinge, millimetres
+    and N for a slide. Limits are checked by design validation (naming the part), not by this model."""
+
+    mode: Annotated[MotorMode, BeforeValidator(_normalise_token)]
+    max_effort: Finite
+    """The motor's torque (N*m) or force (N) limit; must be > 0."""
+    velocity: Finite = 0.0
+    """constant_velocity: deg/s or mm/s."""
+    amplitude: Finite = 0.0
+    """sinusoidal: deg or mm."""
+    offset: Finite = 0.0
+    """sinusoidal: centre of the motion, deg or mm from the placed pose."""
+    frequency_hz: Finite = 0.0
+    phase_deg: Finite = 0.0
+    effort: Finite = 0.0
+    """on_off: torque (N*m) or force (N) while on; at most ``max_effort``."""
+    period_s: Finite = 1.0
+    duty: Finite = 0.5
+    """on_off: share of each period the motor is on, 0..1."""
+    stall_s: Finite = 1.0
+    """The motor overloads when it gives (nearly) its full ``max_effort`` while (nearly) not moving for
+    this long; must be > 0."""
+
+
 class PartSpec(Model):
-    """One rigid part. Geometry is stored in world millimetres (the CAD frame is kept)."""
+    """One rigid part. Geometry is stored in world millimetres (the CAD frame is kept).
+
+    A part with a ``joint`` moves about it (``fixed`` is then ignored); without one it is mounted to the
+    world (``fixed``) or free. A ``motor`` drives the joint."""
 
     label: Identifier
     role: PartRole
@@ -257,6 +320,8 @@ class PartSpec(Model):
     mass_kg: float = Field(gt=0)
     bbox: Box
     step: ArtifactRef | None = None
+    joint: JointSpec | None = None
+    motor: MotorSpec | None = None
 
 
 class Payload(Model):
@@ -378,6 +443,12 @@ class SimulationReport(Model):
     outcome_counts: dict[str, int] = Field(default_factory=dict)
     steps_per_s: float = 0.0
     trajectory: ArtifactRef | None = None
+    compile_s: float | None = None
+    """Seconds spent compiling the MuJoCo scene."""
+    simulate_s: float | None = None
+    """Seconds spent stepping the scenes run by the attempt that finished (resumed scenes excluded)."""
+    resumed_scenes: int = Field(default=0, ge=0)
+    """Scenes finished by an earlier attempt (from its last heartbeat) and not run again."""
 
 
 class ProofResult(Model):
@@ -441,13 +512,27 @@ class BenchmarkResult(Model):
 
 
 class GenerateBenchmarkRequest(Model):
-    family: FamilyName
-    seed: int = Field(ge=0, le=2**31 - 1)
+    family: FamilyName | None = None
+    """A built-in family (``mechbench families``); or give ``script`` instead."""
+    script: PartSource | None = None
+    """A benchmark authored as a build123d script (``build()`` returns fixtures and objectives); it goes
+    through the same proofs as a family's benchmark. ``family`` then stays empty and ``seed`` is 0."""
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
     n_scenes: int | None = Field(default=None, ge=1, le=64)
     check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
     dataset_id: Identifier | None = None
     generator_version: int | None = Field(default=None, ge=1)
     """Default: the worker's current version (recorded in history at the first step)."""
+
+    @model_validator(mode="after")
+    def _family_or_script(self) -> GenerateBenchmarkRequest:
+        if (self.family is None) == (self.script is None):
+            raise ValueError(
+                "give exactly one of 'family' (a built-in family) or 'script' (a benchmark script)"
+            )
+        if self.script is not None and self.script.resolved_format != "script":
+            raise ValueError("script: a benchmark script must be a .py build123d script")
+        return self
 
 
 class DatasetCursor(Model):
@@ -556,6 +641,8 @@ class LookupRequest(Model):
     generator_version: int | None = None
     n_scenes: int | None = None
     check_interval_steps: int | None = None
+    script: PartSource | None = None
+    """A benchmark script: staged into the store by the lookup; its hash is the benchmark's id."""
 
 
 class LookupResult(Model):
@@ -565,6 +652,7 @@ class LookupResult(Model):
     benchmark_id: Identifier
     generator_version: int
     result: BenchmarkResult | None = None
+    script: StagedPart | None = None
 
 
 class BuildRequest(Model):
@@ -574,6 +662,8 @@ class BuildRequest(Model):
     generator_version: int
     n_scenes: int | None = None
     check_interval_steps: int | None = None
+    script: StagedPart | None = None
+    """Build from this benchmark script (run in the sandbox) instead of the family."""
 
 
 class BuildResult(Model):
@@ -586,6 +676,8 @@ class SimulateRequest(Model):
     definition: BenchmarkDefinition
     mode: SimulationMode
     n_scenes: int = Field(ge=1, le=64)
+    evaluation_id: Identifier | None = None
+    """Set for a design evaluation: its evidence is stored under the evaluation, not the benchmark."""
 
 
 class PublishRequest(Model):
@@ -861,3 +953,218 @@ class PriceRequest(Model):
     request: AnalyzeRequest
     part: StagedPart
     facts: FactsResult
+
+
+# --------------------------------------------------------------------------------------------
+# Design evaluation
+# --------------------------------------------------------------------------------------------
+
+
+class Placement(Model):
+    """Where a part goes in the benchmark's world: rotated about its own origin by ``rotation_deg``
+    (build123d ``Rot(x, y, z)``), then moved by ``position_mm``."""
+
+    position_mm: Vec3 = (0.0, 0.0, 0.0)
+    rotation_deg: Vec3 = (0.0, 0.0, 0.0)
+
+
+class DesignPartMeta(Model):
+    """What a design says about one of its parts; the same fields whether the part comes from a design
+    script (``build()`` returns dicts with a ``shape`` and these keys) or a file (JSON metadata)."""
+
+    label: Identifier
+    material: Material
+    method: Method
+    placement: Placement = Placement()
+    fixed: bool = True
+    """Without a joint: mounted to the world (true) or a free body (false)."""
+    joint: JointSpec | None = None
+    motor: MotorSpec | None = None
+
+
+class DesignPartFile(Model):
+    """One part of a design given as a STEP or STL file, with its metadata (:class:`DesignPartMeta`'s
+    fields). The metadata is checked by design validation, so a bad value becomes a finding that names
+    the part instead of a rejected request."""
+
+    source: PartSource
+    metadata: dict[str, Any]
+
+
+MAX_DESIGN_PARTS = 32
+
+
+class DesignSubmission(Model):
+    """A design: a build123d script whose ``build()`` returns labelled parts with metadata, or a set of
+    part files with metadata."""
+
+    script: PartSource | None = None
+    parts: list[DesignPartFile] | None = Field(default=None, max_length=MAX_DESIGN_PARTS)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DesignSubmission:
+        if (self.script is None) == (self.parts is None):
+            raise ValueError("give exactly one of 'script' (a design script) or 'parts' (part files)")
+        if self.script is not None and self.script.resolved_format != "script":
+            raise ValueError("script: a design script must be a .py build123d script")
+        for i, p in enumerate(self.parts or []):
+            if p.source.resolved_format == "script":
+                raise ValueError(f"parts.{i}: a part file must be STEP or STL (a script goes in 'script')")
+        return self
+
+
+class EvaluateRequest(Model):
+    benchmark_id: Identifier
+    """A published benchmark."""
+    design: DesignSubmission
+    n_scenes: int | None = Field(default=None, ge=1, le=64)
+    """Jittered scenes to run; default: the benchmark's own count."""
+    evidence: bool = True
+    """Store a trajectory, a frame strip, an animation and a picture of a representative scene."""
+
+
+class EvaluationVerdict(StrEnum):
+    PASSED = "passed"
+    """Valid, reached the goal in the required share of scenes, within the caps and manufacturable."""
+    FAILED = "failed"
+    """Valid, but below the required share, over a cap or not manufacturable (``reason`` says which)."""
+    INVALID = "invalid"
+    """The design could not be simulated: validation findings name the offending parts."""
+
+
+class StagedDesignPart(Model):
+    part: StagedPart
+    metadata: dict[str, Any]
+
+
+class StagedDesign(Model):
+    """A design whose files are in the store; ``design_sha256`` hashes everything that defines it."""
+
+    design_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    script: StagedPart | None = None
+    parts: list[StagedDesignPart] = Field(default_factory=list)
+
+
+class StageDesignRequest(Model):
+    design: DesignSubmission
+
+
+class EvaluationLookupRequest(Model):
+    benchmark_id: Identifier
+    design_sha256: str
+    n_scenes: int | None = None
+    evidence: bool = True
+
+
+class DesignPartCost(Model):
+    label: Identifier
+    method: Method
+    material: Material
+    mass_kg: float
+    unit_cost_usd: float
+    manufacturable: bool
+    blocking: list[str] = Field(default_factory=list)
+    """Rule ids of blocking DFM findings."""
+
+
+class DesignCost(Model):
+    """The design priced by the manufacturing engine at the benchmark's target quantity."""
+
+    quantity: int
+    unit_cost_usd: float
+    weight_kg: float
+    max_unit_cost_usd: float
+    max_weight_kg: float
+    within_cost_cap: bool
+    within_weight_cap: bool
+    manufacturable: bool
+    parts: list[DesignPartCost]
+    basis: str
+    """Catalogue version and quantity the parts were quoted at."""
+
+
+class Evidence(Model):
+    scene_index: int = Field(ge=0)
+    """The representative scene: the first that reached the goal, else scene 0."""
+    outcome: Outcome
+    trajectory: ArtifactRef
+    """npz: ``t_s`` (K,), ``qpos`` (K, nq), body names and the payload's path (see the README)."""
+    frames: ArtifactRef | None = None
+    """PNG frame strip of the scene."""
+    animation: ArtifactRef | None = None
+    """Animated image (WebP) of the scene."""
+    picture: ArtifactRef | None = None
+    """PNG of the design in the scene at t = 0."""
+    render_error: str | None = None
+    """Why pictures are missing, when rendering is unavailable on the worker."""
+    evidence_s: float = 0.0
+    """Seconds spent replaying the scene, rendering and storing."""
+
+
+class EvaluationResult(Model):
+    evaluation_id: Identifier
+    benchmark_id: Identifier
+    design_sha256: str
+    verdict: EvaluationVerdict
+    reason: str
+    findings: list[Finding] = Field(default_factory=list)
+    """Validation findings (blocking ones make the design invalid), each naming the parts involved."""
+    parts: list[PartSpec] = Field(default_factory=list)
+    simulation: SimulationReport | None = None
+    success_share: float | None = None
+    required_success_share: float | None = None
+    meets_required_share: bool | None = None
+    cost: DesignCost | None = None
+    evidence: Evidence | None = None
+    timings_s: dict[str, float] = Field(default_factory=dict)
+    """Seconds per stage: build, compile, simulate, evidence (of the attempts that produced the result)."""
+    result: ArtifactRef | None = None
+    reused: bool = False
+
+
+class EvaluationLookup(Model):
+    evaluation_id: Identifier
+    definition: BenchmarkDefinition
+    """The published benchmark, with its caps."""
+    result: EvaluationResult | None = None
+
+
+class BuildDesignRequest(Model):
+    evaluation_id: Identifier
+    definition: BenchmarkDefinition
+    design: StagedDesign
+
+
+class BuiltDesign(Model):
+    valid: bool
+    findings: list[Finding] = Field(default_factory=list)
+    parts: list[PartSpec] = Field(default_factory=list)
+    scene: BenchmarkDefinition | None = None
+    """The benchmark with the design's parts where its reference solution was, and a collision pack holding
+    fixtures and design parts: what the simulation runs (mode ``design``)."""
+    facts: dict[str, ArtifactRef] = Field(default_factory=dict)
+    """Geometry facts of each part (by label) for the manufacturing engine."""
+    build_s: float = 0.0
+
+
+class PriceDesignRequest(Model):
+    definition: BenchmarkDefinition
+    parts: list[PartSpec]
+    facts: dict[str, ArtifactRef]
+
+
+class EvidenceRequest(Model):
+    evaluation_id: Identifier
+    scene: BenchmarkDefinition
+    scene_index: int = Field(ge=0)
+    outcome: Outcome
+
+
+class RecordEvaluationRequest(Model):
+    result: EvaluationResult
+
+
+class EvaluationProgress(Model):
+    evaluation_id: str = ""
+    stage: str
+    detail: str = ""

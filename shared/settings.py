@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     """Threads stepping jittered scenes inside one simulation job (MuJoCo releases the GIL). Default: the
     cores divided among the concurrent heavy jobs, so a busy worker does not oversubscribe the machine."""
     max_dataset_count: int = Field(default=400, ge=1)
+    mujoco_gl: Literal["egl", "osmesa", "glfw", "disabled"] = "egl"
+    """OpenGL backend for evidence pictures (``MUJOCO_GL`` of the job processes). EGL renders on a CPU-only
+    machine through Mesa; ``disabled`` stores evaluations without pictures."""
     graceful_shutdown_s: float = 10.0
 
     # --- Proof thresholds -------------------------------------------------------------------

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# Evidence pictures (tests/engine/test_render.py): MuJoCo picks its GL backend at its first import; EGL
+# renders through Mesa on a machine without a display or GPU.
+os.environ.setdefault("MUJOCO_GL", "egl")
+
 # ================================================================================================
 # S3-compatible server (moto) for the object-store tests
 # ================================================================================================

@@ -12,7 +12,7 @@ from build123d import Shape
 
 from activities.cad.collision import Piece, convex_pieces
 from activities.cad.export import glb_bytes, load_step, step_bytes
-from activities.cad.families import FAMILIES, CadPart
+from activities.cad.families import FAMILIES, CadPart, FamilyDesign
 from activities.cad.primitives import sphere
 from activities.physics.collision_pack import pack
 from shared.keys import collision_key, part_step_key, scene_glb_key
@@ -106,6 +106,8 @@ def _part_spec(part: CadPart, step: ArtifactRef) -> PartSpec:
         mass_kg=mass_kg(part.material, volume),
         bbox=_bbox(part.shape),
         step=step,
+        joint=part.joint,
+        motor=part.motor,
     )
 
 
@@ -136,7 +138,22 @@ def build_benchmark(
         raise InfeasibleParameters(
             f"family {family!r} at seed {seed} cannot produce a benchmark: {type(e).__name__}: {e}"
         ) from e
+    return build_from_design(
+        design, family, seed, generator_version, benchmark_id, n_scenes, check_interval_steps
+    )
 
+
+def build_from_design(
+    design: FamilyDesign,
+    family: str,
+    seed: int,
+    generator_version: int,
+    benchmark_id: str,
+    n_scenes: int | None = None,
+    check_interval_steps: int | None = None,
+) -> tuple[BenchmarkDefinition, list[Blob], dict[str, Shape]]:
+    """A family's (or a benchmark script's) design into a definition, its artifact blobs and the shapes:
+    see :func:`build_benchmark`."""
     blobs: list[Blob] = []
     specs: dict[str, PartSpec] = {}
     shapes: dict[str, Shape] = {}

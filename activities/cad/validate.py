@@ -11,13 +11,15 @@ measured value against its limit:
 - ``part.interference``: no two parts (fixtures and reference solution) share more than ``tolerance_mm3``
   of volume; touching is allowed. A sort-and-sweep broadphase picks the candidate solid pairs, and only
   those get the exact (BRep boolean) check;
-- ``payload.fixture_interference`` / ``payload.reference_interference``: the payload sphere overlaps no
+- ``payload.fixture_interference`` / ``payload.reference_interference`` (``payload.design_interference``
+  when a submitted design is checked in the reference solution's place): the payload sphere overlaps no
   solid at any spawn point it can get: the nominal start and the corners of the jitter box
   ``start ± jitter_mm`` (the same broadphase picks the candidate sphere/solid pairs);
 - ``payload.envelope_outside_build_zone`` / ``payload.envelope_in_forbidden_zone``: every spawn position
   (radius plus jitter) lies inside the build zone and clear of the forbidden zones;
-- ``reference.outside_build_zone`` / ``reference.in_forbidden_zone``: the reference parts stay inside the
-  build zone (bounding box) and clear of the forbidden zones (exact check against the zone's box).
+- ``reference.outside_build_zone`` / ``reference.in_forbidden_zone`` (``design.*`` for a design): the
+  reference parts stay inside the build zone (bounding box) and clear of the forbidden zones (exact check
+  against the zone's box).
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ def _payload_solid_findings(
             continue
         worst = max(sorted(bad), key=lambda k: bad[k])  # lowest index wins ties: the nominal point first
         volume = bad[worst]
-        kind = "fixture" if roles[label] == PartRole.FIXTURE else "reference"
+        kind = roles[label].value
         where = (
             f"its nominal spawn point {_fmt(points[worst])}"
             if worst == 0
@@ -306,10 +308,11 @@ def validate_geometry(
     findings += payload_findings
     exact_checks += payload_checks
 
-    # Reference parts: inside the build zone, clear of forbidden zones.
+    # Reference (or design) parts: inside the build zone, clear of forbidden zones.
     solid_zones = [zone for zone in definition.forbidden_zones if min(zone.size_mm) > 0]
     zone_solids = {zone.name: box(zone.min_mm, zone.max_mm) for zone in solid_zones}
-    for label in (spec.label for spec in definition.reference_solution):
+    for spec in definition.reference_solution:
+        label, kind = spec.label, spec.role.value
         part_entries = [e for e in entries if e.label == label]
         if not part_entries:
             continue
@@ -319,8 +322,8 @@ def validate_geometry(
         if out > CONTAINMENT_SLACK_MM:
             findings.append(
                 Finding(
-                    rule="reference.outside_build_zone",
-                    message=f"reference part {label!r} (bounding box {_fmt(lo)}..{_fmt(hi)}) extends {out:.2f} mm "
+                    rule=f"{kind}.outside_build_zone",
+                    message=f"{kind} part {label!r} (bounding box {_fmt(lo)}..{_fmt(hi)}) extends {out:.2f} mm "
                     "beyond the build zone",
                     parts=[label, "build_zone"],
                     measured=out,
@@ -338,8 +341,8 @@ def validate_geometry(
             if volume > tolerance_mm3:
                 findings.append(
                     Finding(
-                        rule="reference.in_forbidden_zone",
-                        message=f"reference part {label!r} occupies {volume:.2f} mm3 of forbidden zone {zone.name!r}",
+                        rule=f"{kind}.in_forbidden_zone",
+                        message=f"{kind} part {label!r} occupies {volume:.2f} mm3 of forbidden zone {zone.name!r}",
                         parts=[label, f"forbidden_zone:{zone.name}"],
                         measured=volume,
                         limit=tolerance_mm3,

@@ -17,6 +17,30 @@ Contact model (the constants below):
 - elliptic friction cones with ``impratio=10`` make resting contacts stiffer in the tangent plane: a free ABS
   block on a 15 degree aluminium slope creeps 0.8 mm in 3 s instead of 3.2 mm with the default pyramidal
   cone. A steel ball rolls down an incline at (5/7) g sin(theta) within 1-2 % (less the rolling resistance).
+
+Parts (``PartSpec``), in this order of precedence:
+- with a ``joint``: a body named after the label, a child of the world placed at the joint's anchor (a hinge's
+  ``anchor_mm``, else the part's bounding-box centre; a slide's bounding-box centre) and not rotated, holding
+  one ``hinge``/``slide`` joint named after the label (axis normalised; ``range`` in radians or metres and
+  ``limited`` when given; ``damping``) and the part's geoms offset by minus the anchor, so their world pose
+  is unchanged and ``qpos = 0`` is the placed pose. Density comes from the material, as for free parts;
+- ``fixed``: geoms of the world body (no body of their own);
+- otherwise free: a body with a ``freejoint`` at the bounding-box centre.
+Parts without a joint compile to exactly the XML they compiled to before joints existed (a test pins it).
+
+Motors: a part's ``motor`` becomes one actuator on its joint, named after the label, with
+``forcerange = ±max_effort`` (``forcelimited``). Controls are set by the runner (``activities.physics.runner``),
+in MuJoCo units (rad, rad/s, m, m/s, N, N*m):
+- ``constant_velocity``: ``<velocity kv>``, ``kv = max_effort / VELOCITY_SERVO_FULL_ERROR`` (full effort at a
+  20 deg/s or 20 mm/s speed error); ctrl is the target speed. Below its limit a stiff velocity servo is
+  stable at any gain (``implicitfast`` integrates actuator damping implicitly);
+- ``sinusoidal``: ``<position kp kv>``, ``kp = max_effort / POSITION_SERVO_FULL_ERROR`` (full effort at a 2 deg
+  or 2 mm position error) and ``kv = kp * POSITION_SERVO_DAMPING_S``; the runner adds the target's speed times
+  ``POSITION_SERVO_DAMPING_S`` to ctrl, so the servo acts on the position and the speed error (a PD servo,
+  no steady lag behind a moving target);
+- ``on_off``: ``<motor gear=1 ctrlrange=±max_effort>``; ctrl is the torque (N*m) or force (N).
+A servo's joint also gets an ``armature`` (a geared motor's rotor inertia, see :data:`SERVO_ARMATURE_STEPS`)
+so that a servo at its force limit, which MuJoCo integrates explicitly, cannot chatter.
 """
 
 from __future__ import annotations
@@ -29,7 +53,7 @@ import numpy as np
 
 from activities.physics.collision_pack import Piece
 from shared.materials import props
-from shared.models import BenchmarkDefinition, Box, PartSpec, SimulationMode
+from shared.models import BenchmarkDefinition, Box, JointType, MotorMode, PartSpec, SimulationMode
 
 MM_TO_M = 1e-3
 DECIMALS = 7
@@ -56,6 +80,34 @@ IMPRATIO = 10.0
 CONTACT_TIMECONST_STEPS = 2.0
 """Contact stiffness: ``solref`` time constant in timesteps (MuJoCo's stable minimum is 2). MuJoCo's default
 of 0.02 s is far too soft at millimetre scale: a 10 mm ball dropped 190 mm sank 12.6 mm into the floor."""
+
+VELOCITY_SERVO_FULL_ERROR = {JointType.HINGE: math.radians(20.0), JointType.SLIDE: 20.0 * MM_TO_M}
+"""Speed error (rad/s, m/s) at which a ``constant_velocity`` servo gives its full ``max_effort``: 20 deg/s or
+20 mm/s. Small enough that a motor keeps its speed within a few percent under a moderate load, large enough
+that it does not chatter at the force limit."""
+POSITION_SERVO_FULL_ERROR = {JointType.HINGE: math.radians(2.0), JointType.SLIDE: 2.0 * MM_TO_M}
+"""Position error (rad, m) at which a ``sinusoidal`` servo gives its full ``max_effort``: 2 deg or 2 mm, a
+stiff servo whose sag under a load is that share of 2 deg / 2 mm."""
+POSITION_SERVO_DAMPING_S = 0.01
+"""``kv / kp`` of the position servo (s). A stiff servo on a light part is stable with a semi-implicit step
+only if ``kv / kp`` exceeds half a timestep (5 ms at the largest allowed 10 ms); 10 ms keeps it overdamped
+for light parts and adds no lag, since the runner feeds the target speed forward."""
+SERVO_ARMATURE_STEPS = 2.0
+"""A servo motor's joint gets a reflected rotor inertia (``armature``) of ``SERVO_ARMATURE_STEPS * timestep *
+kv`` (velocity servo) or ``(SERVO_ARMATURE_STEPS * timestep)**2 * kp`` (position servo).
+
+Why: at its force limit a servo's force is clamped and MuJoCo integrates it explicitly. Were the joint's
+inertia small against the servo's gain, one step at full effort would overshoot the target by more than the
+servo's full-effort error and the servo would chatter between +max_effort and -max_effort for ever (a 10 N
+velocity servo on a 100 g slide alternated between 0 and 200 mm/s every step; a 5000 N position servo on
+135 g jumped 148 mm per step). With this armature a full-effort step changes the speed by at most half the
+velocity servo's full-effort speed error, and the position servo's natural frequency is at most
+``0.5 / timestep``, so a saturated servo settles. Physically it is a geared motor's rotor inertia: with the
+gains above, about ``0.0115 * max_effort`` kg*m^2 for a hinge velocity motor (N*m) and ``0.2 * max_effort`` kg
+for a slide one (N) at a 2 ms step; it caps a velocity motor's acceleration at about 5000 deg/s^2 or
+5 m/s^2, and adds nothing while the joint turns at constant speed."""
+MIN_AXIS_NORM = 1e-9
+"""A joint axis shorter than this cannot be normalised."""
 
 _GOAL_RGBA = (0.1, 0.8, 0.2, 0.3)
 _FORBIDDEN_RGBA = (0.9, 0.1, 0.1, 0.3)
@@ -93,7 +145,110 @@ def _add_mesh(asset: ET.Element, name: str, piece: Piece) -> None:
     )
 
 
-def _add_part(asset: ET.Element, worldbody: ET.Element, part: PartSpec, pieces: list[Piece]) -> None:
+def _sig(x: float) -> str:
+    """A gain or coefficient with 9 significant digits (they span many decades, unlike lengths)."""
+    return f"{x:.9g}"
+
+
+def _unit_axis(part: PartSpec) -> tuple[float, float, float]:
+    assert part.joint is not None
+    axis = np.asarray(part.joint.axis, dtype=np.float64)
+    norm = float(np.linalg.norm(axis))
+    if not math.isfinite(norm) or norm < MIN_AXIS_NORM:
+        raise SceneCompileError(f"part {part.label!r}: joint axis {part.joint.axis} is zero or not finite")
+    x, y, z = (axis / norm).tolist()
+    return x, y, z
+
+
+def _check_joint_and_motor(part: PartSpec) -> None:
+    """The backstop for what design validation reports first (naming the part, in users' terms)."""
+    joint, motor = part.joint, part.motor
+    if motor is not None and joint is None:
+        raise SceneCompileError(f"part {part.label!r} has a motor but no joint to drive")
+    if joint is not None:
+        _unit_axis(part)
+        if joint.range is not None and not joint.range[0] < joint.range[1]:
+            raise SceneCompileError(f"part {part.label!r}: joint range {joint.range} must have low < high")
+    if motor is not None:
+        if not motor.max_effort > 0:
+            raise SceneCompileError(f"part {part.label!r}: motor max_effort {motor.max_effort:g} must be > 0")
+        if not motor.stall_s > 0:
+            raise SceneCompileError(f"part {part.label!r}: motor stall_s {motor.stall_s:g} must be > 0")
+        if motor.mode is MotorMode.ON_OFF and not motor.period_s > 0:
+            raise SceneCompileError(
+                f"part {part.label!r}: on_off motor period_s {motor.period_s:g} must be > 0"
+            )
+
+
+def _joint_anchor_mm(part: PartSpec) -> tuple[float, float, float]:
+    assert part.joint is not None
+    if part.joint.type is JointType.HINGE and part.joint.anchor_mm is not None:
+        return part.joint.anchor_mm
+    return part.bbox.center_mm
+
+
+def _servo_gains(part: PartSpec) -> tuple[float, float]:
+    """``(kp, kv)`` of the part's servo motor (``kp = 0`` for a velocity servo); ``(0, 0)`` without one."""
+    joint, motor = part.joint, part.motor
+    if joint is None or motor is None:
+        return 0.0, 0.0
+    if motor.mode is MotorMode.CONSTANT_VELOCITY:
+        return 0.0, motor.max_effort / VELOCITY_SERVO_FULL_ERROR[joint.type]
+    if motor.mode is MotorMode.SINUSOIDAL:
+        kp = motor.max_effort / POSITION_SERVO_FULL_ERROR[joint.type]
+        return kp, kp * POSITION_SERVO_DAMPING_S
+    return 0.0, 0.0
+
+
+def _add_joint(parent: ET.Element, part: PartSpec, timestep_s: float) -> None:
+    joint = part.joint
+    assert joint is not None
+    attrs = {"name": part.label, "type": joint.type.value, "axis": _nums(_unit_axis(part))}
+    if joint.range is not None:
+        low, high = joint.range
+        if joint.type is JointType.HINGE:
+            attrs["range"] = _nums((math.radians(low), math.radians(high)))
+        else:
+            attrs["range"] = _m((low, high))
+        attrs["limited"] = "true"
+    attrs["damping"] = _sig(joint.damping)
+    kp, kv = _servo_gains(part)
+    horizon = SERVO_ARMATURE_STEPS * timestep_s
+    armature = horizon * horizon * kp if kp else horizon * kv
+    if armature:
+        attrs["armature"] = _sig(armature)
+    ET.SubElement(parent, "joint", **attrs)
+
+
+def _add_actuator(actuators: ET.Element, part: PartSpec) -> None:
+    joint, motor = part.joint, part.motor
+    assert joint is not None and motor is not None
+    effort = motor.max_effort
+    kp, kv = _servo_gains(part)
+    common = {
+        "name": part.label,
+        "joint": part.label,
+        "forcelimited": "true",
+        "forcerange": f"{_sig(-effort)} {_sig(effort)}",
+    }
+    if motor.mode is MotorMode.CONSTANT_VELOCITY:
+        ET.SubElement(actuators, "velocity", kv=_sig(kv), **common)
+    elif motor.mode is MotorMode.SINUSOIDAL:
+        ET.SubElement(actuators, "position", kp=_sig(kp), kv=_sig(kv), **common)
+    else:
+        ET.SubElement(
+            actuators,
+            "motor",
+            gear="1",
+            ctrllimited="true",
+            ctrlrange=f"{_sig(-effort)} {_sig(effort)}",
+            **common,
+        )
+
+
+def _add_part(
+    asset: ET.Element, worldbody: ET.Element, part: PartSpec, pieces: list[Piece], timestep_s: float
+) -> None:
     material = props(part.material)
     common = {
         "type": "mesh",
@@ -101,7 +256,13 @@ def _add_part(asset: ET.Element, worldbody: ET.Element, part: PartSpec, pieces: 
         "condim": str(PART_CONDIM),
         "rgba": _rgba(material.rgba),
     }
-    if part.fixed:
+    if part.joint is not None:
+        anchor = _joint_anchor_mm(part)
+        parent = ET.SubElement(worldbody, "body", name=part.label, pos=_m(anchor))
+        _add_joint(parent, part, timestep_s)
+        offset = _m(-c for c in anchor)
+        common["density"] = f"{material.density_kg_m3:g}"
+    elif part.fixed:
         parent, offset = worldbody, None
     else:
         centre = part.bbox.center_mm
@@ -140,16 +301,20 @@ def _camera_pose(bounds: Box) -> tuple[str, str, float]:
 def compile_scene_xml(
     definition: BenchmarkDefinition, collision: dict[str, list[Piece]], mode: SimulationMode
 ) -> str:
-    """MJCF text of the scene: fixtures, the reference solution in ``REFERENCE`` mode, payload and zones.
+    """MJCF text of the scene: fixtures, the reference solution in ``REFERENCE`` and ``DESIGN`` modes (an
+    evaluation puts a submitted design's parts there), payload, zones and the motors' actuators.
 
-    Raises :class:`SceneCompileError` when a part has no collision pieces.
+    Raises :class:`SceneCompileError` when a part has no collision pieces, a motor but no joint, a zero or
+    non-finite joint axis, a joint range with low >= high, or a motor with ``max_effort <= 0``.
     """
     parts = list(definition.fixtures)
-    if SimulationMode(mode) is SimulationMode.REFERENCE:
+    if SimulationMode(mode) in (SimulationMode.REFERENCE, SimulationMode.DESIGN):
         parts += definition.reference_solution
     missing = [p.label for p in parts if not collision.get(p.label)]
     if missing:
         raise SceneCompileError(f"no collision pieces for parts {missing}")
+    for part in parts:
+        _check_joint_and_motor(part)
 
     sim = definition.simulation
     root = ET.Element("mujoco", model=f"{definition.benchmark_id}-{SimulationMode(mode).value}")
@@ -194,7 +359,7 @@ def compile_scene_xml(
     )
 
     for part in parts:
-        _add_part(asset, worldbody, part, collision[part.label])
+        _add_part(asset, worldbody, part, collision[part.label], sim.timestep_s)
 
     payload = definition.payload
     material = props(payload.material)
@@ -217,6 +382,12 @@ def compile_scene_xml(
     for zone in definition.forbidden_zones:
         _add_zone(worldbody, f"forbidden/{zone.name}", zone, _FORBIDDEN_RGBA)
     _add_zone(worldbody, "build_zone", definition.build_zone, _BUILD_RGBA)
+
+    motors = [part for part in parts if part.motor is not None]
+    if motors:
+        actuators = ET.SubElement(root, "actuator")
+        for part in motors:
+            _add_actuator(actuators, part)
 
     ET.indent(root)
     return ET.tostring(root, encoding="unicode")

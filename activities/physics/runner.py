@@ -8,12 +8,31 @@ Every scene ends with exactly one terminal outcome. After each chunk of ``check_
    exceeds ``max_speed_m_s``;
 2. ``forbidden_zone``: the payload sphere's AABB overlaps a forbidden box's interior;
 3. ``goal_reached``: the payload centre lies inside the goal box (boundary included);
-4. ``out_of_bounds``: the payload centre lies outside the simulation bounds.
+4. ``out_of_bounds``: the payload centre lies outside the simulation bounds;
+5. ``motor_overload``: a motor has given at least ``OVERLOAD_EFFORT_SHARE`` (98 %) of its ``max_effort``
+   while its joint moved slower than ``STALL_SPEED`` (2 deg/s or 2 mm/s) at every check for at least its
+   ``stall_s`` of simulated time. The stall is timed from the first check that sees it (at most one chunk
+   after it began) and reported at the first check at least ``stall_s`` later: never before ``stall_s`` of
+   stall, at most two chunks after. The detail names the part.
 
 If none held after the last step, the outcome is ``timeout``; the last step counts toward the goal, so a
 goal reached in the final chunk is a goal. Checks read the state once per chunk (``qpos``/``qvel``, which
 after ``mj_step`` describe the new state, unlike ``xpos``) and compare Python floats: a few comparisons
 cost less than one numpy call on these tiny arrays, and nothing iterates over contacts.
+
+Motor control (scenes with actuators only; see ``activities.physics.mjcf`` for the actuators and gains):
+before each chunk every actuator's ``ctrl`` is set for the chunk's start time ``t`` and held for the whole
+chunk, so control is piecewise constant per chunk of ``check_interval_steps``. A benchmark whose motions
+are fast relative to its chunk chooses a smaller ``check_interval_steps``. In joint coordinates relative to
+the placed pose (``qpos = 0`` as placed), degrees and millimetres converted to radians and metres:
+
+- ``constant_velocity``: ``velocity``;
+- ``sinusoidal``: ``offset + amplitude * sin(2 pi frequency_hz t + phase)``, plus the target's speed times
+  ``POSITION_SERVO_DAMPING_S`` (the servo's ``kv / kp``, so the servo acts on the speed error too);
+- ``on_off``: ``effort`` while ``(t mod period_s) < duty * period_s``, else 0.
+
+The actuators are resolved once per scene; a scene without motors runs no control code at all. Every scene
+is a pure function of (model, definition, scene index): the controls depend on simulated time only.
 """
 
 from __future__ import annotations
@@ -33,13 +52,29 @@ import mujoco
 import numpy as np
 
 from activities.physics.collision_pack import Piece
-from activities.physics.mjcf import MM_TO_M, PAYLOAD_BODY, SceneCompileError, compile_scene_xml
-from shared.models import BenchmarkDefinition, Box, Outcome, SceneResult, SimulationMode, SimulationReport
+from activities.physics.mjcf import (
+    MM_TO_M,
+    PAYLOAD_BODY,
+    POSITION_SERVO_DAMPING_S,
+    SceneCompileError,
+    compile_scene_xml,
+)
+from shared.models import (
+    BenchmarkDefinition,
+    Box,
+    JointType,
+    MotorMode,
+    Outcome,
+    SceneResult,
+    SimulationMode,
+    SimulationReport,
+)
 
 __all__ = [
     "SceneCompileError",
     "build_model",
     "compile_model",
+    "replay_scene",
     "run_scene",
     "scene_jitter",
     "simulate",
@@ -91,6 +126,95 @@ def build_model(
 FULL_STATE_CHECK_EVERY = 8
 """A NaN anywhere reaches the payload within a few steps; the whole-state scan need not run every check."""
 
+OVERLOAD_EFFORT_SHARE = 0.98
+"""A motor giving at least this share of its ``max_effort`` is at its limit (a saturated servo gives exactly
+its limit; 2 % allows for a torque motor set to just under it)."""
+STALL_SPEED = {JointType.HINGE: math.radians(2.0), JointType.SLIDE: 2.0 * MM_TO_M}
+"""A joint slower than this (rad/s, m/s: 2 deg/s or 2 mm/s) is stalled, for the overload check."""
+_UNIT = {JointType.HINGE: math.radians(1.0), JointType.SLIDE: MM_TO_M}
+"""Joint units of the contracts (deg, mm) in MuJoCo's (rad, m)."""
+_EFFORT_UNIT = {JointType.HINGE: "N*m", JointType.SLIDE: "N"}
+
+
+class _Motors:
+    """The scene's actuators, resolved once: their controls and their overload (stall) timers.
+
+    Actuators are named after their part (see ``activities.physics.mjcf``); the part's spec in the
+    definition gives the motor's mode and numbers."""
+
+    def __init__(self, model: mujoco.MjModel, definition: BenchmarkDefinition, data: mujoco.MjData) -> None:
+        specs = {p.label: p for p in definition.fixtures + definition.reference_solution}
+        self.ctrl, self.force, self.qvel = data.ctrl, data.actuator_force, data.qvel
+        # per actuator: (mode, a, b, c, d) in MuJoCo units, see control()
+        self.laws: list[tuple[MotorMode, float, float, float, float]] = []
+        # per actuator: (label, dof address, force threshold, stall speed, stall_s, max_effort, effort unit)
+        self.limits: list[tuple[str, int, float, float, float, float, str]] = []
+        for i in range(model.nu):
+            label = model.actuator(i).name
+            spec = specs.get(label)
+            if spec is None or spec.motor is None or spec.joint is None:
+                raise SceneCompileError(f"actuator {label!r} has no motor and joint in the definition")
+            motor, kind = spec.motor, spec.joint.type
+            unit = _UNIT[kind]
+            if motor.mode is MotorMode.CONSTANT_VELOCITY:
+                law = (motor.mode, motor.velocity * unit, 0.0, 0.0, 0.0)
+            elif motor.mode is MotorMode.SINUSOIDAL:
+                omega = 2.0 * math.pi * motor.frequency_hz
+                law = (
+                    motor.mode,
+                    motor.offset * unit,
+                    motor.amplitude * unit,
+                    omega,
+                    math.radians(motor.phase_deg),
+                )
+            else:
+                law = (motor.mode, motor.effort, motor.period_s, motor.duty * motor.period_s, 0.0)
+            self.laws.append(law)
+            dof = int(model.jnt_dofadr[int(model.actuator_trnid[i, 0])])
+            self.limits.append(
+                (
+                    label,
+                    dof,
+                    OVERLOAD_EFFORT_SHARE * motor.max_effort,
+                    STALL_SPEED[kind],
+                    motor.stall_s,
+                    motor.max_effort,
+                    _EFFORT_UNIT[kind],
+                )
+            )
+        self.stalled_since: list[float | None] = [None] * model.nu
+
+    def control(self, t: float) -> None:
+        """Set every actuator's ``ctrl`` for time ``t`` (held until the next call)."""
+        ctrl = self.ctrl
+        for i, (mode, a, b, c, d) in enumerate(self.laws):
+            if mode is MotorMode.CONSTANT_VELOCITY:
+                ctrl[i] = a
+            elif mode is MotorMode.SINUSOIDAL:
+                phase = c * t + d
+                ctrl[i] = a + b * math.sin(phase) + POSITION_SERVO_DAMPING_S * b * c * math.cos(phase)
+            else:
+                ctrl[i] = a if math.fmod(t, b) < c else 0.0
+
+    def overload(self, t: float) -> tuple[Outcome, str] | None:
+        """``motor_overload`` once a motor has been at its limit and stalled for its ``stall_s``."""
+        force, qvel, since = self.force, self.qvel, self.stalled_since
+        for i, (label, dof, threshold, stall_speed, stall_s, max_effort, unit) in enumerate(self.limits):
+            f = abs(float(force[i]))
+            if f >= threshold and abs(float(qvel[dof])) < stall_speed:
+                start = since[i]
+                if start is None:
+                    since[i] = t
+                elif t - start >= stall_s:
+                    detail = (
+                        f"motor of part {label!r} stalled at {f:.3g} {unit} (max_effort {max_effort:g} {unit}) "
+                        f"for {t - start:.3g} s >= stall_s {stall_s:g} s"
+                    )
+                    return Outcome.MOTOR_OVERLOAD, detail
+            else:
+                since[i] = None
+        return None
+
 
 class _Judge:
     """The per-chunk checks of one scene on one ``MjData``, with indices and limits resolved once."""
@@ -116,6 +240,8 @@ class _Judge:
         self.max_payload_speed2 = 0.0
         self.min_goal_dist2 = math.inf
         self.checks = 0
+        self.data = data
+        self.motors = _Motors(model, definition, data) if model.nu else None
 
     def check(self, final: bool = False) -> tuple[Outcome, str] | None:
         """One check after a chunk of steps. The payload is checked every time; the whole state (every
@@ -157,6 +283,8 @@ class _Judge:
         x0, y0, z0, x1, y1, z1 = self.bounds
         if not (x0 <= x <= x1 and y0 <= y <= y1 and z0 <= z <= z1):
             return Outcome.OUT_OF_BOUNDS, "payload centre left the simulation bounds"
+        if self.motors is not None:
+            return self.motors.overload(self.data.time)
         return None
 
 
@@ -200,35 +328,88 @@ def run_scene(
     array of ``[t_s, x_mm, y_mm, z_mm, qw, qx, qy, qz]``. ``data`` is an ``MjData`` of ``model`` to reuse
     (it is reset first; allocating one costs ~0.5 ms, resetting ~4 us); a fresh one is made when omitted.
     """
-    _route_mujoco_warnings()
-    jitter = scene_jitter(definition, scene_index)
     if data is None:
         data = mujoco.MjData(model)
-    else:
-        mujoco.mj_resetData(model, data)
-    judge = _Judge(model, definition, data)
-    adr = judge.qpos_adr
-    data.qpos[adr : adr + 3] += np.asarray(jitter) * MM_TO_M
+    if not trajectory:
+        return _run(model, definition, scene_index, data, None)
+    adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
     samples: list[list[float]] = []
 
-    def sample() -> None:
+    def sample(final: bool) -> None:
         samples.append([data.time, *data.qpos[adr : adr + 7].tolist()])
 
-    if trajectory:
-        sample()
+    result = _run(model, definition, scene_index, data, sample)
+    states = np.array(samples, dtype=np.float64)
+    states[:, 1:4] *= _M_TO_MM
+    return result, states
+
+
+def replay_scene(
+    model: mujoco.MjModel,
+    definition: BenchmarkDefinition,
+    scene_index: int,
+    sample_every_s: float = 1 / 30,
+) -> tuple[SceneResult, np.ndarray, np.ndarray]:
+    """Run scene ``scene_index`` exactly as :func:`run_scene` does (same jitter, controls and checks, so the
+    same result) and record the whole state, e.g. to render evidence.
+
+    Returns the result, the sample times ``t_s`` (K,) and ``qpos`` (K, ``model.nq``) in MuJoCo's units
+    (metres, radians, unit quaternions; set ``data.qpos`` and call ``mj_forward`` to pose the scene). Samples
+    are taken at t=0, at the first chunk boundary at or after every multiple of ``sample_every_s``, and at
+    the terminal event (or the last step)."""
+    if not (math.isfinite(sample_every_s) and sample_every_s > 0):
+        raise ValueError(f"sample_every_s must be a positive number, got {sample_every_s!r}")
+    data = mujoco.MjData(model)
+    times: list[float] = []
+    states: list[np.ndarray] = []
+    next_t = 0.0
+    eps = 1e-9
+
+    def sample(final: bool) -> None:
+        nonlocal next_t
+        t = data.time
+        if final or t + eps >= next_t:
+            times.append(t)
+            states.append(data.qpos.copy())
+            next_t = (math.floor((t + eps) / sample_every_s) + 1) * sample_every_s
+
+    result = _run(model, definition, scene_index, data, sample)
+    return result, np.array(times, dtype=np.float64), np.array(states, dtype=np.float64).reshape(-1, model.nq)
+
+
+def _run(
+    model: mujoco.MjModel,
+    definition: BenchmarkDefinition,
+    scene_index: int,
+    data: mujoco.MjData,
+    observe: Callable[[bool], None] | None,
+) -> SceneResult:
+    """The scene loop. ``observe(final)`` runs at t=0 and after every chunk; ``final`` on the last one."""
+    _route_mujoco_warnings()
+    jitter = scene_jitter(definition, scene_index)
+    mujoco.mj_resetData(model, data)
+    judge = _Judge(model, definition, data)
+    motors = judge.motors
+    adr = judge.qpos_adr
+    data.qpos[adr : adr + 3] += np.asarray(jitter) * MM_TO_M
+
+    if observe is not None:
+        observe(False)
     total, chunk = total_steps(definition), definition.simulation.check_interval_steps
     steps, verdict = 0, None
     while verdict is None and steps < total:
         n = min(chunk, total - steps)
+        if motors is not None:
+            motors.control(data.time)
         mujoco.mj_step(model, data, nstep=n)
         steps += n
         verdict = judge.check(final=steps >= total)
-        if trajectory:
-            sample()
+        if observe is not None:
+            observe(verdict is not None or steps >= total)
     outcome, detail = verdict or (Outcome.TIMEOUT, f"no terminal event in {data.time:.4g} s ({steps} steps)")
 
     final = data.qpos[adr : adr + 3] * _M_TO_MM
-    result = SceneResult(
+    return SceneResult(
         scene_index=scene_index,
         jitter_mm=jitter,
         outcome=outcome,
@@ -241,11 +422,6 @@ def run_scene(
         else None,
         detail=detail,
     )
-    if not trajectory:
-        return result
-    states = np.array(samples, dtype=np.float64)
-    states[:, 1:4] *= _M_TO_MM
-    return result, states
 
 
 def simulate(
@@ -270,7 +446,9 @@ def simulate(
     for index, result in skip.items():
         if result.scene_index != index:
             raise ValueError(f"skip[{index}] holds the result of scene {result.scene_index}")
+    compile_started = time.perf_counter()
     model = build_model(definition, collision, mode)
+    compile_s = time.perf_counter() - compile_started
     results = {i: r for i, r in skip.items() if i < n_scenes}
     todo = [i for i in range(n_scenes) if i not in results]
 
@@ -306,6 +484,8 @@ def simulate(
         success_share=counts[Outcome.GOAL_REACHED] / n_scenes,
         outcome_counts={o.value: counts[o] for o in Outcome if counts[o]},
         steps_per_s=stepped / elapsed if stepped and elapsed > 0 else 0.0,
+        compile_s=round(compile_s, 4),
+        simulate_s=round(elapsed, 4),
     )
 
 

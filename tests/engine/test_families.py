@@ -27,11 +27,26 @@ from activities.cad.export import load_step, step_bytes
 from activities.cad.families import FAMILIES
 from activities.cad.primitives import box
 from activities.cad.validate import validate_geometry
+from activities.manufacturing.analysis import evaluate
+from activities.manufacturing.catalog import load_catalog
+from activities.manufacturing.extract import facts_from_shape, in_principal_frame
 from activities.physics.collision_pack import unpack
-from activities.physics.runner import simulate
+from activities.physics.mjcf import compile_scene_xml
+from activities.physics.runner import build_model, replay_scene, simulate
 from shared import catalog
 from shared.materials import mass_kg
-from shared.models import BenchmarkDefinition, Box, Outcome, SimulationMode, SimulationReport
+from shared.models import (
+    BenchmarkDefinition,
+    Box,
+    JointType,
+    ManufacturingMethod,
+    MaterialId,
+    MotorMode,
+    Outcome,
+    Severity,
+    SimulationMode,
+    SimulationReport,
+)
 from shared.store import Blob
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,3 +208,85 @@ def test_family_benchmark_is_publishable(family: str, seed: int) -> None:
     reference = simulate(definition, collision, SimulationMode.REFERENCE, n)
     assert reference.success_share >= definition.simulation.required_success_share, reference.outcome_counts
     assert reference.outcome_counts.get(Outcome.FORBIDDEN_ZONE.value, 0) == 0
+    assert reference.outcome_counts.get(Outcome.MOTOR_OVERLOAD.value, 0) == 0
+    # affordable: every reference part can be made by its own method (no blocking DFM finding)
+    for part in definition.reference_solution:
+        assert part.method is not None
+        facts = facts_from_shape(in_principal_frame(shapes[part.label]), "0" * 64)
+        _, findings, _ = evaluate(facts, part.method, part.material, 100, load_catalog())
+        blocking = [f.rule_id for f in findings if f.severity == Severity.BLOCKING]
+        assert not blocking, f"{family} seed {seed}: {part.label} ({part.method.value}) {blocking}"
+
+
+PINNED_SCENE_SHA256 = {
+    ("chute", SimulationMode.BASELINE): "332804f3b8490525d6dd82b19a37128286d70ab1bb6ee1da8cd14aa91f280a15",
+    ("chute", SimulationMode.REFERENCE): "ccd52036465000dbd8ff368dc3bee447b66291a0494d0f3d74dde6454bfd0664",
+    ("gap", SimulationMode.BASELINE): "02ebaca1d0c86e0329dcc77b2d3c5ffdd5436cdba058d9d61d0a81ba18baa666",
+    ("gap", SimulationMode.REFERENCE): "753b5b56c763dcfc1ec057a8ff9796411a162cb48053fa465a7a0cac1ea10d99",
+    ("detour", SimulationMode.BASELINE): "e26c9327b4ec04451356994930f9b15415492421b2c89498f28fe54374e9dff2",
+    ("detour", SimulationMode.REFERENCE): "586e7c2581b9bfcf9aee1406e61e5711038b16bb730ad9712649e3ff207b2e97",
+}
+"""SHA-256 of the scene XML of seed 3 of the families without joints, computed before joints and motors
+were added to the scene compiler."""
+
+
+@pytest.mark.parametrize("family, mode", list(PINNED_SCENE_SHA256))
+def test_families_without_joints_compile_to_the_pinned_scene(family: str, mode: SimulationMode) -> None:
+    """Published benchmarks must simulate exactly as before. A deliberate change to one of these families
+    (with a new generator version) or to the material table updates its pin."""
+    definition, blobs, _ = built(family, 3)
+    xml = compile_scene_xml(definition, unpack(blob(blobs, "collision.npz").data), mode)
+    assert hashlib.sha256(xml.encode()).hexdigest() == PINNED_SCENE_SHA256[family, mode]
+
+
+LIFT_SEEDS = (0, 3, 8)
+"""A few seeds for the lift-specific checks (every seed 0-9 is proven publishable above)."""
+
+
+@pytest.mark.parametrize("seed", LIFT_SEEDS)
+def test_lift_needs_a_motor_and_its_platform_stays_in_the_build_zone(seed: int) -> None:
+    definition, _, _ = built("lift", seed)
+    tower = next(p for p in definition.fixtures if p.label == "tower")
+    (platform,) = definition.reference_solution
+    joint, motor = platform.joint, platform.motor
+    assert joint is not None and motor is not None and joint.type is JointType.SLIDE
+    assert joint.axis == (0.0, 0.0, 1.0) and joint.range is not None
+    assert (platform.material, platform.method) == (MaterialId.ABS, ManufacturingMethod.FDM_PRINTING)
+
+    # Gravity only takes the ball down: the goal lies wholly above every spawn position.
+    assert definition.goal_zone.min_mm[2] > definition.payload.envelope.max_mm[2]
+
+    # The motion starts at rest at the bottom: target(t) = offset + amplitude * sin(2 pi f t + phase).
+    assert motor.mode is MotorMode.SINUSOIDAL and motor.phase_deg == -90.0
+    assert motor.offset == motor.amplitude > 0
+    low, high = joint.range
+    assert low < 0 and high > 2 * motor.amplitude
+    assert 0.85 <= 1 / (2 * motor.frequency_hz) <= 2.2  # the rise time (s)
+    # Over its whole range (hard stops included) the platform stays inside the build zone, clear of the
+    # floor and of the tower.
+    for travel in (low, high):
+        moved = platform.bbox.model_copy(
+            update={
+                "min_mm": (*platform.bbox.min_mm[:2], platform.bbox.min_mm[2] + travel),
+                "max_mm": (*platform.bbox.max_mm[:2], platform.bbox.max_mm[2] + travel),
+            }
+        )
+        assert definition.build_zone.contains_box(moved), (travel, moved, definition.build_zone)
+        assert moved.min_mm[2] > 0
+    assert platform.bbox.max_mm[0] < tower.bbox.min_mm[0]
+
+
+def test_lift_reference_lifts_the_ball_onto_the_shelf_where_it_stays() -> None:
+    """With the goal moved out of reach the scene runs to its end: the platform rises, the ball rolls onto
+    the shelf and the shelf keeps it in the goal zone, and the motor never overloads."""
+    definition, blobs, _ = built("lift", 3)
+    collision = unpack(blob(blobs, "collision.npz").data)
+    shelf = definition.goal_zone
+    unreachable = definition.model_copy(update={"goal_zone": Box(min_mm=(0, 0, -19), max_mm=(1, 1, -18))})
+    model = build_model(unreachable, collision, SimulationMode.REFERENCE)
+    for index in range(2):
+        result, _, qpos = replay_scene(model, unreachable, index)
+        assert result.outcome is Outcome.TIMEOUT, result.detail
+        assert shelf.contains_point(result.final_payload_mm), result.final_payload_mm
+        lifted = qpos[:, int(model.joint("platform").qposadr[0])].max() * 1000
+        assert lifted == pytest.approx(definition.params["platform_travel_mm"], abs=1.0)

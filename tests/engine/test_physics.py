@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import zipfile
@@ -228,6 +229,34 @@ def test_free_part_gets_material_density() -> None:
     assert model.joint("block").type[0] == mujoco.mjtJoint.mjJNT_FREE
 
 
+PINNED_SCENE_SHA256 = {
+    SimulationMode.BASELINE: "ec21a2c5b93dbe77f2a9b2bf7330d3b0c36e1f9d108a7da90f120470e200f7cc",
+    SimulationMode.REFERENCE: "05244afb8829b791bd4f4eda92d70efd3d2365606207dd2e5214786c96905484",
+}
+"""SHA-256 of the XML of :func:`_pinned_scene`, computed before joints and motors existed."""
+
+
+def _pinned_scene() -> tuple[BenchmarkDefinition, dict[str, list[Piece]]]:
+    """Fixed fixtures, a fixed and a free reference part, a forbidden zone: every kind of part without a joint."""
+    block = box_piece((100, 50, 20), (0, 0, 300), tilt_deg=12)
+    d, collision = definition(
+        {"floor": FLOOR_PIECE, "ramp": box_piece((400, 100, 20), (123.4, -56.7, 89.0), tilt_deg=27)},
+        reference={"block": block, "helper": box_piece((10, 10, 10), (500, 0, 5))},
+        forbidden=[NamedBox(name="pit", min_mm=(100, 100, 0), max_mm=(200, 200, 50))],
+    )
+    free_block = part("block", block, fixed=False, material="abs", role="reference")
+    return d.model_copy(update={"reference_solution": [free_block, d.reference_solution[1]]}), collision
+
+
+@pytest.mark.parametrize("mode", list(PINNED_SCENE_SHA256))
+def test_parts_without_joints_compile_to_the_pinned_xml(mode: SimulationMode) -> None:
+    """Existing benchmarks must simulate exactly as before joints and motors were added (the material table
+    feeds the XML too: a deliberate change there updates these pins)."""
+    d, collision = _pinned_scene()
+    xml = compile_scene_xml(d, collision, mode)
+    assert hashlib.sha256(xml.encode()).hexdigest() == PINNED_SCENE_SHA256[mode], xml
+
+
 def test_compile_errors_are_typed() -> None:
     d, _ = definition({"floor": FLOOR_PIECE})
     with pytest.raises(SceneCompileError, match="no collision pieces"):
@@ -266,6 +295,64 @@ def test_free_fall_reaches_goal_on_time(interval: int) -> None:
     assert result.steps == round(result.time_s / dt)
     assert result.min_goal_distance_mm == 0.0
     assert result.max_payload_speed_m_s == pytest.approx(G * result.time_s, rel=0.01)
+
+
+@pytest.mark.parametrize("height_mm", [100.0, 1000.0])
+@pytest.mark.parametrize("interval", [1, 10])
+def test_ball_dropped_onto_the_floor_lands_on_time_and_rests(height_mm: float, interval: int) -> None:
+    """A ball whose bottom is ``h`` above the floor: its centre reaches z = radius (the floor contact) at
+    t = sqrt(2h/g). The goal's top face is at z = radius, so the goal is seen at the first check after the
+    crossing: t within [t - dt, t + (interval + 1) dt] (one dt for the integrator; measured: -0.4 to +0.4
+    steps past t at interval 1). Afterwards the ball rests on the floor: centre within 0.1 mm of z = radius
+    after 2 s (measured 0.02 mm)."""
+    r = 20.0
+    d, collision = definition(
+        {"floor": FLOOR_PIECE},
+        start=(0, 0, height_mm + r),
+        goal=((-100, -100, -5), (100, 100, r)),
+        check_interval_steps=interval,
+        duration_s=2.0,
+    )
+    result = run_scene(build_model(d, collision, BASELINE), d, 0)
+    dt, expected = d.simulation.timestep_s, math.sqrt(2 * height_mm / 1000 / G)
+    assert result.outcome is Outcome.GOAL_REACHED
+    assert expected - dt <= result.time_s <= expected + (interval + 1) * dt, (
+        f"landed at {result.time_s:.4f} s, expected {expected:.4f} s within [-dt, +{interval + 1} dt]"
+    )
+
+    resting, _ = definition({"floor": FLOOR_PIECE}, start=(0, 0, height_mm + r), duration_s=2.0)
+    result = run_scene(build_model(resting, collision, BASELINE), resting, 0)
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.final_payload_mm[2] == pytest.approx(r, abs=0.1), "rest height, tolerance 0.1 mm"
+
+
+@pytest.mark.parametrize("theta_deg, distance_mm", [(10.0, 300.0), (20.0, 1000.0), (30.0, 300.0)])
+def test_ball_rolls_a_distance_down_an_incline_in_closed_form_time(
+    theta_deg: float, distance_mm: float
+) -> None:
+    """A ball rolling without slipping covers s in t = sqrt(2 s / a) with a = (5/7) g (sin(theta) -
+    c cos(theta)), c the rolling-resistance coefficient (MuJoCo's rolling friction is c * radius, a torque
+    of c * radius * N). Within 0.5 % (measured <= 0.22 %; ignoring c would be 0.2-0.9 % off), checking
+    every step: the centre crosses the goal plane at x = x0 + s cos(theta)."""
+    ramp = box_piece((3000, 300, 20), tilt_deg=theta_deg)
+    sin, cos = math.sin(math.radians(theta_deg)), math.cos(math.radians(theta_deg))
+    normal, downhill = np.array([sin, 0.0, cos]), np.array([cos, 0.0, -sin])
+    start = normal * (10 + 20) - downhill * 1200
+    x_goal = start[0] + distance_mm * cos
+    d, collision = definition(
+        {"ramp": ramp},
+        start=tuple(start.tolist()),
+        goal=((x_goal, -500, -5000), (5000, 500, 5000)),
+        duration_s=3.0,
+        check_interval_steps=1,
+    )
+    result = run_scene(build_model(d, collision, BASELINE), d, 0)
+    accel = 5 / 7 * G * (sin - ROLLING_RESISTANCE * cos)
+    expected = math.sqrt(2 * distance_mm / 1000 / accel)
+    assert result.outcome is Outcome.GOAL_REACHED
+    assert result.time_s == pytest.approx(expected, rel=5e-3), (
+        f"{distance_mm:g} mm in {result.time_s:.4f} s, expected {expected:.4f} s, tolerance 0.5 %"
+    )
 
 
 def test_ball_rolls_down_incline_at_five_sevenths_g_sin_theta() -> None:

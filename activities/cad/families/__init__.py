@@ -6,7 +6,8 @@ from activities.cad.families.base import CadPart, Family, FamilyDesign
 from activities.cad.families.chute import ChuteFamily
 from activities.cad.families.detour import DetourFamily
 from activities.cad.families.gap import GapFamily
+from activities.cad.families.lift import LiftFamily
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily())}
+FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily())}
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]

@@ -20,8 +20,10 @@ from build123d import Compound, Shape, Solid
 from activities.cad.primitives import Point3, box
 from shared.models import (
     Box,
+    JointSpec,
     ManufacturingMethod,
     MaterialId,
+    MotorSpec,
     NamedBox,
     PartRole,
     Payload,
@@ -50,6 +52,8 @@ class CadPart:
     method: ManufacturingMethod | None
     shape: Shape
     fixed: bool = True
+    joint: JointSpec | None = None
+    motor: MotorSpec | None = None
 
 
 @dataclass(frozen=True)
