@@ -8,15 +8,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-FAMILIES ?= chute,gap,detour
-COUNT ?= 9
+FAMILIES ?= chute,gap,detour,lift
+COUNT ?= 12
 SEED ?= 1
 PART ?= examples/bracket.step
 METHOD ?= cnc_milling
 MATERIAL ?= aluminum_6061
 QUANTITY ?= 100
+BENCHMARK ?= chute-s0-v1
+DESIGN ?= examples/designs/chute_design.py
 
-.PHONY: install run analyze dev worker test test-fast bench histories lint clean
+.PHONY: install run analyze evaluate dev worker test test-fast bench histories lint clean
 
 install: $(STAMP)
 
@@ -28,13 +30,18 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-## The main job: embedded Temporal dev server + worker, a dataset over three families, a summary table.
+## The main job: embedded Temporal dev server + worker, a dataset over the four families, a summary table.
 run: install
 	$(VENV)/bin/mechbench generate --embedded --families $(FAMILIES) --count $(COUNT) --seed $(SEED)
 
 ## Manufacturing analysis of one part on the embedded stack: DFM findings, quote, ladder, alternatives.
 analyze: install
 	$(VENV)/bin/mechbench analyze $(PART) --method $(METHOD) --material $(MATERIAL) --quantity $(QUANTITY) --embedded
+
+## A design against a published benchmark on the embedded stack (publishes chute seed 0 first if needed).
+evaluate: install
+	$(VENV)/bin/mechbench benchmark chute 0 --embedded > /dev/null
+	$(VENV)/bin/mechbench evaluate $(BENCHMARK) $(DESIGN) --embedded
 
 ## Embedded server + Web UI + worker in the foreground (Ctrl-C stops everything).
 dev: install

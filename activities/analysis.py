@@ -24,6 +24,7 @@ from shared.models import (
     Box,
     ErrorType,
     ManufacturingReport,
+    PartSource,
     PartSummary,
     PriceRequest,
     StagedPart,
@@ -61,6 +62,40 @@ def resolve_part_path(path: str, roots: list[Path]) -> Path:
     return real
 
 
+def stage_source(store: ObjectStore, settings: Settings, src: PartSource) -> StagedPart:
+    """Put a part file in the store by content hash (an upload already there is verified instead).
+
+    A missing, empty or oversized file, a path outside the part roots or a damaged upload is an
+    ``InvalidRequest`` naming the problem, and nothing is written."""
+    fmt = src.resolved_format
+    limit = settings.max_part_bytes
+    if src.artifact is not None:
+        if src.artifact.size_bytes > limit:
+            raise _invalid(f"part: {src.artifact.size_bytes} bytes exceeds the {limit}-byte limit")
+        try:
+            store.get_ref(src.artifact)
+        except ObjectNotFound:
+            raise _invalid(f"part.artifact: no object {src.artifact.key!r} in the store") from None
+        except IntegrityError as e:
+            raise _invalid(f"part.artifact: {e}") from None
+        name = src.filename or src.artifact.key.rsplit("/", 1)[-1]
+        return StagedPart(artifact=src.artifact, format=fmt, filename=name)
+    assert src.path is not None
+    try:
+        real = resolve_part_path(src.path, settings.part_roots)
+    except ValueError as e:
+        raise _invalid(str(e)) from None
+    size = real.stat().st_size
+    if size > limit:
+        raise _invalid(f"part.path: {size} bytes exceeds the {limit}-byte limit (MECHBENCH_MAX_PART_BYTES)")
+    if size == 0:
+        raise _invalid(f"part.path: {src.path!r} is empty")
+    data = real.read_bytes()
+    suffix = next(s for s, f in PART_SUFFIXES.items() if f == fmt)
+    ref = store.put_bytes(upload_key(sha256_hex(data), suffix), data)
+    return StagedPart(artifact=ref, format=fmt, filename=src.filename or real.name)
+
+
 class AnalysisActivities:
     def __init__(self, store: ObjectStore, settings: Settings):
         self._store = store
@@ -75,40 +110,7 @@ class AnalysisActivities:
         problem = check_method(req.material, req.method)
         if problem:
             raise _invalid(problem)
-        src = req.source
-        fmt = src.resolved_format
-        limit = self._settings.max_part_bytes
-
-        def stage() -> StagedPart:
-            if src.artifact is not None:
-                if src.artifact.size_bytes > limit:
-                    raise _invalid(f"part: {src.artifact.size_bytes} bytes exceeds the {limit}-byte limit")
-                try:
-                    self._store.get_ref(src.artifact)
-                except ObjectNotFound:
-                    raise _invalid(f"part.artifact: no object {src.artifact.key!r} in the store") from None
-                except IntegrityError as e:
-                    raise _invalid(f"part.artifact: {e}") from None
-                name = src.filename or src.artifact.key.rsplit("/", 1)[-1]
-                return StagedPart(artifact=src.artifact, format=fmt, filename=name)
-            assert src.path is not None
-            try:
-                real = resolve_part_path(src.path, self._settings.part_roots)
-            except ValueError as e:
-                raise _invalid(str(e)) from None
-            size = real.stat().st_size
-            if size > limit:
-                raise _invalid(
-                    f"part.path: {size} bytes exceeds the {limit}-byte limit (MECHBENCH_MAX_PART_BYTES)"
-                )
-            if size == 0:
-                raise _invalid(f"part.path: {src.path!r} is empty")
-            data = real.read_bytes()
-            suffix = next(s for s, f in PART_SUFFIXES.items() if f == fmt)
-            ref = self._store.put_bytes(upload_key(sha256_hex(data), suffix), data)
-            return StagedPart(artifact=ref, format=fmt, filename=src.filename or real.name)
-
-        return await asyncio.to_thread(stage)
+        return await asyncio.to_thread(stage_source, self._store, self._settings, req.source)
 
     @activity.defn(name=ACT_PRICE_PART)
     async def price_part(self, req: PriceRequest) -> ManufacturingReport:

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.analysis import stage_source
 from activities.manufacturing.analysis import evaluate
 from activities.manufacturing.catalog import load_catalog
 from activities.manufacturing.facts import FACTS_VERSION, PartFacts
 from activities.supervisor import HeavySupervisor
 from shared.catalog import GENERATOR_VERSION, unknown_families_message
-from shared.ids import benchmark_id, dataset_id
+from shared.ids import benchmark_id, dataset_id, script_benchmark_id
 from shared.keys import (
     benchmark_definition_key,
     benchmark_result_key,
@@ -32,13 +33,17 @@ from shared.models import (
     AffordabilityResult,
     ArtifactRef,
     BenchmarkResult,
+    BuildDesignRequest,
     BuildRequest,
     BuildResult,
+    BuiltDesign,
     Caps,
     DatasetEntry,
     DatasetManifest,
     DatasetResult,
     ErrorType,
+    Evidence,
+    EvidenceRequest,
     FactsRequest,
     FactsResult,
     FinalizeDatasetRequest,
@@ -65,11 +70,13 @@ from shared.store import IntegrityError, ObjectNotFound, ObjectStore
 from shared.temporal import (
     ACT_ASSESS_AFFORDABILITY,
     ACT_BUILD_BENCHMARK,
+    ACT_BUILD_DESIGN,
     ACT_EXTRACT_PART_FACTS,
     ACT_FINALIZE_DATASET,
     ACT_LOOKUP_BENCHMARK,
     ACT_PREPARE_DATASET,
     ACT_RECORD_BENCHMARK,
+    ACT_RENDER_EVIDENCE,
     ACT_RUN_PART_SCRIPT,
     ACT_SIMULATE_BENCHMARK,
     ACT_WRITE_MANIFEST_PART,
@@ -120,6 +127,17 @@ class HeavyActivities:
         """Run a part script in a sandbox and stage the STEP it builds."""
         return await self._run("part_script", req, StagedPart)
 
+    @activity.defn(name=ACT_BUILD_DESIGN)
+    async def build_design(self, req: BuildDesignRequest) -> BuiltDesign:
+        """Run the design script in a sandbox (or read the part files), validate the design against the
+        benchmark and prepare its scene."""
+        return await self._run("build_design", req, BuiltDesign)
+
+    @activity.defn(name=ACT_RENDER_EVIDENCE)
+    async def render_evidence(self, req: EvidenceRequest) -> Evidence:
+        """Replay the representative scene: full trajectory, frame strip, animation and a picture."""
+        return await self._run("evidence", req, Evidence)
+
 
 class StoreActivities:
     """Quick bookkeeping against the object store, on the main task queue."""
@@ -169,7 +187,12 @@ class StoreActivities:
                 type=ErrorType.INVALID_REQUEST,
                 non_retryable=True,
             )
-        bid = benchmark_id(req.family, req.seed, version)
+        staged: StagedPart | None = None
+        if req.script is not None:
+            staged = await asyncio.to_thread(stage_source, self._store, self._settings, req.script)
+            bid = script_benchmark_id(staged.artifact.sha256, version)
+        else:
+            bid = benchmark_id(req.family, req.seed, version)
         defaults = SimulationSettings()
         wanted = ProofBasis(
             n_scenes=req.n_scenes or defaults.n_scenes,
@@ -179,7 +202,7 @@ class StoreActivities:
         key = benchmark_result_key(bid)
 
         def read() -> LookupResult:
-            miss = LookupResult(benchmark_id=bid, generator_version=version)
+            miss = LookupResult(benchmark_id=bid, generator_version=version, script=staged)
             try:
                 result = self._store.get_model(key, BenchmarkResult)
                 if result.definition is not None:

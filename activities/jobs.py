@@ -8,34 +8,71 @@ Importing this module warms the heavy libraries (it is imported once by the fork
 from __future__ import annotations
 
 import ctypes
+import io
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import build123d  # noqa: F401  (warm import: ~3 s, paid once per worker)
 import mujoco  # noqa: F401
+import numpy as np
+from build123d import Shape
 from pydantic import BaseModel, ValidationError
 
-from activities.cad.build import ArtifactMismatch, InfeasibleParameters, InvalidFamily, build_benchmark
+from activities.cad.build import (
+    COLLISION_TOLERANCE_MM,
+    ArtifactMismatch,
+    InfeasibleParameters,
+    InvalidFamily,
+    build_benchmark,
+    build_from_design,
+)
+from activities.cad.collision import convex_pieces
+from activities.cad.design import CheckedPart, DesignInput, check_design, design_scene
+from activities.cad.export import load_step
+from activities.cad.families import FamilyDesign
 from activities.cad.validate import validate_geometry
-from activities.manufacturing.extract import PartError, extract, facts_from_shape, in_principal_frame
+from activities.manufacturing.extract import (
+    PartError,
+    extract,
+    facts_from_mesh,
+    facts_from_shape,
+    in_principal_frame,
+    load_stl,
+)
 from activities.manufacturing.facts import FACTS_VERSION
 from activities.physics import collision_pack
-from activities.physics.mjcf import SceneCompileError
-from activities.physics.runner import simulate, trajectory_npz
+from activities.physics.mjcf import PAYLOAD_BODY, SceneCompileError
+from activities.physics.runner import build_model, replay_scene, simulate, trajectory_npz
 from shared.catalog import GENERATOR_VERSION
-from shared.keys import part_facts_key, trajectory_key, upload_key
+from shared.keys import (
+    design_pieces_key,
+    evaluation_collision_key,
+    evaluation_evidence_key,
+    evaluation_trajectory_key,
+    part_facts_key,
+    trajectory_key,
+    upload_key,
+)
 from shared.models import (
+    ArtifactRef,
+    BenchmarkArtifacts,
+    BuildDesignRequest,
     BuildRequest,
     BuildResult,
+    BuiltDesign,
     ErrorType,
+    Evidence,
+    EvidenceRequest,
     FactsRequest,
     FactsResult,
     HeavyJob,
     HeavyProgress,
     Model,
+    PartSpec,
     SceneResult,
     SimulateRequest,
+    SimulationMode,
     SimulationReport,
     StagedPart,
 )
@@ -79,14 +116,26 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
         )
     progress(HeavyProgress(stage="build", detail=f"{req.family} seed {req.seed}"))
     try:
-        definition, blobs, shapes = build_benchmark(
-            req.family,
-            req.seed,
-            req.generator_version,
-            req.benchmark_id,
-            n_scenes=req.n_scenes,
-            check_interval_steps=req.check_interval_steps,
-        )
+        if req.script is not None:
+            design = _script_benchmark(req.script, progress)
+            definition, blobs, shapes = build_from_design(
+                design,
+                req.family,
+                req.seed,
+                req.generator_version,
+                req.benchmark_id,
+                n_scenes=req.n_scenes,
+                check_interval_steps=req.check_interval_steps,
+            )
+        else:
+            definition, blobs, shapes = build_benchmark(
+                req.family,
+                req.seed,
+                req.generator_version,
+                req.benchmark_id,
+                n_scenes=req.n_scenes,
+                check_interval_steps=req.check_interval_steps,
+            )
     except InvalidFamily as e:
         raise JobError(str(e), ErrorType.INVALID_FAMILY) from e
     except InfeasibleParameters as e:
@@ -111,6 +160,23 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
                 facts = facts_from_shape(shape, part.step.sha256, "step")
                 store.put_bytes(key, facts.to_npz(), NPZ)
     return BuildResult(definition=definition, geometry=geometry)
+
+
+def _script_benchmark(script: StagedPart, progress: Progress) -> FamilyDesign:
+    """Run a benchmark script in the sandbox and read what its ``build()`` returned; a failing, hostile or
+    malformed script is a non-retryable ``InvalidPart`` naming the problem."""
+    from activities.cad.script_benchmark import InvalidBenchmarkScript, benchmark_design_from_bytes
+    from activities.sandbox import ScriptError, run_script
+
+    name = script.filename or "benchmark script"
+    progress(HeavyProgress(stage="script", detail=f"{name} in the sandbox"))
+    try:
+        result = run_script(_store().get_ref(script.artifact), "benchmark", **_sandbox_limits())
+        return benchmark_design_from_bytes(result.data)
+    except ScriptError as e:
+        raise JobError(f"{name}: {e}", ErrorType.INVALID_PART) from e
+    except InvalidBenchmarkScript as e:
+        raise JobError(f"{name}: {e}", ErrorType.INVALID_PART) from e
 
 
 def facts_job(req: FactsRequest, progress: Progress, resume: HeavyProgress | None) -> FactsResult:
@@ -138,6 +204,7 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
     """Runs the jittered scenes; scenes finished by an earlier attempt (heartbeat details) are not re-run."""
     done: dict[int, SceneResult] = {r.scene_index: r for r in (resume.completed if resume else [])}
     done = {i: r for i, r in done.items() if i < req.n_scenes}
+    resumed = len(done)
     stage = f"simulate:{req.mode.value}"
     # First report before any I/O: the heartbeat keeps carrying the finished scenes of earlier attempts.
     progress(HeavyProgress(stage=stage, done=len(done), total=req.n_scenes, completed=list(done.values())))
@@ -170,9 +237,25 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
         trajectory = trajectory_npz(req.definition, collision, req.mode, scene_index=0)
     except SceneCompileError as e:
         raise JobError(f"the scene does not compile: {e}", ErrorType.INVALID_GEOMETRY) from e
-    key = trajectory_key(req.definition.benchmark_id, req.mode.value)
-    ref = store.put_bytes(key, trajectory, "application/x-npz")
-    return report.model_copy(update={"trajectory": ref})
+    if req.evaluation_id is not None:
+        key = evaluation_trajectory_key(req.evaluation_id)
+    else:
+        key = trajectory_key(req.definition.benchmark_id, req.mode.value)
+    ref = store.put_bytes(key, trajectory, NPZ)
+    return report.model_copy(update={"trajectory": ref, "resumed_scenes": resumed})
+
+
+def _sandbox_limits() -> dict[str, Any]:
+    """The sandbox's limits from the worker's settings (one place for part and design scripts)."""
+    s = _current_settings()
+    return {
+        "wall_s": s.sandbox_wall_s,
+        "cpu_s": s.sandbox_cpu_s,
+        "memory_mb": s.sandbox_memory_mb,
+        "file_size_mb": s.sandbox_file_size_mb,
+        "max_open_files": s.sandbox_max_open_files,
+        "require_confinement": s.sandbox_require_confinement,
+    }
 
 
 def part_script_job(req: StagedPart, progress: Progress, resume: HeavyProgress | None) -> StagedPart:
@@ -183,27 +266,196 @@ def part_script_job(req: StagedPart, progress: Progress, resume: HeavyProgress |
 
     if req.format != "script":
         raise JobError(f"part_script: expected a script, got {req.format}", ErrorType.INVALID_REQUEST)
-    s = _current_settings()
     store = _store()
     script = store.get_ref(req.artifact)
     progress(HeavyProgress(stage="script", detail=f"{req.filename or 'script'} in the sandbox"))
     try:
-        result = run_script(
-            script,
-            "part_step",
-            wall_s=s.sandbox_wall_s,
-            cpu_s=s.sandbox_cpu_s,
-            memory_mb=s.sandbox_memory_mb,
-            file_size_mb=s.sandbox_file_size_mb,
-            max_open_files=s.sandbox_max_open_files,
-            require_confinement=s.sandbox_require_confinement,
-        )
+        result = run_script(script, "part_step", **_sandbox_limits())
     except ScriptError as e:
         raise JobError(f"part script {req.filename or ''}: {e}".strip(), ErrorType.INVALID_PART) from e
     step = result.data
     ref = store.put_bytes(upload_key(sha256_hex(step), ".step"), step)
     name = f"{req.filename}.step" if req.filename else None
     return StagedPart(artifact=ref, format="step", filename=name)
+
+
+def _design_inputs(req: BuildDesignRequest, store: ObjectStore, progress: Progress) -> list[DesignInput]:
+    """The submitted parts with their raw metadata: from the design script run in the sandbox, or from
+    the staged files."""
+    from activities.cad.bundle import BundleError, read_design_bundle
+    from activities.sandbox import ScriptError, run_script
+
+    design = req.design
+    if design.script is None:
+        return [
+            DesignInput(
+                p.metadata, store.get_ref(p.part.artifact), p.part.format, p.part.filename or p.part.format
+            )
+            for p in design.parts
+            if p.part.format in ("step", "stl")
+        ]
+    name = design.script.filename or "design script"
+    progress(HeavyProgress(stage="script", detail=f"{name} in the sandbox"))
+    try:
+        result = run_script(store.get_ref(design.script.artifact), "design", **_sandbox_limits())
+        parts = read_design_bundle(result.data)
+    except ScriptError as e:
+        raise JobError(f"{name}: {e}", ErrorType.INVALID_PART) from e
+    except BundleError as e:
+        raise JobError(f"{name}: its result is unusable: {e}", ErrorType.INVALID_PART) from e
+    return [DesignInput(p.metadata, p.step, "step", f"{name}, part #{i}") for i, p in enumerate(parts)]
+
+
+def _pieces(store: ObjectStore, part: CheckedPart) -> list[collision_pack.Piece]:
+    """Convex pieces of a placed design part, cached by its file's hash and its placement."""
+    digest = sha256_hex(
+        f"{COLLISION_TOLERANCE_MM}:{sha256_hex(part.data)}:{part.meta.placement.model_dump_json()}".encode()
+    )
+    key = design_pieces_key(digest)
+    try:
+        return collision_pack.unpack(store.get_bytes(key))["part"]
+    except (ObjectNotFound, KeyError, ValueError):
+        pass
+    pieces = convex_pieces(part.shape, COLLISION_TOLERANCE_MM)
+    store.put_bytes(key, collision_pack.pack({"part": pieces}), NPZ)
+    return pieces
+
+
+def _facts(store: ObjectStore, part: CheckedPart) -> ArtifactRef:
+    """Geometry facts of a design part as modelled, in its principal frame (as benchmark reference parts
+    are priced, so a design and the cap it is held to are measured alike); cached by the file's hash."""
+    sha = sha256_hex(part.data)
+    key = part_facts_key(sha, FACTS_VERSION, principal_frame=True)
+    try:
+        return make_ref(key, store.get_bytes(key), NPZ)
+    except ObjectNotFound:
+        pass
+    if part.format == "step":
+        facts = facts_from_shape(in_principal_frame(part.modelled), sha, "step")
+    else:
+        mesh = load_stl(part.data)
+        mesh.apply_obb()
+        facts = facts_from_mesh(mesh, sha)
+    return store.put_bytes(key, facts.to_npz(), NPZ)
+
+
+def build_design_job(
+    req: BuildDesignRequest, progress: Progress, resume: HeavyProgress | None
+) -> BuiltDesign:
+    """Run the design's script (sandboxed) or read its files, validate it against the benchmark, and make
+    the scene to simulate: collision pieces of fixtures and design parts, and each part's geometry facts."""
+    started = time.perf_counter()
+    store = _store()
+    definition = req.definition
+    inputs = _design_inputs(req, store, progress)
+    progress(HeavyProgress(stage="validate", detail=f"{len(inputs)} parts"))
+    fixtures: dict[str, Shape] = {}
+    for spec in definition.fixtures:
+        if spec.step is None:
+            raise JobError(f"benchmark fixture {spec.label} has no STEP artifact", ErrorType.INVALID_REQUEST)
+        fixtures[spec.label] = load_step(store.get_ref(spec.step))
+    check = check_design(definition, inputs, fixtures)
+    specs = [p.spec for p in check.parts]
+    if not check.valid:
+        return BuiltDesign(
+            valid=False, findings=check.findings, parts=specs, build_s=time.perf_counter() - started
+        )
+
+    progress(HeavyProgress(stage="collision", detail=f"{len(check.parts)} parts"))
+    benchmark_pieces = collision_pack.unpack(store.get_ref(definition.artifacts.collision))
+    pieces = {spec.label: benchmark_pieces[spec.label] for spec in definition.fixtures}
+    facts: dict[str, ArtifactRef] = {}
+    stored: list[PartSpec] = []
+    for part in check.parts:
+        pieces[part.spec.label] = _pieces(store, part)
+        progress(HeavyProgress(stage="facts", detail=part.spec.label))
+        facts[part.spec.label] = _facts(store, part)
+        step = None
+        if part.format == "step":
+            step = store.put_bytes(upload_key(sha256_hex(part.data), ".step"), part.data, "model/step")
+        stored.append(part.spec.model_copy(update={"step": step}))
+    collision = store.put_bytes(evaluation_collision_key(req.evaluation_id), collision_pack.pack(pieces), NPZ)
+    scene = design_scene(definition, stored).model_copy(
+        update={"artifacts": BenchmarkArtifacts(collision=collision)}
+    )
+    return BuiltDesign(
+        valid=True,
+        findings=check.findings,
+        parts=stored,
+        scene=scene,
+        facts=facts,
+        build_s=time.perf_counter() - started,
+    )
+
+
+EVIDENCE_FPS = 25.0
+"""Samples per simulated second in the evidence trajectory and animation."""
+STRIP_FRAMES = 8
+
+
+def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress | None) -> Evidence:
+    """Replay the representative scene, store its full trajectory, and render a frame strip, an animation and
+    a picture of the design in the scene. Pictures are optional: without a GL context the evidence says why."""
+    from activities.physics.render import (
+        RenderUnavailable,
+        animation_webp,
+        frame_strip_png,
+        pick_frames,
+        picture_png,
+        render_frames,
+    )
+
+    started = time.perf_counter()
+    store = _store()
+    eid = req.evaluation_id
+    progress(HeavyProgress(stage="evidence", detail=f"scene {req.scene_index}"))
+    collision = collision_pack.unpack(store.get_ref(req.scene.artifacts.collision))
+    model = build_model(req.scene, collision, SimulationMode.DESIGN)
+    result, t_s, qpos = replay_scene(model, req.scene, req.scene_index, sample_every_s=1.0 / EVIDENCE_FPS)
+    buf = io.BytesIO()
+    adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
+    np.savez(
+        buf,
+        t_s=t_s,
+        qpos=qpos,
+        payload_mm=qpos[:, adr : adr + 3] * 1e3,
+        body_names=np.array([model.body(i).name for i in range(model.nbody)]),
+        joint_names=np.array([model.joint(i).name for i in range(model.njnt)]),
+        joint_qposadr=np.asarray(model.jnt_qposadr),
+        outcome=np.array(result.outcome.value),
+        scene_index=np.array(req.scene_index),
+    )
+    trajectory = store.put_bytes(evaluation_evidence_key(eid, "scene.npz"), buf.getvalue(), NPZ)
+    evidence = Evidence(scene_index=req.scene_index, outcome=result.outcome, trajectory=trajectory)
+    if _current_settings().mujoco_gl == "disabled":
+        return evidence.model_copy(
+            update={
+                "render_error": "rendering is disabled (MECHBENCH_MUJOCO_GL=disabled)",
+                "evidence_s": time.perf_counter() - started,
+            }
+        )
+    progress(HeavyProgress(stage="render", detail=f"{len(t_s)} samples"))
+    try:
+        picture = picture_png(model, qpos[0])
+        strip_at = pick_frames(len(t_s), STRIP_FRAMES)
+        strip = frame_strip_png(
+            render_frames(model, qpos[strip_at]), columns=4, labels=[f"t={t_s[i]:.2f} s" for i in strip_at]
+        )
+        animation = animation_webp(render_frames(model, qpos), fps=EVIDENCE_FPS)
+    except RenderUnavailable as e:
+        return evidence.model_copy(
+            update={"render_error": str(e), "evidence_s": time.perf_counter() - started}
+        )
+    return evidence.model_copy(
+        update={
+            "evidence_s": time.perf_counter() - started,
+            "picture": store.put_bytes(evaluation_evidence_key(eid, "picture.png"), picture, "image/png"),
+            "frames": store.put_bytes(evaluation_evidence_key(eid, "frames.png"), strip, "image/png"),
+            "animation": store.put_bytes(
+                evaluation_evidence_key(eid, "animation.webp"), animation, "image/webp"
+            ),
+        }
+    )
 
 
 class DiagnoseRequest(Model):
@@ -240,6 +492,8 @@ _JOBS: dict[str, tuple[type[BaseModel], Callable[..., BaseModel]]] = {
     "diagnose": (DiagnoseRequest, diagnose_job),
     "facts": (FactsRequest, facts_job),
     "part_script": (StagedPart, part_script_job),
+    "build_design": (BuildDesignRequest, build_design_job),
+    "evidence": (EvidenceRequest, evidence_job),
 }
 
 

@@ -10,6 +10,8 @@ BENCHES = [
     "benchmarks.bench_broadphase",
     "benchmarks.bench_dataset",
     "benchmarks.bench_analysis",
+    "benchmarks.bench_render",
+    "benchmarks.bench_evaluation",
 ]
 
 

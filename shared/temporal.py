@@ -53,6 +53,7 @@ def heavy_queue_for(task_queue: str) -> str:
 WF_GENERATE_BENCHMARK = "GenerateBenchmark"
 WF_GENERATE_DATASET = "GenerateDataset"
 WF_ANALYZE_MANUFACTURING = "AnalyzeManufacturing"
+WF_EVALUATE_DESIGN = "EvaluateDesign"
 
 ACT_BUILD_BENCHMARK = "build_benchmark"
 ACT_SIMULATE_BENCHMARK = "simulate_benchmark"
@@ -66,6 +67,12 @@ ACT_STAGE_PART = "stage_part"
 ACT_RUN_PART_SCRIPT = "run_part_script"
 ACT_EXTRACT_PART_FACTS = "extract_part_facts"
 ACT_PRICE_PART = "price_part"
+ACT_STAGE_DESIGN = "stage_design"
+ACT_LOOKUP_EVALUATION = "lookup_evaluation"
+ACT_BUILD_DESIGN = "build_design"
+ACT_PRICE_DESIGN = "price_design"
+ACT_RENDER_EVIDENCE = "render_evidence"
+ACT_RECORD_EVALUATION = "record_evaluation"
 
 
 # --- Activity profiles ----------------------------------------------------------------------------

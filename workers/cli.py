@@ -3,10 +3,12 @@
     mechbench dev                      embedded Temporal dev server + Web UI + worker, in the foreground
     mechbench worker                   a worker for the Temporal cluster named in settings
     mechbench generate ...             start a dataset (``--wait`` shows progress, ``--embedded`` runs it all here)
-    mechbench benchmark FAMILY SEED    generate one benchmark
+    mechbench benchmark FAMILY SEED    generate one benchmark (or: mechbench benchmark SCRIPT.py)
     mechbench analyze PART ...         DFM findings and a quote for a STEP/STL part or a part script
+    mechbench evaluate BENCHMARK DESIGN  a design (script or part files) against a published benchmark
 
-Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 130 interrupted.
+Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 an evaluated design did not pass,
+130 interrupted.
 Every command ends with ``os._exit`` so an SDK teardown abort (sdk-python #300) never hides the real status.
 """
 
@@ -19,6 +21,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -35,19 +38,28 @@ from shared.materials import check_method
 from shared.models import (
     PART_SUFFIXES,
     AnalyzeRequest,
+    ArtifactRef,
     BenchmarkResult,
     DatasetManifest,
     DatasetProgress,
     DatasetRequest,
     DatasetResult,
+    DesignPartFile,
+    DesignSubmission,
+    EvaluateRequest,
+    EvaluationResult,
+    EvaluationVerdict,
     GenerateBenchmarkRequest,
     ManufacturingReport,
     PartSource,
     PriceTable,
+    StagedDesign,
+    StagedDesignPart,
+    StagedPart,
     Verdict,
 )
 from shared.settings import Settings, get_settings
-from shared.store import LocalStore, ObjectStore, make_store
+from shared.store import LocalStore, ObjectStore, make_ref, make_store
 
 app = typer.Typer(
     add_completion=False,
@@ -59,7 +71,7 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)  # error messages are never folded mid-word
 _state = {"verbose": False}
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DESIGN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class BadInput(Exception):
@@ -331,22 +343,41 @@ async def _wait_with_progress(client, wf_id: str, handle, total: int, quiet: boo
 
 @app.command()
 def benchmark(
-    family: Annotated[str, typer.Argument(help=f"one of {', '.join(FAMILIES)}")],
-    seed: Annotated[int, typer.Argument(help="seed")],
+    family: Annotated[str, typer.Argument(help=f"one of {', '.join(FAMILIES)}, or a benchmark script (.py)")],
+    seed: Annotated[int, typer.Argument(help="seed (families only)")] = 0,
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
 ) -> None:
-    """Generate one benchmark (GenerateBenchmark) and print its verdict as JSON (exit 0 for any verdict)."""
+    """Generate one benchmark (GenerateBenchmark) from a family and seed, or from a benchmark script
+    (build() returns fixtures and objectives), and print its verdict as JSON (exit 0 for any verdict)."""
 
     async def main(settings: Settings) -> int:
-        try:
-            req = GenerateBenchmarkRequest(family=family, seed=seed)
-        except ValidationError as e:
-            raise BadInput(_validation_message(e)) from None
-        if req.family not in FAMILIES:
-            raise BadInput(f"family: unknown family {req.family!r}; known families are {list(FAMILIES)}")
-        bid = benchmark_id(req.family, req.seed, GENERATOR_VERSION)
+        script = Path(family) if family.lower().endswith(".py") else None
+        if script is not None:
+            if not script.is_file() or script.stat().st_size == 0:
+                raise BadInput(f"script: {family!r} is not a readable, non-empty file")
+            from shared.ids import script_benchmark_id
+            from shared.keys import upload_key
+            from shared.store import sha256_hex
+
+            data = script.read_bytes()
+            sha = sha256_hex(data)
+            ref = await asyncio.to_thread(make_store(settings).put_bytes, upload_key(sha, ".py"), data)
+            req = GenerateBenchmarkRequest(script=PartSource(artifact=ref, filename=script.name))
+            bid = script_benchmark_id(sha, GENERATOR_VERSION)
+        else:
+            try:
+                req = GenerateBenchmarkRequest(family=family, seed=seed)
+            except ValidationError as e:
+                raise BadInput(_validation_message(e)) from None
+            assert req.family is not None
+            if req.family not in FAMILIES:
+                raise BadInput(
+                    f"family: unknown family {req.family!r}; known families are {list(FAMILIES)} "
+                    "(or give a benchmark script ending in .py)"
+                )
+            bid = benchmark_id(req.family, req.seed, GENERATOR_VERSION)
         async with AsyncExitStack() as stack:
             client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
             from temporalio.common import WorkflowIDConflictPolicy
@@ -360,7 +391,7 @@ def benchmark(
                 task_queue=settings.task_queue,
                 result_type=BenchmarkResult,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                static_summary=f"{req.family} seed {req.seed}",
+                static_summary=f"{req.family} seed {req.seed}" if req.family else f"script {family}",
             )
         print(result.model_dump_json(indent=2))
         return EXIT_OK
@@ -381,7 +412,6 @@ def analyze_request(
     """The CLI boundary of an analysis: the file, the method/material pairing, the quantity and the price
     table are all checked before anything is uploaded or started. Returns the request (its part still to be
     uploaded), the file's bytes and its suffix."""
-    from pathlib import Path
 
     path = Path(part)
     if not path.is_file():
@@ -422,7 +452,6 @@ def analyze_request(
 def _read_price_table(path: str) -> PriceTable:
     """A price table file: TOML or JSON with ``name``, ``[materials.<id>]`` and ``[processes.<method>]``."""
     import tomllib
-    from pathlib import Path
 
     p = Path(path)
     try:
@@ -592,6 +621,214 @@ def analyze(
             key = report.report.key
             console.print(f"report: {store.path_of(key) if isinstance(store, LocalStore) else key}")
         return EXIT_OK
+
+    _run(main)
+
+
+def design_submission(
+    design: str, settings: Settings, upload: Callable[[bytes, str], ArtifactRef]
+) -> DesignSubmission:
+    """The CLI boundary of an evaluation: a ``.py`` design script, or a ``.json`` design file listing part
+    files (relative to the JSON file) with their metadata. Every file is checked before any is uploaded."""
+
+    path = Path(design)
+    if not path.is_file():
+        raise BadInput(f"design: {design!r} is not a readable file")
+    suffix = path.suffix.lower()
+
+    def read(p: Path, what: str) -> bytes:
+        if not p.is_file():
+            raise BadInput(f"{what}: {str(p)!r} is not a readable file")
+        size = p.stat().st_size
+        if size == 0:
+            raise BadInput(f"{what}: {str(p)!r} is empty")
+        if size > settings.max_part_bytes:
+            raise BadInput(f"{what}: {size} bytes exceeds the {settings.max_part_bytes}-byte limit")
+        return p.read_bytes()
+
+    if suffix == ".py":
+        data = read(path, "design")
+        return DesignSubmission(script=PartSource(artifact=upload(data, ".py"), filename=path.name))
+    if suffix != ".json":
+        raise BadInput(
+            f"design: {path.name!r} is neither a design script (.py) nor a design file (.json listing "
+            "STEP/STL part files with their metadata)"
+        )
+    try:
+        spec = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise BadInput(f"design: {path.name!r} is not valid JSON: {e}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("parts"), list):
+        raise BadInput(
+            'design: the JSON file must be {"parts": [{"file": "part.step", "label": ..., ...}, ...]}'
+        )
+    files: list[tuple[bytes, str, str, dict[str, Any]]] = []
+    for i, item in enumerate(spec["parts"]):
+        if not isinstance(item, dict) or not isinstance(item.get("file"), str):
+            raise BadInput(
+                f"design: parts[{i}] needs a 'file' (a STEP or STL path relative to the JSON file)"
+            )
+        meta = {k: v for k, v in item.items() if k != "file"}
+        part_path = (path.parent / item["file"]).resolve()
+        part_suffix = part_path.suffix.lower()
+        if PART_SUFFIXES.get(part_suffix) not in ("step", "stl"):
+            raise BadInput(f"design: parts[{i}].file {item['file']!r} must be a .step/.stp or .stl file")
+        files.append((read(part_path, f"parts[{i}].file"), part_suffix, part_path.name, meta))
+    try:
+        return DesignSubmission(
+            parts=[
+                DesignPartFile(source=PartSource(artifact=upload(data, sfx), filename=name), metadata=meta)
+                for data, sfx, name, meta in files
+            ]
+        )
+    except ValidationError as e:
+        raise BadInput(f"design: {_validation_message(e)}") from None
+
+
+def print_evaluation(result: EvaluationResult, store: ObjectStore) -> None:
+    def where(ref: ArtifactRef | None) -> str:
+        if ref is None:
+            return "-"
+        return str(store.path_of(ref.key)) if isinstance(store, LocalStore) else ref.key
+
+    colour = {"passed": "green", "failed": "red", "invalid": "yellow"}[result.verdict.value]
+    reused = " (stored result, not simulated again)" if result.reused else ""
+    console.print(f"[bold]{result.evaluation_id}[/bold]{reused}")
+    console.print(f"[{colour}]{result.verdict.value.upper()}[/{colour}]: {escape(result.reason)}")
+    if result.findings:
+        t = Table(title="validation findings")
+        for col in ("rule", "parts", "message"):
+            t.add_column(col)
+        for f in result.findings:
+            t.add_row(f.rule, ", ".join(f.parts), escape(f.message))
+        console.print(t)
+    sim = result.simulation
+    if sim is not None:
+        t = Table(title=f"{len(sim.results)} jittered scenes")
+        for col in ("scene", "jitter mm", "outcome", "at s", "closest to goal mm", "detail"):
+            t.add_column(col)
+        for r in sim.results:
+            t.add_row(
+                str(r.scene_index),
+                ", ".join(f"{v:+.1f}" for v in r.jitter_mm),
+                r.outcome.value,
+                f"{r.time_s:.2f}",
+                "" if r.min_goal_distance_mm is None else f"{r.min_goal_distance_mm:.1f}",
+                escape(r.detail),
+            )
+        console.print(t)
+        console.print(
+            f"success {result.success_share:.0%} (required {result.required_success_share:.0%}); "
+            f"{sim.steps_per_s:,.0f} steps/s"
+        )
+    if result.cost is not None:
+        c = result.cost
+        console.print(
+            f"unit cost ${c.unit_cost_usd:.2f} (cap ${c.max_unit_cost_usd:.2f}) at quantity {c.quantity}; "
+            f"weight {c.weight_kg:.3f} kg (cap {c.max_weight_kg:.3f} kg)"
+        )
+        for p in c.parts:
+            blocking = f" [red]not manufacturable: {', '.join(p.blocking)}[/red]" if p.blocking else ""
+            console.print(
+                f"  {p.label}: {p.method.value} {p.material.value} ${p.unit_cost_usd:.2f} {p.mass_kg:.3f} kg{blocking}"
+            )
+    ev = result.evidence
+    if ev is not None:
+        console.print(f"evidence (scene {ev.scene_index}, {ev.outcome.value}):")
+        console.print(f"  trajectory: {where(ev.trajectory)}")
+        for name, ref in (("frames", ev.frames), ("animation", ev.animation), ("picture", ev.picture)):
+            console.print(f"  {name}: {where(ref)}")
+        if ev.render_error:
+            console.print(f"  [yellow]no pictures:[/yellow] {escape(ev.render_error)}")
+    if result.timings_s:
+        console.print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings_s.items()))
+    console.print(f"result: {where(result.result)}")
+
+
+@app.command()
+def evaluate(
+    benchmark_id: Annotated[str, typer.Argument(help="a published benchmark, e.g. chute-s0-v1")],
+    design: Annotated[
+        str,
+        typer.Argument(
+            help="a design script (.py: build() returns parts with metadata) or a design file (.json: "
+            "part files with metadata)"
+        ),
+    ],
+    scenes: Annotated[int | None, typer.Option(help="jittered scenes (default: the benchmark's)")] = None,
+    evidence: Annotated[
+        bool, typer.Option(help="store a trajectory, frame strip, animation and picture")
+    ] = True,
+    embedded: Annotated[
+        bool, typer.Option(help="start the embedded dev server and a worker for this run")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Evaluate a design against a published benchmark (EvaluateDesign). Exit 0 when the design passes,
+    3 when it was evaluated and failed or is invalid, 2 for bad input, 1 when the evaluation itself failed."""
+
+    async def main(settings: Settings) -> int:
+        from shared.ids import design_sha256, evaluation_id
+        from shared.keys import upload_key
+        from shared.store import sha256_hex
+        from shared.temporal import WF_EVALUATE_DESIGN
+
+        try:
+            EvaluateRequest(
+                benchmark_id=benchmark_id,
+                design=DesignSubmission(script=PartSource(path="/design.py")),
+                n_scenes=scenes,
+            )
+        except ValidationError as e:
+            raise BadInput(_validation_message(e)) from None
+        pending: list[tuple[str, bytes]] = []
+
+        def upload(data: bytes, suffix: str) -> ArtifactRef:
+            key = upload_key(sha256_hex(data), suffix)
+            pending.append((key, data))
+            return make_ref(key, data)
+
+        submission = design_submission(design, settings, upload)
+        # Upload only once every file passed the checks (content-addressed, atomic writes).
+        store = make_store(settings)
+        for key, data in pending:
+            await asyncio.to_thread(store.put_bytes, key, data)
+        req = EvaluateRequest(
+            benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence
+        )
+        staged = StagedDesign(
+            design_sha256="0" * 64,
+            script=StagedPart(artifact=submission.script.artifact, format="script")
+            if submission.script
+            else None,
+            parts=[
+                StagedDesignPart(
+                    part=StagedPart(artifact=p.source.artifact, format=p.source.resolved_format),
+                    metadata=p.metadata,
+                )
+                for p in submission.parts or []
+                if p.source.artifact is not None
+            ],
+        )
+        eid = evaluation_id(req.benchmark_id, design_sha256(staged), req.n_scenes, req.evidence)
+        async with AsyncExitStack() as stack:
+            client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
+            from temporalio.common import WorkflowIDConflictPolicy
+
+            result: EvaluationResult = await client.execute_workflow(
+                WF_EVALUATE_DESIGN,
+                req,
+                id=f"evaluate-{eid}",
+                task_queue=settings.task_queue,
+                result_type=EvaluationResult,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"{Path(design).name} against {req.benchmark_id}",
+            )
+        if as_json:
+            print(result.model_dump_json(indent=2))
+        else:
+            print_evaluation(result, store)
+        return EXIT_OK if result.verdict == EvaluationVerdict.PASSED else EXIT_DESIGN_FAILED
 
     _run(main)
 

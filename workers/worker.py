@@ -1,9 +1,10 @@
 """The mechbench worker: one process serving the workflow queue and the heavy queue.
 
-- ``<task_queue>``: GenerateDataset, GenerateBenchmark, AnalyzeManufacturing and the quick store and pricing
-  activities;
-- ``<task_queue>-heavy``: CAD, validation, simulation, geometry facts and part scripts, each job in a supervised warm child process, at
-  most ``worker_concurrency`` at once (defaults to the machine's cores).
+- ``<task_queue>``: GenerateDataset, GenerateBenchmark, AnalyzeManufacturing, EvaluateDesign and the quick
+  store and pricing activities;
+- ``<task_queue>-heavy``: CAD, validation, simulation, geometry facts, part and design scripts and evidence
+  pictures, each job in a supervised warm child process, at most ``worker_concurrency`` at once (defaults
+  to the machine's cores).
 
 More machines run the same process against the same Temporal cluster and object store.
 """
@@ -20,6 +21,7 @@ from temporalio.worker import Worker
 
 from activities.analysis import AnalysisActivities
 from activities.benchmark import HeavyActivities, StoreActivities
+from activities.evaluation import EvaluationActivities
 from activities.supervisor import HeavySupervisor
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -27,9 +29,10 @@ from shared.store import make_store
 from shared.temporal import heavy_queue_for
 from workflows.benchmark import GenerateBenchmark
 from workflows.dataset import GenerateDataset
+from workflows.evaluation import EvaluateDesign
 from workflows.manufacturing import AnalyzeManufacturing
 
-WORKFLOWS = [GenerateDataset, GenerateBenchmark, AnalyzeManufacturing]
+WORKFLOWS = [GenerateDataset, GenerateBenchmark, AnalyzeManufacturing, EvaluateDesign]
 HEARTBEAT_THROTTLE = timedelta(seconds=2)
 log = get_logger(__name__)
 
@@ -52,6 +55,7 @@ async def running_worker(
         heavy = HeavyActivities(supervisor)
         light = StoreActivities(store, settings)
         analysis = AnalysisActivities(store, settings)
+        evaluation = EvaluationActivities(store, settings)
         main_worker = Worker(
             client,
             task_queue=queue,
@@ -65,6 +69,10 @@ async def running_worker(
                 light.finalize_dataset,
                 analysis.stage_part,
                 analysis.price_part,
+                evaluation.stage_design,
+                evaluation.lookup_evaluation,
+                evaluation.price_design,
+                evaluation.record_evaluation,
             ],
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
         )
@@ -76,6 +84,8 @@ async def running_worker(
                 heavy.simulate_benchmark,
                 heavy.extract_part_facts,
                 heavy.run_part_script,
+                heavy.build_design,
+                heavy.render_evidence,
             ],
             max_concurrent_activities=settings.worker_concurrency,
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),

@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from shared.catalog import unknown_families_message
+    from shared.ids import SCRIPT_FAMILY
     from shared.models import (
         AffordabilityRequest,
         AffordabilityResult,
@@ -98,26 +99,30 @@ class GenerateBenchmark:
     async def run(self, raw: RawValue) -> BenchmarkResult:
         """Input: :class:`~shared.models.GenerateBenchmarkRequest` (validated here, see ``_input``)."""
         req = parse_input(raw, GenerateBenchmarkRequest)
-        problem = unknown_families_message([req.family], field="family")
-        if problem:
-            raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
-        attrs = [SA_FAMILY.value_set(req.family), SA_SEED.value_set(req.seed)]
+        if req.family is not None:
+            problem = unknown_families_message([req.family], field="family")
+            if problem:
+                raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
+        family = req.family or SCRIPT_FAMILY
+        attrs = [SA_FAMILY.value_set(family), SA_SEED.value_set(req.seed)]
         if req.dataset_id:
             attrs.append(SA_DATASET.value_set(req.dataset_id))
         workflow.upsert_search_attributes(attrs)
 
-        self._stage("lookup", f"{req.family} seed {req.seed}")
+        what = f"{family} seed {req.seed}" if req.script is None else "benchmark script"
+        self._stage("lookup", what)
         found: LookupResult = await workflow.execute_local_activity(
             ACT_LOOKUP_BENCHMARK,
             LookupRequest(
-                family=req.family,
+                family=family,
                 seed=req.seed,
                 generator_version=req.generator_version,
                 n_scenes=req.n_scenes,
                 check_interval_steps=req.check_interval_steps,
+                script=req.script,
             ),
             result_type=LookupResult,
-            summary=f"lookup {req.family} seed {req.seed}",
+            summary=f"lookup {what}",
             **LIGHT.kwargs(),
         )
         # The id and generator version come from this recorded step, never from module constants, so a
@@ -133,7 +138,7 @@ class GenerateBenchmark:
         defaults = SimulationSettings()
         base = BenchmarkResult(
             benchmark_id=bid,
-            family=req.family,
+            family=family,
             seed=req.seed,
             generator_version=version,
             verdict=Verdict.REJECTED,
@@ -143,17 +148,18 @@ class GenerateBenchmark:
             ),
         )
 
-        self._stage("build", f"{req.family} seed {req.seed}: CAD, artifacts, geometry validation")
+        self._stage("build", f"{what}: CAD, artifacts, geometry validation")
         try:
             built: BuildResult = await workflow.execute_activity(
                 ACT_BUILD_BENCHMARK,
                 BuildRequest(
                     benchmark_id=bid,
-                    family=req.family,
+                    family=family,
                     seed=req.seed,
                     generator_version=version,
                     n_scenes=req.n_scenes,
                     check_interval_steps=req.check_interval_steps,
+                    script=found.script,
                 ),
                 result_type=BuildResult,
                 task_queue=heavy_queue_for(workflow.info().task_queue),

@@ -23,13 +23,28 @@ HISTORIES = Path(__file__).parent / "histories"
 async def record(tag: str) -> list[Path]:
     from activities.cad.export import step_bytes
     from activities.manufacturing import samples
-    from shared.models import AnalyzeRequest, DatasetRequest, GenerateBenchmarkRequest, PartSource
+    from shared.models import (
+        AnalyzeRequest,
+        DatasetRequest,
+        DesignPartFile,
+        DesignSubmission,
+        EvaluateRequest,
+        GenerateBenchmarkRequest,
+        PartSource,
+    )
     from shared.settings import Settings
-    from shared.temporal import WF_ANALYZE_MANUFACTURING, WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
+    from shared.store import LocalStore
+    from shared.temporal import (
+        WF_ANALYZE_MANUFACTURING,
+        WF_EVALUATE_DESIGN,
+        WF_GENERATE_BENCHMARK,
+        WF_GENERATE_DATASET,
+    )
     from workers.devstack import throwaway_server
     from workers.worker import running_worker
 
     HISTORIES.mkdir(parents=True, exist_ok=True)
+    examples = Path(__file__).parents[2] / "examples"
     written: list[Path] = []
 
     async def save(client, name: str, wf_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +80,7 @@ async def record(tag: str) -> list[Path]:
                 running_worker(client, settings, task_queue=queue),
                 running_worker(client, strict, task_queue=strict_queue),
             ):
-                runs = [
+                runs: list[tuple[str, str, object, str]] = [
                     (
                         "generate_benchmark",
                         WF_GENERATE_BENCHMARK,
@@ -88,6 +103,66 @@ async def record(tag: str) -> list[Path]:
                         "analyze_manufacturing_cached",
                         WF_ANALYZE_MANUFACTURING,
                         analysis.model_copy(update={"quantity": 100}),
+                        queue,
+                    ),
+                ]
+                # Evaluations need a published benchmark (chute seed 0) and design files under the part roots.
+                setup = f"setup-{tag}-{uuid.uuid4().hex[:6]}"
+                await client.execute_workflow(
+                    WF_GENERATE_BENCHMARK,
+                    GenerateBenchmarkRequest(family="chute", seed=0),
+                    id=setup,
+                    task_queue=queue,
+                )
+                store = LocalStore(settings.local_store_dir)
+                chute = Path(tmp) / "chute.step"
+                chute.write_bytes(store.get_bytes("benchmarks/chute-s0-v1/parts/chute.step"))
+                script = Path(tmp) / "chute_design.py"
+                script.write_text((examples / "designs" / "chute_design.py").read_text())
+                benchmark_script = Path(tmp) / "ramp_benchmark.py"
+                benchmark_script.write_text((examples / "benchmarks" / "ramp_benchmark.py").read_text())
+                good = EvaluateRequest(
+                    benchmark_id="chute-s0-v1",
+                    design=DesignSubmission(
+                        parts=[
+                            DesignPartFile(
+                                source=PartSource(path=str(chute)),
+                                metadata={"label": "ramp", "material": "aluminum_6061", "method": "cnc"},
+                            )
+                        ]
+                    ),
+                )
+                invalid = EvaluateRequest(
+                    benchmark_id="chute-s0-v1",
+                    design=DesignSubmission(
+                        parts=[
+                            DesignPartFile(
+                                source=PartSource(path=str(chute)),
+                                metadata={"label": "ramp", "material": "unobtainium", "method": "cnc"},
+                            )
+                        ]
+                    ),
+                )
+                runs += [
+                    (
+                        "generate_benchmark_script",
+                        WF_GENERATE_BENCHMARK,
+                        {"script": {"path": str(benchmark_script)}},
+                        queue,
+                    ),
+                    ("evaluate_design", WF_EVALUATE_DESIGN, good, queue),
+                    # the same design again: the stored result, nothing simulated
+                    ("evaluate_design_reused", WF_EVALUATE_DESIGN, good, queue),
+                    # a validation report instead of a simulation
+                    ("evaluate_design_invalid", WF_EVALUATE_DESIGN, invalid, queue),
+                    (
+                        "evaluate_design_script",
+                        WF_EVALUATE_DESIGN,
+                        EvaluateRequest(
+                            benchmark_id="chute-s0-v1",
+                            design=DesignSubmission(script=PartSource(path=str(script))),
+                            evidence=False,
+                        ),
                         queue,
                     ),
                 ]

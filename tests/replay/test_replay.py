@@ -26,7 +26,7 @@ def test_every_shipped_workflow_has_a_history() -> None:
     for path in HISTORIES:
         events = json.loads(path.read_text())["events"]
         types.add(events[0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"])
-    assert types == {"GenerateBenchmark", "GenerateDataset", "AnalyzeManufacturing"}
+    assert types == {"GenerateBenchmark", "GenerateDataset", "AnalyzeManufacturing", "EvaluateDesign"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -167,3 +167,45 @@ async def test_benchmark_through_the_s3_store(temporal_env, s3_server, tmp_path)
     keys = list(store.list(f"benchmarks/{result.benchmark_id}/"))
     assert any(k.endswith(".step") for k in keys) and any(k.endswith("collision.npz") for k in keys)
     assert not any(tmp_path.rglob("*.step")), "nothing may land in the local directory"
+
+
+async def test_a_benchmark_script_goes_through_the_same_proofs(
+    temporal_env, worker_queue, test_settings
+) -> None:
+    """A benchmark authored as a build123d script (run in the sandbox) is proven like a family's, and its id
+    is its content hash; a script whose build() fails is a typed, non-retryable failure."""
+    from pathlib import Path
+
+    script = test_settings.data_dir / "ramp_benchmark.py"
+    script.write_text(
+        (Path(__file__).parents[2] / "examples" / "benchmarks" / "ramp_benchmark.py").read_text()
+    )
+    client: Client = temporal_env.client
+    result: BenchmarkResult = await client.execute_workflow(
+        WF_GENERATE_BENCHMARK,
+        {"script": {"path": str(script)}},
+        id=_id("bench-script"),
+        task_queue=worker_queue,
+        result_type=BenchmarkResult,
+    )
+    assert result.verdict == Verdict.PUBLISHED, result.reason
+    assert result.family == "script" and result.benchmark_id.startswith("script-")
+    assert [p.proof for p in result.proofs] == list(Proof)
+    store = LocalStore(test_settings.local_store_dir)
+    assert result.definition is not None and store.get_ref(result.definition)
+
+    broken = test_settings.data_dir / "broken_benchmark.py"
+    broken.write_text("def build():\n    raise RuntimeError('no fixtures today')\n")
+    with pytest.raises(WorkflowFailureError) as info:
+        await client.execute_workflow(
+            WF_GENERATE_BENCHMARK,
+            {"script": {"path": str(broken)}},
+            id=_id("bench-script"),
+            task_queue=worker_queue,
+            result_type=BenchmarkResult,
+        )
+    cause = info.value.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidPart" and cause.non_retryable
+    assert "no fixtures today" in cause.message

@@ -1,0 +1,193 @@
+"""Temporal activities for design evaluation on the main queue: staging, lookup, pricing and recording.
+
+All are quick store reads and writes or numpy over cached geometry facts; the design's script, its
+validation, the simulation and the evidence are heavy activities (:class:`activities.benchmark.HeavyActivities`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.analysis import stage_source
+from activities.manufacturing.analysis import evaluate
+from activities.manufacturing.catalog import load_catalog
+from activities.manufacturing.facts import PartFacts
+from shared.ids import design_sha256, evaluation_id
+from shared.keys import benchmark_result_key, evaluation_result_key
+from shared.logging import get_logger
+from shared.models import (
+    BenchmarkDefinition,
+    BenchmarkResult,
+    DesignCost,
+    DesignPartCost,
+    ErrorType,
+    EvaluationLookup,
+    EvaluationLookupRequest,
+    EvaluationResult,
+    ManufacturingMethod,
+    PriceDesignRequest,
+    RecordEvaluationRequest,
+    Severity,
+    StagedDesign,
+    StagedDesignPart,
+    StageDesignRequest,
+    Verdict,
+)
+from shared.settings import Settings
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore
+from shared.temporal import (
+    ACT_LOOKUP_EVALUATION,
+    ACT_PRICE_DESIGN,
+    ACT_RECORD_EVALUATION,
+    ACT_STAGE_DESIGN,
+)
+
+log = get_logger(__name__)
+
+
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type=ErrorType.INVALID_REQUEST, non_retryable=True)
+
+
+def published_definition(store: ObjectStore, benchmark_id: str) -> BenchmarkDefinition:
+    """The definition of a published benchmark (with its caps); ``InvalidRequest`` saying what to do when
+    the benchmark does not exist or was rejected."""
+    try:
+        result = store.get_model(benchmark_result_key(benchmark_id), BenchmarkResult)
+    except ObjectNotFound:
+        raise _invalid(
+            f"benchmark_id: no benchmark {benchmark_id!r} in the store; generate it first "
+            "(mechbench benchmark FAMILY SEED) or check the id"
+        ) from None
+    if result.verdict != Verdict.PUBLISHED or result.definition is None:
+        raise _invalid(
+            f"benchmark_id: {benchmark_id!r} was not published ({result.verdict.value}: {result.reason}); "
+            "only published benchmarks can be evaluated against"
+        )
+    definition = BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
+    if definition.caps is None:
+        raise _invalid(f"benchmark_id: {benchmark_id!r} has no caps; generate it again")
+    return definition
+
+
+class EvaluationActivities:
+    def __init__(self, store: ObjectStore, settings: Settings):
+        self._store = store
+        self._settings = settings
+
+    @activity.defn(name=ACT_STAGE_DESIGN)
+    async def stage_design(self, req: StageDesignRequest) -> StagedDesign:
+        """Copy the design's script or part files into the store (content-addressed) and hash the design."""
+
+        def stage() -> StagedDesign:
+            d = req.design
+            if d.script is not None:
+                staged = StagedDesign(
+                    design_sha256="0" * 64, script=stage_source(self._store, self._settings, d.script)
+                )
+            else:
+                parts = [
+                    StagedDesignPart(
+                        part=stage_source(self._store, self._settings, p.source), metadata=p.metadata
+                    )
+                    for p in d.parts or []
+                ]
+                staged = StagedDesign(design_sha256="0" * 64, parts=parts)
+            return staged.model_copy(update={"design_sha256": design_sha256(staged)})
+
+        return await asyncio.to_thread(stage)
+
+    @activity.defn(name=ACT_LOOKUP_EVALUATION)
+    async def lookup_evaluation(self, req: EvaluationLookupRequest) -> EvaluationLookup:
+        """The evaluation id, the published benchmark, and the stored result of the same evaluation if any."""
+
+        def read() -> EvaluationLookup:
+            definition = published_definition(self._store, req.benchmark_id)
+            try:
+                eid = evaluation_id(req.benchmark_id, req.design_sha256, req.n_scenes, req.evidence)
+            except ValueError as e:
+                raise _invalid(f"benchmark_id: {e}") from None
+            found = EvaluationLookup(evaluation_id=eid, definition=definition)
+            try:
+                result = self._store.get_model(evaluation_result_key(eid), EvaluationResult)
+            except ObjectNotFound:
+                return found
+            except (ValidationError, IntegrityError) as e:
+                log.warning("evaluation.unusable_stored_result", evaluation_id=eid, error=str(e)[:300])
+                return found
+            return found.model_copy(update={"result": result})
+
+        return await asyncio.to_thread(read)
+
+    @activity.defn(name=ACT_PRICE_DESIGN)
+    async def price_design(self, req: PriceDesignRequest) -> DesignCost:
+        """Each part quoted by the manufacturing engine (the one that set the caps) at the benchmark's target
+        quantity with its own method and material; weights from the material densities."""
+        caps = req.definition.caps
+        if caps is None:
+            raise _invalid(f"benchmark {req.definition.benchmark_id} has no caps")
+        catalog = load_catalog()
+        quantity = caps.target_quantity
+
+        def price() -> DesignCost:
+            lines: list[DesignPartCost] = []
+            for part in req.parts:
+                method = part.method or ManufacturingMethod.CNC_MILLING
+                facts = PartFacts.from_npz(self._store.get_ref(req.facts[part.label]))
+                try:
+                    _, findings, quote = evaluate(facts, method, part.material, quantity, catalog)
+                except (
+                    ValueError
+                ) as e:  # validation checked the pairing; a catalogue change could still refuse
+                    raise _invalid(f"part {part.label!r}: {e}") from None
+                blocking = sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING})
+                lines.append(
+                    DesignPartCost(
+                        label=part.label,
+                        method=method,
+                        material=part.material,
+                        mass_kg=part.mass_kg,
+                        unit_cost_usd=round(quote.unit_cost_usd, 4),
+                        manufacturable=not blocking,
+                        blocking=blocking,
+                    )
+                )
+            cost = round(sum(line.unit_cost_usd for line in lines), 4)
+            weight = round(sum(line.mass_kg for line in lines), 6)
+            return DesignCost(
+                quantity=quantity,
+                unit_cost_usd=cost,
+                weight_kg=weight,
+                max_unit_cost_usd=caps.max_unit_cost_usd,
+                max_weight_kg=caps.max_weight_kg,
+                within_cost_cap=cost <= caps.max_unit_cost_usd,
+                within_weight_cap=weight <= caps.max_weight_kg,
+                manufacturable=all(line.manufacturable for line in lines),
+                parts=lines,
+                basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}, each part by its own "
+                "method and material, in its principal frame (as the caps were set)",
+            )
+
+        return await asyncio.to_thread(price)
+
+    @activity.defn(name=ACT_RECORD_EVALUATION)
+    async def record_evaluation(self, req: RecordEvaluationRequest) -> EvaluationResult:
+        """Store the result last: its presence means the evidence it refers to exists."""
+        result = req.result
+        key = evaluation_result_key(result.evaluation_id)
+
+        def write() -> EvaluationResult:
+            ref = self._store.put_model(key, result)
+            log.info(
+                "evaluation.recorded",
+                evaluation_id=result.evaluation_id,
+                verdict=result.verdict.value,
+                success_share=result.success_share,
+            )
+            return result.model_copy(update={"result": ref})
+
+        return await asyncio.to_thread(write)

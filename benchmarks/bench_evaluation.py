@@ -1,0 +1,176 @@
+"""A design evaluation's engine work, without Temporal: where the time goes, and what threads buy.
+
+1. The time split of one evaluation of ``examples/designs/chute_design.py`` against ``chute`` seed 0, through
+   the same job functions the heavy activities run: build (the design script in the sandbox, validation,
+   collision pieces, geometry facts), compile (the MuJoCo scene), simulate (the jittered scenes) and
+   evidence (replay, frame strip, animation, picture).
+2. N jittered scenes stepped on one thread vs two, side by side on the same compiled scene, for the chute
+   design and for the motor-driven ``lift`` family's reference solution.
+
+    .venv/bin/python -m benchmarks.bench_evaluation [--scenes 8] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported (evidence pictures)
+
+from activities import jobs
+from activities.physics import collision_pack
+from activities.physics.runner import build_model, simulate
+from shared.catalog import FAMILIES, GENERATOR_VERSION
+from shared.keys import upload_key
+from shared.models import (
+    BenchmarkDefinition,
+    BuildDesignRequest,
+    BuildRequest,
+    EvidenceRequest,
+    HeavyProgress,
+    SimulationMode,
+    StagedDesign,
+    StagedPart,
+)
+from shared.settings import Settings
+from shared.store import make_store, sha256_hex
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "designs" / "chute_design.py"
+
+
+def _quiet(_: HeavyProgress) -> None:
+    pass
+
+
+def _best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def _threads_row(
+    name: str, scene: BenchmarkDefinition, mode: SimulationMode, collision, n: int, repeat: int
+) -> None:  # type: ignore[no-untyped-def]
+    one = _best(lambda: simulate(scene, collision, mode, n, threads=1), repeat)
+    two = _best(lambda: simulate(scene, collision, mode, n, threads=2), repeat)
+    print(f"{name:<34} {n:>6} {one:>10.3f} {two:>10.3f} {one / two:>8.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenes", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), store="local")
+        jobs.use_settings(settings)
+        store = make_store(settings)
+        built = jobs.build_job(
+            BuildRequest(
+                benchmark_id="chute-s0-v1", family="chute", seed=0, generator_version=GENERATOR_VERSION
+            ),
+            _quiet,
+            None,
+        )
+        script = EXAMPLE.read_bytes()
+        ref = store.put_bytes(upload_key(sha256_hex(script), ".py"), script)
+        design = StagedDesign(design_sha256="0" * 64, script=StagedPart(artifact=ref, format="script"))
+
+        t = time.perf_counter()
+        made = jobs.build_design_job(
+            BuildDesignRequest(evaluation_id="bench-eval", definition=built.definition, design=design),
+            _quiet,
+            None,
+        )
+        t_build = time.perf_counter() - t
+        assert made.valid and made.scene is not None, made.findings
+        scene = made.scene
+        collision = collision_pack.unpack(store.get_ref(scene.artifacts.collision))
+        t_compile = _best(lambda: build_model(scene, collision, SimulationMode.DESIGN), args.repeat)
+        t = time.perf_counter()
+        report = simulate(
+            scene, collision, SimulationMode.DESIGN, args.scenes, threads=settings.scene_threads
+        )
+        t_simulate = time.perf_counter() - t
+        t = time.perf_counter()
+        evidence = jobs.evidence_job(
+            EvidenceRequest(
+                evaluation_id="bench-eval", scene=scene, scene_index=0, outcome=report.results[0].outcome
+            ),
+            _quiet,
+            None,
+        )
+        t_evidence = time.perf_counter() - t
+
+        total = t_build + t_compile + t_simulate + t_evidence
+        print(
+            f"one evaluation: chute_design.py against chute-s0-v1, {args.scenes} scenes, success {report.success_share:.0%}"
+        )
+        print(f"{'stage':<10} {'s':>8} {'share':>7}")
+        for name, secs in (
+            ("build", t_build),
+            ("compile", t_compile),
+            ("simulate", t_simulate),
+            ("evidence", t_evidence),
+        ):
+            print(f"{name:<10} {secs:>8.3f} {secs / total:>7.0%}")
+        print(f"{'total':<10} {total:>8.3f}")
+        if evidence.render_error:
+            print(f"(no pictures: {evidence.render_error})")
+        print("build includes starting the sandboxed interpreter and importing build123d (about 2-3 s).")
+
+        print(f"\n{'scene':<34} {'scenes':>6} {'1 thread':>10} {'2 threads':>10} {'speed-up':>9}")
+        _threads_row(
+            "chute + design (goal at 0.44 s)",
+            scene,
+            SimulationMode.DESIGN,
+            collision,
+            args.scenes,
+            args.repeat,
+        )
+        bad_script = (EXAMPLE.parent / "chute_design_bad.py").read_bytes()
+        bad_ref = store.put_bytes(upload_key(sha256_hex(bad_script), ".py"), bad_script)
+        bad = jobs.build_design_job(
+            BuildDesignRequest(
+                evaluation_id="bench-eval-bad",
+                definition=built.definition,
+                design=StagedDesign(
+                    design_sha256="0" * 64, script=StagedPart(artifact=bad_ref, format="script")
+                ),
+            ),
+            _quiet,
+            None,
+        ).scene
+        assert bad is not None
+        bad_collision = collision_pack.unpack(store.get_ref(bad.artifacts.collision))
+        for n in (args.scenes, 4 * args.scenes):
+            _threads_row(
+                "chute + bad design (3 s timeouts)", bad, SimulationMode.DESIGN, bad_collision, n, args.repeat
+            )
+        if "lift" in FAMILIES:
+            lift = jobs.build_job(
+                BuildRequest(
+                    benchmark_id="lift-s0-v1", family="lift", seed=0, generator_version=GENERATOR_VERSION
+                ),
+                _quiet,
+                None,
+            ).definition
+            lift_collision = collision_pack.unpack(store.get_ref(lift.artifacts.collision))
+            _threads_row(
+                "lift + reference (motor)",
+                lift,
+                SimulationMode.REFERENCE,
+                lift_collision,
+                args.scenes,
+                args.repeat,
+            )
+
+
+if __name__ == "__main__":
+    main()

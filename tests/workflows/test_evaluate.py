@@ -1,0 +1,457 @@
+"""EvaluateDesign end to end on the dev server: a known-good design passes, known-bad ones fail with the right
+outcome, invalid designs get a report naming each offending part, the same design is not simulated twice,
+design scripts run in the sandbox, and a cancelled evaluation leaves no job process behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import ApplicationError, CancelledError
+
+from activities.cad.export import step_bytes
+from activities.cad.primitives import box
+from shared.keys import evaluation_result_key
+from shared.models import (
+    BenchmarkResult,
+    EvaluationProgress,
+    EvaluationResult,
+    EvaluationVerdict,
+    GenerateBenchmarkRequest,
+    Outcome,
+    Verdict,
+)
+from shared.store import LocalStore
+from shared.temporal import SA_VERDICT, WF_EVALUATE_DESIGN, WF_GENERATE_BENCHMARK
+
+pytestmark = pytest.mark.temporal
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+BENCHMARK = "chute-s0-v1"
+ALUMINIUM_CNC = {"material": "aluminum_6061", "method": "cnc_milling"}
+
+
+def _application_error(failure: WorkflowFailureError) -> ApplicationError:
+    cause = failure.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    assert isinstance(cause, ApplicationError), failure
+    return cause
+
+
+@pytest.fixture(scope="module")
+async def published(temporal_env, worker_queue, test_settings) -> BenchmarkResult:  # type: ignore[no-untyped-def]
+    result: BenchmarkResult = await temporal_env.client.execute_workflow(
+        WF_GENERATE_BENCHMARK,
+        GenerateBenchmarkRequest(family="chute", seed=0),
+        id=f"bench-{uuid.uuid4().hex[:8]}",
+        task_queue=worker_queue,
+        result_type=BenchmarkResult,
+    )
+    assert result.verdict == Verdict.PUBLISHED and result.benchmark_id == BENCHMARK, result.reason
+    return result
+
+
+@pytest.fixture(scope="module")
+def design_dir(test_settings, published) -> Path:  # type: ignore[no-untyped-def]
+    """Part files under the worker's part roots: the benchmark's own reference chute, a block off the ball's
+    path, and a heavy steel slab."""
+    d = test_settings.data_dir / "designs"
+    d.mkdir(exist_ok=True)
+    store = LocalStore(test_settings.local_store_dir)
+    (d / "chute.step").write_bytes(store.get_bytes(f"benchmarks/{BENCHMARK}/parts/chute.step"))
+    # chute seed 0: build zone x -49..196, y -47..47, z 0..187; pit |x|,|y| < 24; bin from x 92
+    (d / "block.step").write_bytes(step_bytes(box((40.0, 30.0, 0.0), (60.0, 45.0, 20.0))))
+    (d / "slab.step").write_bytes(step_bytes(box((40.0, -45.0, 0.0), (80.0, -30.0, 60.0))))
+    return d
+
+
+async def _evaluate(client: Client, queue: str, req: dict, wf_id: str | None = None) -> EvaluationResult:
+    return await client.execute_workflow(
+        WF_EVALUATE_DESIGN,
+        req,
+        id=wf_id or f"evaluate-test-{uuid.uuid4().hex[:8]}",
+        task_queue=queue,
+        result_type=EvaluationResult,
+    )
+
+
+def _files(design_dir: Path, *parts: dict) -> dict:
+    return {
+        "parts": [
+            {
+                "source": {"path": str(design_dir / p["file"])},
+                "metadata": {k: v for k, v in p.items() if k != "file"},
+            }
+            for p in parts
+        ]
+    }
+
+
+async def test_known_good_design_passes_with_evidence_and_is_not_simulated_twice(
+    temporal_env, worker_queue, design_dir, test_settings
+) -> None:  # type: ignore[no-untyped-def]
+    client = temporal_env.client
+    req = {
+        "benchmark_id": BENCHMARK,
+        "design": _files(design_dir, {"file": "chute.step", "label": "ramp", **ALUMINIUM_CNC}),
+    }
+    wf_id = f"evaluate-test-{uuid.uuid4().hex[:8]}"
+    result = await _evaluate(client, worker_queue, req, wf_id)
+    assert result.verdict == EvaluationVerdict.PASSED, result.reason
+    assert result.evaluation_id.startswith(f"{BENCHMARK}-") and not result.reused
+    sim = result.simulation
+    assert sim is not None and len(sim.results) == 8 and sim.mode.value == "design"
+    assert result.success_share is not None and result.success_share >= 0.75
+    assert all(r.outcome in Outcome for r in sim.results)
+    cost = result.cost
+    assert cost is not None and cost.within_cost_cap and cost.within_weight_cap and cost.manufacturable
+    # the reference solution itself, priced by the same engine: exactly the cap's reference cost
+    assert cost.unit_cost_usd == pytest.approx(cost.max_unit_cost_usd / 1.5, rel=1e-3)
+    assert set(result.timings_s) == {"build", "compile", "simulate", "evidence"}
+
+    store = LocalStore(test_settings.local_store_dir)
+    ev = result.evidence
+    assert ev is not None and ev.outcome == Outcome.GOAL_REACHED
+    assert store.get_ref(ev.trajectory)
+    if ev.render_error is None:  # pictures need a GL context (EGL) in the job process
+        for ref, magic in ((ev.picture, b"\x89PNG"), (ev.frames, b"\x89PNG"), (ev.animation, b"RIFF")):
+            assert ref is not None and store.get_ref(ref).startswith(magic)
+    assert (
+        store.get_model(evaluation_result_key(result.evaluation_id), EvaluationResult).verdict
+        == result.verdict
+    )
+    desc = await client.get_workflow_handle(wf_id).describe()
+    assert desc.typed_search_attributes.get(SA_VERDICT) == "passed"
+
+    # the same design again (another file name, same bytes and metadata): the stored result, no simulation
+    (design_dir / "chute-copy.step").write_bytes((design_dir / "chute.step").read_bytes())
+    again_req = {
+        "benchmark_id": BENCHMARK,
+        "design": _files(design_dir, {"file": "chute-copy.step", "label": "ramp", **ALUMINIUM_CNC}),
+    }
+    again_id = f"evaluate-test-{uuid.uuid4().hex[:8]}"
+    again = await _evaluate(client, worker_queue, again_req, again_id)
+    assert again.reused and again.evaluation_id == result.evaluation_id and again.verdict == result.verdict
+    history = await client.get_workflow_handle(again_id).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled == ["stage_design"], scheduled
+
+
+async def test_known_bad_designs_fail_with_the_right_outcome(temporal_env, worker_queue, design_dir) -> None:  # type: ignore[no-untyped-def]
+    client = temporal_env.client
+    # a block off the ball's path: the ball falls into the forbidden pit in every scene
+    missed = await _evaluate(
+        client,
+        worker_queue,
+        {
+            "benchmark_id": BENCHMARK,
+            "design": _files(design_dir, {"file": "block.step", "label": "block", **ALUMINIUM_CNC}),
+            "evidence": False,
+        },
+    )
+    assert missed.verdict == EvaluationVerdict.FAILED and missed.evidence is None
+    assert missed.simulation is not None
+    assert {r.outcome for r in missed.simulation.results} == {Outcome.FORBIDDEN_ZONE}
+    assert missed.success_share == 0.0 and "0 of 8 scenes" in missed.reason
+
+    # the reference chute plus a heavy steel slab: solves it, but over the weight cap
+    heavy = await _evaluate(
+        client,
+        worker_queue,
+        {
+            "benchmark_id": BENCHMARK,
+            "design": _files(
+                design_dir,
+                {"file": "chute.step", "label": "ramp", **ALUMINIUM_CNC},
+                {"file": "slab.step", "label": "slab", "material": "steel_carbon", "method": "cnc"},
+            ),
+            "evidence": False,
+        },
+    )
+    assert heavy.verdict == EvaluationVerdict.FAILED and heavy.meets_required_share
+    assert heavy.cost is not None and not heavy.cost.within_weight_cap and "weight" in heavy.reason
+
+
+async def test_an_invalid_design_gets_a_report_naming_each_offending_part(
+    temporal_env, worker_queue, design_dir
+) -> None:  # type: ignore[no-untyped-def]
+    design = _files(
+        design_dir,
+        {"file": "block.step", "label": "far", **ALUMINIUM_CNC, "placement": {"position_mm": [5000, 0, 0]}},
+        {"file": "block.step", "label": "gold", "material": "unobtainium", "method": "cnc"},
+        {
+            "file": "block.step",
+            "label": "flap",
+            **ALUMINIUM_CNC,
+            "joint": {"type": "hinge", "axis": [0, 0, 0]},
+        },
+        {
+            "file": "block.step",
+            "label": "lift",
+            **ALUMINIUM_CNC,
+            "motor": {"mode": "constant_velocity", "max_effort": 0},
+        },
+        {"file": "chute.step", "label": "ramp", **ALUMINIUM_CNC},
+        {"file": "chute.step", "label": "ramp2", **ALUMINIUM_CNC},
+    )
+    result = await _evaluate(temporal_env.client, worker_queue, {"benchmark_id": BENCHMARK, "design": design})
+    assert result.verdict == EvaluationVerdict.INVALID and result.simulation is None
+    rules = {(f.rule, part) for f in result.findings for part in f.parts}
+    for expected in (
+        ("design.outside_build_zone", "far"),
+        ("part.unknown_material", "gold"),
+        ("joint.invalid_axis", "flap"),
+        ("motor.without_joint", "lift"),
+        ("motor.invalid_limit", "lift"),
+        ("part.interference", "ramp2"),
+    ):
+        assert expected in rules, (expected, sorted(rules))
+    for name in ("far", "gold", "flap", "lift", "ramp2"):
+        assert name in result.reason
+
+
+async def test_a_design_without_parts_is_invalid_and_an_unknown_benchmark_is_a_bad_request(
+    temporal_env, worker_queue
+) -> None:  # type: ignore[no-untyped-def]
+    empty = await _evaluate(
+        temporal_env.client, worker_queue, {"benchmark_id": BENCHMARK, "design": {"parts": []}}
+    )
+    assert empty.verdict == EvaluationVerdict.INVALID
+    assert [f.rule for f in empty.findings] == ["design.no_parts"]
+    with pytest.raises(WorkflowFailureError) as info:
+        await _evaluate(
+            temporal_env.client, worker_queue, {"benchmark_id": "chute-s999-v1", "design": {"parts": []}}
+        )
+    cause = _application_error(info.value)
+    assert cause.type == "InvalidRequest" and cause.non_retryable and "chute-s999-v1" in cause.message
+
+
+async def test_a_design_script_is_built_in_the_sandbox_and_solves_the_benchmark(
+    temporal_env, worker_queue, design_dir
+) -> None:  # type: ignore[no-untyped-def]
+    script = design_dir / "chute_design.py"
+    script.write_text((EXAMPLES / "designs" / "chute_design.py").read_text())
+    result = await _evaluate(
+        temporal_env.client,
+        worker_queue,
+        {"benchmark_id": BENCHMARK, "design": {"script": {"path": str(script)}}, "evidence": False},
+    )
+    assert result.verdict == EvaluationVerdict.PASSED, (result.reason, result.findings)
+    assert [p.role.value for p in result.parts] == ["design"] * len(result.parts)
+
+
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        ("def build(:\n    pass\n", "line 1"),
+        ("def build():\n    return [{'label': 'x'}]\n", "shape"),
+        ("import os\ndef build():\n    return open('/etc/passwd').read()\n", "Permission"),
+        ("import os\ndef build():\n    os.fork()\n", "build()"),
+    ],
+)
+async def test_a_hostile_or_broken_design_script_is_a_typed_non_retryable_failure(
+    temporal_env, worker_queue, design_dir, source, says
+) -> None:  # type: ignore[no-untyped-def]
+    script = design_dir / f"bad_{uuid.uuid4().hex[:6]}.py"
+    script.write_text(source)
+    with pytest.raises(WorkflowFailureError) as info:
+        await _evaluate(
+            temporal_env.client,
+            worker_queue,
+            {"benchmark_id": BENCHMARK, "design": {"script": {"path": str(script)}}},
+        )
+    cause = _application_error(info.value)
+    assert cause.type == "InvalidPart" and cause.non_retryable
+    assert says in cause.message, cause.message
+
+
+async def test_cancelling_an_evaluation_stops_the_simulation_within_seconds(
+    temporal_env, worker, design_dir
+) -> None:  # type: ignore[no-untyped-def]
+    client = temporal_env.client
+    req = {
+        "benchmark_id": BENCHMARK,
+        "design": _files(design_dir, {"file": "chute.step", "label": "cancelled", **ALUMINIUM_CNC}),
+        "n_scenes": 64,
+    }
+    handle = await client.start_workflow(
+        WF_EVALUATE_DESIGN, req, id=f"evaluate-cancel-{uuid.uuid4().hex[:6]}", task_queue=worker.queue
+    )
+    for _ in range(600):
+        progress = await handle.query("progress", result_type=EvaluationProgress)
+        if progress.stage == "simulate" and worker.supervisor.job_pids():
+            break
+        await asyncio.sleep(0.05)
+    assert progress.stage == "simulate", progress
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert isinstance(info.value.cause, CancelledError)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while worker.supervisor.job_pids() and loop.time() - started < 10:
+        await asyncio.sleep(0.1)
+    assert not worker.supervisor.job_pids(), "the simulation's job process outlived the cancellation"
+
+
+def test_cli_rejects_a_bad_design_file_before_anything_is_uploaded(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MECHBENCH_DATA_DIR": str(tmp_path / "data")}
+    design = tmp_path / "design.json"
+    cases = [
+        (json.dumps({"parts": [{"file": "missing.step", "label": "a"}]}), "missing.step"),
+        (json.dumps({"parts": [{"label": "a"}]}), "file"),
+        ("{not json", "JSON"),
+    ]
+    for text, says in cases:
+        design.write_text(text)
+        out = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "evaluate", BENCHMARK, str(design)],
+            capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path, check=False,
+        )  # fmt: skip
+        assert out.returncode == 2, out.stderr
+        assert says in out.stderr, out.stderr
+    assert not (tmp_path / "data" / "store").exists()
+
+
+async def test_a_retried_design_simulation_resumes_after_the_last_finished_scene(
+    test_settings, published, design_dir
+) -> None:  # type: ignore[no-untyped-def]
+    """The second attempt gets the first one's last heartbeat (scenes 0-2 done) and runs only the rest."""
+    import dataclasses
+
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.benchmark import HeavyActivities
+    from activities.evaluation import published_definition
+    from activities.supervisor import HeavySupervisor
+    from shared.models import (
+        BuildDesignRequest,
+        HeavyProgress,
+        SceneResult,
+        SimulateRequest,
+        SimulationMode,
+        StagedDesign,
+        StagedDesignPart,
+        StagedPart,
+    )
+
+    store = LocalStore(test_settings.local_store_dir)
+    definition = published_definition(store, BENCHMARK)
+    data = (design_dir / "chute.step").read_bytes()
+    ref = store.put_bytes("uploads/resume-test.step", data)
+    staged = StagedDesign(
+        design_sha256="1" * 64,
+        parts=[
+            StagedDesignPart(
+                part=StagedPart(artifact=ref, format="step"), metadata={"label": "ramp", **ALUMINIUM_CNC}
+            )
+        ],
+    )
+    supervisor = HeavySupervisor(test_settings)
+    heavy = HeavyActivities(supervisor)
+    try:
+        built = await ActivityEnvironment().run(
+            heavy.build_design,
+            BuildDesignRequest(evaluation_id="resume-test", definition=definition, design=staged),
+        )
+        assert built.valid and built.scene is not None
+        marked = [
+            SceneResult(
+                scene_index=i,
+                jitter_mm=(0.0, 0.0, 0.0),
+                outcome=Outcome.TIMEOUT,
+                time_s=0.0,
+                steps=0,
+                detail="attempt 1",
+            )
+            for i in range(3)
+        ]
+        env = ActivityEnvironment()
+        env.info = dataclasses.replace(
+            env.info,
+            attempt=2,
+            heartbeat_details=[
+                HeavyProgress(stage="simulate:design", done=3, total=6, completed=marked).model_dump(
+                    mode="json"
+                )
+            ],
+        )
+        report = await env.run(
+            heavy.simulate_benchmark,
+            SimulateRequest(
+                definition=built.scene, mode=SimulationMode.DESIGN, n_scenes=6, evaluation_id="resume-test"
+            ),
+        )
+    finally:
+        await supervisor.close()
+    assert report.resumed_scenes == 3
+    assert [r.detail for r in report.results[:3]] == ["attempt 1"] * 3
+    assert all(r.outcome == Outcome.GOAL_REACHED for r in report.results[3:])
+
+
+async def test_motors_end_to_end_a_lift_is_published_and_a_weak_motor_overloads(
+    temporal_env, worker_queue, test_settings
+) -> None:  # type: ignore[no-untyped-def]
+    """The motor-driven family's benchmark passes every proof (its reference solution is a motorised slide);
+    the same platform submitted as a design passes, and with a motor too weak to lift it the motor stalls
+    at its hard stop: motor_overload in every scene."""
+    client = temporal_env.client
+    published: BenchmarkResult = await client.execute_workflow(
+        WF_GENERATE_BENCHMARK,
+        GenerateBenchmarkRequest(family="lift", seed=0),
+        id=f"bench-{uuid.uuid4().hex[:8]}",
+        task_queue=worker_queue,
+        result_type=BenchmarkResult,
+    )
+    assert published.verdict == Verdict.PUBLISHED, published.reason
+    store = LocalStore(test_settings.local_store_dir)
+    from activities.evaluation import published_definition
+
+    definition = published_definition(store, published.benchmark_id)
+    (reference,) = definition.reference_solution
+    assert reference.joint is not None and reference.motor is not None and reference.step is not None
+    platform = test_settings.data_dir / "designs" / "lift-platform.step"
+    platform.parent.mkdir(exist_ok=True)
+    platform.write_bytes(store.get_ref(reference.step))
+    meta = {
+        "label": "platform",
+        "material": reference.material.value,
+        "method": reference.method.value if reference.method else "cnc",
+        "joint": reference.joint.model_dump(mode="json"),
+        "motor": reference.motor.model_dump(mode="json"),
+    }
+    design = {"parts": [{"source": {"path": str(platform)}, "metadata": meta}]}
+    result = await _evaluate(
+        client, worker_queue, {"benchmark_id": published.benchmark_id, "design": design, "evidence": False}
+    )
+    assert result.verdict == EvaluationVerdict.PASSED, result.reason
+    assert result.parts[0].motor is not None and result.parts[0].joint is not None
+
+    weak = {**meta, "motor": {**meta["motor"], "max_effort": 0.05}}
+    failed = await _evaluate(
+        client,
+        worker_queue,
+        {
+            "benchmark_id": published.benchmark_id,
+            "design": {"parts": [{"source": {"path": str(platform)}, "metadata": weak}]},
+            "evidence": False,
+        },
+    )
+    assert failed.verdict == EvaluationVerdict.FAILED and failed.simulation is not None
+    assert {r.outcome for r in failed.simulation.results} == {Outcome.MOTOR_OVERLOAD}, failed.reason
+    assert all("platform" in r.detail for r in failed.simulation.results)

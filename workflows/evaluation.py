@@ -1,0 +1,261 @@
+"""EvaluateDesign: a submitted design against a published benchmark, with one verdict and its evidence.
+
+Stages: stage the design's files into the store (content-addressed; the design hash is recorded) -> look
+up the benchmark and a stored result of the same evaluation (same benchmark, same design, same options:
+returned without simulating again) -> build: run the design script in the sandbox or read the part files,
+validate against the benchmark (a validation report naming each offending part ends the evaluation as
+``invalid``) -> price the parts with the manufacturing engine against the caps -> simulate the jittered
+scenes (a retry resumes after the last finished scene) -> evidence of a representative scene -> record.
+
+Deterministic orchestration only: activities are called by name; the evaluation id comes from a
+recorded activity result.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import RawValue
+
+with workflow.unsafe.imports_passed_through():
+    from shared.models import (
+        BuildDesignRequest,
+        BuiltDesign,
+        DesignCost,
+        EvaluateRequest,
+        EvaluationLookup,
+        EvaluationLookupRequest,
+        EvaluationProgress,
+        EvaluationResult,
+        EvaluationVerdict,
+        Evidence,
+        EvidenceRequest,
+        Outcome,
+        PriceDesignRequest,
+        RecordEvaluationRequest,
+        SimulateRequest,
+        SimulationMode,
+        SimulationReport,
+        StagedDesign,
+        StageDesignRequest,
+    )
+    from shared.temporal import (
+        ACT_BUILD_DESIGN,
+        ACT_LOOKUP_EVALUATION,
+        ACT_PRICE_DESIGN,
+        ACT_RECORD_EVALUATION,
+        ACT_RENDER_EVIDENCE,
+        ACT_SIMULATE_BENCHMARK,
+        ACT_STAGE_DESIGN,
+        HEAVY,
+        LIGHT,
+        SA_BENCHMARK,
+        SA_STAGE,
+        SA_VERDICT,
+        WF_EVALUATE_DESIGN,
+        heavy_queue_for,
+    )
+    from workflows._input import parse_input
+
+
+def verdict_of(
+    simulation: SimulationReport, required_share: float, cost: DesignCost
+) -> tuple[EvaluationVerdict, str]:
+    """Passed only when the goal was reached in the required share of scenes, within both caps, and every
+    part is manufacturable; otherwise failed, with every reason."""
+    n = len(simulation.results)
+    reached = simulation.outcome_counts.get(Outcome.GOAL_REACHED.value, 0)
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(simulation.outcome_counts.items()))
+    reasons = []
+    if simulation.success_share < required_share:
+        reasons.append(
+            f"reached the goal in {reached} of {n} scenes, {required_share:.0%} required ({outcomes})"
+        )
+    if not cost.within_cost_cap:
+        reasons.append(f"unit cost ${cost.unit_cost_usd:.2f} over the cap of ${cost.max_unit_cost_usd:.2f}")
+    if not cost.within_weight_cap:
+        reasons.append(f"weight {cost.weight_kg:.3f} kg over the cap of {cost.max_weight_kg:.3f} kg")
+    if not cost.manufacturable:
+        bad = "; ".join(
+            f"{p.label} ({p.method.value}): {', '.join(p.blocking)}" for p in cost.parts if p.blocking
+        )
+        reasons.append(f"not manufacturable as designed: {bad}")
+    if reasons:
+        return EvaluationVerdict.FAILED, "; ".join(reasons)
+    summary = (
+        f"reached the goal in {reached} of {n} scenes; ${cost.unit_cost_usd:.2f}/unit and "
+        f"{cost.weight_kg:.3f} kg within the caps"
+    )
+    return EvaluationVerdict.PASSED, summary
+
+
+def representative_scene(simulation: SimulationReport) -> int:
+    """The first scene that reached the goal, else the first scene."""
+    return next((r.scene_index for r in simulation.results if r.outcome == Outcome.GOAL_REACHED), 0)
+
+
+@workflow.defn(name=WF_EVALUATE_DESIGN)
+class EvaluateDesign:
+    def __init__(self) -> None:
+        self._progress = EvaluationProgress(stage="starting")
+
+    @workflow.query(name="progress")
+    def progress(self) -> EvaluationProgress:
+        return self._progress
+
+    def _stage(self, stage: str, detail: str = "") -> None:
+        self._progress = EvaluationProgress(
+            evaluation_id=self._progress.evaluation_id, stage=stage, detail=detail
+        )
+        workflow.set_current_details(f"**{stage}** {detail}".strip())
+        workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> EvaluationResult:
+        """Input: :class:`~shared.models.EvaluateRequest` (validated here, see ``_input``)."""
+        req = parse_input(raw, EvaluateRequest)
+        workflow.upsert_search_attributes([SA_BENCHMARK.value_set(req.benchmark_id)])
+        heavy = heavy_queue_for(workflow.info().task_queue)
+
+        self._stage("stage", f"design for {req.benchmark_id}")
+        staged: StagedDesign = await workflow.execute_activity(
+            ACT_STAGE_DESIGN,
+            StageDesignRequest(design=req.design),
+            result_type=StagedDesign,
+            summary=f"stage design for {req.benchmark_id}",
+            **LIGHT.kwargs(),
+        )
+        found: EvaluationLookup = await workflow.execute_local_activity(
+            ACT_LOOKUP_EVALUATION,
+            EvaluationLookupRequest(
+                benchmark_id=req.benchmark_id,
+                design_sha256=staged.design_sha256,
+                n_scenes=req.n_scenes,
+                evidence=req.evidence,
+            ),
+            result_type=EvaluationLookup,
+            summary=f"lookup {req.benchmark_id} design {staged.design_sha256[:12]}",
+            **LIGHT.kwargs(),
+        )
+        eid, definition = found.evaluation_id, found.definition
+        self._progress = EvaluationProgress(evaluation_id=eid, stage="lookup")
+        if found.result is not None:
+            result = found.result.model_copy(update={"reused": True})
+            self._finish(result, reused=True)
+            return result
+        base = EvaluationResult(
+            evaluation_id=eid,
+            benchmark_id=req.benchmark_id,
+            design_sha256=staged.design_sha256,
+            verdict=EvaluationVerdict.INVALID,
+            reason="",
+        )
+
+        self._stage(
+            "build", "design script in the sandbox" if staged.script else f"{len(staged.parts)} part files"
+        )
+        built: BuiltDesign = await workflow.execute_activity(
+            ACT_BUILD_DESIGN,
+            BuildDesignRequest(evaluation_id=eid, definition=definition, design=staged),
+            result_type=BuiltDesign,
+            task_queue=heavy,
+            summary=f"build and validate design {staged.design_sha256[:12]} for {req.benchmark_id}",
+            **HEAVY.kwargs(),
+        )
+        timings = {"build": round(built.build_s, 3)}
+        if not built.valid or built.scene is None:
+            offenders = sorted({p for f in built.findings for p in f.parts if f.parts})
+            reason = f"{len(built.findings)} validation finding(s)"
+            if offenders:
+                reason += f" naming {', '.join(offenders)}"
+            invalid = base.model_copy(
+                update={
+                    "reason": reason,
+                    "findings": built.findings,
+                    "parts": built.parts,
+                    "timings_s": timings,
+                }
+            )
+            return await self._record(invalid)
+        scene = built.scene
+
+        self._stage(
+            "price",
+            f"{len(built.parts)} parts at quantity {definition.caps.target_quantity if definition.caps else '?'}",
+        )
+        cost: DesignCost = await workflow.execute_local_activity(
+            ACT_PRICE_DESIGN,
+            PriceDesignRequest(definition=definition, parts=built.parts, facts=built.facts),
+            result_type=DesignCost,
+            summary=f"price design for {req.benchmark_id}",
+            **LIGHT.kwargs(),
+        )
+
+        n_scenes = req.n_scenes or scene.simulation.n_scenes
+        self._stage("simulate", f"{n_scenes} jittered scenes")
+        simulation: SimulationReport = await workflow.execute_activity(
+            ACT_SIMULATE_BENCHMARK,
+            SimulateRequest(
+                definition=scene, mode=SimulationMode.DESIGN, n_scenes=n_scenes, evaluation_id=eid
+            ),
+            result_type=SimulationReport,
+            task_queue=heavy,
+            summary=f"simulate {eid} ({n_scenes} scenes)",
+            **HEAVY.kwargs(),
+        )
+        timings["compile"] = round(simulation.compile_s or 0.0, 3)
+        timings["simulate"] = round(simulation.simulate_s or 0.0, 3)
+
+        evidence: Evidence | None = None
+        if req.evidence:
+            index = representative_scene(simulation)
+            self._stage("evidence", f"scene {index}")
+            evidence = await workflow.execute_activity(
+                ACT_RENDER_EVIDENCE,
+                EvidenceRequest(
+                    evaluation_id=eid,
+                    scene=scene,
+                    scene_index=index,
+                    outcome=simulation.results[index].outcome,
+                ),
+                result_type=Evidence,
+                task_queue=heavy,
+                summary=f"evidence of {eid}, scene {index}",
+                **HEAVY.kwargs(),
+            )
+            timings["evidence"] = round(evidence.evidence_s, 3)
+
+        required = scene.simulation.required_success_share
+        verdict, reason = verdict_of(simulation, required, cost)
+        result = base.model_copy(
+            update={
+                "verdict": verdict,
+                "reason": reason,
+                "findings": built.findings,
+                "parts": built.parts,
+                "simulation": simulation,
+                "success_share": simulation.success_share,
+                "required_success_share": required,
+                "meets_required_share": simulation.success_share >= required,
+                "cost": cost,
+                "evidence": evidence,
+                "timings_s": timings,
+            }
+        )
+        return await self._record(result)
+
+    async def _record(self, result: EvaluationResult) -> EvaluationResult:
+        self._stage("record", result.verdict.value)
+        result = await workflow.execute_local_activity(
+            ACT_RECORD_EVALUATION,
+            RecordEvaluationRequest(result=result),
+            result_type=EvaluationResult,
+            summary=f"record {result.evaluation_id}: {result.verdict.value}",
+            **LIGHT.kwargs(),
+        )
+        self._finish(result)
+        return result
+
+    def _finish(self, result: EvaluationResult, reused: bool = False) -> None:
+        workflow.upsert_search_attributes([SA_VERDICT.value_set(result.verdict.value)])
+        detail = f"{result.verdict.value}: {result.reason}"
+        self._stage("done", f"reused: {detail}" if reused else detail)
