@@ -31,13 +31,14 @@ from shared.models import (
     StagePartRequest,
 )
 from shared.settings import Settings
-from shared.store import IntegrityError, ObjectNotFound, ObjectStore, sha256_hex
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref, sha256_hex
 from shared.temporal import ACT_PRICE_PART, ACT_STAGE_PART
 
 log = get_logger(__name__)
 
 
-def _invalid(message: str) -> ApplicationError:
+def invalid_request(message: str) -> ApplicationError:
+    """Bad input found by an activity: a non-retryable ``InvalidRequest`` naming the problem."""
     return ApplicationError(message, type=ErrorType.INVALID_REQUEST, non_retryable=True)
 
 
@@ -62,38 +63,51 @@ def resolve_part_path(path: str, roots: list[Path]) -> Path:
     return real
 
 
-def stage_source(store: ObjectStore, settings: Settings, src: PartSource) -> StagedPart:
-    """Put a part file in the store by content hash (an upload already there is verified instead).
-
-    A missing, empty or oversized file, a path outside the part roots or a damaged upload is an
-    ``InvalidRequest`` naming the problem, and nothing is written."""
+def read_source(store: ObjectStore, settings: Settings, src: PartSource) -> tuple[StagedPart, bytes | None]:
+    """Check a part source and read it: a stored upload is verified against its hash (and needs no
+    writing: ``None``), a worker path is read. A missing, empty or oversized file, a path outside the part
+    roots or a damaged upload is an ``InvalidRequest`` naming the problem; nothing is written."""
     fmt = src.resolved_format
     limit = settings.max_part_bytes
     if src.artifact is not None:
         if src.artifact.size_bytes > limit:
-            raise _invalid(f"part: {src.artifact.size_bytes} bytes exceeds the {limit}-byte limit")
+            raise invalid_request(f"part: {src.artifact.size_bytes} bytes exceeds the {limit}-byte limit")
         try:
             store.get_ref(src.artifact)
         except ObjectNotFound:
-            raise _invalid(f"part.artifact: no object {src.artifact.key!r} in the store") from None
+            raise invalid_request(f"part.artifact: no object {src.artifact.key!r} in the store") from None
         except IntegrityError as e:
-            raise _invalid(f"part.artifact: {e}") from None
+            raise invalid_request(f"part.artifact: {e}") from None
         name = src.filename or src.artifact.key.rsplit("/", 1)[-1]
-        return StagedPart(artifact=src.artifact, format=fmt, filename=name)
+        return StagedPart(artifact=src.artifact, format=fmt, filename=name), None
     assert src.path is not None
     try:
         real = resolve_part_path(src.path, settings.part_roots)
     except ValueError as e:
-        raise _invalid(str(e)) from None
+        raise invalid_request(str(e)) from None
     size = real.stat().st_size
     if size > limit:
-        raise _invalid(f"part.path: {size} bytes exceeds the {limit}-byte limit (MECHBENCH_MAX_PART_BYTES)")
+        raise invalid_request(
+            f"part.path: {size} bytes exceeds the {limit}-byte limit (MECHBENCH_MAX_PART_BYTES)"
+        )
     if size == 0:
-        raise _invalid(f"part.path: {src.path!r} is empty")
+        raise invalid_request(f"part.path: {src.path!r} is empty")
     data = real.read_bytes()
     suffix = next(s for s, f in PART_SUFFIXES.items() if f == fmt)
-    ref = store.put_bytes(upload_key(sha256_hex(data), suffix), data)
-    return StagedPart(artifact=ref, format=fmt, filename=src.filename or real.name)
+    ref = make_ref(upload_key(sha256_hex(data), suffix), data)
+    return StagedPart(artifact=ref, format=fmt, filename=src.filename or real.name), data
+
+
+def write_source(store: ObjectStore, staged: StagedPart, data: bytes | None) -> StagedPart:
+    """Store what :func:`read_source` read (content-addressed); an upload already stored is kept."""
+    if data is not None:
+        store.put_bytes(staged.artifact.key, data)
+    return staged
+
+
+def stage_source(store: ObjectStore, settings: Settings, src: PartSource) -> StagedPart:
+    """Put a part file in the store by content hash (an upload already there is verified instead)."""
+    return write_source(store, *read_source(store, settings, src))
 
 
 class AnalysisActivities:
@@ -109,7 +123,7 @@ class AnalysisActivities:
         part roots, a damaged upload) fails here, before any heavy work, and nothing is written."""
         problem = check_method(req.material, req.method)
         if problem:
-            raise _invalid(problem)
+            raise invalid_request(problem)
         return await asyncio.to_thread(stage_source, self._store, self._settings, req.source)
 
     @activity.defn(name=ACT_PRICE_PART)
@@ -125,7 +139,7 @@ class AnalysisActivities:
                     facts, r.method, r.material, r.quantity, catalog, r.ladder, alternatives=r.alternatives
                 )
             except ValueError as e:
-                raise _invalid(str(e)) from None
+                raise invalid_request(str(e)) from None
             report = ManufacturingReport(
                 analysis_id=req.analysis_id,
                 part=PartSummary(

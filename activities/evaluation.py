@@ -10,9 +10,8 @@ import asyncio
 
 from pydantic import ValidationError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.analysis import stage_source
+from activities.analysis import invalid_request, read_source, write_source
 from activities.manufacturing.analysis import evaluate
 from activities.manufacturing.catalog import load_catalog
 from activities.manufacturing.facts import PartFacts
@@ -24,7 +23,6 @@ from shared.models import (
     BenchmarkResult,
     DesignCost,
     DesignPartCost,
-    ErrorType,
     EvaluationLookup,
     EvaluationLookupRequest,
     EvaluationResult,
@@ -38,7 +36,7 @@ from shared.models import (
     Verdict,
 )
 from shared.settings import Settings
-from shared.store import IntegrityError, ObjectNotFound, ObjectStore
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref
 from shared.temporal import (
     ACT_LOOKUP_EVALUATION,
     ACT_PRICE_DESIGN,
@@ -49,29 +47,35 @@ from shared.temporal import (
 log = get_logger(__name__)
 
 
-def _invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, type=ErrorType.INVALID_REQUEST, non_retryable=True)
+EVALUATOR_VERSION = 1
+"""Bumped when validation, pricing or judging of designs changes what a stored result would say."""
 
 
-def published_definition(store: ObjectStore, benchmark_id: str) -> BenchmarkDefinition:
-    """The definition of a published benchmark (with its caps); ``InvalidRequest`` saying what to do when
-    the benchmark does not exist or was rejected."""
+def published_definition(store: ObjectStore, benchmark_id: str) -> tuple[BenchmarkDefinition, str]:
+    """The definition of a published benchmark (with its caps) and its sha256; ``InvalidRequest`` saying
+    what to do when the benchmark does not exist, was rejected or its definition is damaged."""
     try:
         result = store.get_model(benchmark_result_key(benchmark_id), BenchmarkResult)
     except ObjectNotFound:
-        raise _invalid(
+        raise invalid_request(
             f"benchmark_id: no benchmark {benchmark_id!r} in the store; generate it first "
             "(mechbench benchmark FAMILY SEED) or check the id"
         ) from None
     if result.verdict != Verdict.PUBLISHED or result.definition is None:
-        raise _invalid(
+        raise invalid_request(
             f"benchmark_id: {benchmark_id!r} was not published ({result.verdict.value}: {result.reason}); "
             "only published benchmarks can be evaluated against"
         )
-    definition = BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
+    try:
+        definition = BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
+    except (ObjectNotFound, IntegrityError, ValidationError) as e:
+        raise invalid_request(
+            f"benchmark_id: the stored definition of {benchmark_id!r} is missing or damaged ({type(e).__name__}); "
+            "generate the benchmark again"
+        ) from None
     if definition.caps is None:
-        raise _invalid(f"benchmark_id: {benchmark_id!r} has no caps; generate it again")
-    return definition
+        raise invalid_request(f"benchmark_id: {benchmark_id!r} has no caps; generate it again")
+    return definition, result.definition.sha256
 
 
 class EvaluationActivities:
@@ -81,23 +85,30 @@ class EvaluationActivities:
 
     @activity.defn(name=ACT_STAGE_DESIGN)
     async def stage_design(self, req: StageDesignRequest) -> StagedDesign:
-        """Copy the design's script or part files into the store (content-addressed) and hash the design."""
+        """Copy the design's script or part files into the store (content-addressed) and hash the design.
+
+        The benchmark is checked first and every file is read and checked (size, path, stored hash) before
+        any is written, so a bad request leaves nothing behind."""
 
         def stage() -> StagedDesign:
+            if req.benchmark_id is not None:
+                published_definition(self._store, req.benchmark_id)
             d = req.design
-            if d.script is not None:
-                staged = StagedDesign(
-                    design_sha256="0" * 64, script=stage_source(self._store, self._settings, d.script)
+            sources = [d.script] if d.script is not None else [p.source for p in d.parts or []]
+            read = [read_source(self._store, self._settings, src) for src in sources]
+            total = sum(len(data) for _, data in read)
+            if total > self._settings.max_part_bytes:
+                raise invalid_request(
+                    f"design: its files hold {total} bytes together, more than the "
+                    f"{self._settings.max_part_bytes}-byte limit (MECHBENCH_MAX_PART_BYTES)"
                 )
+            staged = [write_source(self._store, staged, data) for staged, data in read]
+            if d.script is not None:
+                design = StagedDesign(design_sha256="0" * 64, script=staged[0])
             else:
-                parts = [
-                    StagedDesignPart(
-                        part=stage_source(self._store, self._settings, p.source), metadata=p.metadata
-                    )
-                    for p in d.parts or []
-                ]
-                staged = StagedDesign(design_sha256="0" * 64, parts=parts)
-            return staged.model_copy(update={"design_sha256": design_sha256(staged)})
+                parts = [StagedDesignPart(part=s, metadata=p.metadata) for s, p in zip(staged, d.parts or [])]
+                design = StagedDesign(design_sha256="0" * 64, parts=parts)
+            return design.model_copy(update={"design_sha256": design_sha256(design)})
 
         return await asyncio.to_thread(stage)
 
@@ -106,20 +117,27 @@ class EvaluationActivities:
         """The evaluation id, the published benchmark, and the stored result of the same evaluation if any."""
 
         def read() -> EvaluationLookup:
-            definition = published_definition(self._store, req.benchmark_id)
+            definition, definition_sha = published_definition(self._store, req.benchmark_id)
+            proven_on = f"{definition_sha}:{EVALUATOR_VERSION}:{load_catalog().label}"
             try:
-                eid = evaluation_id(req.benchmark_id, req.design_sha256, req.n_scenes, req.evidence)
+                eid = evaluation_id(
+                    req.benchmark_id, req.design_sha256, req.n_scenes, req.evidence, proven_on
+                )
             except ValueError as e:
-                raise _invalid(f"benchmark_id: {e}") from None
+                raise invalid_request(f"benchmark_id: {e}") from None
             found = EvaluationLookup(evaluation_id=eid, definition=definition)
+            key = evaluation_result_key(eid)
             try:
-                result = self._store.get_model(evaluation_result_key(eid), EvaluationResult)
+                data = self._store.get_bytes(key)
+                result = EvaluationResult.model_validate_json(data)
             except ObjectNotFound:
                 return found
             except (ValidationError, IntegrityError) as e:
                 log.warning("evaluation.unusable_stored_result", evaluation_id=eid, error=str(e)[:300])
                 return found
-            return found.model_copy(update={"result": result})
+            return found.model_copy(
+                update={"result": result.model_copy(update={"result": make_ref(key, data)})}
+            )
 
         return await asyncio.to_thread(read)
 
@@ -129,7 +147,7 @@ class EvaluationActivities:
         quantity with its own method and material; weights from the material densities."""
         caps = req.definition.caps
         if caps is None:
-            raise _invalid(f"benchmark {req.definition.benchmark_id} has no caps")
+            raise invalid_request(f"benchmark {req.definition.benchmark_id} has no caps")
         catalog = load_catalog()
         quantity = caps.target_quantity
 
@@ -143,7 +161,7 @@ class EvaluationActivities:
                 except (
                     ValueError
                 ) as e:  # validation checked the pairing; a catalogue change could still refuse
-                    raise _invalid(f"part {part.label!r}: {e}") from None
+                    raise invalid_request(f"part {part.label!r}: {e}") from None
                 blocking = sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING})
                 lines.append(
                     DesignPartCost(

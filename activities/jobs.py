@@ -24,12 +24,12 @@ from activities.cad.build import (
     ArtifactMismatch,
     InfeasibleParameters,
     InvalidFamily,
-    build_benchmark,
     build_from_design,
+    family_design,
 )
 from activities.cad.collision import convex_pieces
 from activities.cad.design import CheckedPart, DesignInput, check_design, design_scene
-from activities.cad.export import load_step
+from activities.cad.export import load_step, step_bytes
 from activities.cad.families import FamilyDesign
 from activities.cad.validate import validate_geometry
 from activities.manufacturing.extract import (
@@ -42,7 +42,7 @@ from activities.manufacturing.extract import (
 )
 from activities.manufacturing.facts import FACTS_VERSION
 from activities.physics import collision_pack
-from activities.physics.mjcf import PAYLOAD_BODY, SceneCompileError
+from activities.physics.mjcf import EVIDENCE_CAMERA, PAYLOAD_BODY, SceneCompileError
 from activities.physics.runner import build_model, replay_scene, simulate, trajectory_npz
 from shared.catalog import GENERATOR_VERSION
 from shared.keys import (
@@ -77,7 +77,7 @@ from shared.models import (
     StagedPart,
 )
 from shared.settings import Settings, get_settings
-from shared.store import ObjectNotFound, ObjectStore, make_ref, make_store, sha256_hex
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref, make_store, sha256_hex
 
 Progress = Callable[[HeavyProgress], None]
 NPZ = "application/x-npz"
@@ -118,24 +118,17 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
     try:
         if req.script is not None:
             design = _script_benchmark(req.script, progress)
-            definition, blobs, shapes = build_from_design(
-                design,
-                req.family,
-                req.seed,
-                req.generator_version,
-                req.benchmark_id,
-                n_scenes=req.n_scenes,
-                check_interval_steps=req.check_interval_steps,
-            )
         else:
-            definition, blobs, shapes = build_benchmark(
-                req.family,
-                req.seed,
-                req.generator_version,
-                req.benchmark_id,
-                n_scenes=req.n_scenes,
-                check_interval_steps=req.check_interval_steps,
-            )
+            design = family_design(req.family, req.seed)
+        definition, blobs, shapes = build_from_design(
+            design,
+            req.family,
+            req.seed,
+            req.generator_version,
+            req.benchmark_id,
+            n_scenes=req.n_scenes,
+            check_interval_steps=req.check_interval_steps,
+        )
     except InvalidFamily as e:
         raise JobError(str(e), ErrorType.INVALID_FAMILY) from e
     except InfeasibleParameters as e:
@@ -350,10 +343,19 @@ def build_design_job(
     inputs = _design_inputs(req, store, progress)
     progress(HeavyProgress(stage="validate", detail=f"{len(inputs)} parts"))
     fixtures: dict[str, Shape] = {}
-    for spec in definition.fixtures:
-        if spec.step is None:
-            raise JobError(f"benchmark fixture {spec.label} has no STEP artifact", ErrorType.INVALID_REQUEST)
-        fixtures[spec.label] = load_step(store.get_ref(spec.step))
+    try:
+        for spec in definition.fixtures:
+            if spec.step is None:
+                raise ValueError(f"fixture {spec.label} has no STEP artifact")
+            fixtures[spec.label] = load_step(store.get_ref(spec.step))
+        benchmark_pieces = collision_pack.unpack(store.get_ref(definition.artifacts.collision))
+        fixture_pieces = {spec.label: benchmark_pieces[spec.label] for spec in definition.fixtures}
+    except (ObjectNotFound, IntegrityError, KeyError, ValueError) as e:
+        raise JobError(
+            f"benchmark {definition.benchmark_id}: its stored artifacts are missing or damaged ({e}); "
+            "generate it again",
+            ErrorType.INVALID_REQUEST,
+        ) from e
     check = check_design(definition, inputs, fixtures)
     specs = [p.spec for p in check.parts]
     if not check.valid:
@@ -362,17 +364,18 @@ def build_design_job(
         )
 
     progress(HeavyProgress(stage="collision", detail=f"{len(check.parts)} parts"))
-    benchmark_pieces = collision_pack.unpack(store.get_ref(definition.artifacts.collision))
-    pieces = {spec.label: benchmark_pieces[spec.label] for spec in definition.fixtures}
+    pieces = dict(fixture_pieces)
     facts: dict[str, ArtifactRef] = {}
     stored: list[PartSpec] = []
     for part in check.parts:
-        pieces[part.spec.label] = _pieces(store, part)
-        progress(HeavyProgress(stage="facts", detail=part.spec.label))
-        facts[part.spec.label] = _facts(store, part)
-        step = None
-        if part.format == "step":
-            step = store.put_bytes(upload_key(sha256_hex(part.data), ".step"), part.data, "model/step")
+        try:
+            pieces[part.spec.label] = _pieces(store, part)
+            progress(HeavyProgress(stage="facts", detail=part.spec.label))
+            facts[part.spec.label] = _facts(store, part)
+            placed = step_bytes(part.shape, part.spec.label)  # PartSpec geometry is in world millimetres
+        except ValueError as e:  # PartError included: a solid the mesher or the facts cannot handle
+            raise JobError(f"design part {part.spec.label!r}: {e}", ErrorType.INVALID_PART) from e
+        step = store.put_bytes(upload_key(sha256_hex(placed), ".step"), placed, "model/step")
         stored.append(part.spec.model_copy(update={"step": step}))
     collision = store.put_bytes(evaluation_collision_key(req.evaluation_id), collision_pack.pack(pieces), NPZ)
     scene = design_scene(definition, stored).model_copy(
@@ -391,6 +394,8 @@ def build_design_job(
 EVIDENCE_FPS = 25.0
 """Samples per simulated second in the evidence trajectory and animation."""
 STRIP_FRAMES = 8
+ANIMATION_FRAMES = 150
+"""Frames of the animation at most: 6 s at 25 fps; longer scenes are shown faster than real time."""
 
 
 def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress | None) -> Evidence:
@@ -436,12 +441,18 @@ def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress
         )
     progress(HeavyProgress(stage="render", detail=f"{len(t_s)} samples"))
     try:
-        picture = picture_png(model, qpos[0])
+        picture = picture_png(model, qpos[0], camera=EVIDENCE_CAMERA)
         strip_at = pick_frames(len(t_s), STRIP_FRAMES)
         strip = frame_strip_png(
-            render_frames(model, qpos[strip_at]), columns=4, labels=[f"t={t_s[i]:.2f} s" for i in strip_at]
+            render_frames(model, qpos[strip_at], camera=EVIDENCE_CAMERA),
+            columns=4,
+            labels=[f"t={t_s[i]:.2f} s" for i in strip_at],
         )
-        animation = animation_webp(render_frames(model, qpos), fps=EVIDENCE_FPS)
+        # At most ANIMATION_FRAMES frames, whatever the scene's length (memory and size stay bounded).
+        frames_at = pick_frames(len(t_s), ANIMATION_FRAMES)
+        animation = animation_webp(
+            render_frames(model, qpos[frames_at], camera=EVIDENCE_CAMERA), fps=EVIDENCE_FPS
+        )
     except RenderUnavailable as e:
         return evidence.model_copy(
             update={"render_error": str(e), "evidence_s": time.perf_counter() - started}

@@ -55,14 +55,27 @@ def design_sha256(staged: StagedDesign) -> str:
     if staged.script is not None:
         basis: object = {"script": staged.script.artifact.sha256}
     else:
-        basis = {"parts": [{"sha256": p.part.artifact.sha256, "metadata": p.metadata} for p in staged.parts]}
+        basis = {
+            "parts": [
+                {"sha256": p.part.artifact.sha256, "format": p.part.format, "metadata": p.metadata}
+                for p in staged.parts
+            ]
+        }
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def evaluation_id(benchmark_id: str, design_sha256: str, n_scenes: int | None, evidence: bool) -> str:
-    """Benchmark id plus a hash of the design and the options that change the result: the same design
-    evaluated twice against the same benchmark gets the same id, hence the stored result."""
-    basis = json.dumps({"design": design_sha256, "n_scenes": n_scenes, "evidence": evidence})
+def evaluation_id(
+    benchmark_id: str, design_sha256: str, n_scenes: int | None, evidence: bool, proven_on: str = ""
+) -> str:
+    """Benchmark id plus a hash of the design, the options that change the result and ``proven_on`` (what
+    the verdict depends on besides: the benchmark definition's hash and the evaluator's and catalogue's
+    versions): the same design evaluated twice against the same benchmark gets the same id, hence the
+    stored result; a benchmark proven again with other caps, or a new catalogue, gets a new evaluation.
+
+    Without ``proven_on`` it names the request (the CLI's workflow id), not the evaluation."""
+    basis = json.dumps(
+        {"design": design_sha256, "n_scenes": n_scenes, "evidence": evidence, "proven_on": proven_on}
+    )
     eid = f"{benchmark_id}-{hashlib.sha256(basis.encode()).hexdigest()[:16]}"
     if not _ID_RE.match(eid):
         raise ValueError(f"cannot form a valid evaluation id from benchmark id {benchmark_id!r}")

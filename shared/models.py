@@ -532,6 +532,8 @@ class GenerateBenchmarkRequest(Model):
             )
         if self.script is not None and self.script.resolved_format != "script":
             raise ValueError("script: a benchmark script must be a .py build123d script")
+        if self.script is not None and self.seed != 0:
+            raise ValueError("seed: a benchmark script has no seed (its id is its content hash); leave it 0")
         return self
 
 
@@ -1047,6 +1049,8 @@ class StagedDesign(Model):
 
 class StageDesignRequest(Model):
     design: DesignSubmission
+    benchmark_id: Identifier | None = None
+    """Checked to be published before any file is written."""
 
 
 class EvaluationLookupRequest(Model):

@@ -109,6 +109,19 @@ LIGHT = ActivityProfile(
 )
 """Store reads/writes and bookkeeping: quick, retried with backoff (e.g. while the store is unreachable)."""
 
+UPLOAD = ActivityProfile(
+    start_to_close=timedelta(minutes=5),
+    heartbeat=None,
+    schedule_to_close=timedelta(minutes=20),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=30),
+        maximum_attempts=5,
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    ),
+)
+"""Copying a design's files (up to ``MECHBENCH_MAX_PART_BYTES`` together) into the store."""
+
 HEAVY = ActivityProfile(
     start_to_close=timedelta(minutes=10),
     heartbeat=timedelta(seconds=30),

@@ -7,8 +7,8 @@
     mechbench analyze PART ...         DFM findings and a quote for a STEP/STL part or a part script
     mechbench evaluate BENCHMARK DESIGN  a design (script or part files) against a published benchmark
 
-Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 an evaluated design did not pass,
-130 interrupted.
+Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 an evaluated design did not pass
+(or could not be built), 130 interrupted.
 Every command ends with ``os._exit`` so an SDK teardown abort (sdk-python #300) never hides the real status.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -46,6 +47,7 @@ from shared.models import (
     DatasetResult,
     DesignPartFile,
     DesignSubmission,
+    ErrorType,
     EvaluateRequest,
     EvaluationResult,
     EvaluationVerdict,
@@ -110,6 +112,10 @@ def _run(main: Callable[[Settings], Awaitable[int]], service: bool = False) -> N
             raise BadInput(f"settings (MECHBENCH_*): {_validation_message(e)}") from None
         level = settings.log_level if (service or _state["verbose"]) else "WARNING"
         configure_logging(level, settings.log_json)
+        if not (service or _state["verbose"]):
+            # An embedded worker's SDK warns with a traceback for every failed activity; the command
+            # prints the failure itself, once, as a readable message.
+            logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
         # an embedded worker's job processes log at the same level as the command itself
         settings = settings.model_copy(update={"log_level": level})
         code = asyncio.run(main(settings))
@@ -654,8 +660,12 @@ def design_submission(
             f"design: {path.name!r} is neither a design script (.py) nor a design file (.json listing "
             "STEP/STL part files with their metadata)"
         )
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a number JSON allows")
+
     try:
-        spec = json.loads(path.read_text())
+        spec = json.loads(path.read_text(), parse_constant=no_constants)
     except (OSError, ValueError) as e:
         raise BadInput(f"design: {path.name!r} is not valid JSON: {e}") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("parts"), list):
@@ -764,13 +774,14 @@ def evaluate(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
-    """Evaluate a design against a published benchmark (EvaluateDesign). Exit 0 when the design passes,
-    3 when it was evaluated and failed or is invalid, 2 for bad input, 1 when the evaluation itself failed."""
+    """Evaluate a design against a published benchmark (EvaluateDesign). Exit 0 when the design passes;
+    3 when it failed, is invalid, or its script or files could not be built; 2 for bad input (including a
+    benchmark that is not published); 1 when the evaluation itself failed."""
 
     async def main(settings: Settings) -> int:
         from shared.ids import design_sha256, evaluation_id
-        from shared.keys import upload_key
-        from shared.store import sha256_hex
+        from shared.keys import benchmark_result_key, upload_key
+        from shared.store import ObjectNotFound, sha256_hex
         from shared.temporal import WF_EVALUATE_DESIGN
 
         try:
@@ -789,10 +800,6 @@ def evaluate(
             return make_ref(key, data)
 
         submission = design_submission(design, settings, upload)
-        # Upload only once every file passed the checks (content-addressed, atomic writes).
-        store = make_store(settings)
-        for key, data in pending:
-            await asyncio.to_thread(store.put_bytes, key, data)
         req = EvaluateRequest(
             benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence
         )
@@ -810,20 +817,53 @@ def evaluate(
                 if p.source.artifact is not None
             ],
         )
-        eid = evaluation_id(req.benchmark_id, design_sha256(staged), req.n_scenes, req.evidence)
+        try:  # names the request (the workflow id); the worker adds what the benchmark was proven on
+            request_id = evaluation_id(req.benchmark_id, design_sha256(staged), req.n_scenes, req.evidence)
+        except ValueError as e:
+            raise BadInput(f"benchmark_id: {e}") from None
+        store = make_store(settings)
+        try:  # the worker checks this too; here it saves uploading and starting for nothing
+            published = await asyncio.to_thread(
+                store.get_model, benchmark_result_key(req.benchmark_id), BenchmarkResult
+            )
+        except ObjectNotFound:
+            raise BadInput(
+                f"benchmark_id: no benchmark {benchmark_id!r} in the store; publish it first "
+                "(mechbench benchmark FAMILY SEED, or a benchmark script)"
+            ) from None
+        if published.verdict != Verdict.PUBLISHED:
+            raise BadInput(
+                f"benchmark_id: {benchmark_id!r} was {published.verdict.value}: {published.reason}"
+            )
+        # Upload only once every file passed the checks (content-addressed, atomic writes).
+        for key, data in pending:
+            await asyncio.to_thread(store.put_bytes, key, data)
         async with AsyncExitStack() as stack:
             client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
+            from temporalio.client import WorkflowFailureError
             from temporalio.common import WorkflowIDConflictPolicy
+            from temporalio.exceptions import ApplicationError
 
-            result: EvaluationResult = await client.execute_workflow(
-                WF_EVALUATE_DESIGN,
-                req,
-                id=f"evaluate-{eid}",
-                task_queue=settings.task_queue,
-                result_type=EvaluationResult,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                static_summary=f"{Path(design).name} against {req.benchmark_id}",
-            )
+            try:
+                result: EvaluationResult = await client.execute_workflow(
+                    WF_EVALUATE_DESIGN,
+                    req,
+                    id=f"evaluate-{request_id}",
+                    task_queue=settings.task_queue,
+                    result_type=EvaluationResult,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    static_summary=f"{Path(design).name} against {req.benchmark_id}",
+                )
+            except WorkflowFailureError as e:
+                cause = e.cause
+                while cause is not None and not isinstance(cause, ApplicationError):
+                    cause = cause.cause
+                if isinstance(cause, ApplicationError) and cause.type == ErrorType.INVALID_REQUEST:
+                    raise BadInput(cause.message) from None  # e.g. a benchmark that is not published
+                if isinstance(cause, ApplicationError) and cause.type == ErrorType.INVALID_PART:
+                    err.print(f"[red]the design could not be built:[/red] {escape(cause.message)}")
+                    return EXIT_DESIGN_FAILED  # the design's own script or files failed
+                raise
         if as_json:
             print(result.model_dump_json(indent=2))
         else:

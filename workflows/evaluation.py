@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         SA_BENCHMARK,
         SA_STAGE,
         SA_VERDICT,
+        UPLOAD,
         WF_EVALUATE_DESIGN,
         heavy_queue_for,
     )
@@ -58,10 +59,10 @@ with workflow.unsafe.imports_passed_through():
 
 
 def verdict_of(
-    simulation: SimulationReport, required_share: float, cost: DesignCost
+    simulation: SimulationReport, required_share: float, required_scenes: int, cost: DesignCost
 ) -> tuple[EvaluationVerdict, str]:
-    """Passed only when the goal was reached in the required share of scenes, within both caps, and every
-    part is manufacturable; otherwise failed, with every reason."""
+    """Passed only when the goal was reached in the required share of at least the benchmark's own number
+    of scenes, within both caps, and every part is manufacturable; otherwise failed, with every reason."""
     n = len(simulation.results)
     reached = simulation.outcome_counts.get(Outcome.GOAL_REACHED.value, 0)
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(simulation.outcome_counts.items()))
@@ -70,6 +71,8 @@ def verdict_of(
         reasons.append(
             f"reached the goal in {reached} of {n} scenes, {required_share:.0%} required ({outcomes})"
         )
+    if n < required_scenes:
+        reasons.append(f"ran {n} scenes; passing takes at least the benchmark's {required_scenes}")
     if not cost.within_cost_cap:
         reasons.append(f"unit cost ${cost.unit_cost_usd:.2f} over the cap of ${cost.max_unit_cost_usd:.2f}")
     if not cost.within_weight_cap:
@@ -88,9 +91,14 @@ def verdict_of(
     return EvaluationVerdict.PASSED, summary
 
 
-def representative_scene(simulation: SimulationReport) -> int:
-    """The first scene that reached the goal, else the first scene."""
-    return next((r.scene_index for r in simulation.results if r.outcome == Outcome.GOAL_REACHED), 0)
+def representative_scene(simulation: SimulationReport, required_share: float) -> int:
+    """What the verdict rests on: when the design reached the goal often enough, the first scene that did;
+    otherwise the first scene that did not."""
+    solved = simulation.success_share >= required_share
+    return next(
+        (r.scene_index for r in simulation.results if (r.outcome == Outcome.GOAL_REACHED) == solved),
+        0,
+    )
 
 
 @workflow.defn(name=WF_EVALUATE_DESIGN)
@@ -119,10 +127,10 @@ class EvaluateDesign:
         self._stage("stage", f"design for {req.benchmark_id}")
         staged: StagedDesign = await workflow.execute_activity(
             ACT_STAGE_DESIGN,
-            StageDesignRequest(design=req.design),
+            StageDesignRequest(design=req.design, benchmark_id=req.benchmark_id),
             result_type=StagedDesign,
             summary=f"stage design for {req.benchmark_id}",
-            **LIGHT.kwargs(),
+            **UPLOAD.kwargs(),
         )
         found: EvaluationLookup = await workflow.execute_local_activity(
             ACT_LOOKUP_EVALUATION,
@@ -207,7 +215,7 @@ class EvaluateDesign:
 
         evidence: Evidence | None = None
         if req.evidence:
-            index = representative_scene(simulation)
+            index = representative_scene(simulation, scene.simulation.required_success_share)
             self._stage("evidence", f"scene {index}")
             evidence = await workflow.execute_activity(
                 ACT_RENDER_EVIDENCE,
@@ -225,7 +233,7 @@ class EvaluateDesign:
             timings["evidence"] = round(evidence.evidence_s, 3)
 
         required = scene.simulation.required_success_share
-        verdict, reason = verdict_of(simulation, required, cost)
+        verdict, reason = verdict_of(simulation, required, scene.simulation.n_scenes, cost)
         result = base.model_copy(
             update={
                 "verdict": verdict,

@@ -86,7 +86,7 @@ def check_step_round_trip(label: str, shape: Shape, data: bytes) -> Shape:
     return loaded
 
 
-def _bbox(shape: Shape) -> Box:
+def bbox_of(shape: Shape) -> Box:
     bb = shape.bounding_box()
     return Box(
         min_mm=(round(bb.min.X, 6), round(bb.min.Y, 6), round(bb.min.Z, 6)),
@@ -104,7 +104,7 @@ def _part_spec(part: CadPart, step: ArtifactRef) -> PartSpec:
         fixed=part.fixed,
         volume_mm3=round(volume, 6),
         mass_kg=mass_kg(part.material, volume),
-        bbox=_bbox(part.shape),
+        bbox=bbox_of(part.shape),
         step=step,
         joint=part.joint,
         motor=part.motor,
@@ -129,18 +129,28 @@ def build_benchmark(
     generator rejects the parameters of ``seed`` (both deterministic: retrying cannot help) and
     :class:`ArtifactMismatch` when a part's STEP bytes do not read back as the part.
     """
+    return build_from_design(
+        family_design(family, seed),
+        family,
+        seed,
+        generator_version,
+        benchmark_id,
+        n_scenes,
+        check_interval_steps,
+    )
+
+
+def family_design(family: str, seed: int) -> FamilyDesign:
+    """What ``family`` generates at ``seed``; :class:`InvalidFamily` or :class:`InfeasibleParameters`."""
     generator = FAMILIES.get(family)
     if generator is None:
         raise InvalidFamily(f"unknown family {family!r}; known families: {sorted(FAMILIES)}")
     try:
-        design = generator.generate(seed)
+        return generator.generate(seed)
     except ValueError as e:  # includes pydantic's ValidationError (an impossible zone, payload, ...)
         raise InfeasibleParameters(
             f"family {family!r} at seed {seed} cannot produce a benchmark: {type(e).__name__}: {e}"
         ) from e
-    return build_from_design(
-        design, family, seed, generator_version, benchmark_id, n_scenes, check_interval_steps
-    )
 
 
 def build_from_design(

@@ -46,7 +46,7 @@ from OCP.TopExp import TopExp_Explorer
 from OCP.TopoDS import TopoDS
 from pydantic import ValidationError
 
-from activities.cad.build import part_volume_mm3
+from activities.cad.build import bbox_of, part_volume_mm3
 from activities.cad.placement import place
 from activities.cad.validate import validate_geometry
 from activities.manufacturing.extract import PartError, load_step, load_stl
@@ -54,7 +54,6 @@ from shared.materials import check_method, mass_kg
 from shared.models import (
     MAX_DESIGN_PARTS,
     BenchmarkDefinition,
-    Box,
     DesignPartMeta,
     Finding,
     GeometryReport,
@@ -105,22 +104,49 @@ class DesignCheck:
 
 def _name(raw: Mapping[str, Any], index: int) -> str:
     label = raw.get("label") if isinstance(raw, Mapping) else None
-    return label if isinstance(label, str) and label else f"part #{index}"
+    return label[:64] if isinstance(label, str) and label else f"part #{index}"
+
+
+MAX_FINDINGS = 60
+"""A report lists at most this many findings (the last one says how many more there were)."""
+MAX_MESSAGE_CHARS = 600
 
 
 def _metadata_findings(error: ValidationError, who: str) -> list[Finding]:
-    findings = []
+    """One finding per problem kind of this part (material, method, label, the rest together)."""
+    by_rule: dict[str, list[str]] = {}
     for err in error.errors():
-        field = ".".join(str(x) for x in err["loc"]) or "metadata"
+        field = ".".join(str(x) for x in err["loc"])[:80] or "metadata"
         head = str(err["loc"][0]) if err["loc"] else ""
         rule = {
             "material": "part.unknown_material",
             "method": "part.unknown_method",
             "label": "part.invalid_label",
         }.get(head, "part.invalid_metadata")
-        message = f"part {who!r}: {field}: {err['msg']}"
-        findings.append(Finding(rule=rule, message=message, parts=[who]))
-    return findings
+        by_rule.setdefault(rule, []).append(f"{field}: {err['msg']}")
+    return [
+        Finding(rule=rule, message=_clip(f"part {who!r}: " + "; ".join(problems)), parts=[who])
+        for rule, problems in by_rule.items()
+    ]
+
+
+def _clip(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 3] + "..."
+
+
+def bounded(findings: list[Finding]) -> list[Finding]:
+    """At most :data:`MAX_FINDINGS` findings, blocking ones first, each message clipped, so a report stays
+    a small payload whatever a design holds."""
+    ordered = sorted(findings, key=lambda f: f.severity != Severity.BLOCKING)
+    kept = [f.model_copy(update={"message": _clip(f.message)}) for f in ordered[:MAX_FINDINGS]]
+    if len(ordered) > MAX_FINDINGS:
+        rest = ordered[MAX_FINDINGS:]
+        kept[-1] = Finding(
+            rule="design.more_findings",
+            message=f"{len(rest) + 1} more findings not listed (rules: {', '.join(sorted({f.rule for f in rest}))[:300]})",
+            parts=sorted({p for f in rest for p in f.parts})[:MAX_DESIGN_PARTS],
+        )
+    return kept
 
 
 def metadata_findings(meta: DesignPartMeta) -> list[Finding]:
@@ -220,14 +246,6 @@ def load_part(data: bytes, fmt: Literal["step", "stl"]) -> Shape:
     return load_step(data) if fmt == "step" else mesh_solid(data)
 
 
-def _bbox(shape: Shape) -> Box:
-    bb = shape.bounding_box()
-    return Box(
-        min_mm=(round(bb.min.X, 6), round(bb.min.Y, 6), round(bb.min.Z, 6)),
-        max_mm=(round(bb.max.X, 6), round(bb.max.Y, 6), round(bb.max.Z, 6)),
-    )
-
-
 def check_design(
     definition: BenchmarkDefinition,
     inputs: Sequence[DesignInput],
@@ -308,17 +326,17 @@ def check_design(
             fixed=meta.fixed,
             volume_mm3=round(volume, 6),
             mass_kg=mass_kg(meta.material, volume),
-            bbox=_bbox(shape),
+            bbox=bbox_of(shape),
             joint=meta.joint,
             motor=meta.motor,
         )
         parts.append(CheckedPart(meta, spec, shape, modelled, item.data, item.format))
 
     if not parts:
-        return DesignCheck(parts, findings)
+        return DesignCheck(parts, bounded(findings))
     # Geometry of every part that parsed and loaded, even when others did not: the report names them all.
     report = check_geometry(definition, parts, fixture_shapes, tolerance_mm3)
-    return DesignCheck(parts, findings + report.findings)
+    return DesignCheck(parts, bounded(findings + report.findings))
 
 
 def check_geometry(

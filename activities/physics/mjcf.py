@@ -285,6 +285,19 @@ def _add_zone(worldbody: ET.Element, name: str, box: Box, rgba: Sequence[float])
     )
 
 
+EVIDENCE_CAMERA = "evidence"
+"""Camera of ``DESIGN`` scenes framing the build zone, the goal zone and the payload's spawn point."""
+
+
+def evidence_frame(definition: BenchmarkDefinition) -> Box:
+    """The smallest box holding the build zone, the goal zone and the payload's spawn envelope."""
+    boxes = [definition.build_zone, definition.goal_zone, definition.payload.envelope]
+    return Box(
+        min_mm=tuple(min(b.min_mm[k] for b in boxes) for k in range(3)),  # type: ignore[arg-type]
+        max_mm=tuple(max(b.max_mm[k] for b in boxes) for k in range(3)),  # type: ignore[arg-type]
+    )
+
+
 def _camera_pose(bounds: Box) -> tuple[str, str, float]:
     """Position, xyaxes and scene extent (m) of a camera that frames ``bounds``."""
     centre = np.array(bounds.center_mm) * MM_TO_M
@@ -357,6 +370,12 @@ def compile_scene_xml(
     ET.SubElement(
         worldbody, "camera", name="overview", pos=cam_pos, xyaxes=cam_axes, fovy=f"{_CAMERA_FOVY_DEG:g}"
     )
+    if SimulationMode(mode) is SimulationMode.DESIGN:
+        # Evidence pictures of an evaluation: closer than the overview, framing where the action is.
+        pos, axes, _ = _camera_pose(evidence_frame(definition))
+        ET.SubElement(
+            worldbody, "camera", name=EVIDENCE_CAMERA, pos=pos, xyaxes=axes, fovy=f"{_CAMERA_FOVY_DEG:g}"
+        )
 
     for part in parts:
         _add_part(asset, worldbody, part, collision[part.label], sim.timestep_s)

@@ -130,3 +130,13 @@ def test_a_failed_childs_reason_is_its_innermost_error() -> None:
         == "WorkerChildCrashed: build: worker child process crashed (killed by SIGSEGV)"
     )
     assert _failure_reason(RuntimeError("")) == "RuntimeError"
+
+
+def test_a_benchmark_script_has_no_seed() -> None:
+    from shared.models import GenerateBenchmarkRequest
+
+    assert GenerateBenchmarkRequest(script={"path": "/x/b.py"}).seed == 0
+    with pytest.raises(ValueError, match="seed"):
+        GenerateBenchmarkRequest(script={"path": "/x/b.py"}, seed=5)
+    with pytest.raises(ValueError, match="exactly one"):
+        GenerateBenchmarkRequest(family="chute", script={"path": "/x/b.py"})

@@ -9,7 +9,7 @@ import trimesh
 from build123d import Shape
 
 from activities.cad.build import build_benchmark
-from activities.cad.design import DesignInput, check_design, mesh_solid
+from activities.cad.design import MAX_FINDINGS, MAX_MESSAGE_CHARS, DesignInput, check_design, mesh_solid
 from activities.cad.export import step_bytes
 from activities.cad.primitives import box
 from activities.manufacturing.extract import PartError
@@ -118,3 +118,14 @@ def test_an_stl_part_becomes_a_solid_and_is_checked_like_a_step(chute) -> None: 
     assert ("part.interference", "sunk") in {(f.rule, p) for f in check.findings for p in f.parts}
     with pytest.raises(PartError):
         mesh_solid(stl[:200])
+
+
+def test_a_report_stays_small_whatever_the_design_holds(chute) -> None:  # type: ignore[no-untyped-def]
+    definition, fixtures, _ = chute
+    block = _step((40.0, 30.0, 0.0), (60.0, 45.0, 20.0))
+    noisy = {"label": "noisy", **ALU, **{f"extra_{i:04d}_{'x' * 150}": i for i in range(2000)}}
+    parts = [DesignInput({**noisy, "label": f"noisy{j}"}, block, "step", "n") for j in range(32)]
+    check = check_design(definition, parts, fixtures)
+    assert not check.valid and len(check.findings) <= MAX_FINDINGS
+    assert all(len(f.message) <= MAX_MESSAGE_CHARS for f in check.findings)
+    assert sum(len(f.model_dump_json()) for f in check.findings) < 64 * 1024

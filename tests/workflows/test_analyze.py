@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ApplicationError
 
 from activities.cad.export import step_bytes
 from activities.manufacturing import samples
@@ -18,17 +17,9 @@ from shared.keys import analysis_report_key, upload_key
 from shared.models import AnalyzeRequest, ManufacturingReport, PartSource
 from shared.store import LocalStore, sha256_hex
 from shared.temporal import WF_ANALYZE_MANUFACTURING
+from tests.helpers import application_error
 
 pytestmark = pytest.mark.temporal
-
-
-def _application_error(failure: WorkflowFailureError) -> ApplicationError:
-    """The innermost typed error behind a failed workflow (through the activity error)."""
-    cause = failure.cause
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
-    assert isinstance(cause, ApplicationError), failure
-    return cause
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +122,7 @@ async def test_bad_requests_fail_at_once_with_a_typed_error(
         }
     with pytest.raises(WorkflowFailureError) as info:
         await _analyze(temporal_env.client, worker_queue, {**req, **change})
-    cause = _application_error(info.value)
+    cause = application_error(info.value)
     assert cause.type == error_type and cause.non_retryable
     assert says in cause.message
 
@@ -181,6 +172,6 @@ async def test_a_bad_part_script_is_an_invalid_part(
     req = {"part": {"path": str(script)}, "method": "fdm", "material": "pla", "quantity": 1}
     with pytest.raises(WorkflowFailureError) as info:
         await _analyze(temporal_env.client, worker_queue, req)
-    cause = _application_error(info.value)
+    cause = application_error(info.value)
     assert cause.type == "InvalidPart" and cause.non_retryable
     assert says in cause.message, cause.message

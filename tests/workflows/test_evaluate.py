@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.exceptions import CancelledError
 
 from activities.cad.export import step_bytes
 from activities.cad.primitives import box
@@ -28,20 +28,13 @@ from shared.models import (
 )
 from shared.store import LocalStore
 from shared.temporal import SA_VERDICT, WF_EVALUATE_DESIGN, WF_GENERATE_BENCHMARK
+from tests.helpers import application_error
 
 pytestmark = pytest.mark.temporal
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 BENCHMARK = "chute-s0-v1"
 ALUMINIUM_CNC = {"material": "aluminum_6061", "method": "cnc_milling"}
-
-
-def _application_error(failure: WorkflowFailureError) -> ApplicationError:
-    cause = failure.cause
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
-    assert isinstance(cause, ApplicationError), failure
-    return cause
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +131,7 @@ async def test_known_good_design_passes_with_evidence_and_is_not_simulated_twice
     again_id = f"evaluate-test-{uuid.uuid4().hex[:8]}"
     again = await _evaluate(client, worker_queue, again_req, again_id)
     assert again.reused and again.evaluation_id == result.evaluation_id and again.verdict == result.verdict
+    assert again.result is not None and again.result.key == evaluation_result_key(result.evaluation_id)
     history = await client.get_workflow_handle(again_id).fetch_history()
     scheduled = [
         e.activity_task_scheduled_event_attributes.activity_type.name
@@ -180,6 +174,20 @@ async def test_known_bad_designs_fail_with_the_right_outcome(temporal_env, worke
     )
     assert heavy.verdict == EvaluationVerdict.FAILED and heavy.meets_required_share
     assert heavy.cost is not None and not heavy.cost.within_weight_cap and "weight" in heavy.reason
+
+
+async def test_fewer_scenes_than_the_benchmark_asks_for_cannot_pass(
+    temporal_env, worker_queue, design_dir
+) -> None:  # type: ignore[no-untyped-def]
+    req = {
+        "benchmark_id": BENCHMARK,
+        "design": _files(design_dir, {"file": "chute.step", "label": "ramp", **ALUMINIUM_CNC}),
+        "n_scenes": 2,
+        "evidence": False,
+    }
+    result = await _evaluate(temporal_env.client, worker_queue, req)
+    assert result.success_share == 1.0 and result.verdict == EvaluationVerdict.FAILED
+    assert "at least the benchmark's 8" in result.reason
 
 
 async def test_an_invalid_design_gets_a_report_naming_each_offending_part(
@@ -232,7 +240,7 @@ async def test_a_design_without_parts_is_invalid_and_an_unknown_benchmark_is_a_b
         await _evaluate(
             temporal_env.client, worker_queue, {"benchmark_id": "chute-s999-v1", "design": {"parts": []}}
         )
-    cause = _application_error(info.value)
+    cause = application_error(info.value)
     assert cause.type == "InvalidRequest" and cause.non_retryable and "chute-s999-v1" in cause.message
 
 
@@ -270,7 +278,7 @@ async def test_a_hostile_or_broken_design_script_is_a_typed_non_retryable_failur
             worker_queue,
             {"benchmark_id": BENCHMARK, "design": {"script": {"path": str(script)}}},
         )
-    cause = _application_error(info.value)
+    cause = application_error(info.value)
     assert cause.type == "InvalidPart" and cause.non_retryable
     assert says in cause.message, cause.message
 
@@ -351,7 +359,7 @@ async def test_a_retried_design_simulation_resumes_after_the_last_finished_scene
     )
 
     store = LocalStore(test_settings.local_store_dir)
-    definition = published_definition(store, BENCHMARK)
+    definition, _ = published_definition(store, BENCHMARK)
     data = (design_dir / "chute.step").read_bytes()
     ref = store.put_bytes("uploads/resume-test.step", data)
     staged = StagedDesign(
@@ -422,7 +430,7 @@ async def test_motors_end_to_end_a_lift_is_published_and_a_weak_motor_overloads(
     store = LocalStore(test_settings.local_store_dir)
     from activities.evaluation import published_definition
 
-    definition = published_definition(store, published.benchmark_id)
+    definition, _ = published_definition(store, published.benchmark_id)
     (reference,) = definition.reference_solution
     assert reference.joint is not None and reference.motor is not None and reference.step is not None
     platform = test_settings.data_dir / "designs" / "lift-platform.step"

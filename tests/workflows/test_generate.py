@@ -20,6 +20,7 @@ from shared.models import (
 )
 from shared.store import LocalStore
 from shared.temporal import SA_STAGE, SA_VERDICT, WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
+from tests.helpers import application_error
 
 pytestmark = pytest.mark.temporal
 
@@ -204,8 +205,6 @@ async def test_a_benchmark_script_goes_through_the_same_proofs(
             task_queue=worker_queue,
             result_type=BenchmarkResult,
         )
-    cause = info.value.cause
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "InvalidPart" and cause.non_retryable
+    cause = application_error(info.value)
+    assert cause.type == "InvalidPart" and cause.non_retryable
     assert "no fixtures today" in cause.message
