@@ -96,7 +96,7 @@ class EvaluationActivities:
             d = req.design
             sources = [d.script] if d.script is not None else [p.source for p in d.parts or []]
             read = [read_source(self._store, self._settings, src) for src in sources]
-            total = sum(len(data) for _, data in read)
+            total = sum(staged.artifact.size_bytes for staged, _ in read)
             if total > self._settings.max_part_bytes:
                 raise invalid_request(
                     f"design: its files hold {total} bytes together, more than the "

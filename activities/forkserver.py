@@ -128,8 +128,7 @@ def serve(socket_path: str) -> None:
     # The worker hands over its settings (with secrets) on stdin, so jobs use the same store and limits.
     settings = Settings.model_validate_json(sys.stdin.readline())
     # MuJoCo picks its GL backend (evidence pictures) when first imported: set it before that import.
-    if settings.mujoco_gl != "disabled":
-        os.environ["MUJOCO_GL"] = settings.mujoco_gl
+    settings.export_library_environment()
 
     import activities.jobs  # warm: build123d, OCP, mujoco, trimesh, the engines
     from shared.logging import configure_logging

@@ -1,6 +1,7 @@
 """All configuration, read once from the environment (prefix ``MECHBENCH_``) or a ``.env`` file.
 
-Nothing else in the code base reads environment variables.
+Nothing else in the code base reads environment variables; the few that libraries read are set from here
+(:meth:`Settings.export_library_environment`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,12 @@ class Settings(BaseSettings):
             if isinstance(value, SecretStr):
                 data[name] = value.get_secret_value()
         return json.dumps(data, default=str)
+
+    def export_library_environment(self) -> None:
+        """Hand the settings that libraries read from the environment to them (this process and its
+        children): ``MUJOCO_GL``, which MuJoCo reads once, when first imported. Call before that import."""
+        if self.mujoco_gl != "disabled":
+            os.environ["MUJOCO_GL"] = self.mujoco_gl
 
     @property
     def local_store_dir(self) -> Path:

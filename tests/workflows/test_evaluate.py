@@ -16,7 +16,7 @@ from temporalio.exceptions import CancelledError
 
 from activities.cad.export import step_bytes
 from activities.cad.primitives import box
-from shared.keys import evaluation_result_key
+from shared.keys import evaluation_result_key, upload_key
 from shared.models import (
     BenchmarkResult,
     EvaluationProgress,
@@ -26,7 +26,7 @@ from shared.models import (
     Outcome,
     Verdict,
 )
-from shared.store import LocalStore
+from shared.store import LocalStore, sha256_hex
 from shared.temporal import SA_VERDICT, WF_EVALUATE_DESIGN, WF_GENERATE_BENCHMARK
 from tests.helpers import application_error
 
@@ -174,6 +174,23 @@ async def test_known_bad_designs_fail_with_the_right_outcome(temporal_env, worke
     )
     assert heavy.verdict == EvaluationVerdict.FAILED and heavy.meets_required_share
     assert heavy.cost is not None and not heavy.cost.within_weight_cap and "weight" in heavy.reason
+
+
+async def test_a_design_uploaded_to_the_store_is_evaluated_like_one_on_a_path(
+    temporal_env, worker_queue, design_dir, test_settings
+) -> None:  # type: ignore[no-untyped-def]
+    """What the CLI does: upload the files (content-addressed), then name them as stored artifacts."""
+    store = LocalStore(test_settings.local_store_dir)
+    data = (design_dir / "chute.step").read_bytes()
+    ref = store.put_bytes(upload_key(sha256_hex(data), ".step"), data)
+    part = {"source": {"artifact": ref.model_dump(mode="json"), "filename": "ramp.step"}}
+    req = {
+        "benchmark_id": BENCHMARK,
+        "design": {"parts": [{**part, "metadata": {"label": "ramp", **ALUMINIUM_CNC}}]},
+        "evidence": False,
+    }
+    result = await _evaluate(temporal_env.client, worker_queue, req)
+    assert result.verdict == EvaluationVerdict.PASSED, result.reason
 
 
 async def test_fewer_scenes_than_the_benchmark_asks_for_cannot_pass(
