@@ -95,13 +95,15 @@ class EvaluationActivities:
                 published_definition(self._store, req.benchmark_id)
             d = req.design
             sources = [d.script] if d.script is not None else [p.source for p in d.parts or []]
-            read = [read_source(self._store, self._settings, src) for src in sources]
-            total = sum(staged.artifact.size_bytes for staged, _ in read)
-            if total > self._settings.max_part_bytes:
-                raise invalid_request(
-                    f"design: its files hold {total} bytes together, more than the "
-                    f"{self._settings.max_part_bytes}-byte limit (MECHBENCH_MAX_PART_BYTES)"
-                )
+            read, total = [], 0
+            for src in sources:  # stops at the first file past the limit: memory stays bounded
+                read.append(read_source(self._store, self._settings, src))
+                total += read[-1][0].artifact.size_bytes
+                if total > self._settings.max_part_bytes:
+                    raise invalid_request(
+                        f"design: its files hold more than {self._settings.max_part_bytes} bytes together "
+                        "(MECHBENCH_MAX_PART_BYTES)"
+                    )
             staged = [write_source(self._store, staged, data) for staged, data in read]
             if d.script is not None:
                 design = StagedDesign(design_sha256="0" * 64, script=staged[0])

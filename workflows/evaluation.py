@@ -171,7 +171,12 @@ class EvaluateDesign:
         )
         timings = {"build": round(built.build_s, 3)}
         if not built.valid or built.scene is None:
-            offenders = sorted({p for f in built.findings for p in f.parts if f.parts})
+            scene_names = {"build_zone", "goal_zone", definition.payload.label}
+            offenders = sorted(
+                {p for f in built.findings for p in f.parts}
+                - scene_names
+                - {p for f in built.findings for p in f.parts if p.startswith("forbidden_zone:")}
+            )
             reason = f"{len(built.findings)} validation finding(s)"
             if offenders:
                 reason += f" naming {', '.join(offenders)}"
