@@ -11,6 +11,7 @@ import pytest
 
 from activities.physics.collision_pack import Piece
 from activities.physics.mjcf import (
+    EVIDENCE_CAMERA,
     POSITION_SERVO_DAMPING_S,
     POSITION_SERVO_FULL_ERROR,
     SERVO_ARMATURE_STEPS,
@@ -176,7 +177,11 @@ def test_modes_place_the_design_where_the_reference_goes() -> None:
     d, collision = motor_scene(ARM, ARM_HINGE, motor("constant_velocity", 1.0, velocity=30))
     design = compile_scene_xml(d, collision, SimulationMode.DESIGN)
     reference = compile_scene_xml(d, collision, REFERENCE)
-    assert design.replace("-design", "-reference", 1) == reference
+    # the same scene, plus the evidence camera that only evaluations render from
+    evidence_camera = [line for line in design.splitlines() if f'name="{EVIDENCE_CAMERA}"' in line]
+    assert len(evidence_camera) == 1
+    without_camera = "\n".join(line for line in design.splitlines() if line not in evidence_camera)
+    assert without_camera.replace("-design", "-reference", 1) == reference
     baseline = build_model(d, collision, SimulationMode.BASELINE)
     assert baseline.nu == 0 and baseline.njnt == 1  # only the payload's free joint
     assert run_scene(baseline, d, 0).outcome is Outcome.TIMEOUT
