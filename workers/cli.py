@@ -6,6 +6,7 @@
     mechbench benchmark FAMILY SEED    generate one benchmark (or: mechbench benchmark SCRIPT.py)
     mechbench analyze PART ...         DFM findings and a quote for a STEP/STL part or a part script
     mechbench evaluate BENCHMARK DESIGN  a design (script or part files) against a published benchmark
+    mechbench schedule create|list|pause|unpause|trigger|delete   periodic datasets (Temporal Schedules)
 
 Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 an evaluated design did not pass
 (or could not be built), 130 interrupted.
@@ -871,6 +872,132 @@ def evaluate(
         return EXIT_OK if result.verdict == EvaluationVerdict.PASSED else EXIT_DESIGN_FAILED
 
     _run(main)
+
+
+schedule_app = typer.Typer(
+    no_args_is_help=True,
+    help="Temporal Schedules that regenerate a dataset periodically (no cron needed).",
+)
+app.add_typer(schedule_app, name="schedule")
+
+
+async def _schedule_client(settings: Settings):  # type: ignore[no-untyped-def]
+    from shared.temporal import connect_client
+
+    return await connect_client(settings)
+
+
+def _schedule_call(action: Callable[[Any], Awaitable[int]]) -> None:
+    """Run a schedule command against the cluster in settings; a ScheduleError is bad input (exit 2)."""
+    from workers.schedules import ScheduleError
+
+    async def main(settings: Settings) -> int:
+        client = await _schedule_client(settings)
+        try:
+            return await action(client)
+        except ScheduleError as e:
+            raise BadInput(str(e)) from None
+
+    _run(main)
+
+
+@schedule_app.command("create")
+def schedule_create(
+    name: Annotated[str, typer.Argument(help="schedule id; also the dataset id of every run")],
+    every: Annotated[str, typer.Option(help="interval, e.g. 30m, 24h, 1d12h, 2w")],
+    families: Annotated[str, typer.Option(help="comma-separated families")] = "chute,gap,detour,lift",
+    count: Annotated[int, typer.Option(help="benchmarks per run")] = 12,
+    seed: Annotated[int, typer.Option(help="base seed")] = 0,
+    paused: Annotated[bool, typer.Option(help="create it paused")] = False,
+) -> None:
+    """Create a schedule that starts GenerateDataset every interval (runs never overlap)."""
+    from workers.schedules import ScheduleError, create_dataset_schedule, parse_every
+
+    async def main(settings: Settings) -> int:
+        try:  # everything is checked before connecting
+            interval = parse_every(every)
+        except ScheduleError as e:
+            raise BadInput(str(e)) from None
+        req = dataset_request([f for f in families.split(",") if f], count, seed, settings, dataset_id=name)
+        client = await _schedule_client(settings)
+        try:
+            handle = await create_dataset_schedule(
+                client, name, req, interval, settings.task_queue, paused=paused
+            )
+        except ScheduleError as e:
+            raise BadInput(str(e)) from None
+        upcoming = (await handle.describe()).info.next_action_times
+        state = "paused" if paused else f"next run {upcoming[0] if upcoming else '-'}"
+        console.print(
+            f"schedule {name}: GenerateDataset {req.families} x{req.count} every {interval} ({state})"
+        )
+        return EXIT_OK
+
+    _run(main)
+
+
+@schedule_app.command("list")
+def schedule_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """The dataset schedules: interval, state, next run and the latest runs."""
+    from workers.schedules import list_dataset_schedules
+
+    async def action(client: Any) -> int:
+        rows = await list_dataset_schedules(client)
+        if as_json:
+            print(
+                json.dumps(
+                    [{**r.__dict__, "next_run": str(r.next_run) if r.next_run else None} for r in rows],
+                    indent=2,
+                )
+            )
+            return EXIT_OK
+        t = Table(title=f"{len(rows)} dataset schedules")
+        for col in ("name", "every", "state", "next run", "latest runs"):
+            t.add_column(col)
+        for r in rows:
+            state = f"paused ({r.note})" if r.paused and r.note else ("paused" if r.paused else "active")
+            t.add_row(
+                r.schedule_id, r.every, state, str(r.next_run or "-"), "\n".join(r.recent_runs[-3:]) or "-"
+            )
+        console.print(t)
+        return EXIT_OK
+
+    _schedule_call(action)
+
+
+def _on_schedule(name: str, what: str, act: Callable[[Any], Awaitable[None]]) -> None:
+    from workers.schedules import existing
+
+    async def action(client: Any) -> int:
+        await act(await existing(client, name))
+        console.print(f"schedule {name}: {what}")
+        return EXIT_OK
+
+    _schedule_call(action)
+
+
+@schedule_app.command("pause")
+def schedule_pause(name: str, note: Annotated[str, typer.Option(help="why")] = "paused from the CLI") -> None:
+    """Stop starting runs (a running one finishes)."""
+    _on_schedule(name, "paused", lambda h: h.pause(note=note))
+
+
+@schedule_app.command("unpause")
+def schedule_unpause(name: str) -> None:
+    """Start runs again at the next interval."""
+    _on_schedule(name, "active", lambda h: h.unpause(note="unpaused from the CLI"))
+
+
+@schedule_app.command("trigger")
+def schedule_trigger(name: str) -> None:
+    """Start a run now (skipped if one is still running)."""
+    _on_schedule(name, "triggered", lambda h: h.trigger())
+
+
+@schedule_app.command("delete")
+def schedule_delete(name: str) -> None:
+    """Delete the schedule (runs already started go on; datasets stay in the store)."""
+    _on_schedule(name, "deleted", lambda h: h.delete())
 
 
 @app.command()
