@@ -51,9 +51,9 @@ EVALUATOR_VERSION = 1
 """Bumped when validation, pricing or judging of designs changes what a stored result would say."""
 
 
-def published_definition(store: ObjectStore, benchmark_id: str) -> tuple[BenchmarkDefinition, str]:
-    """The definition of a published benchmark (with its caps) and its sha256; ``InvalidRequest`` saying
-    what to do when the benchmark does not exist, was rejected or its definition is damaged."""
+def published_result(store: ObjectStore, benchmark_id: str) -> BenchmarkResult:
+    """The stored verdict of a published benchmark; ``InvalidRequest`` saying what to do when the benchmark
+    does not exist or was rejected."""
     try:
         result = store.get_model(benchmark_result_key(benchmark_id), BenchmarkResult)
     except ObjectNotFound:
@@ -66,6 +66,14 @@ def published_definition(store: ObjectStore, benchmark_id: str) -> tuple[Benchma
             f"benchmark_id: {benchmark_id!r} was not published ({result.verdict.value}: {result.reason}); "
             "only published benchmarks can be evaluated against"
         )
+    return result
+
+
+def published_definition(store: ObjectStore, benchmark_id: str) -> tuple[BenchmarkDefinition, str]:
+    """The definition of a published benchmark (with its caps) and its sha256; ``InvalidRequest`` when it
+    is not published (see :func:`published_result`) or its definition is damaged."""
+    result = published_result(store, benchmark_id)
+    assert result.definition is not None  # checked by published_result
     try:
         definition = BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
     except (ObjectNotFound, IntegrityError, ValidationError) as e:
@@ -91,8 +99,8 @@ class EvaluationActivities:
         any is written, so a bad request leaves nothing behind."""
 
         def stage() -> StagedDesign:
-            if req.benchmark_id is not None:
-                published_definition(self._store, req.benchmark_id)
+            if req.benchmark_id is not None:  # the lookup reads the definition next
+                published_result(self._store, req.benchmark_id)
             d = req.design
             sources = [d.script] if d.script is not None else [p.source for p in d.parts or []]
             read, total = [], 0

@@ -346,16 +346,11 @@ def check_geometry(
     tolerance_mm3: float = 1.0,
 ) -> GeometryReport:
     """The design in the reference solution's place, proven like one (build zone, forbidden zones,
-    interference, payload spawn envelope). Findings about the benchmark itself are left out: it was proven
-    when it was published."""
+    interference, payload spawn envelope). The benchmark itself is not proven again: it was when it was
+    published."""
     scene = design_scene(definition, [p.spec for p in parts])
     shapes = {**fixture_shapes, **{p.spec.label: p.shape for p in parts}}
-    report = validate_geometry(scene, shapes, tolerance_mm3)
-    labels = {p.spec.label for p in parts}
-    kept = [f for f in report.findings if labels.intersection(f.parts)]
-    return report.model_copy(
-        update={"findings": kept, "valid": not any(f.severity == Severity.BLOCKING for f in kept)}
-    )
+    return validate_geometry(scene, shapes, tolerance_mm3, only=frozenset(p.spec.label for p in parts))
 
 
 def design_scene(definition: BenchmarkDefinition, parts: Sequence[PartSpec]) -> BenchmarkDefinition:
