@@ -23,10 +23,11 @@ import selectors
 import signal
 import socket
 import sys
+import tempfile
 import time
 from typing import Any
 
-from shared.process import die_with_parent
+from shared.process import die_with_parent, remove_tree
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -116,9 +117,12 @@ def _child(
         os._exit(code)
 
 
-def serve(socket_path: str) -> None:
+def serve(socket_path: str, parent: int | None = None) -> None:
+    """Serve jobs on ``socket_path`` until SIGTERM or until ``parent`` (the worker's pid) is gone."""
     die_with_parent(signal.SIGTERM)
-    parent = os.getppid()
+    parent = parent or os.getppid()
+    if os.getppid() != parent:  # the worker died before PR_SET_PDEATHSIG took effect: nobody to serve
+        sys.exit(1)
     # One thread per job process; MuJoCo scene threads are set per job. Must precede numpy's import.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -135,6 +139,11 @@ def serve(socket_path: str) -> None:
 
     activities.jobs.use_settings(settings)
     configure_logging(settings.log_level, settings.log_json)
+
+    # Jobs keep their temporary files (sandbox directories, STEP exports) beside the socket, in the directory
+    # the worker owns: a SIGKILLed worker's leftovers are removed with it when the next worker starts.
+    tempfile.tempdir = os.path.join(os.path.dirname(socket_path), "tmp")
+    os.makedirs(tempfile.tempdir, mode=0o700, exist_ok=True)
 
     if os.path.exists(socket_path):
         os.unlink(socket_path)
@@ -199,6 +208,7 @@ def serve(socket_path: str) -> None:
     listener.close()
     if os.path.exists(socket_path):
         os.unlink(socket_path)
+    remove_tree(tempfile.gettempdir())  # the jobs' temporary files (every job has ended)
     try:
         os.rmdir(os.path.dirname(socket_path))  # the supervisor's private directory, if now empty
     except OSError:
@@ -225,4 +235,4 @@ def _reap(jobs: dict[int, socket.socket]) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)

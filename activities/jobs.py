@@ -477,11 +477,14 @@ class DiagnoseRequest(Model):
 class DiagnoseResult(Model):
     action: str
     pid: int
+    tmp: str = ""
+    """The job's temporary directory (inside its worker's private directory)."""
 
 
 def diagnose_job(req: DiagnoseRequest, progress: Progress, resume: HeavyProgress | None) -> DiagnoseResult:
     """Operator self-test of the isolation guarantees: a crash, a hang or an error inside a job."""
     import os
+    import tempfile
 
     if req.action == "crash":
         ctypes.string_at(0)  # SIGSEGV: must fail one attempt, never the worker
@@ -494,7 +497,7 @@ def diagnose_job(req: DiagnoseRequest, progress: Progress, resume: HeavyProgress
             progress(HeavyProgress(stage="sleep", done=i, detail="sleeping"))
             time.sleep(0.2)
             i += 1
-    return DiagnoseResult(action=req.action, pid=os.getpid())
+    return DiagnoseResult(action=req.action, pid=os.getpid(), tmp=tempfile.gettempdir())
 
 
 _JOBS: dict[str, tuple[type[BaseModel], Callable[..., BaseModel]]] = {

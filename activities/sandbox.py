@@ -80,12 +80,10 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -93,6 +91,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from activities import sandbox_child as child
+from shared.process import private_tempdir, remove_tree, sweep_stale_tempdirs
 
 DEFAULT_WALL_S = 120.0
 DEFAULT_CPU_S = 90
@@ -277,30 +276,6 @@ def _read_limited(path: Path, limit: int) -> bytes | None:
         return fh.read(limit + 1)
 
 
-def _remove_tree(path: str) -> None:
-    """``rm -rf`` of the child's directory; falls back to rm(1), which copes with directory trees too deep
-    for :func:`shutil.rmtree`'s recursion."""
-    try:
-        shutil.rmtree(path)
-    except FileNotFoundError:
-        pass
-    except (OSError, RecursionError):
-        subprocess.run(["rm", "-rf", "--one-file-system", "--", path], check=False, capture_output=True)
-
-
-def _sweep_stale(tmp_root: Path | None) -> None:
-    """Remove directories left by runs whose process was killed (SIGKILL skips every ``finally``)."""
-    root = Path(tmp_root or tempfile.gettempdir())
-    try:
-        entries = list(root.glob(f"{WORKDIR_PREFIX}*-*"))
-    except OSError:
-        return
-    for entry in entries:
-        pid = entry.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and entry.is_dir() and not entry.is_symlink():
-            _remove_tree(str(entry))
-
-
 def run_script(
     script: bytes | str,
     exporter: str = "part_step",
@@ -336,8 +311,8 @@ def run_script(
     if protect_parent:
         make_undumpable()
 
-    _sweep_stale(tmp_root)
-    workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=tmp_root)  # mode 0700
+    sweep_stale_tempdirs(WORKDIR_PREFIX, tmp_root)
+    workdir = str(private_tempdir(WORKDIR_PREFIX, tmp_root))  # mode 0700
     try:
         (Path(workdir) / child.SCRIPT_NAME).write_bytes(source)
         config = {
@@ -352,7 +327,7 @@ def run_script(
         }
         return _run_child(workdir, config, wall_s, should_stop, output_tail_chars)
     finally:
-        _remove_tree(workdir)
+        remove_tree(workdir)
 
 
 def _run_child(

@@ -21,12 +21,9 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -34,6 +31,7 @@ from temporalio.exceptions import ApplicationError
 
 from shared.logging import get_logger
 from shared.models import ErrorType, HeavyJob, HeavyProgress
+from shared.process import private_tempdir, remove_tree, sweep_stale_tempdirs
 from shared.settings import Settings
 
 R = TypeVar("R", bound=BaseModel)
@@ -44,12 +42,17 @@ HEARTBEAT_EVERY_S = 5.0
 """Re-send the last progress this often while a child lives: the SDK delivers cancellation and timeouts to
 an activity only through heartbeat responses, and some native calls stay silent for a long time."""
 STREAM_LIMIT = 64 * 1024 * 1024
+FORK_DIR_PREFIX = "mechbench-fork-"
+"""``<tmp>/mechbench-fork-<worker pid>-XXXX``: the fork server's socket, and ``tmp/`` for its jobs."""
 
 
 class HeavySupervisor:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._dir = Path(tempfile.mkdtemp(prefix="mechbench-fork-"))
+        # The fork server's socket and every job's temporary files live in this directory (see
+        # activities.forkserver); directories left by SIGKILLed workers are removed first.
+        sweep_stale_tempdirs(FORK_DIR_PREFIX)
+        self._dir = private_tempdir(FORK_DIR_PREFIX)
         self._socket = str(self._dir / "jobs.sock")
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
@@ -84,6 +87,7 @@ class HeavySupervisor:
             "-m",
             "activities.forkserver",
             self._socket,
+            str(os.getpid()),  # checked after PR_SET_PDEATHSIG: a worker killed during the start is noticed
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             # Its own session: a Ctrl-C in the worker's terminal must not kill running jobs; the worker's
@@ -113,7 +117,7 @@ class HeavySupervisor:
     async def close(self) -> None:
         async with self._lock:
             await self._kill_server()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        remove_tree(self._dir)
 
     async def _kill_server(self) -> None:
         proc, self._proc = self._proc, None

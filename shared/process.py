@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 
@@ -22,6 +26,40 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
         libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def private_tempdir(prefix: str, root: Path | None = None) -> Path:
+    """A new 0700 directory ``<root>/<prefix><pid>-XXXX``; the pid lets :func:`sweep_stale_tempdirs` tell
+    whether its owner still runs. ``root`` defaults to the system's temporary directory."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root))
+
+
+def sweep_stale_tempdirs(prefix: str, root: Path | None = None) -> int:
+    """Remove the :func:`private_tempdir` directories whose owner process is gone (a SIGKILL skips every
+    ``finally``). Returns how many were removed. A directory whose pid now belongs to another process is
+    kept: a leak is better than deleting a live process's files."""
+    base = Path(root or tempfile.gettempdir())
+    try:
+        entries = list(base.glob(f"{prefix}*-*"))
+    except OSError:
+        return 0
+    removed = 0
+    for entry in entries:
+        pid = entry.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and entry.is_dir() and not entry.is_symlink():
+            remove_tree(entry)
+            removed += 1
+    return removed
+
+
+def remove_tree(path: Path | str) -> None:
+    """``rm -rf``; falls back to rm(1), which copes with trees too deep for :func:`shutil.rmtree`'s recursion."""
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, RecursionError):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=False, capture_output=True)
 
 
 def main(argv: list[str]) -> None:

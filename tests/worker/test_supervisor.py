@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -82,3 +83,44 @@ async def test_cancellation_kills_the_child(supervisor: HeavySupervisor) -> None
             break
         await asyncio.sleep(0.1)
     assert not any(_pid_alive(p) for p in children), "cancelled job's child must be gone"
+
+
+async def test_jobs_keep_temporary_files_in_the_workers_private_directory(test_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A SIGKILLed worker's directory (socket and the jobs' temporary files) is removed when the next worker
+    on the machine starts; a live worker's is left alone."""
+    import tempfile
+
+    from activities.supervisor import FORK_DIR_PREFIX
+    from shared.process import private_tempdir
+
+    dead = await asyncio.create_subprocess_exec("true")
+    await dead.wait()
+    stale = Path(tempfile.gettempdir()) / f"{FORK_DIR_PREFIX}{dead.pid}-stale"
+    (stale / "tmp" / "mechbench-sandbox-1-x").mkdir(parents=True)
+    live = private_tempdir(FORK_DIR_PREFIX)  # this process is alive: not stale
+    sup = HeavySupervisor(test_settings)
+    try:
+        assert not stale.exists() and live.exists()
+        await sup.start()
+        result = await sup.run("diagnose", DiagnoseRequest(action="echo"), DiagnoseResult, lambda p: None)
+        assert Path(result.tmp).parent.name.startswith(f"{FORK_DIR_PREFIX}{os.getpid()}-")
+        assert Path(result.tmp).is_dir()
+    finally:
+        await sup.close()
+        live.rmdir()
+    assert not Path(result.tmp).parent.exists(), "a graceful close removes the directory"
+
+
+def test_a_fork_server_whose_worker_died_before_it_started_exits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "activities.forkserver", str(tmp_path / "jobs.sock"), "1"],  # not our parent
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert not (tmp_path / "jobs.sock").exists()
