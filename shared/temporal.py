@@ -116,7 +116,7 @@ UPLOAD = ActivityProfile(
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=1),
         maximum_interval=timedelta(seconds=30),
-        maximum_attempts=5,
+        maximum_attempts=8,
         non_retryable_error_types=NON_RETRYABLE_TYPES,
     ),
 )
@@ -124,17 +124,21 @@ UPLOAD = ActivityProfile(
 
 HEAVY = ActivityProfile(
     start_to_close=timedelta(minutes=10),
-    heartbeat=timedelta(seconds=30),
+    heartbeat=timedelta(seconds=15),
     schedule_to_close=timedelta(minutes=40),
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         maximum_interval=timedelta(seconds=30),
-        maximum_attempts=3,
+        maximum_attempts=6,
         non_retryable_error_types=NON_RETRYABLE_TYPES,
     ),
 )
-"""CAD builds, validation and simulation in supervised child processes. The heartbeat timeout exceeds the
-longest silent native call (an OCCT boolean or a CoACD decomposition); a crashed child fails one attempt."""
+"""CAD builds, validation and simulation in supervised child processes. The worker re-sends the last progress
+every 5 s while the child lives, however long a native call stays silent, so the heartbeat timeout only has to
+notice a worker that is gone: 15 s after a machine dies its jobs start again elsewhere. A crashed child fails
+one attempt.
+Six attempts (waits of 2, 4, 8, 16 and 30 s between them) ride out a store outage of about a minute and
+repeated worker kills (the fault suite, ``make faults``); with three, a 20 s S3 outage lost a benchmark."""
 
 
 async def connect_client(settings: Settings) -> Client:
