@@ -31,7 +31,7 @@ from shared.models import (
     StagePartRequest,
 )
 from shared.settings import Settings
-from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref, sha256_hex
+from shared.store import IntegrityError, InvalidKey, ObjectNotFound, ObjectStore, make_ref, sha256_hex
 from shared.temporal import ACT_PRICE_PART, ACT_STAGE_PART
 
 log = get_logger(__name__)
@@ -76,7 +76,7 @@ def read_source(store: ObjectStore, settings: Settings, src: PartSource) -> tupl
             store.get_ref(src.artifact)
         except ObjectNotFound:
             raise invalid_request(f"part.artifact: no object {src.artifact.key!r} in the store") from None
-        except IntegrityError as e:
+        except (IntegrityError, InvalidKey) as e:
             raise invalid_request(f"part.artifact: {e}") from None
         name = src.filename or src.artifact.key.rsplit("/", 1)[-1]
         return StagedPart(artifact=src.artifact, format=fmt, filename=name), None

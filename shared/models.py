@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -744,6 +745,24 @@ DEFAULT_QUANTITY_LADDER = (1, 10, 100, 1000, 10000)
 MAX_QUANTITY = 10_000_000
 
 
+_SLASH_LOOKALIKES = frozenset("\u2215\u2044\uff0f\uff3c\u29f8\u29f9")
+
+
+def _odd_name_char(c: str) -> bool:
+    """Characters a file name shown to people must not hold: controls (NUL included), invisible format
+    characters (bidi overrides, zero-width), surrogates, private use, line breaks and slash look-alikes.
+    Letters of any script, combining marks and emoji are fine."""
+    return unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") or c in _SLASH_LOOKALIKES
+
+
+def check_file_name(name: str) -> str:
+    """A bare file name as uploaded (shown in reports, never used as a path): no directories, no ``.``/``..``,
+    no control or invisible characters. Raises ``ValueError``."""
+    if "/" in name or "\\" in name or name in (".", "..") or any(_odd_name_char(c) for c in name):
+        raise ValueError("filename: a bare file name, without directories or control characters")
+    return name
+
+
 class PartSource(Model):
     """Where the part to analyse comes from: an object already in the store (the CLI uploads there), or a
     file path readable by the worker (under one of its ``MECHBENCH_PART_ROOTS``)."""
@@ -763,13 +782,8 @@ class PartSource(Model):
             )
         if self.path is not None and "\x00" in self.path:
             raise ValueError("path: must not contain NUL")
-        if self.filename is not None and (
-            "/" in self.filename
-            or "\\" in self.filename
-            or "\x00" in self.filename
-            or self.filename in (".", "..")
-        ):
-            raise ValueError("filename: a bare file name, without directories")
+        if self.filename is not None:
+            check_file_name(self.filename)
         if self.format is None and self.suffix_format() is None:
             raise ValueError(
                 "format: cannot tell the part format from the name; give 'format' (step, stl or script) "

@@ -60,6 +60,7 @@ from shared.models import (
     StagedDesignPart,
     StagedPart,
     Verdict,
+    check_file_name,
 )
 from shared.settings import Settings, get_settings
 from shared.store import LocalStore, ObjectStore, make_ref, make_store
@@ -364,6 +365,7 @@ def benchmark(
         if script is not None:
             if not script.is_file() or script.stat().st_size == 0:
                 raise BadInput(f"script: {family!r} is not a readable, non-empty file")
+            _checked_name(script.name, "script")
             from shared.ids import script_benchmark_id
             from shared.keys import upload_key
             from shared.store import sha256_hex
@@ -653,6 +655,7 @@ def design_submission(
             raise BadInput(f"{what}: {size} bytes exceeds the {settings.max_part_bytes}-byte limit")
         return p.read_bytes()
 
+    _checked_name(path.name, "design")
     if suffix == ".py":
         data = read(path, "design")
         return DesignSubmission(script=PartSource(artifact=upload(data, ".py"), filename=path.name))
@@ -684,7 +687,8 @@ def design_submission(
         part_suffix = part_path.suffix.lower()
         if PART_SUFFIXES.get(part_suffix) not in ("step", "stl"):
             raise BadInput(f"design: parts[{i}].file {item['file']!r} must be a .step/.stp or .stl file")
-        files.append((read(part_path, f"parts[{i}].file"), part_suffix, part_path.name, meta))
+        name = _checked_name(part_path.name, f"parts[{i}].file")
+        files.append((read(part_path, f"parts[{i}].file"), part_suffix, name, meta))
     try:
         return DesignSubmission(
             parts=[
@@ -694,6 +698,14 @@ def design_submission(
         )
     except ValidationError as e:
         raise BadInput(f"design: {_validation_message(e)}") from None
+
+
+def _checked_name(name: str, what: str) -> str:
+    """A local file's name as it will be recorded, checked before anything is uploaded."""
+    try:
+        return check_file_name(name)
+    except ValueError as e:
+        raise BadInput(f"{what}: {name!r}: {e}") from None
 
 
 def print_evaluation(result: EvaluationResult, store: ObjectStore) -> None:

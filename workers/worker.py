@@ -27,12 +27,15 @@ from shared.logging import get_logger
 from shared.settings import Settings
 from shared.store import make_store
 from shared.temporal import heavy_queue_for
+from workflows._input import OneInputInterceptor
 from workflows.benchmark import GenerateBenchmark
 from workflows.dataset import GenerateDataset
 from workflows.evaluation import EvaluateDesign
 from workflows.manufacturing import AnalyzeManufacturing
 
 WORKFLOWS = [GenerateDataset, GenerateBenchmark, AnalyzeManufacturing, EvaluateDesign]
+INTERCEPTORS = [OneInputInterceptor()]
+"""Worker interceptors; the Replayers use the same."""
 HEARTBEAT_THROTTLE = timedelta(seconds=2)
 log = get_logger(__name__)
 
@@ -60,6 +63,7 @@ async def running_worker(
             client,
             task_queue=queue,
             workflows=WORKFLOWS,
+            interceptors=INTERCEPTORS,
             activities=[
                 light.prepare_dataset,
                 light.lookup_benchmark,

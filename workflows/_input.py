@@ -8,12 +8,18 @@ Workflows take their input as a raw payload and validate it here, so input that 
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import (
+    ExecuteWorkflowInput,
+    Interceptor,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+)
 
 from shared.models import ErrorType
 
@@ -35,3 +41,25 @@ def parse_input(raw: RawValue, model: type[M]) -> M:
         raise ApplicationError(
             f"invalid {model.__name__}: {e}", type=ErrorType.INVALID_REQUEST, non_retryable=True
         ) from None
+
+
+class OneInputInterceptor(Interceptor):
+    """Every mechbench workflow takes exactly one input. Started with none or with several (``temporal workflow
+    start`` without ``--input``, or with it twice), ``run`` would raise ``TypeError`` on every workflow task, a
+    retry loop; this fails the workflow at once with ``InvalidRequest`` instead."""
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor] | None:
+        return _OneInput
+
+
+class _OneInput(WorkflowInboundInterceptor):
+    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        if len(input.args) != 1:
+            raise ApplicationError(
+                f"invalid {workflow.info().workflow_type} input: expected one JSON object, got {len(input.args)}",
+                type=ErrorType.INVALID_REQUEST,
+                non_retryable=True,
+            )
+        return await super().execute_workflow(input)

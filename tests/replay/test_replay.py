@@ -15,7 +15,7 @@ from temporalio.workflow import NondeterminismError
 
 from shared.models import BenchmarkResult
 from shared.temporal import DATA_CONVERTER
-from workers.worker import WORKFLOWS
+from workers.worker import INTERCEPTORS, WORKFLOWS
 from workflows.benchmark import GenerateBenchmark
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -34,7 +34,9 @@ async def test_history_replays(path: Path) -> None:
     # the recorder names files "<workflow id>-run<N>.json"; GenerateDataset derives child ids from its own id
     workflow_id = path.stem.rsplit("-run", 1)[0]
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
-    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(history)
+    await Replayer(
+        workflows=WORKFLOWS, interceptors=INTERCEPTORS, data_converter=DATA_CONVERTER
+    ).replay_workflow(history)
 
 
 @workflow.defn(name="GenerateBenchmark", sandboxed=False)

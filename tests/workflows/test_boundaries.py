@@ -204,3 +204,16 @@ async def test_a_verdict_is_reused_only_on_the_same_proof_basis(temporal_env, wo
     assert default.basis is not None and default.basis.n_scenes == 8
     assert (await generate(None)).reused
     assert (await generate(8)).reused, "the default scene count, asked for explicitly, is the same basis"
+
+
+@pytest.mark.parametrize("name", ["ramp\u202egnp.py", "zero\u200bwidth.py", "ful\uff0fslash.py", "tab\there.py"])
+def test_cli_rejects_a_script_file_name_with_control_or_invisible_characters(name: str, tmp_path: Path) -> None:
+    script = tmp_path / "in" / name
+    script.parent.mkdir()
+    script.write_text("def build():\n    return {}\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    proc = _cli("benchmark", str(script), data_dir=data)
+    assert proc.returncode == 2, proc.stderr
+    assert "control characters" in proc.stderr.replace("\n", " ")
+    assert not any(data.iterdir()), "nothing may be uploaded"
