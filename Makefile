@@ -18,7 +18,7 @@ QUANTITY ?= 100
 BENCHMARK ?= chute-s0-v1
 DESIGN ?= examples/designs/chute_design.py
 
-.PHONY: install run analyze evaluate dev worker test test-fast bench histories lint clean
+.PHONY: install run analyze evaluate dev worker test test-fast faults bench histories lint clean
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -q tests/engine
+
+## Fault suite: worker SIGKILLs, server restart, store outage, cancellations, replay guards, fuzzing, soak.
+## Prints a table (fault, injected, survived, work lost); QUICK=1 is the shortened run CI makes.
+faults: install
+	$(PY) -m faults $(if $(QUICK),--quick) --report faults-report.json
 
 ## Side-by-side performance ratios (not a test; never gates CI).
 bench: install
