@@ -27,7 +27,7 @@ import tempfile
 import time
 from typing import Any
 
-from shared.process import die_with_parent, remove_tree
+from shared.process import die_with_parent, reachable_socket_path, remove_tree
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -148,7 +148,8 @@ def serve(socket_path: str, parent: int | None = None) -> None:
     if os.path.exists(socket_path):
         os.unlink(socket_path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(socket_path)
+    bind_path, dir_fd = reachable_socket_path(socket_path)  # short, however long TMPDIR is
+    listener.bind(bind_path)
     listener.listen(64)
     listener.setblocking(False)
 
@@ -206,6 +207,7 @@ def serve(socket_path: str, parent: int | None = None) -> None:
         except ChildProcessError:
             pass
     listener.close()
+    os.close(dir_fd)
     if os.path.exists(socket_path):
         os.unlink(socket_path)
     remove_tree(tempfile.gettempdir())  # the jobs' temporary files (every job has ended)

@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError
 
 from shared.logging import get_logger
 from shared.models import ErrorType, HeavyJob, HeavyProgress
-from shared.process import private_tempdir, remove_tree, sweep_stale_tempdirs
+from shared.process import private_tempdir, reachable_socket_path, remove_tree, sweep_stale_tempdirs
 from shared.settings import Settings
 
 R = TypeVar("R", bound=BaseModel)
@@ -54,6 +54,8 @@ class HeavySupervisor:
         sweep_stale_tempdirs(FORK_DIR_PREFIX)
         self._dir = private_tempdir(FORK_DIR_PREFIX)
         self._socket = str(self._dir / "jobs.sock")
+        # connect through a short /proc/self/fd path: sun_path holds 108 bytes, TMPDIR can be longer
+        self._connect_path, self._dir_fd = reachable_socket_path(self._socket)
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
 
@@ -117,6 +119,8 @@ class HeavySupervisor:
     async def close(self) -> None:
         async with self._lock:
             await self._kill_server()
+        with contextlib.suppress(OSError):
+            os.close(self._dir_fd)
         remove_tree(self._dir)
 
     async def _kill_server(self) -> None:
@@ -135,12 +139,12 @@ class HeavySupervisor:
         await self.start()
         proc = self._proc
         try:
-            return await asyncio.open_unix_connection(self._socket, limit=STREAM_LIMIT)
+            return await asyncio.open_unix_connection(self._connect_path, limit=STREAM_LIMIT)
         except OSError:
             # The fork server died: restart it once and retry the connection.
             log.warning("forkserver.restarting")
             await self._restart_if(proc)
-            return await asyncio.open_unix_connection(self._socket, limit=STREAM_LIMIT)
+            return await asyncio.open_unix_connection(self._connect_path, limit=STREAM_LIMIT)
 
     async def run(
         self,

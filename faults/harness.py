@@ -29,7 +29,7 @@ from temporalio.service import RPCError
 
 from shared.models import ArtifactRef
 from shared.settings import Settings
-from shared.store import TEMP_PREFIX, LocalStore, ObjectStore, S3Store, make_store
+from shared.store import TEMP_PREFIX, LocalStore, ObjectStore, make_store
 from shared.temporal import DATA_CONVERTER
 from workers.devstack import DevServer
 
@@ -148,10 +148,6 @@ class S3Endpoint:
         if server is not None:
             server.stop()
 
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
 
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
@@ -202,7 +198,6 @@ class Stack:
         self.workers: list[WorkerProcess] = []
         self._spawned = 0
         self.client: Client | None = None
-        self.orphans_seen: set[int] = set()
 
     @property
     def _address(self) -> str:
@@ -236,8 +231,8 @@ class Stack:
     def worker_env(self) -> dict[str, str]:
         s = self.settings
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", str(self.root)),
+            "PATH": "/usr/bin:/bin",  # nothing of the driver's environment leaks in; python is called by path
+            "HOME": str(self.root),
             "TMPDIR": str(self.tmp),
             "MECHBENCH_TEMPORAL_ADDRESS": self._address,
             "MECHBENCH_TASK_QUEUE": s.task_queue,
@@ -329,7 +324,6 @@ class Stack:
                     os.waitpid(pid, os.WNOHANG)
                 continue
             found.append(pid)
-        self.orphans_seen.update(found)
         return found
 
     async def orphans_after(self, grace_s: float = 5.0) -> list[int]:
@@ -458,17 +452,3 @@ def audit_store(store: ObjectStore) -> StoreAudit:
     if isinstance(store, LocalStore):
         audit.temp_files = sum(1 for p in store.root.rglob(f"{TEMP_PREFIX}*"))
     return audit
-
-
-__all__ = [
-    "S3Endpoint",
-    "S3Store",
-    "Stack",
-    "StoreAudit",
-    "audit_store",
-    "become_subreaper",
-    "descendants",
-    "rss_kib",
-    "through_outages",
-    "wait_closed",
-]

@@ -177,7 +177,7 @@ async def worker_kills(root: Path, *, benchmarks: int, kills: int, seed: int = 7
                 busy = [w for w in stack.workers if stack.job_processes_of(w)]
                 await asyncio.sleep(0.1)
             if not busy:
-                notes.append(f"the run ended after {done} kills")
+                notes.append(f"the run ended after {done} of {kills} kills: make it longer")
                 break
             stack.kill_worker(rng.choice(busy))
             done += 1
@@ -185,23 +185,23 @@ async def worker_kills(root: Path, *, benchmarks: int, kills: int, seed: int = 7
             stack.spawn_worker()
         result = await _completed(stack, handle, timeout_s=1800)
         check = check_dataset(stack, req)
-        notes += check.notes()
-        if orphans:
-            notes.append(f"orphaned processes after kills: {len(orphans)} ({'; '.join(orphans[:3])})")
-        notes.append(
-            f"{result.published} published, {result.rejected} rejected, {result.failed} failed; "
-            f"{await failed_attempts(stack, req.dataset_id or '')} interrupted activity attempts retried; "
-            f"{check.temp_files} unlisted store temp files (writes cut short)"
-        )
-        lost = check.lost + len(orphans)
-        survived = done if lost == 0 and check.entries == benchmarks else 0
-        return [
-            Row(
-                "worker SIGKILL during a dataset run", done, survived, lost, notes, time.monotonic() - started
-            )
-        ]
+        retried = await failed_attempts(stack, req.dataset_id or "")
     finally:
-        await stack.close()
+        leftover = await stack.close()
+    notes += check.notes()
+    if orphans:
+        notes.append(f"orphaned processes after kills: {len(orphans)} ({'; '.join(orphans[:3])})")
+    if leftover:
+        notes.append(f"processes left after stopping the stack: {len(leftover)}")
+    notes.append(
+        f"{result.published} published, {result.rejected} rejected, {result.failed} failed; "
+        f"{retried} interrupted activity attempts retried; "
+        f"{check.temp_files} unlisted store temp files (writes cut short)"
+    )
+    lost = check.lost + len(orphans) + len(leftover)
+    survived = done if lost == 0 and check.entries == benchmarks and done == kills else 0
+    fault = "worker SIGKILL during a dataset run"
+    return [Row(fault, done, survived, lost, notes, time.monotonic() - started)]
 
 
 async def _wait_progress(handle, completed: int, timeout_s: float = 600) -> DatasetProgress:  # type: ignore[no-untyped-def]

@@ -62,6 +62,15 @@ def remove_tree(path: Path | str) -> None:
         subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=False, capture_output=True)
 
 
+def reachable_socket_path(path: Path | str) -> tuple[str, int]:
+    """A short path to the Unix socket ``path`` and the directory descriptor it goes through (keep it open
+    while the path is in use, then close it). ``sun_path`` holds only 108 bytes, and a socket inside a
+    temporary directory under a long ``TMPDIR`` exceeds that; ``/proc/self/fd/<dir fd>/<name>`` never does."""
+    path = Path(path)
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    return f"/proc/self/fd/{fd}/{path.name}", fd
+
+
 def main(argv: list[str]) -> None:
     if not argv:
         sys.exit("usage: python -m shared.process CMD [ARGS...]")

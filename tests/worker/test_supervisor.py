@@ -124,3 +124,22 @@ def test_a_fork_server_whose_worker_died_before_it_started_exits(tmp_path) -> No
     )
     assert proc.returncode == 1
     assert not (tmp_path / "jobs.sock").exists()
+
+
+async def test_a_worker_under_a_very_long_tmpdir_still_serves_jobs(
+    test_settings, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The fork server's socket lives in the worker's temporary directory; a Unix socket path holds 108 bytes."""
+    import tempfile
+
+    long_tmp = tmp_path / ("t" * 100) / ("u" * 100)
+    long_tmp.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    sup = HeavySupervisor(test_settings)
+    try:
+        await sup.start()
+        result = await sup.run("diagnose", DiagnoseRequest(action="echo"), DiagnoseResult, lambda p: None)
+        assert Path(result.tmp).is_relative_to(long_tmp)
+    finally:
+        await sup.close()
+    assert not any(long_tmp.iterdir())

@@ -206,8 +206,12 @@ async def test_a_verdict_is_reused_only_on_the_same_proof_basis(temporal_env, wo
     assert (await generate(8)).reused, "the default scene count, asked for explicitly, is the same basis"
 
 
-@pytest.mark.parametrize("name", ["ramp\u202egnp.py", "zero\u200bwidth.py", "ful\uff0fslash.py", "tab\there.py"])
-def test_cli_rejects_a_script_file_name_with_control_or_invisible_characters(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "name", ["ramp\u202egnp.py", "zero\u200bwidth.py", "ful\uff0fslash.py", "tab\there.py"]
+)
+def test_cli_rejects_a_script_file_name_with_control_or_invisible_characters(
+    name: str, tmp_path: Path
+) -> None:
     script = tmp_path / "in" / name
     script.parent.mkdir()
     script.write_text("def build():\n    return {}\n")
