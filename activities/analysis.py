@@ -8,6 +8,7 @@ activities (see :class:`activities.benchmark.HeavyActivities`).
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from temporalio import activity
@@ -16,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities.manufacturing.analysis import analyse
 from activities.manufacturing.catalog import load_catalog
 from activities.manufacturing.facts import PartFacts
+from shared import metrics
 from shared.keys import analysis_report_key, upload_key
 from shared.logging import get_logger
 from shared.materials import check_method
@@ -178,4 +180,7 @@ class AnalysisActivities:
             )
             return report.model_copy(update={"report": ref})
 
-        return await asyncio.to_thread(run)
+        started = time.monotonic()
+        report = await asyncio.to_thread(run)
+        metrics.analysis_step(activity.metric_meter(), "price", time.monotonic() - started, str(r.method))
+        return report

@@ -7,6 +7,7 @@ progress. Store activities are quick reads and writes done in a thread so the ev
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -18,6 +19,7 @@ from activities.manufacturing.analysis import evaluate
 from activities.manufacturing.catalog import load_catalog
 from activities.manufacturing.facts import FACTS_VERSION, PartFacts
 from activities.supervisor import HeavySupervisor
+from shared import metrics
 from shared.catalog import GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_id, script_benchmark_id
 from shared.keys import (
@@ -115,12 +117,17 @@ class HeavyActivities:
     @activity.defn(name=ACT_SIMULATE_BENCHMARK)
     async def simulate_benchmark(self, req: SimulateRequest) -> SimulationReport:
         """Run the jittered scenes; a retry resumes after the last finished scene."""
-        return await self._run("simulate", req, SimulationReport)
+        report = await self._run("simulate", req, SimulationReport)
+        metrics.simulation_done(activity.metric_meter(), report)
+        return report
 
     @activity.defn(name=ACT_EXTRACT_PART_FACTS)
     async def extract_part_facts(self, req: FactsRequest) -> FactsResult:
         """Geometry facts of a part file (cached by its content hash)."""
-        return await self._run("facts", req, FactsResult)
+        started = time.monotonic()
+        result = await self._run("facts", req, FactsResult)
+        metrics.analysis_step(activity.metric_meter(), "facts", time.monotonic() - started)
+        return result
 
     @activity.defn(name=ACT_RUN_PART_SCRIPT)
     async def run_part_script(self, req: StagedPart) -> StagedPart:
@@ -321,7 +328,9 @@ class StoreActivities:
             self._store.put_model(benchmark_result_key(result.benchmark_id), result)
             return result
 
-        return await asyncio.to_thread(write)
+        result = await asyncio.to_thread(write)
+        metrics.benchmark_recorded(activity.metric_meter(), result)
+        return result
 
     @activity.defn(name=ACT_WRITE_MANIFEST_PART)
     async def write_manifest_part(self, req: ManifestPartRequest) -> ArtifactRef:

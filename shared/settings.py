@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     """OpenGL backend for evidence pictures (``MUJOCO_GL`` of the job processes). EGL renders on a CPU-only
     machine through Mesa; ``disabled`` stores evaluations without pictures."""
     graceful_shutdown_s: float = 10.0
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve Prometheus metrics (the Temporal SDK's and mechbench's) at ``http://<metrics_host>:<port>/metrics``
+    from ``mechbench worker`` and ``mechbench dev``; unset: no metrics endpoint."""
+    metrics_host: str = "127.0.0.1"
+    """Interface of the metrics endpoint (``0.0.0.0`` in a container)."""
 
     # --- Proof thresholds -------------------------------------------------------------------
     max_reference_unit_cost_usd: float = Field(default=150.0, gt=0)

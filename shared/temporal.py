@@ -141,8 +141,29 @@ Six attempts (waits of 2, 4, 8, 16 and 30 s between them) ride out a store outag
 repeated worker kills (the fault suite, ``make faults``); with three, a 20 s S3 outage lost a benchmark."""
 
 
-async def connect_client(settings: Settings) -> Client:
-    """The one client factory: address, namespace, TLS or API key from settings, the shared converter."""
+_RUNTIMES: dict[str, object] = {}
+
+
+def metrics_runtime(settings: Settings) -> object | None:
+    """The process's Temporal runtime serving Prometheus metrics on ``settings.metrics_port`` (one per bind
+    address, made on first use), or None when metrics are off. Our own metrics (:mod:`shared.metrics`) are
+    recorded through the activities' metric meter, so they are served by the same endpoint."""
+    if settings.metrics_port is None:
+        return None
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    bind = f"{settings.metrics_host}:{settings.metrics_port}"
+    if bind not in _RUNTIMES:
+        _RUNTIMES[bind] = Runtime(
+            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind, durations_as_seconds=True))
+        )
+    return _RUNTIMES[bind]
+
+
+async def connect_client(settings: Settings, *, metrics: bool = False) -> Client:
+    """The one client factory: address, namespace, TLS or API key from settings, the shared converter. With
+    ``metrics`` (long-running workers), the client and the workers on it export Prometheus metrics when
+    ``MECHBENCH_METRICS_PORT`` is set."""
     from temporalio.client import Client
     from temporalio.service import TLSConfig
 
@@ -169,4 +190,5 @@ async def connect_client(settings: Settings) -> Client:
         data_converter=DATA_CONVERTER,
         tls=tls,
         api_key=api_key,
+        runtime=metrics_runtime(settings) if metrics else None,  # type: ignore[arg-type]
     )

@@ -178,7 +178,9 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def _connect_embedded_or_remote(stack: AsyncExitStack, settings: Settings, embedded: bool, ui: bool):  # type: ignore[no-untyped-def]
+async def _connect_embedded_or_remote(  # type: ignore[no-untyped-def]
+    stack: AsyncExitStack, settings: Settings, embedded: bool, ui: bool, metrics: bool = False
+):
     from shared.temporal import connect_client
     from workers.devstack import embedded_server
     from workers.worker import running_worker
@@ -187,7 +189,7 @@ async def _connect_embedded_or_remote(stack: AsyncExitStack, settings: Settings,
     if embedded:
         server = await stack.enter_async_context(embedded_server(settings, ui=ui))
         settings = settings.model_copy(update={"temporal_address": server.address})
-    client = await connect_client(settings)
+    client = await connect_client(settings, metrics=metrics)
     if embedded:
         await stack.enter_async_context(running_worker(client, settings))
     return client, settings, server
@@ -1021,7 +1023,9 @@ def worker() -> None:
         from workers.worker import serve_forever
 
         stop = _stop_event()
-        client = await connect_client(settings)
+        client = await connect_client(settings, metrics=True)
+        if settings.metrics_port is not None:
+            err.print(f"Prometheus metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics")
         await serve_forever(client, settings, stop)
         return EXIT_OK
 
@@ -1037,11 +1041,17 @@ def dev(
     async def main(settings: Settings) -> int:
         stop = _stop_event()
         async with AsyncExitStack() as stack:
-            _, _, server = await _connect_embedded_or_remote(stack, settings, embedded=True, ui=ui)
+            _, _, server = await _connect_embedded_or_remote(
+                stack, settings, embedded=True, ui=ui, metrics=True
+            )
             console.print(f"Temporal dev server: {server.address} (namespace {settings.temporal_namespace})")
             if ui:
                 console.print(f"Web UI: {server.ui_url}")
             console.print(f"task queue: {settings.task_queue}; data: {settings.data_dir}")
+            if settings.metrics_port is not None:
+                console.print(
+                    f"Prometheus metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+                )
             example = json.dumps({"families": ["chute"], "count": 4, "base_seed": 7})
             console.print(
                 "try: temporal workflow start --type GenerateDataset "
