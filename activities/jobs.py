@@ -51,12 +51,15 @@ from shared.keys import (
     evaluation_evidence_key,
     evaluation_trajectory_key,
     part_facts_key,
+    thumbnail_key,
     trajectory_key,
     upload_key,
 )
+from shared.logging import get_logger
 from shared.models import (
     ArtifactRef,
     BenchmarkArtifacts,
+    BenchmarkDefinition,
     BuildDesignRequest,
     BuildRequest,
     BuildResult,
@@ -77,8 +80,9 @@ from shared.models import (
     StagedPart,
 )
 from shared.settings import Settings, get_settings
-from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref, make_store, sha256_hex
+from shared.store import Blob, IntegrityError, ObjectNotFound, ObjectStore, make_ref, make_store, sha256_hex
 
+log = get_logger(__name__)
 Progress = Callable[[HeavyProgress], None]
 NPZ = "application/x-npz"
 _settings: Settings | None = None
@@ -152,7 +156,36 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
                 shape = in_principal_frame(shapes[part.label])
                 facts = facts_from_shape(shape, part.step.sha256, "step")
                 store.put_bytes(key, facts.to_npz(), NPZ)
+        definition = _with_thumbnail(definition, blobs, store, progress)
     return BuildResult(definition=definition, geometry=geometry)
+
+
+THUMBNAIL_SIZE = (320, 240)
+
+
+def _with_thumbnail(
+    definition: BenchmarkDefinition, blobs: list[Blob], store: ObjectStore, progress: Progress
+) -> BenchmarkDefinition:
+    """The definition with a picture of its scene (fixtures, reference solution, payload at its start) from the
+    evidence camera, stored beside it. Without GL (or with rendering disabled) the benchmark has none."""
+    from activities.physics.render import RenderUnavailable, picture_png
+
+    if _current_settings().mujoco_gl == "disabled":
+        return definition
+    progress(HeavyProgress(stage="thumbnail", detail=definition.benchmark_id))
+    pack = next(b.data for b in blobs if b.key == definition.artifacts.collision.key)
+    # the design-mode scene is the reference scene plus the evidence camera, which frames the build zone, the
+    # goal and the spawn (the overview camera frames the whole simulation bounds: the puzzle comes out tiny)
+    model = build_model(definition, collision_pack.unpack(pack), SimulationMode.DESIGN)
+    width, height = THUMBNAIL_SIZE
+    try:
+        png = picture_png(model, width=width, height=height, camera=EVIDENCE_CAMERA)
+    except RenderUnavailable as e:
+        log.warning("thumbnail.unavailable", benchmark_id=definition.benchmark_id, error=str(e))
+        return definition
+    ref = store.put_bytes(thumbnail_key(definition.benchmark_id), png, "image/png")
+    artifacts = definition.artifacts.model_copy(update={"thumbnail": ref})
+    return definition.model_copy(update={"artifacts": artifacts})
 
 
 def _script_benchmark(script: StagedPart, progress: Progress) -> FamilyDesign:

@@ -28,6 +28,10 @@ def scene_glb_key(benchmark_id: str) -> str:
     return f"{benchmark_prefix(benchmark_id)}/scene.glb"
 
 
+def thumbnail_key(benchmark_id: str) -> str:
+    return f"{benchmark_prefix(benchmark_id)}/thumbnail.png"
+
+
 def trajectory_key(benchmark_id: str, mode: str) -> str:
     return f"{benchmark_prefix(benchmark_id)}/{mode}-trajectory.npz"
 

@@ -372,6 +372,10 @@ class BenchmarkArtifacts(Model):
     """npz of convex pieces per part label (vertices in mm, faces), fed to the scene compiler."""
     scene_glb: ArtifactRef | None = None
     """fixtures, payload and reference solution for viewing."""
+    thumbnail: ArtifactRef | None = None
+    """A 320x240 PNG of the scene (fixtures, reference solution, payload at its start) framing the build zone,
+    the goal and the spawn; rendered when the geometry proof passes; none without GL or for benchmarks built
+    before thumbnails existed."""
 
 
 class BenchmarkDefinition(Model):

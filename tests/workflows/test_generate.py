@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
+from PIL import Image
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from shared.models import (
+    BenchmarkDefinition,
     BenchmarkResult,
     DatasetManifest,
     DatasetProgress,
@@ -52,6 +55,13 @@ async def test_benchmark_is_proven_published_and_then_reused(
     assert result.definition is not None
     store.get_ref(result.definition)  # the published definition is intact
     assert store.exists(f"benchmarks/{result.benchmark_id}/result.json")
+    # a thumbnail of the scene (MuJoCo offscreen through EGL), not a blank frame
+    definition = BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
+    thumb = definition.artifacts.thumbnail
+    assert thumb is not None and thumb.key == f"benchmarks/{result.benchmark_id}/thumbnail.png"
+    image = Image.open(io.BytesIO(store.get_ref(thumb)))
+    assert image.format == "PNG" and image.size == (320, 240)
+    assert len(set(image.convert("L").getdata())) > 20, "a picture of the scene, not a uniform frame"
 
     desc = await client.get_workflow_handle(wf_id).describe()
     assert desc.typed_search_attributes.get(SA_VERDICT) == "published"
