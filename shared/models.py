@@ -16,6 +16,7 @@ import re
 import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     AfterValidator,
@@ -164,6 +165,8 @@ class ErrorType(StrEnum):
     )
     INVALID_PART = "InvalidPart"  # a part file that is not a closed solid STEP/STL, or a failed part script
     WORKER_CHILD_CRASHED = "WorkerChildCrashed"  # a heavy job's process died (retryable)
+    WEBHOOK_REJECTED = "WebhookRejected"  # the webhook answered 4xx: retrying the same POST will not help
+    WEBHOOK_UNAVAILABLE = "WebhookUnavailable"  # unreachable, timed out, 5xx, 408 or 429 (retryable)
 
 
 DETERMINISTIC_ERRORS = (
@@ -172,6 +175,7 @@ DETERMINISTIC_ERRORS = (
     ErrorType.INFEASIBLE_PARAMETERS,
     ErrorType.INVALID_GEOMETRY,
     ErrorType.INVALID_PART,
+    ErrorType.WEBHOOK_REJECTED,
 )
 
 
@@ -556,6 +560,36 @@ class DatasetCursor(Model):
     failed: int = Field(default=0, ge=0)
 
 
+MAX_WEBHOOK_URL = 2048
+
+
+def _webhook_url(url: str) -> str:
+    if len(url) > MAX_WEBHOOK_URL or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise ValueError(f"webhook: at most {MAX_WEBHOOK_URL} characters, no spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise ValueError(f"webhook: not a URL ({e})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("webhook: an http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("webhook: no user or password in the URL (put a token in its path or query)")
+    if port == 0:
+        raise ValueError("webhook: port 0")
+    return url
+
+
+WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
+"""Where a completion notification is POSTed. Its query string may carry a token: it is never logged."""
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]/path`` of a URL: what logs and errors may show (no query, no fragment)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
 class DatasetRequest(Model):
     families: list[FamilyName] = Field(min_length=1)
     count: int = Field(ge=1)
@@ -568,6 +602,8 @@ class DatasetRequest(Model):
     check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
     resume: DatasetCursor | None = None
     """Set by the workflow itself when it continues as new; leave empty."""
+    webhook: WebhookUrl | None = None
+    """POSTed the dataset's result (counts and manifest reference) when the dataset completes."""
 
     @model_validator(mode="after")
     def _distinct_families(self) -> DatasetRequest:
@@ -575,6 +611,22 @@ class DatasetRequest(Model):
         if dup:
             raise ValueError(f"families: listed more than once: {dup}")
         return self
+
+
+class WebhookRequest(Model):
+    """A completion notification to POST (the ``notify_webhook`` activity)."""
+
+    url: WebhookUrl
+    event: Literal["dataset.completed", "evaluation.completed", "analysis.completed"]
+    workflow_id: str
+    run_id: str
+    result: dict[str, Any]
+
+
+class WebhookDelivery(Model):
+    url: str
+    """Redacted: no query string."""
+    status: int
 
 
 class DatasetEntry(Model):
@@ -839,6 +891,8 @@ class AnalyzeRequest(Model):
     """Quantities to price besides the requested one; default 1, 10, 100, 1000, 10000."""
     price_table: PriceTable | None = None
     alternatives: bool = True
+    webhook: WebhookUrl | None = None
+    """POSTed the report when the analysis completes."""
     """Also price the other methods that take this material, at the same quantity (a separate section)."""
 
 
@@ -1041,6 +1095,8 @@ class EvaluateRequest(Model):
     """Jittered scenes to run; default: the benchmark's own count."""
     evidence: bool = True
     """Store a trajectory, a frame strip, an animation and a picture of a representative scene."""
+    webhook: WebhookUrl | None = None
+    """POSTed the evaluation's result when it completes (also when a stored result is reused)."""
 
 
 class EvaluationVerdict(StrEnum):

@@ -73,6 +73,7 @@ ACT_BUILD_DESIGN = "build_design"
 ACT_PRICE_DESIGN = "price_design"
 ACT_RENDER_EVIDENCE = "render_evidence"
 ACT_RECORD_EVALUATION = "record_evaluation"
+ACT_NOTIFY_WEBHOOK = "notify_webhook"
 
 
 # --- Activity profiles ----------------------------------------------------------------------------
@@ -158,6 +159,21 @@ def metrics_runtime(settings: Settings) -> object | None:
             telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind, durations_as_seconds=True))
         )
     return _RUNTIMES[bind]
+
+
+WEBHOOK = ActivityProfile(
+    start_to_close=timedelta(seconds=30),
+    heartbeat=None,
+    schedule_to_close=timedelta(minutes=30),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        maximum_interval=timedelta(minutes=2),
+        maximum_attempts=12,
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    ),
+)
+"""A completion notification: an unreachable or failing receiver is retried for about 15 minutes; a 4xx is
+final."""
 
 
 async def connect_client(settings: Settings, *, metrics: bool = False) -> Client:

@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities.analysis import AnalysisActivities
 from activities.benchmark import HeavyActivities, StoreActivities
 from activities.evaluation import EvaluationActivities
+from activities.notify import NotifyActivities, http_client
 from activities.supervisor import HeavySupervisor
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -53,12 +54,14 @@ async def running_worker(
     queue = task_queue or settings.task_queue
     store = make_store(settings)
     supervisor = HeavySupervisor(settings)
+    http = http_client()  # one per worker: webhooks reuse its connections
     try:
         await supervisor.start()  # warm the fork server before taking work (~4 s)
         heavy = HeavyActivities(supervisor)
         light = StoreActivities(store, settings)
         analysis = AnalysisActivities(store, settings)
         evaluation = EvaluationActivities(store, settings)
+        notify = NotifyActivities(http)
         main_worker = Worker(
             client,
             task_queue=queue,
@@ -77,6 +80,7 @@ async def running_worker(
                 evaluation.lookup_evaluation,
                 evaluation.price_design,
                 evaluation.record_evaluation,
+                notify.notify_webhook,
             ],
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
         )
@@ -110,6 +114,7 @@ async def running_worker(
             yield supervisor
     finally:
         await supervisor.close()
+        await http.aclose()
         log.info("worker.stopped", task_queue=queue)
 
 

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         WF_GENERATE_DATASET,
     )
     from workflows._input import parse_input
+    from workflows._notify import notify
 
 MAX_REASON_CHARS = 300
 
@@ -177,7 +178,7 @@ class GenerateDataset:
             ACT_FINALIZE_DATASET,
             FinalizeDatasetRequest(
                 dataset_id=cursor.dataset_id,
-                request=req.model_copy(update={"resume": None}),
+                request=req.model_copy(update={"resume": None, "webhook": None}),  # no token in the manifest
                 chain=cursor.chain,
                 part_count=cursor.part_count,
             ),
@@ -187,6 +188,7 @@ class GenerateDataset:
         )
         workflow.upsert_search_attributes([SA_STAGE.value_set("done")])
         self._set_stage("done", cursor, [], req.count)
+        await notify(req.webhook, "dataset.completed", result)
         return result
 
     async def _run_chunk(

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         heavy_queue_for,
     )
     from workflows._input import parse_input
+    from workflows._notify import notify
 
 
 def verdict_of(
@@ -121,6 +122,11 @@ class EvaluateDesign:
     async def run(self, raw: RawValue) -> EvaluationResult:
         """Input: :class:`~shared.models.EvaluateRequest` (validated here, see ``_input``)."""
         req = parse_input(raw, EvaluateRequest)
+        result = await self._evaluate(req)
+        await notify(req.webhook, "evaluation.completed", result)
+        return result
+
+    async def _evaluate(self, req: EvaluateRequest) -> EvaluationResult:
         workflow.upsert_search_attributes([SA_BENCHMARK.value_set(req.benchmark_id)])
         heavy = heavy_queue_for(workflow.info().task_queue)
 

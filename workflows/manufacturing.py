@@ -40,12 +40,13 @@ with workflow.unsafe.imports_passed_through():
         heavy_queue_for,
     )
     from workflows._input import parse_input
+    from workflows._notify import notify
 
 
 def analysis_id(req: AnalyzeRequest, part_sha256: str) -> str:
     """Same part bytes and same request (method, material, quantity, ladder, prices, alternatives) give
-    the same id, whatever the file was called or where it came from."""
-    basis = req.model_dump(mode="json", exclude={"part"})
+    the same id, whatever the file was called, where it came from or who is notified."""
+    basis = req.model_dump(mode="json", exclude={"part", "webhook"})
     digest = hashlib.sha256((part_sha256 + json.dumps(basis, sort_keys=True)).encode()).hexdigest()
     return f"{req.method.value}-{req.material.value}-q{req.quantity}-{digest[:16]}"
 
@@ -111,4 +112,5 @@ class AnalyzeManufacturing:
         )
         verdict = "manufacturable" if report.manufacturable else "not manufacturable as designed"
         self._stage("done", f"{verdict}; ${report.quote.unit_cost_usd:.2f}/part at {req.quantity}")
+        await notify(req.webhook, "analysis.completed", report)
         return report

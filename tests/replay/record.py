@@ -44,6 +44,7 @@ async def record(tag: str) -> list[Path]:
     from workers.worker import running_worker
 
     HISTORIES.mkdir(parents=True, exist_ok=True)
+    hooks = _receiver()  # completion webhooks POST here
     examples = Path(__file__).parents[2] / "examples"
     written: list[Path] = []
 
@@ -166,6 +167,30 @@ async def record(tag: str) -> list[Path]:
                         queue,
                     ),
                 ]
+                hook = f"{hooks}/done?token=recorded"
+                runs += [
+                    # completion webhooks: the notification is the last command of each
+                    (
+                        "analyze_manufacturing_webhook",
+                        WF_ANALYZE_MANUFACTURING,
+                        analysis.model_copy(update={"quantity": 250, "webhook": hook}),
+                        queue,
+                    ),
+                    (
+                        "generate_dataset_webhook",
+                        WF_GENERATE_DATASET,
+                        DatasetRequest(
+                            families=["chute"], count=1, base_seed=5, dataset_id="replay-hook", webhook=hook
+                        ),
+                        queue,
+                    ),
+                    (
+                        "evaluate_design_webhook",
+                        WF_EVALUATE_DESIGN,
+                        good.model_copy(update={"webhook": hook}),
+                        queue,
+                    ),
+                ]
                 ids: dict[str, str] = {}
                 for name, wf, arg, q in runs:
                     ids[name] = (
@@ -178,6 +203,26 @@ async def record(tag: str) -> list[Path]:
                     client, "generate_benchmark_reused", f"{ids['generate_dataset_reused']}--chute-s5-v1"
                 )
     return written
+
+
+def _receiver() -> str:
+    """A local HTTP server answering 200 to every POST (for the webhook scenarios); lives with the process."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def main() -> None:
