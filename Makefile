@@ -18,7 +18,12 @@ QUANTITY ?= 100
 BENCHMARK ?= chute-s0-v1
 DESIGN ?= examples/designs/chute_design.py
 
-.PHONY: install run analyze evaluate dev worker test test-fast faults bench histories lint clean
+.PHONY: install browser run analyze evaluate dev worker test test-fast faults bench histories lint clean
+
+## Headless Chromium and its driver for the report's browser test (Debian packages; root, or sudo when there).
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+SUDO := $(if $(filter 0,$(shell id -u)),,$(if $(shell command -v sudo),sudo))
 
 install: $(STAMP)
 
@@ -29,6 +34,13 @@ $(UV):
 $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
+
+browser: $(CHROMIUM) $(CHROMEDRIVER)
+
+# One grouped rule: a single apt run installs both, skipped when both binaries already exist.
+$(CHROMIUM) $(CHROMEDRIVER) &:
+	$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium chromium-driver
 
 ## The main job: embedded Temporal dev server + worker, a dataset over the four families, a summary table.
 run: install
@@ -51,7 +63,7 @@ worker: install
 	$(VENV)/bin/mechbench worker
 
 ## All tests: engines, workflows on a dev server the session starts, replays of committed histories.
-test: install
+test: install browser
 	$(PY) -m pytest -q
 
 test-fast: install

@@ -234,6 +234,10 @@ def generate(
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
     ui: Annotated[bool, typer.Option(help="with --embedded: serve the Web UI")] = True,
+    webhook: Annotated[
+        str | None,
+        typer.Option(help="POST the result here when done (http(s) URL; its query is never logged)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Generate a dataset of benchmarks (GenerateDataset)."""
@@ -247,6 +251,7 @@ def generate(
             dataset_id=dataset,
             max_parallel=max_parallel,
             n_scenes=n_scenes,
+            webhook=webhook,
         )
         ds = dataset_id(req, GENERATOR_VERSION)
         wf_id = f"dataset-{ds}"
@@ -419,6 +424,7 @@ def analyze_request(
     prices: str | None,
     alternatives: bool,
     settings: Settings,
+    webhook: str | None = None,
 ) -> tuple[AnalyzeRequest, bytes, str]:
     """The CLI boundary of an analysis: the file, the method/material pairing, the quantity and the price
     table are all checked before anything is uploaded or started. Returns the request (its part still to be
@@ -451,6 +457,7 @@ def analyze_request(
             ladder=rungs,
             price_table=table,
             alternatives=alternatives,
+            webhook=webhook,
         )
     except ValidationError as e:
         raise BadInput(_validation_message(e)) from None
@@ -591,6 +598,10 @@ def analyze(
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
+    webhook: Annotated[
+        str | None,
+        typer.Option(help="POST the result here when done (http(s) URL; its query is never logged)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """DFM findings and a quote for one part (AnalyzeManufacturing). Exit 0 when the analysis completes,
@@ -598,7 +609,7 @@ def analyze(
 
     async def main(settings: Settings) -> int:
         req, data, suffix = analyze_request(
-            part, method, material, quantity, ladder, prices, alternatives, settings
+            part, method, material, quantity, ladder, prices, alternatives, settings, webhook
         )
         from shared.keys import upload_key
         from shared.store import sha256_hex
@@ -787,6 +798,10 @@ def evaluate(
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
+    webhook: Annotated[
+        str | None,
+        typer.Option(help="POST the result here when done (http(s) URL; its query is never logged)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Evaluate a design against a published benchmark (EvaluateDesign). Exit 0 when the design passes;
@@ -804,6 +819,7 @@ def evaluate(
                 benchmark_id=benchmark_id,
                 design=DesignSubmission(script=PartSource(path="/design.py")),
                 n_scenes=scenes,
+                webhook=webhook,
             )
         except ValidationError as e:
             raise BadInput(_validation_message(e)) from None
@@ -816,7 +832,7 @@ def evaluate(
 
         submission = design_submission(design, settings, upload)
         req = EvaluateRequest(
-            benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence
+            benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence, webhook=webhook
         )
         staged = StagedDesign(
             design_sha256="0" * 64,
@@ -884,6 +900,83 @@ def evaluate(
         else:
             print_evaluation(result, store)
         return EXIT_OK if result.verdict == EvaluationVerdict.PASSED else EXIT_DESIGN_FAILED
+
+    _run(main)
+
+
+@app.command()
+def report(
+    dataset: Annotated[str, typer.Argument(metavar="DATASET_ID", help="a dataset in the store")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="HTML file to write (default ./<dataset id>-report.html)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the path and counts as JSON")] = False,
+) -> None:
+    """Write a self-contained HTML report of a dataset: a gallery of every benchmark (thumbnail, family,
+    seed, verdict, caps, reference success share), the rejected ones with their reasons, summary charts.
+    Reads the store only (no Temporal server). Prints the report's path; exit 2 for an unknown dataset."""
+
+    async def main(settings: Settings) -> int:
+        from workers.report import (
+            DatasetNotFound,
+            check_dataset_id,
+            gather_report,
+            known_datasets,
+            render_report,
+        )
+
+        try:
+            ds = check_dataset_id(dataset)
+        except ValueError as e:
+            raise BadInput(f"dataset_id: {e}") from None
+        target = out if out is not None else Path(f"{ds}-report.html")
+        if target.is_dir():
+            raise BadInput(f"--out: {str(target)!r} is a directory; name the HTML file to write")
+        if not target.absolute().parent.is_dir():
+            raise BadInput(f"--out: the directory of {str(target)!r} does not exist")
+        unknown = f"dataset_id: no dataset {ds!r} in the store"
+        if settings.store == "local" and not settings.local_store_dir.is_dir():
+            raise BadInput(f"{unknown} ({settings.local_store_dir} does not exist)")  # creates nothing
+        store = make_store(settings)
+        try:
+            data = await asyncio.to_thread(gather_report, store, ds)
+        except DatasetNotFound:
+            known = await asyncio.to_thread(known_datasets, store)
+            hint = f"; datasets there: {', '.join(known)}" if known else "; it holds no dataset"
+            raise BadInput(f"{unknown} {store.describe()}{hint}") from None
+        page = render_report(data)
+        tmp = target.with_name(f".{target.name}.tmp")
+        try:  # a reader sees the old report or the new one, never half of one
+            await asyncio.to_thread(tmp.write_text, page, "utf-8")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        path = target.resolve()
+        counts = data.counts
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "dataset_id": ds,
+                        "report": str(path),
+                        "benchmarks": len(data.cards),
+                        "published": counts[Verdict.PUBLISHED],
+                        "rejected": counts[Verdict.REJECTED],
+                        "failed": counts[Verdict.FAILED],
+                        "pictures": data.pictures,
+                        "bytes": len(page.encode()),
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            err.print(
+                f"{len(data.cards)} benchmarks ({counts[Verdict.PUBLISHED]} published, "
+                f"{counts[Verdict.REJECTED]} rejected, {counts[Verdict.FAILED]} failed), "
+                f"{data.pictures} with a picture"
+            )
+            print(path)
+        return EXIT_OK
 
     _run(main)
 
