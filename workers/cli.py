@@ -16,6 +16,7 @@ Every command ends with ``os._exit`` so an SDK teardown abort (sdk-python #300) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -39,8 +40,10 @@ from shared.logging import configure_logging
 from shared.materials import check_method
 from shared.models import (
     PART_SUFFIXES,
+    AnalysisProgress,
     AnalyzeRequest,
     ArtifactRef,
+    BenchmarkProgress,
     BenchmarkResult,
     DatasetManifest,
     DatasetProgress,
@@ -50,6 +53,7 @@ from shared.models import (
     DesignSubmission,
     ErrorType,
     EvaluateRequest,
+    EvaluationProgress,
     EvaluationResult,
     EvaluationVerdict,
     GenerateBenchmarkRequest,
@@ -326,6 +330,21 @@ def _print_locations(
         )
 
 
+async def _result_showing_stage(handle, progress_type: type, what: str, quiet: bool = False):  # type: ignore[no-untyped-def]
+    """The workflow's result; meanwhile, on a terminal, a spinner with its current stage and detail (its
+    ``progress`` query). Nothing is shown when stderr is not a terminal or with ``quiet``."""
+    if quiet or not err.is_terminal:
+        return await handle.result()
+    result = asyncio.ensure_future(handle.result())
+    with err.status(what) as status:
+        while not result.done():
+            with contextlib.suppress(Exception):  # a query can race the workflow's end; the result tells
+                p = await handle.query("progress", result_type=progress_type)
+                status.update(f"{what}: [bold]{escape(p.stage)}[/bold] {escape(p.detail)}")
+            await asyncio.wait({result}, timeout=0.5)
+    return result.result()
+
+
 async def _wait_with_progress(client, wf_id: str, handle, total: int, quiet: bool) -> DatasetResult:  # type: ignore[no-untyped-def]
     latest = client.get_workflow_handle(wf_id)  # no run id: follows continue-as-new
     result_task = asyncio.ensure_future(handle.result())
@@ -400,7 +419,7 @@ def benchmark(
 
             from shared.temporal import WF_GENERATE_BENCHMARK
 
-            result: BenchmarkResult = await client.execute_workflow(
+            handle = await client.start_workflow(
                 WF_GENERATE_BENCHMARK,
                 req,
                 id=f"benchmark-{bid}",
@@ -409,6 +428,7 @@ def benchmark(
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 static_summary=f"{req.family} seed {req.seed}" if req.family else f"script {family}",
             )
+            result: BenchmarkResult = await _result_showing_stage(handle, BenchmarkProgress, bid)
         print(result.model_dump_json(indent=2))
         return EXIT_OK
 
@@ -626,7 +646,7 @@ def analyze(
             client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
             from temporalio.common import WorkflowIDConflictPolicy
 
-            report: ManufacturingReport = await client.execute_workflow(
+            handle = await client.start_workflow(
                 WF_ANALYZE_MANUFACTURING,
                 req,
                 id=f"analyze-{aid}",
@@ -634,6 +654,9 @@ def analyze(
                 result_type=ManufacturingReport,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 static_summary=f"{req.part.filename}: {req.method.value}, {req.material.value}, x{req.quantity}",
+            )
+            report: ManufacturingReport = await _result_showing_stage(
+                handle, AnalysisProgress, f"analysis of {req.part.filename}", quiet=as_json
             )
         if as_json:
             print(report.model_dump_json(indent=2))
@@ -876,7 +899,7 @@ def evaluate(
             from temporalio.exceptions import ApplicationError
 
             try:
-                result: EvaluationResult = await client.execute_workflow(
+                handle = await client.start_workflow(
                     WF_EVALUATE_DESIGN,
                     req,
                     id=f"evaluate-{request_id}",
@@ -884,6 +907,9 @@ def evaluate(
                     result_type=EvaluationResult,
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                     static_summary=f"{Path(design).name} against {req.benchmark_id}",
+                )
+                result: EvaluationResult = await _result_showing_stage(
+                    handle, EvaluationProgress, f"evaluation against {req.benchmark_id}", quiet=as_json
                 )
             except WorkflowFailureError as e:
                 cause = e.cause
