@@ -7,6 +7,7 @@
     mechbench analyze PART ...         DFM findings and a quote for a STEP/STL part or a part script
     mechbench evaluate BENCHMARK DESIGN  a design (script or part files) against a published benchmark
     mechbench schedule create|list|pause|unpause|trigger|delete   periodic datasets (Temporal Schedules)
+    mechbench report DATASET_ID        a self-contained HTML report of a dataset (reads the store only)
 
 Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 an evaluated design did not pass
 (or could not be built), 130 interrupted.
