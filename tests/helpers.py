@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
@@ -13,3 +17,19 @@ def application_error(failure: WorkflowFailureError) -> ApplicationError:
         cause = cause.cause
     assert isinstance(cause, ApplicationError), failure
     return cause
+
+
+def run_cli(*args: str, data_dir: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``mechbench ARGS`` in a subprocess, as a user runs it, with a data directory of its own and no server
+    (port 1). It runs in ``cwd`` (default: the data directory), never the repository, so a developer's .env
+    cannot change the outcome."""
+    env = {"PATH": "/usr/bin:/bin", "MECHBENCH_DATA_DIR": str(data_dir), "MECHBENCH_DEV_PORT": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=cwd or data_dir,
+        check=False,
+    )

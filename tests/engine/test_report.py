@@ -7,8 +7,6 @@ import base64
 import io
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,11 +30,11 @@ from shared.models import (
     Verdict,
 )
 from shared.store import LocalStore, ObjectStore, make_ref
+from tests.helpers import run_cli
 from workers.report import DatasetNotFound, dataset_report, gather_report, known_datasets
 
 DATASET = "report-test"
 EVIL = '<script>alert("x")</script> & "quotes" \'too\''
-MECHBENCH = [sys.executable, "-m", "workers.cli"]
 
 
 def _png(colour: tuple[int, int, int] = (30, 120, 200)) -> bytes:
@@ -270,29 +268,16 @@ def test_unknown_and_invalid_dataset_ids(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _cli(*args: str, data_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "MECHBENCH_DATA_DIR": str(data_dir), "MECHBENCH_DEV_PORT": "1"}
-    return subprocess.run(
-        [*MECHBENCH, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=cwd,  # not the repository: a developer's .env must not change the outcome
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("dataset_id", ["no-such-dataset", "../etc", "Bad_Id", "a/b"])
 def test_cli_rejects_unknown_or_invalid_dataset_and_writes_nothing(dataset_id: str, tmp_path: Path) -> None:
-    proc = _cli("report", dataset_id, data_dir=tmp_path / "data", cwd=tmp_path)
+    proc = run_cli("report", dataset_id, data_dir=tmp_path / "data", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "dataset_id:" in proc.stderr
     assert not any(tmp_path.iterdir()), "nothing may be written (no report, no store)"
 
     make_dataset(tmp_path / "data" / "store")  # a store that exists, without this dataset
     before = sorted(tmp_path.rglob("*"))
-    proc = _cli("report", dataset_id, data_dir=tmp_path / "data", cwd=tmp_path)
+    proc = run_cli("report", dataset_id, data_dir=tmp_path / "data", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "dataset_id:" in proc.stderr.replace("\n", " ")
     assert sorted(tmp_path.rglob("*")) == before
@@ -302,7 +287,7 @@ def test_cli_rejects_unknown_or_invalid_dataset_and_writes_nothing(dataset_id: s
 
 def test_cli_writes_the_report(tmp_path: Path) -> None:
     make_dataset(tmp_path / "data" / "store")
-    proc = _cli("report", DATASET, data_dir=tmp_path / "data", cwd=tmp_path)
+    proc = run_cli("report", DATASET, data_dir=tmp_path / "data", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     default = tmp_path / f"{DATASET}-report.html"
     assert proc.stdout.strip() == str(default)
@@ -310,7 +295,7 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
 
     out = tmp_path / "out" / "r.html"
     out.parent.mkdir()
-    proc = _cli("report", DATASET, "--out", str(out), "--json", data_dir=tmp_path / "data", cwd=tmp_path)
+    proc = run_cli("report", DATASET, "--out", str(out), "--json", data_dir=tmp_path / "data", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert info["report"] == str(out) and info["benchmarks"] == 4 and info["pictures"] == 1
@@ -318,7 +303,7 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     assert out.read_text() == default.read_text()
     assert sorted(p.name for p in out.parent.iterdir()) == ["r.html"], "no temporary file left"
 
-    proc = _cli(
+    proc = run_cli(
         "report",
         DATASET,
         "--out",

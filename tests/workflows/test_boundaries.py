@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -30,23 +29,14 @@ from shared.models import (
 )
 from shared.store import LocalStore
 from shared.temporal import WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
+from tests.helpers import run_cli
 from workers.worker import running_worker
 
 pytestmark = pytest.mark.temporal
-MECHBENCH = [sys.executable, "-m", "workers.cli"]
 
 
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "MECHBENCH_DATA_DIR": str(data_dir), "MECHBENCH_DEV_PORT": "1"}
-    return subprocess.run(
-        [*MECHBENCH, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=data_dir,  # not the repository: a developer's .env must not change the outcome
-        check=False,
-    )
+    return run_cli(*args, data_dir=data_dir)
 
 
 @pytest.mark.parametrize(
