@@ -182,18 +182,19 @@ class Stack:
                 "s3_secret_key": S3_KEYS[1],
                 "s3_bucket": "faults",
             }
+        port = free_port()
         self.settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             data_dir=self.data,
-            dev_port=free_port(),
+            dev_port=port,
             dev_ui_port=free_port(),
+            temporal_address=f"127.0.0.1:{port}",
             task_queue=queue,
             worker_concurrency=worker_concurrency,
             sim_threads=1,
             part_roots=part_roots or [root],
             **store,
         )
-        self.settings = self.settings.model_copy(update={"temporal_address": self._address})
         self.server = DevServer(self.settings, ui=False)
         self.workers: list[WorkerProcess] = []
         self._spawned = 0
@@ -201,7 +202,7 @@ class Stack:
 
     @property
     def _address(self) -> str:
-        return f"{self.settings.dev_ip}:{self.settings.dev_port}"
+        return self.settings.temporal_address
 
     # --- Temporal server -------------------------------------------------------------------------
 

@@ -331,9 +331,33 @@ def _print_locations(
         )
 
 
-async def _result_showing_stage(handle, progress_type: type, what: str, quiet: bool = False):  # type: ignore[no-untyped-def]
-    """The workflow's result; meanwhile, on a terminal, a spinner with its current stage and detail (its
-    ``progress`` query). Nothing is shown when stderr is not a terminal or with ``quiet``."""
+async def _run_showing_stage(  # type: ignore[no-untyped-def]
+    client,
+    settings: Settings,
+    workflow: str,
+    req,
+    *,
+    wf_id: str,
+    result_type: type,
+    summary: str,
+    progress_type: type,
+    what: str,
+    quiet: bool = False,
+):
+    """Start ``workflow`` (or attach to the run already going under ``wf_id``) and return its result; meanwhile,
+    on a terminal, a spinner shows its current stage and detail (its ``progress`` query). Nothing is shown when
+    stderr is not a terminal or with ``quiet``."""
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    handle = await client.start_workflow(
+        workflow,
+        req,
+        id=wf_id,
+        task_queue=settings.task_queue,
+        result_type=result_type,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=summary,
+    )
     if quiet or not err.is_terminal:
         return await handle.result()
     result = asyncio.ensure_future(handle.result())
@@ -416,20 +440,19 @@ def benchmark(
             bid = benchmark_id(req.family, req.seed, GENERATOR_VERSION)
         async with AsyncExitStack() as stack:
             client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
-            from temporalio.common import WorkflowIDConflictPolicy
-
             from shared.temporal import WF_GENERATE_BENCHMARK
 
-            handle = await client.start_workflow(
+            result: BenchmarkResult = await _run_showing_stage(
+                client,
+                settings,
                 WF_GENERATE_BENCHMARK,
                 req,
-                id=f"benchmark-{bid}",
-                task_queue=settings.task_queue,
+                wf_id=f"benchmark-{bid}",
                 result_type=BenchmarkResult,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                static_summary=f"{req.family} seed {req.seed}" if req.family else f"script {family}",
+                summary=f"{req.family} seed {req.seed}" if req.family else f"script {family}",
+                progress_type=BenchmarkProgress,
+                what=bid,
             )
-            result: BenchmarkResult = await _result_showing_stage(handle, BenchmarkProgress, bid)
         print(result.model_dump_json(indent=2))
         return EXIT_OK
 
@@ -645,19 +668,17 @@ def analyze(
         aid = analysis_id(req, sha)
         async with AsyncExitStack() as stack:
             client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
-            from temporalio.common import WorkflowIDConflictPolicy
-
-            handle = await client.start_workflow(
+            report: ManufacturingReport = await _run_showing_stage(
+                client,
+                settings,
                 WF_ANALYZE_MANUFACTURING,
                 req,
-                id=f"analyze-{aid}",
-                task_queue=settings.task_queue,
+                wf_id=f"analyze-{aid}",
                 result_type=ManufacturingReport,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                static_summary=f"{req.part.filename}: {req.method.value}, {req.material.value}, x{req.quantity}",
-            )
-            report: ManufacturingReport = await _result_showing_stage(
-                handle, AnalysisProgress, f"analysis of {req.part.filename}", quiet=as_json
+                summary=f"{req.part.filename}: {req.method.value}, {req.material.value}, x{req.quantity}",
+                progress_type=AnalysisProgress,
+                what=f"analysis of {req.part.filename}",
+                quiet=as_json,
             )
         if as_json:
             print(report.model_dump_json(indent=2))
@@ -896,21 +917,20 @@ def evaluate(
         async with AsyncExitStack() as stack:
             client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
             from temporalio.client import WorkflowFailureError
-            from temporalio.common import WorkflowIDConflictPolicy
             from temporalio.exceptions import ApplicationError
 
             try:
-                handle = await client.start_workflow(
+                result: EvaluationResult = await _run_showing_stage(
+                    client,
+                    settings,
                     WF_EVALUATE_DESIGN,
                     req,
-                    id=f"evaluate-{request_id}",
-                    task_queue=settings.task_queue,
+                    wf_id=f"evaluate-{request_id}",
                     result_type=EvaluationResult,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                    static_summary=f"{Path(design).name} against {req.benchmark_id}",
-                )
-                result: EvaluationResult = await _result_showing_stage(
-                    handle, EvaluationProgress, f"evaluation against {req.benchmark_id}", quiet=as_json
+                    summary=f"{Path(design).name} against {req.benchmark_id}",
+                    progress_type=EvaluationProgress,
+                    what=f"evaluation against {req.benchmark_id}",
+                    quiet=as_json,
                 )
             except WorkflowFailureError as e:
                 cause = e.cause
