@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
+from faults.harness import free_port
 from shared.metrics import ANALYSIS_SECONDS, BENCHMARKS, SIMULATION_STEPS_PER_SECOND
 from shared.models import BenchmarkResult, GenerateBenchmarkRequest, ManufacturingReport, Verdict
 from shared.temporal import WF_ANALYZE_MANUFACTURING, WF_GENERATE_BENCHMARK, connect_client
@@ -21,19 +21,13 @@ pytestmark = pytest.mark.temporal
 BRACKET = Path(__file__).parents[2] / "examples" / "bracket.step"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _scrape(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         return response.read().decode()
 
 
 async def test_a_worker_serves_sdk_and_mechbench_metrics(temporal_env, test_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     settings = test_settings.model_copy(
         update={
             "data_dir": tmp_path,
