@@ -34,6 +34,7 @@ from shared.models import (
     AffordabilityRequest,
     AffordabilityResult,
     ArtifactRef,
+    BenchmarkDefinition,
     BenchmarkResult,
     BuildDesignRequest,
     BuildRequest,
@@ -63,7 +64,6 @@ from shared.models import (
     Severity,
     SimulateRequest,
     SimulationReport,
-    SimulationSettings,
     StagedPart,
     Verdict,
 )
@@ -86,6 +86,16 @@ from shared.temporal import (
 
 R = TypeVar("R", bound=BaseModel)
 log = get_logger(__name__)
+
+
+def _basis_text(basis: ProofBasis) -> str:
+    text = f"{basis.n_scenes} scenes, check every {basis.check_interval_steps} steps"
+    if basis.max_reference_unit_cost_usd is not None:
+        text += (
+            f", ceilings ${basis.max_reference_unit_cost_usd} and {basis.max_reference_weight_kg} kg"
+            f" x{basis.caps_headroom}, {basis.cost_model}"
+        )
+    return text
 
 
 class HeavyActivities:
@@ -182,11 +192,13 @@ class StoreActivities:
     @activity.defn(name=ACT_LOOKUP_BENCHMARK)
     async def lookup_benchmark(self, req: LookupRequest) -> LookupResult:
         """Resolve the benchmark id at this worker's generator version, and reuse a finished benchmark
-        (published or rejected) proven on the same basis.
+        (published or rejected) proven on the same basis whose stored artifacts are all intact.
 
-        A stored result that no longer decodes, whose definition is damaged, or that was proven on another
-        basis (scene count, check interval, affordability ceilings) is a miss: the benchmark is generated
-        again and the new verdict replaces it."""
+        A stored result that no longer decodes, that was proven on another basis (scene count, check interval,
+        affordability ceilings), or that refers to an artifact that is missing or does not match its recorded
+        sha256 and size (definition, STEP parts, collision pieces, scene, thumbnail, trajectories) is a miss:
+        the benchmark is proven again, which rewrites every artifact, and the new verdict replaces the old one.
+        ``not_reused`` says why, in the workflow's history."""
         version = req.generator_version or GENERATOR_VERSION
         if version != GENERATOR_VERSION:
             raise ApplicationError(
@@ -200,31 +212,53 @@ class StoreActivities:
             bid = script_benchmark_id(staged.artifact.sha256, version)
         else:
             bid = benchmark_id(req.family, req.seed, version)
-        defaults = SimulationSettings()
-        wanted = ProofBasis(
-            n_scenes=req.n_scenes or defaults.n_scenes,
-            check_interval_steps=req.check_interval_steps or defaults.check_interval_steps,
-            **self._ceilings(),
-        )
         key = benchmark_result_key(bid)
 
         def read() -> LookupResult:
-            miss = LookupResult(benchmark_id=bid, generator_version=version, script=staged)
+            found = LookupResult(benchmark_id=bid, generator_version=version, script=staged)
+
+            def miss(why: str) -> LookupResult:
+                log.info("benchmark.not_reused", key=key, reason=why)
+                return found.model_copy(update={"not_reused": why})
+
             try:
                 result = self._store.get_model(key, BenchmarkResult)
-                if result.definition is not None:
-                    self._store.get_ref(result.definition)
             except ObjectNotFound:
-                return miss
-            except (ValidationError, IntegrityError) as e:
-                log.warning("benchmark.unusable_stored_result", key=key, error=str(e)[:300])
-                return miss
-            if result.basis is None or not result.basis.covers(wanted):
-                log.info("benchmark.other_basis", key=key, stored=result.basis, wanted=wanted)
-                return miss
-            return miss.model_copy(update={"result": result})
+                return found
+            except ValidationError as e:
+                return miss(f"{key} does not decode ({e.error_count()} errors)")
+            if result.basis is None:
+                return miss("the stored verdict records no proof basis")
+            n_scenes, check_interval = result.basis.scenes_for(req.n_scenes, req.check_interval_steps)
+            wanted = ProofBasis(n_scenes=n_scenes, check_interval_steps=check_interval, **self._ceilings())
+            if not result.basis.covers(wanted):
+                return miss(f"proven on another basis ({_basis_text(result.basis)}; asked {_basis_text(wanted)})")
+            damaged = self._damaged(result)
+            if damaged:
+                return miss("damaged or missing: " + ", ".join(damaged))
+            return found.model_copy(update={"result": result})
 
         return await asyncio.to_thread(read)
+
+    def _damaged(self, result: BenchmarkResult) -> list[str]:
+        """The keys of the artifacts ``result`` refers to (directly or through its definition) that are missing
+        or do not match their recorded sha256 and size; empty when all are intact."""
+        refs = list(result.trajectories.values())
+        if result.definition is not None:
+            try:
+                definition = BenchmarkDefinition.model_validate_json(self._store.get_ref(result.definition))
+            except (ObjectNotFound, IntegrityError, ValidationError):
+                return [result.definition.key]
+            artifacts = definition.artifacts
+            refs += [artifacts.collision, *(r for r in (artifacts.scene_glb, artifacts.thumbnail) if r)]
+            refs += [p.step for p in definition.fixtures + definition.reference_solution if p.step is not None]
+        damaged = []
+        for ref in refs:
+            try:
+                self._store.verify(ref)
+            except (ObjectNotFound, IntegrityError):
+                damaged.append(ref.key)
+        return damaged
 
     @activity.defn(name=ACT_ASSESS_AFFORDABILITY)
     async def assess_affordability(self, req: AffordabilityRequest) -> AffordabilityResult:
@@ -235,11 +269,7 @@ class StoreActivities:
         numpy over those facts. A reference part with a blocking DFM finding fails the proof."""
         d = req.definition
         s = self._settings
-        basis = ProofBasis(
-            n_scenes=d.simulation.n_scenes,
-            check_interval_steps=d.simulation.check_interval_steps,
-            **self._ceilings(),
-        )
+        basis = ProofBasis(**self._ceilings())  # the workflow adds them to the scene basis it holds
 
         def fail(
             detail: str, measured: float | None = None, limit: float | None = None

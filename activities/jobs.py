@@ -73,6 +73,7 @@ from shared.models import (
     HeavyProgress,
     Model,
     PartSpec,
+    ProofBasis,
     SceneResult,
     SimulateRequest,
     SimulationMode,
@@ -124,14 +125,16 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
             design = _script_benchmark(req.script, progress)
         else:
             design = family_design(req.family, req.seed)
+        # what the request asks for, resolved against the family's (or script's) own settings, both recorded
+        basis = ProofBasis.asked(req.n_scenes, req.check_interval_steps, own=design.simulation)
         definition, blobs, shapes = build_from_design(
             design,
             req.family,
             req.seed,
             req.generator_version,
             req.benchmark_id,
-            n_scenes=req.n_scenes,
-            check_interval_steps=req.check_interval_steps,
+            n_scenes=basis.n_scenes,
+            check_interval_steps=basis.check_interval_steps,
         )
     except InvalidFamily as e:
         raise JobError(str(e), ErrorType.INVALID_FAMILY) from e
@@ -157,7 +160,7 @@ def build_job(req: BuildRequest, progress: Progress, resume: HeavyProgress | Non
                 facts = facts_from_shape(shape, part.step.sha256, "step")
                 store.put_bytes(key, facts.to_npz(), NPZ)
         definition = _with_thumbnail(definition, blobs, store, progress)
-    return BuildResult(definition=definition, geometry=geometry)
+    return BuildResult(definition=definition, geometry=geometry, basis=basis)
 
 
 THUMBNAIL_SIZE = (320, 240)

@@ -468,18 +468,58 @@ class ProofResult(Model):
     limit: float | None = None
 
 
+CEILING_FIELDS = ("max_reference_unit_cost_usd", "max_reference_weight_kg", "caps_headroom", "cost_model")
+"""The parts of a :class:`ProofBasis` that only verdicts which reached the affordability proof depend on."""
+
+
 class ProofBasis(Model):
     """What a verdict depends on besides family, seed and generator version. A stored verdict is reused
     only when the new request's basis matches; ceilings count only for verdicts that reached them."""
 
     n_scenes: int | None = None
     check_interval_steps: int | None = None
+    own_n_scenes: int | None = None
+    own_check_interval_steps: int | None = None
+    """The benchmark's own scene count and check interval (its family's or its script's simulation settings):
+    what a request that names none asks for. Unset in verdicts recorded before they were kept and in
+    rejections before the benchmark was built; the global defaults (:class:`SimulationSettings`) stand in."""
     max_reference_unit_cost_usd: float | None = None
     max_reference_weight_kg: float | None = None
     caps_headroom: float | None = None
     cost_model: str | None = None
     """How the reference solution was priced (catalogue version and target quantity); verdicts priced by
     another model (or by the material-only estimate of generator version 1's first release) are re-proven."""
+
+    @classmethod
+    def asked(
+        cls, n_scenes: int | None, check_interval_steps: int | None, own: SimulationSettings | None = None
+    ) -> ProofBasis:
+        """The scene count and check interval of a request (None: the benchmark's own), for a benchmark whose
+        own simulation settings are ``own`` (None: not built yet), with ``own`` recorded."""
+        base = cls()
+        if own is not None:
+            base = cls(own_n_scenes=own.n_scenes, own_check_interval_steps=own.check_interval_steps)
+        n, ci = base.scenes_for(n_scenes, check_interval_steps)
+        return base.model_copy(update={"n_scenes": n, "check_interval_steps": ci})
+
+    def scenes_for(self, n_scenes: int | None, check_interval_steps: int | None) -> tuple[int, int]:
+        """The scene count and check interval a request asks of this benchmark (None: the benchmark's own).
+        The one place the defaults are resolved: the lookup, the workflow and the build agree through it."""
+        fallback = SimulationSettings()
+        own_n = self.own_n_scenes if self.own_n_scenes is not None else fallback.n_scenes
+        own_ci = (
+            self.own_check_interval_steps
+            if self.own_check_interval_steps is not None
+            else fallback.check_interval_steps
+        )
+        return (
+            n_scenes if n_scenes is not None else own_n,
+            check_interval_steps if check_interval_steps is not None else own_ci,
+        )
+
+    def with_ceilings(self, other: ProofBasis) -> ProofBasis:
+        """This basis with the affordability ceilings, headroom and cost model of ``other``."""
+        return self.model_copy(update=other.model_dump(include=set(CEILING_FIELDS)))
 
     def covers(self, wanted: ProofBasis) -> bool:
         """Whether a verdict proven on this basis answers a request for ``wanted``."""
@@ -513,6 +553,9 @@ class BenchmarkResult(Model):
     definition: ArtifactRef | None = None
     reused: bool = False
     basis: ProofBasis | None = None
+    trajectories: dict[str, ArtifactRef] = Field(default_factory=dict)
+    """The payload trajectory of scene 0 per simulation mode (``baseline``, ``reference``), by sha256 and size
+    like every other artifact; empty when the benchmark was rejected before simulating."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -712,6 +755,9 @@ class LookupResult(Model):
     generator_version: int
     result: BenchmarkResult | None = None
     script: StagedPart | None = None
+    not_reused: str | None = None
+    """Why a stored verdict was not reused (proven on another basis, or which artifact is missing or damaged:
+    the benchmark is then proven again, which repairs it); None when there was none or it was reused."""
 
 
 class BuildRequest(Model):
@@ -729,6 +775,8 @@ class BuildResult(Model):
     definition: BenchmarkDefinition
     geometry: GeometryReport
     """Validation of the geometry just built (same child process, shapes still in memory)."""
+    basis: ProofBasis | None = None
+    """The scene count and check interval this benchmark is proven on, and its own (its family's or script's)."""
 
 
 class SimulateRequest(Model):

@@ -174,6 +174,11 @@ class ObjectStore(ABC):
             raise IntegrityError(f"object {ref.key} does not match its reference (sha256/size)")
         return data
 
+    def verify(self, ref: ArtifactRef) -> None:
+        """Check that the object under ``ref.key`` is the one ``ref`` names: :class:`IntegrityError` when its
+        sha256 or size differ, :class:`ObjectNotFound` when there is none."""
+        self.get_ref(ref)
+
     def get_model(self, key: str, model: type[M]) -> M:
         return model.model_validate_json(self.get_bytes(key))
 
@@ -229,6 +234,24 @@ class LocalStore(ObjectStore):
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def verify(self, ref: ArtifactRef) -> None:
+        """As :meth:`ObjectStore.verify`, without holding the object in memory: the size first, then the hash
+        read in chunks."""
+        path = self._path(ref.key)
+        try:
+            size = path.stat().st_size
+            if not path.is_file():
+                raise ObjectNotFound(ref.key)
+            digest = hashlib.sha256()
+            if size == ref.size_bytes:
+                with path.open("rb") as fh:
+                    while chunk := fh.read(1 << 20):
+                        digest.update(chunk)
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFound(ref.key) from None
+        if size != ref.size_bytes or digest.hexdigest() != ref.sha256:
+            raise IntegrityError(f"object {ref.key} does not match its reference (sha256/size)")
 
     def _delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

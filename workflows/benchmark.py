@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
         SimulateRequest,
         SimulationMode,
         SimulationReport,
-        SimulationSettings,
         Verdict,
     )
     from shared.temporal import (
@@ -135,20 +134,18 @@ class GenerateBenchmark:
             self._finish(result, reused=True)
             return result
 
-        defaults = SimulationSettings()
         base = BenchmarkResult(
             benchmark_id=bid,
             family=family,
             seed=req.seed,
             generator_version=version,
             verdict=Verdict.REJECTED,
-            basis=ProofBasis(
-                n_scenes=req.n_scenes or defaults.n_scenes,
-                check_interval_steps=req.check_interval_steps or defaults.check_interval_steps,
-            ),
+            # until the build has asked the family (or script) for its own settings
+            basis=ProofBasis.asked(req.n_scenes, req.check_interval_steps),
         )
 
-        self._stage("build", f"{what}: CAD, artifacts, geometry validation")
+        repair = f" (proving again: {found.not_reused})" if found.not_reused else ""
+        self._stage("build", f"{what}: CAD, artifacts, geometry validation{repair}")
         try:
             built: BuildResult = await workflow.execute_activity(
                 ACT_BUILD_BENCHMARK,
@@ -163,7 +160,7 @@ class GenerateBenchmark:
                 ),
                 result_type=BuildResult,
                 task_queue=heavy_queue_for(workflow.info().task_queue),
-                summary=f"build and validate {bid}",
+                summary=f"build and validate {bid}{repair}",
                 **HEAVY.kwargs(),
             )
         except ActivityError as e:
@@ -173,14 +170,12 @@ class GenerateBenchmark:
             proof = ProofResult(proof=Proof.GEOMETRY, passed=False, detail=f"{cause.type}: {cause.message}")
             return await self._record(None, base, [proof])
         definition, report = built.definition, built.geometry
-        base = base.model_copy(
-            update={
-                "basis": ProofBasis(
-                    n_scenes=definition.simulation.n_scenes,
-                    check_interval_steps=definition.simulation.check_interval_steps,
-                )
-            }
+        # the basis the build resolved (its family's own settings recorded); older builds returned none
+        basis = built.basis or ProofBasis(
+            n_scenes=definition.simulation.n_scenes,
+            check_interval_steps=definition.simulation.check_interval_steps,
         )
+        base = base.model_copy(update={"basis": basis})
         blocking = [f for f in report.findings if f.severity == Severity.BLOCKING]
         proofs = [
             ProofResult(
@@ -209,6 +204,8 @@ class GenerateBenchmark:
                 raise
             proof = ProofResult(proof=Proof.STABLE, passed=False, detail=f"{cause.type}: {cause.message}")
             return await self._record(definition, base, [*proofs, proof])
+        trajectories = {r.mode.value: r.trajectory for r in (baseline, reference) if r.trajectory is not None}
+        base = base.model_copy(update={"trajectories": trajectories})
         unstable = baseline.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0)
         solved = reference.success_share >= sim.required_success_share
         proofs += [
@@ -249,7 +246,7 @@ class GenerateBenchmark:
             **LIGHT.kwargs(),
         )
         proofs.append(afford.proof)
-        base = base.model_copy(update={"basis": afford.basis})
+        base = base.model_copy(update={"basis": (base.basis or ProofBasis()).with_ceilings(afford.basis)})
         if not afford.proof.passed or afford.caps is None:
             return await self._record(definition, base, proofs)
         definition = definition.model_copy(update={"caps": afford.caps})
