@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared import webhooks
+
 # --------------------------------------------------------------------------------------------
 # Primitive types
 # --------------------------------------------------------------------------------------------
@@ -167,6 +169,7 @@ class ErrorType(StrEnum):
     WORKER_CHILD_CRASHED = "WorkerChildCrashed"  # a heavy job's process died (retryable)
     WEBHOOK_REJECTED = "WebhookRejected"  # the webhook answered 4xx: retrying the same POST will not help
     WEBHOOK_UNAVAILABLE = "WebhookUnavailable"  # unreachable, timed out, 5xx, 408 or 429 (retryable)
+    WEBHOOK_REFUSED = "WebhookRefused"  # not sent: an internal address or an unknown target (final)
 
 
 DETERMINISTIC_ERRORS = (
@@ -176,6 +179,7 @@ DETERMINISTIC_ERRORS = (
     ErrorType.INVALID_GEOMETRY,
     ErrorType.INVALID_PART,
     ErrorType.WEBHOOK_REJECTED,
+    ErrorType.WEBHOOK_REFUSED,
 )
 
 
@@ -603,28 +607,42 @@ class DatasetCursor(Model):
     failed: int = Field(default=0, ge=0)
 
 
-MAX_WEBHOOK_URL = 2048
+def _webhook_address(value: str) -> str:
+    if webhooks.is_target_name(value):
+        return value
+    problem = webhooks.url_form_problem(value)
+    if problem:
+        raise ValueError(f"webhook: {problem} (or the name of a webhook target configured on the worker)")
+    return value
 
 
-def _webhook_url(url: str) -> str:
-    if len(url) > MAX_WEBHOOK_URL or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise ValueError(f"webhook: at most {MAX_WEBHOOK_URL} characters, no spaces or control characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as e:
-        raise ValueError(f"webhook: not a URL ({e})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("webhook: an http:// or https:// URL with a host")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("webhook: no user or password in the URL (put a token in its path or query)")
-    if port == 0:
-        raise ValueError("webhook: port 0")
-    return url
+def _request_webhook(value: str) -> str:
+    _webhook_address(value)
+    problem = webhooks.request_secret_problem(value)
+    if problem and not _recorded_before_the_secret_rule():
+        raise ValueError(f"webhook: {problem}")
+    return value
 
 
-WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
-"""Where a completion notification is POSTed. Its query string may carry a token: it is never logged."""
+def _recorded_before_the_secret_rule() -> bool:
+    """A workflow replaying a history recorded before webhook URLs with a query string were refused, or a
+    dataset run continued from one, keeps its URL: the history replays and the work ends as it began. A new
+    workflow records the patch marker and refuses the URL (``InvalidRequest``)."""
+    from temporalio import workflow
+
+    if not workflow.in_workflow():
+        return False
+    return workflow.info().continued_run_id is not None or not workflow.patched(webhooks.PATCH_NO_SECRET_URLS)
+
+
+WebhookUrl = Annotated[str, AfterValidator(_request_webhook)]
+"""A request's receiver of its completion notification: the name of a webhook target configured on the
+worker (``MECHBENCH_WEBHOOK_TARGETS``; its URL and token never enter the history), or an http(s) URL that
+holds no secret (no user, password, query string or fragment). Rules: :mod:`shared.webhooks`."""
+
+WebhookAddress = Annotated[str, AfterValidator(_webhook_address)]
+"""A target name or a URL, as the ``notify_webhook`` activity receives it (a URL recorded before query
+strings were refused still passes, so old histories replay and in-flight notifications are sent)."""
 
 
 def redact_url(url: str) -> str:
@@ -659,7 +677,8 @@ class DatasetRequest(Model):
 class WebhookRequest(Model):
     """A completion notification to POST (the ``notify_webhook`` activity)."""
 
-    url: WebhookUrl
+    url: WebhookAddress
+    """The request's ``webhook``: a target name or a URL."""
     event: Literal["dataset.completed", "evaluation.completed", "analysis.completed"]
     workflow_id: str
     run_id: str
@@ -668,7 +687,7 @@ class WebhookRequest(Model):
 
 class WebhookDelivery(Model):
     url: str
-    """Redacted: no query string."""
+    """``target <name>``, or the request's URL without a query string."""
     status: int
 
 

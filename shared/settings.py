@@ -12,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import webhooks
 
 
 def _default_data_dir() -> Path:
@@ -21,7 +23,9 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MECHBENCH_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MECHBENCH_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     # --- Temporal -----------------------------------------------------------------------------
     temporal_address: str = "localhost:7233"
@@ -57,6 +61,26 @@ class Settings(BaseSettings):
     from ``mechbench worker`` and ``mechbench dev``; unset: no metrics endpoint."""
     metrics_host: str = "127.0.0.1"
     """Interface of the metrics endpoint (``0.0.0.0`` in a container)."""
+
+    # --- Completion webhooks (shared/webhooks.py, activities/notify.py) --------------------------
+    webhook_targets: dict[str, SecretStr] = Field(default_factory=dict)
+    """Named receivers, name -> URL (a token may ride in its path or query): a request names the target
+    (``"webhook": "ops"``), so the URL and its token stay on the worker, out of workflow history. JSON object
+    in the environment."""
+    webhook_allow_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Non-public networks notifications may reach, e.g. ``["127.0.0.0/8", "::1/128"]`` for a receiver on
+    this machine (tests, one-machine setups). Unset: only publicly routable addresses. JSON list."""
+
+    @field_validator("webhook_targets")
+    @classmethod
+    def _targets(cls, targets: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, url in targets.items():
+            if not webhooks.is_target_name(name):
+                raise ValueError(f"{name!r}: a target name is {webhooks.TARGET_NAME.pattern}")
+            problem = webhooks.url_form_problem(url.get_secret_value())
+            if problem:  # the URL itself stays out of the message
+                raise ValueError(f"{name}: {problem}")
+        return targets
 
     # --- Proof thresholds -------------------------------------------------------------------
     max_reference_unit_cost_usd: float = Field(default=150.0, gt=0)
@@ -108,6 +132,10 @@ class Settings(BaseSettings):
         for name, value in data.items():
             if isinstance(value, SecretStr):
                 data[name] = value.get_secret_value()
+            elif isinstance(value, dict):  # webhook_targets
+                data[name] = {
+                    k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in value.items()
+                }
         return json.dumps(data, default=str)
 
     def export_library_environment(self) -> None:

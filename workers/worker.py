@@ -54,14 +54,14 @@ async def running_worker(
     queue = task_queue or settings.task_queue
     store = make_store(settings)
     supervisor = HeavySupervisor(settings)
-    http = http_client()  # one per worker: webhooks reuse its connections
+    http = http_client(settings)  # one per worker: webhooks reuse its connections
     try:
         await supervisor.start()  # warm the fork server before taking work (~4 s)
         heavy = HeavyActivities(supervisor)
         light = StoreActivities(store, settings)
         analysis = AnalysisActivities(store, settings)
         evaluation = EvaluationActivities(store, settings)
-        notify = NotifyActivities(http)
+        notify = NotifyActivities(http, settings.webhook_targets)
         main_worker = Worker(
             client,
             task_queue=queue,

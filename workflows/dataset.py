@@ -123,7 +123,7 @@ class GenerateDataset:
             try:
                 prepared: PreparedDataset = await workflow.execute_activity(
                     ACT_PREPARE_DATASET,
-                    PrepareDatasetRequest(request=req),
+                    PrepareDatasetRequest(request=req.model_copy(update={"webhook": None})),  # notify's alone
                     result_type=PreparedDataset,
                     summary=f"check request: {req.count} benchmarks of {', '.join(req.families)}",
                     **LIGHT.kwargs(),

@@ -105,7 +105,12 @@ class AnalyzeManufacturing:
         self._stage("price", what)
         report: ManufacturingReport = await workflow.execute_activity(
             ACT_PRICE_PART,
-            PriceRequest(analysis_id=aid, request=req, part=staged, facts=facts),
+            PriceRequest(
+                analysis_id=aid,
+                request=req.model_copy(update={"webhook": None}),  # the webhook is notify's alone
+                part=staged,
+                facts=facts,
+            ),
             result_type=ManufacturingReport,
             summary=f"DFM and quote: {what}",
             **LIGHT.kwargs(),
