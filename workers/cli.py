@@ -1159,11 +1159,12 @@ def worker() -> None:
     """Serve the Temporal cluster named in settings (MECHBENCH_TEMPORAL_ADDRESS, _NAMESPACE, TLS or API key)."""
 
     async def main(settings: Settings) -> int:
-        from shared.temporal import connect_client
-        from workers.worker import serve_forever
+        from workers.worker import connect_when_up, serve_forever
 
         stop = _stop_event()
-        client = await connect_client(settings, metrics=True)
+        client = await connect_when_up(settings, stop)  # a server that is down is waited for
+        if client is None:  # stopped before the server came up
+            return EXIT_OK
         if settings.metrics_port is not None:
             err.print(f"Prometheus metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics")
         await serve_forever(client, settings, stop)

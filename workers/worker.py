@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -27,7 +28,7 @@ from activities.supervisor import HeavySupervisor
 from shared.logging import get_logger
 from shared.settings import Settings
 from shared.store import make_store
-from shared.temporal import heavy_queue_for
+from shared.temporal import connect_client, heavy_queue_for
 from workflows._input import OneInputInterceptor
 from workflows.benchmark import GenerateBenchmark
 from workflows.dataset import GenerateDataset
@@ -116,6 +117,68 @@ async def running_worker(
         await supervisor.close()
         await http.aclose()
         log.info("worker.stopped", task_queue=queue)
+
+
+CONNECT_RETRY_S = (1.0, 10.0)
+"""First and longest wait between attempts to reach a server that is down (doubling in between): a worker
+started before its server serves within 10 s of the server coming up."""
+REPORT_EVERY_S = 60.0
+"""While the server stays unreachable, one log line a minute (and one at the first failure)."""
+
+
+def unreachable(error: BaseException) -> str | None:
+    """The short reason a connection attempt failed because the server cannot be reached (refused, no route,
+    a name that does not resolve yet, a timeout), or None for an error that waiting does not cure (a bad
+    address, a rejected API key, an unreadable certificate)."""
+    text = str(error)
+    if not isinstance(error, RuntimeError) or "Server connection error" not in text:
+        return None
+    found = re.search(r'(?:message|error): "([^"]+)"', text)
+    return found.group(1) if found else text.removeprefix("Failed client connect: ")[:200]
+
+
+async def connect_when_up(settings: Settings, stop: asyncio.Event) -> Client | None:
+    """The client of a long-running worker: waits for the server with backoff while it cannot be reached,
+    logging ``worker.waiting_for_server`` at the first failure and then once a minute (every attempt at
+    DEBUG). None when ``stop`` is set first. Errors that waiting does not cure are raised at once."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    reported_at: float | None = None
+    delay, attempt = CONNECT_RETRY_S[0], 0
+    while not stop.is_set():
+        attempt += 1
+        try:
+            client = await connect_client(settings, metrics=True)
+        except Exception as e:
+            reason = unreachable(e)
+            if reason is None:
+                raise
+            waited = loop.time() - started
+            fields = {"address": settings.temporal_address, "attempt": attempt, "reason": reason}
+            log.debug("worker.connect_retry", retry_in_s=delay, **fields)
+            if reported_at is None or loop.time() - reported_at >= REPORT_EVERY_S:
+                reported_at = loop.time()
+                log.warning(
+                    "worker.waiting_for_server",
+                    namespace=settings.temporal_namespace,
+                    waited_s=round(waited),
+                    detail=f"Temporal at {settings.temporal_address} is unreachable ({reason}); "
+                    "retrying until it answers",
+                    **fields,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, CONNECT_RETRY_S[1])
+            continue
+        if attempt > 1:
+            log.info(
+                "worker.connected",
+                address=settings.temporal_address,
+                attempts=attempt,
+                waited_s=round(loop.time() - started),
+            )
+        return client
+    return None
 
 
 async def serve_forever(client: Client, settings: Settings, stop: asyncio.Event) -> None:
