@@ -241,7 +241,7 @@ def generate(
     ui: Annotated[bool, typer.Option(help="with --embedded: serve the Web UI")] = True,
     webhook: Annotated[
         str | None,
-        typer.Option(help="POST the result here when done (http(s) URL; its query is never logged)"),
+        typer.Option(help="POST the result here when done: a webhook target of the worker, or a URL"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
@@ -644,7 +644,7 @@ def analyze(
     ] = False,
     webhook: Annotated[
         str | None,
-        typer.Option(help="POST the result here when done (http(s) URL; its query is never logged)"),
+        typer.Option(help="POST the result here when done: a webhook target of the worker, or a URL"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
@@ -845,7 +845,7 @@ def evaluate(
     ] = False,
     webhook: Annotated[
         str | None,
-        typer.Option(help="POST the result here when done (http(s) URL; its query is never logged)"),
+        typer.Option(help="POST the result here when done: a webhook target of the worker, or a URL"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
