@@ -21,7 +21,7 @@ from activities.manufacturing.facts import FACTS_VERSION, PartFacts
 from activities.supervisor import HeavySupervisor
 from shared import metrics
 from shared.catalog import GENERATOR_VERSION, unknown_families_message
-from shared.ids import benchmark_id, dataset_id, script_benchmark_id
+from shared.ids import benchmark_id, dataset_content, dataset_id, script_benchmark_id
 from shared.keys import (
     benchmark_definition_key,
     benchmark_result_key,
@@ -43,6 +43,7 @@ from shared.models import (
     Caps,
     DatasetEntry,
     DatasetManifest,
+    DatasetRequest,
     DatasetResult,
     ErrorType,
     Evidence,
@@ -185,9 +186,30 @@ class StoreActivities:
             )
         if problem:
             raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
-        return PreparedDataset(
-            dataset_id=dataset_id(r, GENERATOR_VERSION), generator_version=GENERATOR_VERSION
-        )
+        ds = dataset_id(r, GENERATOR_VERSION)
+        await asyncio.to_thread(self._refuse_another_request, ds, r)
+        return PreparedDataset(dataset_id=ds, generator_version=GENERATOR_VERSION)
+
+    def _refuse_another_request(self, ds: str, request: DatasetRequest) -> None:
+        """A dataset id names one dataset: the same request may regenerate it (a schedule does, every run), a
+        request for other benchmarks may not replace its manifest. ``InvalidRequest`` naming what differs."""
+        key = manifest_key(ds)
+        try:
+            stored = self._store.get_model(key, DatasetManifest)
+        except ObjectNotFound:
+            return
+        except ValidationError as e:  # nothing to compare with: regenerating rewrites it
+            log.warning("dataset.unreadable_manifest", key=key, error=str(e)[:300])
+            return
+        theirs, ours = dataset_content(stored.request), dataset_content(request)
+        differ = [f"{k} {theirs[k]!r} there, {ours[k]!r} here" for k in ours if theirs.get(k) != ours[k]]
+        if differ:
+            raise ApplicationError(
+                f"dataset_id: {ds!r} already holds a dataset made from another request ({'; '.join(differ)}); "
+                "repeat that request to regenerate it, or choose another dataset_id",
+                type=ErrorType.INVALID_REQUEST,
+                non_retryable=True,
+            )
 
     @activity.defn(name=ACT_LOOKUP_BENCHMARK)
     async def lookup_benchmark(self, req: LookupRequest) -> LookupResult:
@@ -232,7 +254,9 @@ class StoreActivities:
             n_scenes, check_interval = result.basis.scenes_for(req.n_scenes, req.check_interval_steps)
             wanted = ProofBasis(n_scenes=n_scenes, check_interval_steps=check_interval, **self._ceilings())
             if not result.basis.covers(wanted):
-                return miss(f"proven on another basis ({_basis_text(result.basis)}; asked {_basis_text(wanted)})")
+                return miss(
+                    f"proven on another basis ({_basis_text(result.basis)}; asked {_basis_text(wanted)})"
+                )
             damaged = self._damaged(result)
             if damaged:
                 return miss("damaged or missing: " + ", ".join(damaged))
@@ -251,7 +275,9 @@ class StoreActivities:
                 return [result.definition.key]
             artifacts = definition.artifacts
             refs += [artifacts.collision, *(r for r in (artifacts.scene_glb, artifacts.thumbnail) if r)]
-            refs += [p.step for p in definition.fixtures + definition.reference_solution if p.step is not None]
+            refs += [
+                p.step for p in definition.fixtures + definition.reference_solution if p.step is not None
+            ]
         damaged = []
         for ref in refs:
             try:
@@ -377,6 +403,8 @@ class StoreActivities:
                 key = manifest_part_key(req.dataset_id, req.chain, index)
                 entries.extend(self._store.get_model(key, ManifestPartRequest).entries)
             entries.sort(key=lambda e: e.index)
+            # checked at the start too; this catches a request for other benchmarks that wrote meanwhile
+            self._refuse_another_request(req.dataset_id, req.request)
             counts = {v: sum(e.verdict == v for e in entries) for v in Verdict}
             manifest = DatasetManifest(
                 dataset_id=req.dataset_id,

@@ -16,13 +16,14 @@ from activities.manufacturing.analysis import evaluate
 from activities.manufacturing.catalog import load_catalog
 from activities.manufacturing.facts import PartFacts
 from shared.ids import design_sha256, evaluation_id
-from shared.keys import benchmark_result_key, evaluation_result_key
+from shared.keys import benchmark_result_key, evaluation_prefix, evaluation_result_key
 from shared.logging import get_logger
 from shared.models import (
     BenchmarkDefinition,
     BenchmarkResult,
     DesignCost,
     DesignPartCost,
+    DiscardEvaluationRequest,
     EvaluationLookup,
     EvaluationLookupRequest,
     EvaluationResult,
@@ -38,6 +39,7 @@ from shared.models import (
 from shared.settings import Settings
 from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref
 from shared.temporal import (
+    ACT_DISCARD_EVALUATION,
     ACT_LOOKUP_EVALUATION,
     ACT_PRICE_DESIGN,
     ACT_RECORD_EVALUATION,
@@ -219,3 +221,21 @@ class EvaluationActivities:
             return result.model_copy(update={"result": ref})
 
         return await asyncio.to_thread(write)
+
+    @activity.defn(name=ACT_DISCARD_EVALUATION)
+    async def discard_evaluation(self, req: DiscardEvaluationRequest) -> list[str]:
+        """Delete what an evaluation that was cancelled or failed left under ``evaluations/<id>/`` (collision
+        pieces, trajectory, evidence) and return the keys. Nothing is deleted when a result exists: then the
+        same evaluation finished (in another workflow) and those objects are its evidence."""
+        prefix = evaluation_prefix(req.evaluation_id) + "/"
+
+        def discard() -> list[str]:
+            if self._store.exists(evaluation_result_key(req.evaluation_id)):
+                return []
+            keys = list(self._store.list(prefix))
+            for key in keys:
+                self._store.delete(key)
+            log.info("evaluation.discarded", evaluation_id=req.evaluation_id, objects=len(keys))
+            return keys
+
+        return await asyncio.to_thread(discard)

@@ -27,18 +27,24 @@ def script_benchmark_id(script_sha256: str, generator_version: int) -> str:
     return f"{SCRIPT_FAMILY}-{script_sha256[:16]}-v{generator_version}"
 
 
+def dataset_content(request: DatasetRequest) -> dict[str, object]:
+    """What a dataset's entries depend on in its request: which benchmarks, proven on which scene basis. How it
+    runs (``max_parallel``, ``chunk_size``, ``webhook``) does not count. Two requests for one dataset id must
+    agree on this (see ``prepare_dataset``)."""
+    return {
+        "families": list(request.families),
+        "count": request.count,
+        "base_seed": request.base_seed,
+        "n_scenes": request.n_scenes,
+        "check_interval_steps": request.check_interval_steps,
+    }
+
+
 def dataset_id(request: DatasetRequest, generator_version: int) -> str:
     """The request's own id, or one derived from what determines the dataset's content."""
     if request.dataset_id:
         return request.dataset_id
-    basis = {
-        "families": request.families,
-        "count": request.count,
-        "base_seed": request.base_seed,
-        "generator_version": generator_version,
-        "n_scenes": request.n_scenes,
-        "check_interval_steps": request.check_interval_steps,
-    }
+    basis = {**dataset_content(request), "generator_version": generator_version}
     digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]
     return f"ds-{digest}"
 

@@ -1309,6 +1309,12 @@ class RecordEvaluationRequest(Model):
     result: EvaluationResult
 
 
+class DiscardEvaluationRequest(Model):
+    """Remove what an evaluation that was cancelled or failed wrote under its prefix (kept when a result exists)."""
+
+    evaluation_id: Identifier
+
+
 class EvaluationProgress(Model):
     evaluation_id: str = ""
     stage: str

@@ -73,6 +73,7 @@ ACT_BUILD_DESIGN = "build_design"
 ACT_PRICE_DESIGN = "price_design"
 ACT_RENDER_EVIDENCE = "render_evidence"
 ACT_RECORD_EVALUATION = "record_evaluation"
+ACT_DISCARD_EVALUATION = "discard_evaluation"
 ACT_NOTIFY_WEBHOOK = "notify_webhook"
 
 

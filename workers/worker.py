@@ -81,6 +81,7 @@ async def running_worker(
                 evaluation.lookup_evaluation,
                 evaluation.price_design,
                 evaluation.record_evaluation,
+                evaluation.discard_evaluation,
                 notify.notify_webhook,
             ],
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),

@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         WF_GENERATE_BENCHMARK,
         heavy_queue_for,
     )
+    from workflows._details import show, source_name
     from workflows._input import parse_input
 
 # Deterministic failures of the engines that make the benchmark itself invalid: recorded as rejections.
@@ -82,6 +83,7 @@ def _rejecting_cause(e: ActivityError) -> ApplicationError | None:
 class GenerateBenchmark:
     def __init__(self) -> None:
         self._progress = BenchmarkProgress(benchmark_id="", stage="starting")
+        self._headline = "GenerateBenchmark"
 
     @workflow.query(name="progress")
     def progress(self) -> BenchmarkProgress:
@@ -91,7 +93,7 @@ class GenerateBenchmark:
         self._progress = BenchmarkProgress(
             benchmark_id=self._progress.benchmark_id, stage=stage, detail=detail
         )
-        workflow.set_current_details(f"**{stage}** {detail}".strip())
+        show(self._headline, stage, detail)
         workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
 
     @workflow.run
@@ -109,6 +111,11 @@ class GenerateBenchmark:
         workflow.upsert_search_attributes(attrs)
 
         what = f"{family} seed {req.seed}" if req.script is None else "benchmark script"
+        self._headline = (
+            f"Generate and prove the benchmark {what}"
+            + (f" ({source_name(req.script)})" if req.script is not None else "")
+            + (f" for dataset {req.dataset_id}" if req.dataset_id else "")
+        )
         self._stage("lookup", what)
         found: LookupResult = await workflow.execute_local_activity(
             ACT_LOOKUP_BENCHMARK,
@@ -127,6 +134,7 @@ class GenerateBenchmark:
         # The id and generator version come from this recorded step, never from module constants, so a
         # replay on a worker with a newer generator takes the same path.
         bid, version = found.benchmark_id, found.generator_version
+        self._headline += f": {bid}"
         self._progress = BenchmarkProgress(benchmark_id=bid, stage="lookup")
         workflow.upsert_search_attributes([SA_BENCHMARK.value_set(bid)])
         if found.result is not None:

@@ -18,8 +18,12 @@ from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     ChildWorkflowError,
+    FailureError,
     WorkflowAlreadyStartedError,
     is_cancelled_exception,
+)
+from temporalio.exceptions import (
+    TimeoutError as TemporalTimeoutError,
 )
 from temporalio.workflow import ParentClosePolicy
 
@@ -53,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         WF_GENERATE_BENCHMARK,
         WF_GENERATE_DATASET,
     )
+    from workflows._details import show
     from workflows._input import parse_input
     from workflows._notify import notify
 
@@ -60,18 +65,26 @@ MAX_REASON_CHARS = 300
 
 
 def _failure_reason(error: BaseException) -> str:
-    """The innermost application error's type and first line: what went wrong, not the wrapping."""
-    inner: BaseException = error
-    found: ApplicationError | None = None
-    while inner is not None:
-        if isinstance(inner, ApplicationError):
-            found = inner
-        inner = getattr(inner, "cause", None) or inner.__cause__  # type: ignore[assignment]
-    text = found.message if found is not None else str(error)
+    """What went wrong, not the wrapping: the innermost cause's type and the first line of its message (a typed
+    application error, a timeout with its kind, a termination...), after the activity it ended, e.g.
+    ``build_benchmark: TimeoutError (heartbeat): activity Heartbeat timeout``."""
+    chain: list[BaseException] = []
+    inner: BaseException | None = error
+    while inner is not None and inner not in chain:
+        chain.append(inner)
+        inner = getattr(inner, "cause", None) or inner.__cause__
+    innermost = chain[-1]
+    activity = next((e.activity_type for e in reversed(chain) if isinstance(e, ActivityError)), None)
+    if isinstance(innermost, ApplicationError):
+        kind = innermost.type or "ApplicationError"
+    elif isinstance(innermost, TemporalTimeoutError) and innermost.type is not None:
+        kind = f"TimeoutError ({innermost.type.name.lower().replace('_', '-')})"
+    else:
+        kind = type(innermost).__name__
+    text = innermost.message if isinstance(innermost, FailureError) else str(innermost)
     first = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
-    if found is None:
-        return (first or type(error).__name__)[:MAX_REASON_CHARS]
-    return f"{found.type or 'error'}: {first}"[:MAX_REASON_CHARS]
+    reason = f"{kind}: {first}" if first else kind
+    return (f"{activity}: {reason}" if activity else reason)[:MAX_REASON_CHARS]
 
 
 @workflow.defn(name=WF_GENERATE_DATASET)
@@ -79,6 +92,7 @@ class GenerateDataset:
     def __init__(self) -> None:
         self._progress = DatasetProgress(dataset_id="", total=0, completed=0, published=0, rejected=0)
         self._running: dict[int, str] = {}
+        self._headline = "GenerateDataset"
 
     @workflow.query(name="progress")
     def progress(self) -> DatasetProgress:
@@ -98,9 +112,17 @@ class GenerateDataset:
             stage=stage,
         )
         p = self._progress
-        workflow.set_current_details(
-            f"**{stage}** {p.completed}/{total} done: {p.published} published, {p.rejected} rejected"
-            + (f", {p.failed} failed" if p.failed else "")
+        show(
+            self._headline,
+            stage,
+            f"{p.completed}/{total} done: {p.published} published, {p.rejected} rejected"
+            + (f", {p.failed} failed" if p.failed else ""),
+        )
+
+    def _set_headline(self, req: DatasetRequest, dataset: str | None) -> None:
+        self._headline = (
+            f"Generate dataset {dataset or '(id derived from the request)'}: {req.count} benchmarks of "
+            f"{', '.join(req.families)} from seed {req.base_seed}"
         )
 
     @workflow.run
@@ -111,6 +133,9 @@ class GenerateDataset:
         if problem:
             raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
         cursor = req.resume
+        self._set_headline(req, cursor.dataset_id if cursor else req.dataset_id)
+        if cursor is None:
+            show(self._headline, "checking", "the request against the worker's limits and the stored dataset")
         if cursor is not None and workflow.info().continued_run_id is None:
             # Only this workflow sets the cursor when it continues as new; from outside it would bypass the
             # boundary checks (count maximum, dataset id).
@@ -139,6 +164,7 @@ class GenerateDataset:
                 # the workflow id survives continue-as-new; parts of concurrent runs never collide
                 chain=hashlib.sha256(workflow.info().workflow_id.encode()).hexdigest()[:12],
             )
+            self._set_headline(req, cursor.dataset_id)
         workflow.upsert_search_attributes(
             [SA_DATASET.value_set(cursor.dataset_id), SA_STAGE.value_set("generating")]
         )

@@ -13,14 +13,20 @@ recorded activity result.
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
 from temporalio.common import RawValue
+from temporalio.exceptions import ActivityError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from shared.models import (
+        BenchmarkDefinition,
         BuildDesignRequest,
         BuiltDesign,
         DesignCost,
+        DiscardEvaluationRequest,
         EvaluateRequest,
         EvaluationLookup,
         EvaluationLookupRequest,
@@ -40,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from shared.temporal import (
         ACT_BUILD_DESIGN,
+        ACT_DISCARD_EVALUATION,
         ACT_LOOKUP_EVALUATION,
         ACT_PRICE_DESIGN,
         ACT_RECORD_EVALUATION,
@@ -55,8 +62,12 @@ with workflow.unsafe.imports_passed_through():
         WF_EVALUATE_DESIGN,
         heavy_queue_for,
     )
+    from workflows._details import show, source_name
     from workflows._input import parse_input
     from workflows._notify import notify
+
+PATCH_DISCARD = "evaluation-discard-unfinished"
+"""A cancelled or failed evaluation removes what it wrote (histories from before run as they did)."""
 
 
 def verdict_of(
@@ -106,6 +117,8 @@ def representative_scene(simulation: SimulationReport, required_share: float) ->
 class EvaluateDesign:
     def __init__(self) -> None:
         self._progress = EvaluationProgress(stage="starting")
+        self._heavy_cancel = ActivityCancellationType.TRY_CANCEL
+        self._headline = "EvaluateDesign"
 
     @workflow.query(name="progress")
     def progress(self) -> EvaluationProgress:
@@ -115,20 +128,26 @@ class EvaluateDesign:
         self._progress = EvaluationProgress(
             evaluation_id=self._progress.evaluation_id, stage=stage, detail=detail
         )
-        workflow.set_current_details(f"**{stage}** {detail}".strip())
+        show(self._headline, stage, detail)
         workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
 
     @workflow.run
     async def run(self, raw: RawValue) -> EvaluationResult:
         """Input: :class:`~shared.models.EvaluateRequest` (validated here, see ``_input``)."""
         req = parse_input(raw, EvaluateRequest)
+        design = req.design
+        if design.script is not None:
+            submitted = f"the design script {source_name(design.script)}"
+        else:
+            parts = design.parts or []
+            submitted = f"a design of {len(parts)} part file{'s' if len(parts) != 1 else ''}"
+        self._headline = f"Evaluate {submitted} against the benchmark {req.benchmark_id}"
         result = await self._evaluate(req)
         await notify(req.webhook, "evaluation.completed", result)
         return result
 
     async def _evaluate(self, req: EvaluateRequest) -> EvaluationResult:
         workflow.upsert_search_attributes([SA_BENCHMARK.value_set(req.benchmark_id)])
-        heavy = heavy_queue_for(workflow.info().task_queue)
 
         self._stage("stage", f"design for {req.benchmark_id}")
         staged: StagedDesign = await workflow.execute_activity(
@@ -156,6 +175,48 @@ class EvaluateDesign:
             result = found.result.model_copy(update={"reused": True})
             self._finish(result, reused=True)
             return result
+        discard = workflow.patched(PATCH_DISCARD)
+        # With the patch a cancelled heavy step is awaited until its job is gone, so nothing writes after the
+        # discard below; before it, the workflow went on at once.
+        self._heavy_cancel = (
+            ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+            if discard
+            else ActivityCancellationType.TRY_CANCEL
+        )
+        try:
+            return await self._prove(req, staged, eid, definition)
+        except (asyncio.CancelledError, ActivityError):
+            if discard:
+                await self._discard(eid)
+            raise
+
+    def _honour_cancellation(self) -> None:
+        """A heavy step awaited to the end of its cancellation may still finish first: the evaluation is
+        cancelled all the same (without the patch, the cancellation was never awaited)."""
+        waited = self._heavy_cancel == ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+        if waited and workflow.cancellation_reason() is not None:
+            raise asyncio.CancelledError("the evaluation was cancelled while its step finished")
+
+    async def _discard(self, eid: str) -> None:
+        """An evaluation that was cancelled or failed leaves nothing under its prefix (the collision pieces,
+        the trajectory, evidence): there is no result that refers to them, and the next evaluation builds its
+        own. Content-addressed uploads and the per-part pieces cache stay."""
+        self._stage("discard", f"{eid}: no result, removing what it wrote")
+        try:
+            await workflow.execute_local_activity(
+                ACT_DISCARD_EVALUATION,
+                DiscardEvaluationRequest(evaluation_id=eid),
+                result_type=list[str],
+                summary=f"discard the unfinished {eid}",
+                **LIGHT.kwargs(),
+            )
+        except ActivityError as e:  # the original failure or cancellation is what the workflow reports
+            workflow.logger.warning("could not discard the unfinished %s: %s", eid, e.cause or e)
+
+    async def _prove(
+        self, req: EvaluateRequest, staged: StagedDesign, eid: str, definition: BenchmarkDefinition
+    ) -> EvaluationResult:
+        heavy = heavy_queue_for(workflow.info().task_queue)
         base = EvaluationResult(
             evaluation_id=eid,
             benchmark_id=req.benchmark_id,
@@ -173,8 +234,10 @@ class EvaluateDesign:
             result_type=BuiltDesign,
             task_queue=heavy,
             summary=f"build and validate design {staged.design_sha256[:12]} for {req.benchmark_id}",
+            cancellation_type=self._heavy_cancel,
             **HEAVY.kwargs(),
         )
+        self._honour_cancellation()
         timings = {"build": round(built.build_s, 3)}
         if not built.valid or built.scene is None:
             scene_names = {"build_zone", "goal_zone", definition.payload.label}
@@ -219,8 +282,10 @@ class EvaluateDesign:
             result_type=SimulationReport,
             task_queue=heavy,
             summary=f"simulate {eid} ({n_scenes} scenes)",
+            cancellation_type=self._heavy_cancel,
             **HEAVY.kwargs(),
         )
+        self._honour_cancellation()
         timings["compile"] = round(simulation.compile_s or 0.0, 3)
         timings["simulate"] = round(simulation.simulate_s or 0.0, 3)
 
@@ -239,8 +304,10 @@ class EvaluateDesign:
                 result_type=Evidence,
                 task_queue=heavy,
                 summary=f"evidence of {eid}, scene {index}",
+                cancellation_type=self._heavy_cancel,
                 **HEAVY.kwargs(),
             )
+            self._honour_cancellation()
             timings["evidence"] = round(evidence.evidence_s, 3)
 
         required = scene.simulation.required_success_share

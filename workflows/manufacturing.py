@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         WF_ANALYZE_MANUFACTURING,
         heavy_queue_for,
     )
+    from workflows._details import show, source_name
     from workflows._input import parse_input
     from workflows._notify import notify
 
@@ -55,6 +56,7 @@ def analysis_id(req: AnalyzeRequest, part_sha256: str) -> str:
 class AnalyzeManufacturing:
     def __init__(self) -> None:
         self._progress = AnalysisProgress(stage="starting")
+        self._headline = "AnalyzeManufacturing"
 
     @workflow.query(name="progress")
     def progress(self) -> AnalysisProgress:
@@ -62,7 +64,7 @@ class AnalyzeManufacturing:
 
     def _stage(self, stage: str, detail: str = "") -> None:
         self._progress = AnalysisProgress(stage=stage, detail=detail)
-        workflow.set_current_details(f"**{stage}** {detail}".strip())
+        show(self._headline, stage, detail)
         workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
 
     @workflow.run
@@ -70,6 +72,7 @@ class AnalyzeManufacturing:
         """Input: :class:`~shared.models.AnalyzeRequest` (validated here, see ``_input``)."""
         req = parse_input(raw, AnalyzeRequest)
         what = f"{req.method.value}, {req.material.value}, quantity {req.quantity}"
+        self._headline = f"Manufacturing analysis of {source_name(req.part)}: {what}"
         heavy = heavy_queue_for(workflow.info().task_queue)
 
         self._stage("stage", what)

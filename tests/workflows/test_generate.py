@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 
@@ -218,3 +219,78 @@ async def test_a_benchmark_script_goes_through_the_same_proofs(
     cause = application_error(info.value)
     assert cause.type == "InvalidPart" and cause.non_retryable
     assert "no fixtures today" in cause.message
+
+
+async def test_a_dataset_id_is_not_taken_over_by_another_request(
+    temporal_env, worker_queue, test_settings
+) -> None:
+    """A second request for other benchmarks under a used dataset id is refused before any work, naming what
+    differs; the first run's manifest stays as it was. The same request again (say, with more parallelism:
+    how a dataset runs does not count) regenerates it, as a schedule does every run."""
+    client: Client = temporal_env.client
+    store = LocalStore(test_settings.local_store_dir)
+    ds = _id("ds-owned")
+    first_req = DatasetRequest(families=["gap"], count=1, base_seed=60, dataset_id=ds)
+    first: DatasetResult = await client.execute_workflow(
+        WF_GENERATE_DATASET, first_req, id=_id("dataset"), task_queue=worker_queue, result_type=DatasetResult
+    )
+    parts = sorted(store.list(f"datasets/{ds}/parts/"))
+
+    with pytest.raises(WorkflowFailureError) as info:
+        await client.execute_workflow(
+            WF_GENERATE_DATASET,
+            first_req.model_copy(update={"count": 2, "families": ["gap", "chute"]}),
+            id=_id("dataset"),
+            task_queue=worker_queue,
+        )
+    cause = application_error(info.value)
+    assert cause.type == "InvalidRequest" and cause.non_retryable
+    assert "dataset_id" in cause.message and ds in cause.message, cause.message
+    assert "count 1 there, 2 here" in cause.message and "families" in cause.message, cause.message
+    store.get_ref(first.manifest)  # the first run's result still points at its own manifest
+    assert sorted(store.list(f"datasets/{ds}/parts/")) == parts, "the refused request wrote nothing"
+
+    again: DatasetResult = await client.execute_workflow(
+        WF_GENERATE_DATASET,
+        first_req.model_copy(update={"max_parallel": 2}),
+        id=_id("dataset"),
+        task_queue=worker_queue,
+        result_type=DatasetResult,
+    )
+    manifest = DatasetManifest.model_validate_json(store.get_ref(again.manifest))
+    assert again.count == 1 and [e.reused for e in manifest.entries] == [True]
+
+
+async def test_a_schedule_regenerates_its_dataset_every_run(
+    temporal_env, worker_queue, test_settings
+) -> None:
+    """A schedule reuses its name as the dataset id with the same request every run: the second run is not
+    refused as another request, and reuses the first run's benchmarks."""
+    from datetime import timedelta
+
+    from workers.schedules import create_dataset_schedule
+
+    client: Client = temporal_env.client
+    store = LocalStore(test_settings.local_store_dir)
+    name = _id("every-run")
+    handle = await create_dataset_schedule(
+        client, name, DatasetRequest(families=["gap"], count=1, base_seed=61), timedelta(days=1), worker_queue
+    )
+    try:
+        results: list[DatasetResult] = []
+        for run in (1, 2):
+            await handle.trigger()
+            workflow_id = None
+            for _ in range(400):
+                actions = (await handle.describe()).info.recent_actions
+                if len(actions) >= run:
+                    workflow_id = actions[-1].action.workflow_id
+                    break
+                await asyncio.sleep(0.05)
+            assert workflow_id is not None, f"run {run} did not start"
+            results.append(await client.get_workflow_handle(workflow_id, result_type=DatasetResult).result())
+    finally:
+        await handle.delete()
+    assert [r.dataset_id for r in results] == [name, name]
+    manifest = DatasetManifest.model_validate_json(store.get_ref(results[1].manifest))
+    assert [e.reused for e in manifest.entries] == [True]
