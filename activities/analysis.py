@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -18,6 +17,14 @@ from activities.manufacturing.analysis import analyse
 from activities.manufacturing.catalog import load_catalog
 from activities.manufacturing.facts import PartFacts
 from shared import metrics
+from shared.boundary import (
+    BoundaryError,
+    check_size,
+    check_stored_part,
+    checked_file_name,
+    read_part_file,
+    resolve_part_path,  # noqa: F401 - the boundary's, re-exported for the callers of this module
+)
 from shared.keys import analysis_report_key, upload_key
 from shared.logging import get_logger
 from shared.materials import check_method
@@ -44,60 +51,38 @@ def invalid_request(message: str) -> ApplicationError:
     return ApplicationError(message, type=ErrorType.INVALID_REQUEST, non_retryable=True)
 
 
-def resolve_part_path(path: str, roots: list[Path]) -> Path:
-    """The real file a request names: absolute, existing, a regular file, and under one of ``roots`` after
-    symlinks are resolved (so ``..`` or a link cannot reach elsewhere)."""
-    p = Path(path)
-    if not p.is_absolute():
-        raise ValueError(f"part.path: must be an absolute path on the worker, got {path!r}")
-    try:
-        real = p.resolve(strict=True)
-    except (OSError, RuntimeError) as e:
-        raise ValueError(f"part.path: {path!r} cannot be read on the worker ({e.__class__.__name__})") from e
-    allowed = [r.resolve() for r in roots]
-    if not any(real.is_relative_to(r) for r in allowed):
-        raise ValueError(
-            f"part.path: {path!r} is outside the directories this worker reads parts from "
-            f"({', '.join(str(r) for r in allowed)}; MECHBENCH_PART_ROOTS)"
-        )
-    if not real.is_file():
-        raise ValueError(f"part.path: {path!r} is not a regular file")
-    return real
+def refused(e: BoundaryError) -> ApplicationError:
+    """A refusal of the shared input boundary as a non-retryable error of its type."""
+    return ApplicationError(str(e), type=e.error_type, non_retryable=True)
 
 
 def read_source(store: ObjectStore, settings: Settings, src: PartSource) -> tuple[StagedPart, bytes | None]:
-    """Check a part source and read it: a stored upload is verified against its hash (and needs no
-    writing: ``None``), a worker path is read. A missing, empty or oversized file, a path outside the part
-    roots or a damaged upload is an ``InvalidRequest`` naming the problem; nothing is written."""
+    """Check a part source and read it, through the same boundary as the CLI (:mod:`shared.boundary`): a
+    stored upload is verified against its hash (and needs no writing: ``None``), a worker path is read
+    from inside the part roots. A missing, empty, oversized or mislabelled file, a path outside the part
+    roots or a damaged upload is an ``InvalidRequest`` or ``InvalidPart`` naming the problem; nothing is
+    written."""
     fmt = src.resolved_format
-    limit = settings.max_part_bytes
-    if src.artifact is not None:
-        if src.artifact.size_bytes > limit:
-            raise invalid_request(f"part: {src.artifact.size_bytes} bytes exceeds the {limit}-byte limit")
-        try:
-            store.get_ref(src.artifact)
-        except ObjectNotFound:
-            raise invalid_request(f"part.artifact: no object {src.artifact.key!r} in the store") from None
-        except (IntegrityError, InvalidKey) as e:
-            raise invalid_request(f"part.artifact: {e}") from None
-        name = src.filename or src.artifact.key.rsplit("/", 1)[-1]
-        return StagedPart(artifact=src.artifact, format=fmt, filename=name), None
-    assert src.path is not None
     try:
-        real = resolve_part_path(src.path, settings.part_roots)
-    except ValueError as e:
-        raise invalid_request(str(e)) from None
-    size = real.stat().st_size
-    if size > limit:
-        raise invalid_request(
-            f"part.path: {size} bytes exceeds the {limit}-byte limit (MECHBENCH_MAX_PART_BYTES)"
-        )
-    if size == 0:
-        raise invalid_request(f"part.path: {src.path!r} is empty")
-    data = real.read_bytes()
+        if src.artifact is not None:
+            name = src.filename or src.artifact.key.rsplit("/", 1)[-1]
+            check_size(src.artifact.size_bytes, fmt, settings, "part.artifact", name)
+            try:
+                data = store.get_ref(src.artifact)
+            except ObjectNotFound:
+                raise invalid_request(f"part.artifact: no object {src.artifact.key!r} in the store") from None
+            except (IntegrityError, InvalidKey) as e:
+                raise invalid_request(f"part.artifact: {e}") from None
+            check_stored_part(data, fmt, settings, "part.artifact", name)
+            return StagedPart(artifact=src.artifact, format=fmt, filename=name), None
+        assert src.path is not None
+        real, data = read_part_file(src.path, fmt, settings, "part.path")
+        name = src.filename or checked_file_name(real.name, "part.path")
+    except BoundaryError as e:
+        raise refused(e) from None
     suffix = next(s for s, f in PART_SUFFIXES.items() if f == fmt)
     ref = make_ref(upload_key(sha256_hex(data), suffix), data)
-    return StagedPart(artifact=ref, format=fmt, filename=src.filename or real.name), data
+    return StagedPart(artifact=ref, format=fmt, filename=name), data
 
 
 def write_source(store: ObjectStore, staged: StagedPart, data: bytes | None) -> StagedPart:
@@ -121,8 +106,9 @@ class AnalysisActivities:
     async def stage_part(self, req: StagePartRequest) -> StagedPart:
         """Check the request against the catalogue, then put the part file in the store by content hash.
 
-        Bad input (a method the material is not made by, a missing or oversized file, a path outside the
-        part roots, a damaged upload) fails here, before any heavy work, and nothing is written."""
+        Bad input (a method the material is not made by, a missing, oversized or mislabelled file, a path
+        outside the part roots, a damaged upload) fails here, before any heavy work, and nothing is
+        written."""
         problem = check_method(req.material, req.method)
         if problem:
             raise invalid_request(problem)

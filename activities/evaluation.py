@@ -11,12 +11,13 @@ import asyncio
 from pydantic import ValidationError
 from temporalio import activity
 
-from activities.analysis import invalid_request, read_source, write_source
+from activities.analysis import invalid_request, read_source, refused, write_source
 from activities.manufacturing.analysis import evaluate
 from activities.manufacturing.catalog import load_catalog
 from activities.manufacturing.facts import PartFacts
-from shared.ids import design_sha256, evaluation_id
-from shared.keys import benchmark_result_key, evaluation_prefix, evaluation_result_key
+from shared.boundary import BoundaryError, check_design_total, published_benchmark
+from shared.ids import design_sha256, evaluation_basis, evaluation_id
+from shared.keys import evaluation_prefix, evaluation_result_key
 from shared.logging import get_logger
 from shared.models import (
     BenchmarkDefinition,
@@ -34,7 +35,6 @@ from shared.models import (
     StagedDesign,
     StagedDesignPart,
     StageDesignRequest,
-    Verdict,
 )
 from shared.settings import Settings
 from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref
@@ -49,26 +49,13 @@ from shared.temporal import (
 log = get_logger(__name__)
 
 
-EVALUATOR_VERSION = 1
-"""Bumped when validation, pricing or judging of designs changes what a stored result would say."""
-
-
 def published_result(store: ObjectStore, benchmark_id: str) -> BenchmarkResult:
-    """The stored verdict of a published benchmark; ``InvalidRequest`` saying what to do when the benchmark
-    does not exist or was rejected."""
+    """The stored verdict of a published benchmark (the check the CLI makes too, see
+    :func:`shared.boundary.published_benchmark`); ``InvalidRequest`` saying what to do otherwise."""
     try:
-        result = store.get_model(benchmark_result_key(benchmark_id), BenchmarkResult)
-    except ObjectNotFound:
-        raise invalid_request(
-            f"benchmark_id: no benchmark {benchmark_id!r} in the store; generate it first "
-            "(mechbench benchmark FAMILY SEED) or check the id"
-        ) from None
-    if result.verdict != Verdict.PUBLISHED or result.definition is None:
-        raise invalid_request(
-            f"benchmark_id: {benchmark_id!r} was not published ({result.verdict.value}: {result.reason}); "
-            "only published benchmarks can be evaluated against"
-        )
-    return result
+        return published_benchmark(store, benchmark_id)
+    except BoundaryError as e:
+        raise refused(e) from None
 
 
 def published_definition(store: ObjectStore, benchmark_id: str) -> tuple[BenchmarkDefinition, str]:
@@ -109,11 +96,10 @@ class EvaluationActivities:
             for src in sources:  # stops at the first file past the limit: memory stays bounded
                 read.append(read_source(self._store, self._settings, src))
                 total += read[-1][0].artifact.size_bytes
-                if total > self._settings.max_part_bytes:
-                    raise invalid_request(
-                        f"design: its files hold more than {self._settings.max_part_bytes} bytes together "
-                        "(MECHBENCH_MAX_PART_BYTES)"
-                    )
+                try:
+                    check_design_total(total, self._settings)
+                except BoundaryError as e:
+                    raise refused(e) from None
             staged = [write_source(self._store, staged, data) for staged, data in read]
             if d.script is not None:
                 design = StagedDesign(design_sha256="0" * 64, script=staged[0])
@@ -130,7 +116,7 @@ class EvaluationActivities:
 
         def read() -> EvaluationLookup:
             definition, definition_sha = published_definition(self._store, req.benchmark_id)
-            proven_on = f"{definition_sha}:{EVALUATOR_VERSION}:{load_catalog().label}"
+            proven_on = evaluation_basis(definition_sha, load_catalog().label)
             try:
                 eid = evaluation_id(
                     req.benchmark_id, req.design_sha256, req.n_scenes, req.evidence, proven_on

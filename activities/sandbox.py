@@ -25,7 +25,8 @@ What is confined, and how
 - **Resources** (``setrlimit`` before the script exists in the process): CPU seconds (SIGXCPU, SIGKILL a
   second later), address space, size of any one file, open files, no core dumps; wall clock enforced
   here. Output goes to a pipe of which only the tail is kept; the result is size-limited.
-- **Environment**: only ``PATH``, ``HOME``/``TMPDIR`` (= its directory), ``LANG``, ``PYTHONPATH`` (our
+- **Environment**: only ``PATH``, ``HOME``/``TMPDIR`` (= its directory), ``XDG_CACHE_HOME`` (its
+  ``cache/``), ``LANG``, ``PYTHONPATH`` (our
   packages), one-thread settings for OpenMP/BLAS, ``MALLOC_ARENA_MAX``, ``JOBLIB_MULTIPROCESSING=0`` and
   ``PYTHONHASHSEED=0`` (set iteration order, hence geometry, is reproducible). No ``MECHBENCH_*`` setting,
   no credential.
@@ -33,9 +34,11 @@ What is confined, and how
   libraries, our own ``activities``/``shared`` packages and its directory - not the project root (``.env``,
   data), not ``/proc`` (so no ``/proc/<pid>/environ`` of anyone), not ``/sys``, ``/home`` or ``/etc``
   (but the loader cache, localtime and fonts).
-  Writing nowhere: the result and error report go through files opened before confinement. With
-  ``writable_workdir`` it may also create, write and delete regular files and directories in its own
-  directory (each file capped by the file-size limit; no symlinks, FIFOs or devices). The directory is
+  Writing only in its cache directory (``cache/`` in its directory, ``XDG_CACHE_HOME``, where libraries
+  such as ezdxf keep their caches): regular files and directories, each file capped by the file-size
+  limit; no symlinks, FIFOs or devices. The result and error report go through files opened before
+  confinement. With ``writable_workdir`` it may create, write and delete the same in all of its own
+  directory. The directory is
   private (0700) and removed afterwards whatever happened (a caller killed by SIGKILL cannot: the next run
   removes directories of dead callers). Changing modes, owners, times or xattrs - which Landlock does not
   cover - is refused by seccomp, anywhere.
@@ -56,8 +59,9 @@ What is *not* confined
 - Threads: their number is bounded only by the address-space limit (each reserves stack); RLIMIT_NPROC is
   not used - it counts every process and thread of the uid (worker, fork server, other jobs) and is ignored
   for root - and is unnecessary once process creation is refused.
-- With ``writable_workdir``: total disk use and the number of files (inodes) in the directory are not
-  bounded, only the size of each file. Keep it off unless scripts need scratch files.
+- Total disk use and the number of files (inodes) in the cache directory (and, with
+  ``writable_workdir``, in the whole directory) are not bounded, only the size of each file; all of it is
+  removed with the directory. Keep ``writable_workdir`` off unless scripts need scratch files.
 - CPU and memory bandwidth: a script may slow its neighbours within its limits (the worker's concurrency
   and the container's cgroup limits cover that).
 - The result is whatever the script made the process write (it runs in the same interpreter as the
@@ -91,6 +95,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from activities import sandbox_child as child
+from shared.boundary import MAX_SCRIPT_BYTES
 from shared.process import private_tempdir, remove_tree, sweep_stale_tempdirs
 
 DEFAULT_WALL_S = 120.0
@@ -101,7 +106,6 @@ address space (~440 MiB resident); the import fails below ~1 GiB."""
 DEFAULT_FILE_SIZE_MB = 64
 """Largest file the child may write: the STEP result, or a scratch file with ``writable_workdir``."""
 DEFAULT_MAX_OPEN_FILES = 64
-MAX_SCRIPT_BYTES = 1024 * 1024
 OUTPUT_TAIL_CHARS = 8000
 CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
 CONFINED_PREFIX = "sandbox: confined by "
@@ -211,6 +215,7 @@ def _child_env(workdir: str) -> dict[str, str]:
         "PATH": CHILD_PATH,
         "HOME": workdir,
         "TMPDIR": workdir,
+        "XDG_CACHE_HOME": str(Path(workdir) / child.CACHE_DIR),
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(Path(activities.__file__).resolve().parent.parent),
         "PYTHONHASHSEED": "0",
@@ -315,6 +320,7 @@ def run_script(
     workdir = str(private_tempdir(WORKDIR_PREFIX, tmp_root))  # mode 0700
     try:
         (Path(workdir) / child.SCRIPT_NAME).write_bytes(source)
+        (Path(workdir) / child.CACHE_DIR).mkdir(mode=0o700)
         config = {
             "parent": os.getpid(),
             "exporter": exporter,

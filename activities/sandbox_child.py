@@ -14,7 +14,8 @@ Order of business:
 3. confinement, while the process still has a single thread (Landlock domains and seccomp filters bind
    the calling thread and its future threads only): no-new-privs, every capability dropped, a Landlock
    domain (read only the Python installation, the system libraries, our own packages and the cwd - so no
-   ``/proc`` at all; write nowhere, or only in the cwd with ``writable_workdir``; with ABI >= 4 no TCP,
+   ``/proc`` at all; write only in the cwd's ``cache/`` (``XDG_CACHE_HOME``), or in all of the cwd with
+   ``writable_workdir``; with ABI >= 4 no TCP,
    with ABI >= 6 no signals or abstract sockets outside the sandbox) and a seccomp filter (no new
    processes, no exec, no sockets, no namespaces, no ptrace, no signals to other processes, no change of
    mode/owner/times/xattrs of any file - which Landlock does not cover -, no io_uring/bpf/perf/
@@ -50,6 +51,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 SCRIPT_NAME = "script.py"
+CACHE_DIR = "cache"
+"""The script's cache directory (``XDG_CACHE_HOME``) inside its directory: writable even when the directory
+itself is not, so libraries that keep a cache (ezdxf's font cache, imported by build123d) work quietly."""
 RESULT_NAME = "result.bin"
 ERROR_NAME = "error.json"
 MODULE_NAME = "design_script"
@@ -347,6 +351,10 @@ FS_MAKE_REG = 1 << 8
 FS_REFER = 1 << 13  # ABI 2
 FS_TRUNCATE = 1 << 14  # ABI 3
 FS_IOCTL_DEV = 1 << 15  # ABI 5
+_WRITE_TREE = (
+    FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_DIR | FS_MAKE_REG | FS_REFER | FS_TRUNCATE
+)
+"""Creating, writing and deleting regular files and directories (no symlinks, FIFOs, sockets, devices)."""
 FS_FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
 """The only rights a rule on a file (not a directory) may carry."""
 NET_ALL = 0b11  # bind + connect TCP (ABI 4)
@@ -436,9 +444,9 @@ def _add_rule(ruleset: int, path: Path, access: int) -> None:
 
 def landlock(workdir: Path, abi: int, writable: bool) -> None:
     """Restrict this thread (and its later threads) to reading :func:`_read_only_roots` and ``workdir``, and
-    writing nowhere or (``writable``) files and directories in ``workdir`` - no symlinks, FIFOs, sockets or
-    devices, which could trick the parent reading the result; no TCP, and (ABI 6) no signals or abstract
-    sockets outside the domain."""
+    writing only files and directories in its cache directory (:data:`CACHE_DIR`) or (``writable``) in all
+    of ``workdir`` - no symlinks, FIFOs, sockets or devices, which could trick the parent reading the
+    result; no TCP, and (ABI 6) no signals or abstract sockets outside the domain."""
     handled_fs = (1 << 13) - 1
     if abi >= 2:
         handled_fs |= FS_REFER  # rename/link across directories
@@ -465,9 +473,11 @@ def landlock(workdir: Path, abi: int, writable: bool) -> None:
         )
         work = FS_READ_FILE | FS_READ_DIR
         if writable:
-            work |= FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_DIR | FS_MAKE_REG
-            work |= FS_REFER | FS_TRUNCATE
+            work |= _WRITE_TREE
         _add_rule(ruleset, workdir, work & handled_fs)
+        cache = workdir / CACHE_DIR
+        if cache.is_dir():
+            _add_rule(ruleset, cache, (work | _WRITE_TREE) & handled_fs)
         _check(
             _libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)),
             "landlock_restrict_self",
@@ -719,10 +729,21 @@ def _exit(code: int) -> NoReturn:
         os._exit(code)
 
 
+HEADLINE_CHARS = 1000
+"""An exception's message is cut to this many characters in the one-line headline (the traceback, in the
+output tail, keeps it whole)."""
+
+
 def _describe(e: BaseException) -> str:
-    """One line for an exception, with the script's line number when the traceback reaches the script."""
-    text = "".join(traceback.format_exception_only(type(e), e)).strip().splitlines()
-    line = text[-1] if text else type(e).__name__
+    """One line for an exception: its type and its whole message (a multi-line message joined into one
+    line), with the script's line number when the traceback reaches the script."""
+    try:
+        message = " ".join(str(e).split())
+    except Exception:  # noqa: BLE001 - a __str__ that raises is the script's too
+        message = ""
+    if len(message) > HEADLINE_CHARS:
+        message = message[: HEADLINE_CHARS - 3] + "..."
+    line = f"{type(e).__name__}: {message}" if message else type(e).__name__
     if isinstance(e, SyntaxError):
         return f"{type(e).__name__}: {e.msg} ({SCRIPT_NAME}, line {e.lineno})"
     frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == SCRIPT_NAME]

@@ -70,6 +70,17 @@ def design_sha256(staged: StagedDesign) -> str:
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
+EVALUATOR_VERSION = 1
+"""Bumped when validation, pricing or judging of designs changes what a stored result would say."""
+
+
+def evaluation_basis(definition_sha256: str, catalog_label: str) -> str:
+    """What an evaluation's verdict rests on besides the design and its options: the benchmark definition
+    (its sha256), the evaluator's version and the catalogue that prices the parts. The worker's lookup and
+    the CLI (which names the workflow ``evaluate-<evaluation id>`` before it starts) both use it."""
+    return f"{definition_sha256}:{EVALUATOR_VERSION}:{catalog_label}"
+
+
 def evaluation_id(
     benchmark_id: str, design_sha256: str, n_scenes: int | None, evidence: bool, proven_on: str = ""
 ) -> str:
@@ -78,7 +89,7 @@ def evaluation_id(
     versions): the same design evaluated twice against the same benchmark gets the same id, hence the
     stored result; a benchmark proven again with other caps, or a new catalogue, gets a new evaluation.
 
-    Without ``proven_on`` it names the request (the CLI's workflow id), not the evaluation."""
+    ``proven_on`` is :func:`evaluation_basis`."""
     basis = json.dumps(
         {"design": design_sha256, "n_scenes": n_scenes, "evidence": evidence, "proven_on": proven_on}
     )

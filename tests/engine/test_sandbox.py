@@ -145,6 +145,44 @@ def test_good_run_reports_its_confinement(good_run: ScriptResult) -> None:
     assert "seccomp" in good_run.confinement
 
 
+def test_a_real_script_output_carries_no_cache_warning(good_run: ScriptResult) -> None:
+    """build123d imports ezdxf, which keeps a font cache under XDG_CACHE_HOME: the sandbox gives it one."""
+    assert "Cannot create cache" not in good_run.output_tail, good_run.output_tail
+    assert "cache" not in good_run.output_tail.lower(), good_run.output_tail
+
+
+CACHE_MARK = "CACHE-PROBE:"
+CACHE_SCRIPT = """
+import json, os
+from build123d import Box
+
+def build():
+    cache = os.environ["XDG_CACHE_HOME"]
+    with open(os.path.join(cache, "mine.txt"), "w") as fh:
+        fh.write("cached")
+    try:
+        open("scratch.txt", "w")
+        workdir = "writable"
+    except OSError as e:
+        workdir = type(e).__name__
+    print({mark!r} + json.dumps({{"cache": cache, "cwd": os.getcwd(), "entries": sorted(os.listdir(cache)),
+                                "workdir": workdir}}))
+    return Box(1, 1, 1)
+"""
+
+
+@needs_landlock
+def test_a_script_has_a_writable_cache_directory_inside_its_own(sandbox_root: Path) -> None:
+    result = _run(CACHE_SCRIPT.format(mark=CACHE_MARK), sandbox_root)
+    line = next(x for x in result.output_tail.splitlines() if x.startswith(CACHE_MARK))
+    seen = json.loads(line[len(CACHE_MARK) :])
+    assert Path(seen["cache"]).parent == Path(seen["cwd"]) and seen["cwd"].startswith(str(sandbox_root))
+    assert {"ezdxf", "mine.txt"} <= set(seen["entries"]), seen
+    assert seen["workdir"] == "PermissionError", "only the cache directory is writable"
+    assert "Cannot create cache" not in result.output_tail, result.output_tail
+    # the fixture checks the directory, cache included, is gone
+
+
 def test_same_script_same_bytes(good_run: ScriptResult, sandbox_root: Path) -> None:
     again = _run(GOOD_SCRIPT.replace("Box(20, 20, 5)", "Box(20.0, 20.0, 5.0)"), sandbox_root)
     assert again.data == good_run.data
@@ -172,6 +210,14 @@ def test_exception_in_build_carries_the_traceback(sandbox_root: Path) -> None:
     message = str(info.value)
     assert "ValueError: wall too thin" in message and "line 2" in message
     assert 'File "script.py", line 5, in build' in info.value.output_tail
+
+
+def test_a_multi_line_exception_is_one_headline_with_its_type_and_whole_message(sandbox_root: Path) -> None:
+    script = "def build():\n    raise OSError('stat /root:\\nOK 16832')\n"
+    with pytest.raises(ScriptFailed) as info:
+        _run(script, sandbox_root)
+    assert info.value.summary == "build() failed: OSError: stat /root: OK 16832 (script.py, line 2)"
+    assert "\n" not in info.value.summary
 
 
 def test_missing_build_fails(sandbox_root: Path) -> None:
@@ -299,7 +345,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 def test_script_sees_no_mechbench_environment(probe: dict) -> None:
     assert probe["mechbench_env"] == []
     assert set(probe["env_keys"]) <= {
-        "PATH", "HOME", "TMPDIR", "LANG", "PYTHONPATH", "PYTHONHASHSEED", "OMP_NUM_THREADS",
+        "PATH", "HOME", "TMPDIR", "XDG_CACHE_HOME", "LANG", "PYTHONPATH", "PYTHONHASHSEED", "OMP_NUM_THREADS",
         "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MALLOC_ARENA_MAX", "JOBLIB_MULTIPROCESSING",
         "KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK",  # set by the OpenMP runtime at import
     }  # fmt: skip
