@@ -11,6 +11,7 @@ a change that breaks them must go behind ``workflow.patched``. New scenarios get
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -25,7 +26,7 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
     import ipaddress
 
     from pydantic import SecretStr
-    from temporalio.client import WorkflowFailureError
+    from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
     from activities.cad.export import step_bytes
     from activities.manufacturing import samples
@@ -35,6 +36,7 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
         DesignPartFile,
         DesignSubmission,
         EvaluateRequest,
+        EvaluationProgress,
         GenerateBenchmarkRequest,
         PartSource,
     )
@@ -238,6 +240,41 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                     await save(
                         client, "generate_benchmark_reused", f"{ids['generate_dataset_reused']}--chute-s5-v1"
                     )
+                if only is None or "generate_benchmark_repaired" in only:
+                    # a published benchmark whose collision pieces were damaged: not reused, proven again
+                    name = "generate_benchmark_repaired"
+                    damaged = store.path_of("benchmarks/chute-s0-v1/collision.npz")
+                    data = bytearray(damaged.read_bytes())
+                    data[len(data) // 2 : len(data) // 2 + 5] = b"\x00" * 5
+                    damaged.write_bytes(bytes(data))
+                    await client.execute_workflow(
+                        WF_GENERATE_BENCHMARK, GenerateBenchmarkRequest(family="chute", seed=0), id=f"{name}-{tag}",
+                        task_queue=queue,
+                    )  # fmt: skip
+                    await save(client, name, f"{name}-{tag}")
+                if only is None or "evaluate_design_cancelled" in only:
+                    # cancelled while it simulates: the heavy step is awaited to its end, then what the
+                    # evaluation wrote is discarded
+                    name = "evaluate_design_cancelled"
+                    handle = await client.start_workflow(
+                        WF_EVALUATE_DESIGN, good.model_copy(update={"n_scenes": 64}), id=f"{name}-{tag}",
+                        task_queue=queue,
+                    )  # fmt: skip
+                    for _ in range(2000):
+                        if (
+                            await handle.query("progress", result_type=EvaluationProgress)
+                        ).stage == "simulate":
+                            break
+                        await asyncio.sleep(0.01)
+                    await handle.cancel()
+                    with contextlib.suppress(WorkflowFailureError):
+                        await handle.result()
+                    status = (await handle.describe()).status
+                    if status != WorkflowExecutionStatus.CANCELED:
+                        raise RuntimeError(
+                            f"{name}: the evaluation ended {status} before the cancel; record again"
+                        )
+                    await save(client, name, f"{name}-{tag}")
     return written
 
 
