@@ -19,11 +19,19 @@ def application_error(failure: WorkflowFailureError) -> ApplicationError:
     return cause
 
 
-def run_cli(*args: str, data_dir: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, data_dir: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``mechbench ARGS`` in a subprocess, as a user runs it, with a data directory of its own and no server
-    (port 1). It runs in ``cwd`` (default: the data directory), never the repository, so a developer's .env
-    cannot change the outcome."""
-    env = {"PATH": "/usr/bin:/bin", "MECHBENCH_DATA_DIR": str(data_dir), "MECHBENCH_DEV_PORT": "1"}
+    (port 1) unless ``env`` names one. It runs in ``cwd`` (default: the data directory), never the
+    repository, so a developer's .env cannot change the outcome."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MECHBENCH_DATA_DIR": str(data_dir),
+        "MECHBENCH_DEV_PORT": "1",
+        "MECHBENCH_TEMPORAL_ADDRESS": "127.0.0.1:1",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "workers.cli", *args],
         capture_output=True,
@@ -33,3 +41,16 @@ def run_cli(*args: str, data_dir: Path, cwd: Path | None = None) -> subprocess.C
         cwd=cwd or data_dir,
         check=False,
     )
+
+
+def session_cli_env(temporal_env, worker_queue: str, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """What points a CLI subprocess at the test session's server, its worker's queue, its store and its part
+    roots (``run_cli(..., data_dir=settings.data_dir, env=...)``). Run the CLI from a thread
+    (``asyncio.to_thread``): the worker serves on the test's event loop."""
+    import json
+
+    return {
+        "MECHBENCH_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        "MECHBENCH_TASK_QUEUE": worker_queue,
+        "MECHBENCH_PART_ROOTS": json.dumps([str(r) for r in settings.part_roots]),
+    }

@@ -10,7 +10,8 @@
     mechbench report DATASET_ID        a self-contained HTML report of a dataset (reads the store only)
 
 Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 an evaluated design did not pass
-(or could not be built), 130 interrupted.
+(or could not be built), 130 interrupted. A failure prints one line, ``error: <type>: <message>`` (the
+innermost typed error of a failed workflow); with ``--json`` it is also one JSON object on stdout.
 Every command ends with ``os._exit`` so an SDK teardown abort (sdk-python #300) never hides the real status.
 """
 
@@ -35,6 +36,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shared.boundary import (
+    BoundaryError,
+    check_design_total,
+    checked_file_name,
+    format_of,
+    published_benchmark,
+    read_part_file,
+    resolve_part_path,
+)
 from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_id
 from shared.logging import configure_logging
@@ -65,10 +75,25 @@ from shared.models import (
     StagedDesignPart,
     StagedPart,
     Verdict,
-    check_file_name,
 )
 from shared.settings import Settings, get_settings
 from shared.store import LocalStore, ObjectStore, make_ref, make_store
+from workers.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_DESIGN_FAILED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    CommandError,
+    is_connect_failure,
+    local_ui_url,
+    one_line,
+    temporal_cli_flags,
+    unreachable,
+    workflow_failure,
+    workflow_url,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -80,12 +105,6 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)  # error messages are never folded mid-word
 _state = {"verbose": False}
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DESIGN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class BadInput(Exception):
-    pass
-
 
 def _finish(code: int) -> None:
     sys.stdout.flush()
@@ -93,19 +112,50 @@ def _finish(code: int) -> None:
     os._exit(code)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"mechbench {version('mechbench')} (generator version {GENERATOR_VERSION})")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="log at MECHBENCH_LOG_LEVEL, not WARNING")
     ] = False,
+    _: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit"),
+    ] = False,
 ) -> None:
     _state["verbose"] = verbose
 
 
-def _run(main: Callable[[Settings], Awaitable[int]], service: bool = False) -> None:
+def _report(failure: CommandError, as_json: bool) -> int:
+    """One line on stderr (the rest of the message with -v); with ``--json`` also one JSON object on
+    stdout. Returns the exit code."""
+    err.print(f"[red]error:[/red] {escape(failure.line())}")
+    if failure.detail and _state["verbose"]:
+        err.print(escape(failure.detail))
+    if as_json:
+        print(failure.as_json())
+    return failure.code
+
+
+def _run(
+    main: Callable[[Settings], Awaitable[int]],
+    service: bool = False,
+    *,
+    as_json: bool = False,
+    overrides: dict[str, Any] | None = None,
+) -> None:
     """Run an async command; map errors to exit codes; always leave through ``os._exit``.
 
-    Services (``dev``, ``worker``) log at the configured level; one-shot commands only warnings, unless -v."""
+    Services (``dev``, ``worker``) log at the configured level; one-shot commands only warnings, unless -v.
+    ``overrides`` are command-line options that replace settings. Every failure is reported by
+    :func:`_report`: one line, and one JSON object with ``as_json``."""
     from temporalio.client import WorkflowFailureError
     from temporalio.exceptions import TemporalError
 
@@ -124,25 +174,23 @@ def _run(main: Callable[[Settings], Awaitable[int]], service: bool = False) -> N
             # prints the failure itself, once, as a readable message.
             logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
         # an embedded worker's job processes log at the same level as the command itself
-        settings = settings.model_copy(update={"log_level": level})
+        settings = settings.model_copy(update={"log_level": level, **(overrides or {})})
         code = asyncio.run(main(settings))
-    except BadInput as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}")
-        code = EXIT_BAD_INPUT
+    except CommandError as e:
+        code = _report(e, as_json)
     except KeyboardInterrupt:
-        err.print("interrupted")
-        code = EXIT_INTERRUPTED
+        code = _report(CommandError("interrupted", code=EXIT_INTERRUPTED, error_type="Interrupted"), as_json)
     except WorkflowFailureError as e:
-        err.print(f"[red]the workflow failed:[/red] {escape(str(e.cause or e))}")
-        code = EXIT_FAILED
+        code = _report(workflow_failure(e, None), as_json)
     except (TemporalError, DevStackError, ConnectionError, RuntimeError) as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}")
-        code = EXIT_FAILED
+        headline, detail = one_line(str(e) or type(e).__name__)
+        code = _report(CommandError(headline, error_type=type(e).__name__, detail=detail), as_json)
     except OSError as e:  # e.g. a TLS certificate file named in settings that cannot be read
-        err.print(f"[red]error:[/red] {escape(str(e))}")
-        code = EXIT_BAD_INPUT
-    except Exception:  # noqa: BLE001 - a bug: show it before os._exit would swallow it
+        code = _report(CommandError(str(e), code=EXIT_BAD_INPUT, error_type=type(e).__name__), as_json)
+    except Exception as e:  # noqa: BLE001 - a bug: show it before os._exit would swallow it
         err.print_exception()
+        if as_json:
+            print(CommandError(str(e), error_type=type(e).__name__).as_json())
         code = EXIT_FAILED
     finally:
         _finish(code)
@@ -183,10 +231,21 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
+async def _connect(settings: Settings, *, metrics: bool = False, embedded_flag: bool = False):  # type: ignore[no-untyped-def]
+    """A client for the cluster in settings; no server there is one line saying what to do."""
+    from shared.temporal import connect_client
+
+    try:
+        return await connect_client(settings, metrics=metrics)
+    except RuntimeError as e:
+        if is_connect_failure(e):
+            raise unreachable(settings, e, embedded_flag) from None
+        raise
+
+
 async def _connect_embedded_or_remote(  # type: ignore[no-untyped-def]
     stack: AsyncExitStack, settings: Settings, embedded: bool, ui: bool, metrics: bool = False
 ):
-    from shared.temporal import connect_client
     from workers.devstack import embedded_server
     from workers.worker import running_worker
 
@@ -194,10 +253,25 @@ async def _connect_embedded_or_remote(  # type: ignore[no-untyped-def]
     if embedded:
         server = await stack.enter_async_context(embedded_server(settings, ui=ui))
         settings = settings.model_copy(update={"temporal_address": server.address})
-    client = await connect_client(settings, metrics=metrics)
+    client = await _connect(settings, metrics=metrics, embedded_flag=not embedded)
     if embedded:
         await stack.enter_async_context(running_worker(client, settings))
     return client, settings, server
+
+
+def _started(workflow: str, wf_id: str, settings: Settings, server: Any, as_json: bool) -> str | None:
+    """Say which workflow runs (its id, the queue) and where the Web UI shows it, as every command that
+    starts one does; nothing with ``--json``. Returns the link (None when the UI is not known here)."""
+    if server is not None:
+        url = workflow_url(server.ui_url, settings, wf_id)
+        later = "" if server.ui else " (after the run: `mechbench dev`)"
+    else:
+        url, later = workflow_url(local_ui_url(settings), settings, wf_id), ""
+    if not as_json:
+        console.print(f"started {workflow} [bold]{wf_id}[/bold] on {settings.task_queue}")
+        if url:
+            console.print(f"Web UI: {url}{later}")
+    return url
 
 
 def _table(manifest: DatasetManifest) -> Table:
@@ -262,6 +336,7 @@ def generate(
         wf_id = f"dataset-{ds}"
         async with AsyncExitStack() as stack:
             client, _, server = await _connect_embedded_or_remote(stack, settings, embedded, ui)
+            from temporalio.client import WorkflowFailureError
             from temporalio.common import WorkflowIDConflictPolicy
 
             from shared.temporal import WF_GENERATE_DATASET
@@ -275,18 +350,15 @@ def generate(
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 static_summary=f"dataset {ds}: {req.count} x {', '.join(req.families)} from seed {req.base_seed}",
             )
-            ui_url = server.ui_url if server else None
-            if not as_json:
-                console.print(f"started GenerateDataset [bold]{wf_id}[/bold] on {settings.task_queue}")
-                if ui_url:
-                    console.print(
-                        f"Web UI: {ui_url}/namespaces/{settings.temporal_namespace}/workflows/{wf_id}"
-                    )
+            url = _started("GenerateDataset", wf_id, settings, server, as_json)
             if not (wait or embedded):
                 if as_json:
                     console.print_json(json.dumps({"workflow_id": wf_id, "dataset_id": ds}))
                 return EXIT_OK
-            result = await _wait_with_progress(client, wf_id, handle, req.count, quiet=as_json)
+            try:
+                result = await _wait_with_progress(client, wf_id, handle, req.count, quiet=as_json)
+            except WorkflowFailureError as e:
+                raise workflow_failure(e, wf_id) from None
         code = EXIT_FAILED if result.failed else EXIT_OK  # a crash after retries; rejections are results
         store = make_store(settings)
         manifest = await asyncio.to_thread(_read_manifest, store, result)
@@ -302,10 +374,10 @@ def generate(
             f"max cost = the reference solution's manufacturing quote at quantity "
             f"{settings.benchmark_target_quantity} x {settings.caps_headroom} (caps.cost_basis in each definition)"
         )
-        _print_locations(store, settings, result, wf_id, ui_url)
+        _print_locations(store, result, url if server is not None else None)
         return code
 
-    _run(main)
+    _run(main, as_json=as_json)
 
 
 def _read_manifest(store: ObjectStore, result: DatasetResult) -> DatasetManifest | None:
@@ -317,18 +389,14 @@ def _read_manifest(store: ObjectStore, result: DatasetResult) -> DatasetManifest
         return None
 
 
-def _print_locations(
-    store: ObjectStore, settings: Settings, result: DatasetResult, wf_id: str, ui_url: str | None
-) -> None:
+def _print_locations(store: ObjectStore, result: DatasetResult, url: str | None) -> None:
     def where(key: str) -> str:
         return str(store.path_of(key)) if isinstance(store, LocalStore) else f"{key} in {store.describe()}"
 
     console.print(f"dataset manifest: {where(result.manifest.key)}")
     console.print(f"benchmarks: {where('benchmarks')}")
-    if ui_url:
-        console.print(
-            f"history: run `mechbench dev` and open {ui_url}/namespaces/{settings.temporal_namespace}/workflows/{wf_id}"
-        )
+    if url:
+        console.print(f"history: run `mechbench dev` and open {url}")
 
 
 async def _run_showing_stage(  # type: ignore[no-untyped-def]
@@ -343,10 +411,13 @@ async def _run_showing_stage(  # type: ignore[no-untyped-def]
     progress_type: type,
     what: str,
     quiet: bool = False,
+    codes: dict[str, int] | None = None,
 ):
     """Start ``workflow`` (or attach to the run already going under ``wf_id``) and return its result; meanwhile,
     on a terminal, a spinner shows its current stage and detail (its ``progress`` query). Nothing is shown when
-    stderr is not a terminal or with ``quiet``."""
+    stderr is not a terminal or with ``quiet``. A failed workflow raises its innermost typed error as a
+    :class:`CommandError` (exit 2 for bad input, or what ``codes`` maps its type to)."""
+    from temporalio.client import WorkflowFailureError
     from temporalio.common import WorkflowIDConflictPolicy
 
     handle = await client.start_workflow(
@@ -358,16 +429,19 @@ async def _run_showing_stage(  # type: ignore[no-untyped-def]
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=summary,
     )
-    if quiet or not err.is_terminal:
-        return await handle.result()
     result = asyncio.ensure_future(handle.result())
-    with err.status(what) as status:
-        while not result.done():
-            with contextlib.suppress(Exception):  # a query can race the workflow's end; the result tells
-                p = await handle.query("progress", result_type=progress_type)
-                status.update(f"{what}: [bold]{escape(p.stage)}[/bold] {escape(p.detail)}")
-            await asyncio.wait({result}, timeout=0.5)
-    return result.result()
+    try:
+        if quiet or not err.is_terminal:
+            return await result
+        with err.status(what) as status:
+            while not result.done():
+                with contextlib.suppress(Exception):  # a query can race the workflow's end; the result tells
+                    p = await handle.query("progress", result_type=progress_type)
+                    status.update(f"{what}: [bold]{escape(p.stage)}[/bold] {escape(p.detail)}")
+                await asyncio.wait({result}, timeout=0.5)
+        return result.result()
+    except WorkflowFailureError as e:
+        raise workflow_failure(e, wf_id, codes) from None
 
 
 async def _wait_with_progress(client, wf_id: str, handle, total: int, quiet: bool) -> DatasetResult:  # type: ignore[no-untyped-def]
@@ -403,29 +477,31 @@ async def _wait_with_progress(client, wf_id: str, handle, total: int, quiet: boo
 @app.command()
 def benchmark(
     family: Annotated[str, typer.Argument(help=f"one of {', '.join(FAMILIES)}, or a benchmark script (.py)")],
-    seed: Annotated[int, typer.Argument(help="seed (families only)")] = 0,
+    seed: Annotated[int, typer.Argument(help="seed, 0 to 2147483647 (families only)")] = 0,
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False,
 ) -> None:
     """Generate one benchmark (GenerateBenchmark) from a family and seed, or from a benchmark script
-    (build() returns fixtures and objectives), and print its verdict as JSON (exit 0 for any verdict)."""
+    (build() returns fixtures and objectives), and print its verdict: a table, or JSON with --json (exit 0
+    for any verdict)."""
 
     async def main(settings: Settings) -> int:
-        script = Path(family) if family.lower().endswith(".py") else None
-        if script is not None:
-            if not script.is_file() or script.stat().st_size == 0:
-                raise BadInput(f"script: {family!r} is not a readable, non-empty file")
-            _checked_name(script.name, "script")
+        from shared.temporal import WF_GENERATE_BENCHMARK
+
+        upload: tuple[str, bytes] | None = None
+        if family.lower().endswith(".py"):
             from shared.ids import script_benchmark_id
             from shared.keys import upload_key
             from shared.store import sha256_hex
 
-            data = script.read_bytes()
-            sha = sha256_hex(data)
-            ref = await asyncio.to_thread(make_store(settings).put_bytes, upload_key(sha, ".py"), data)
-            req = GenerateBenchmarkRequest(script=PartSource(artifact=ref, filename=script.name))
-            bid = script_benchmark_id(sha, GENERATOR_VERSION)
+            name = _checked(checked_file_name, Path(family).name, "script")
+            _, data = _checked(read_part_file, Path(family).absolute(), "script", settings, "script")
+            key = upload_key(sha256_hex(data), ".py")
+            upload = (key, data)
+            req = GenerateBenchmarkRequest(script=PartSource(artifact=make_ref(key, data), filename=name))
+            bid = script_benchmark_id(sha256_hex(data), GENERATOR_VERSION)
         else:
             try:
                 req = GenerateBenchmarkRequest(family=family, seed=seed)
@@ -438,25 +514,62 @@ def benchmark(
                     "(or give a benchmark script ending in .py)"
                 )
             bid = benchmark_id(req.family, req.seed, GENERATOR_VERSION)
+        wf_id = f"benchmark-{bid}"
         async with AsyncExitStack() as stack:
-            client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
-            from shared.temporal import WF_GENERATE_BENCHMARK
-
+            client, _, server = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
+            store = make_store(settings)
+            if upload is not None:  # checked above; stored only once a server takes the work
+                await asyncio.to_thread(store.put_bytes, *upload)
+            _started(WF_GENERATE_BENCHMARK, wf_id, settings, server, as_json)
             result: BenchmarkResult = await _run_showing_stage(
                 client,
                 settings,
                 WF_GENERATE_BENCHMARK,
                 req,
-                wf_id=f"benchmark-{bid}",
+                wf_id=wf_id,
                 result_type=BenchmarkResult,
                 summary=f"{req.family} seed {req.seed}" if req.family else f"script {family}",
                 progress_type=BenchmarkProgress,
                 what=bid,
+                quiet=as_json,
             )
-        print(result.model_dump_json(indent=2))
+        if as_json:
+            print(result.model_dump_json(indent=2))
+        else:
+            print_benchmark(result, store)
         return EXIT_OK
 
-    _run(main)
+    _run(main, as_json=as_json)
+
+
+def print_benchmark(result: BenchmarkResult, store: ObjectStore) -> None:
+    colour = {Verdict.PUBLISHED: "green", Verdict.REJECTED: "yellow", Verdict.FAILED: "red"}[result.verdict]
+    reused = " (stored verdict, not proven again)" if result.reused else ""
+    console.print(f"[bold]{result.benchmark_id}[/bold] ({result.family}, seed {result.seed}){reused}")
+    why = f": {result.failed_proof.value}: {escape(result.reason or '')}" if result.failed_proof else ""
+    console.print(f"[{colour}]{result.verdict.value.upper()}[/{colour}]{why}")
+    t = Table(title="proofs")
+    for col in ("proof", "passed", "measured", "limit", "detail"):
+        t.add_column(col, overflow="fold")
+    for p in result.proofs:
+        t.add_row(
+            p.proof.value,
+            "[green]yes[/green]" if p.passed else "[red]no[/red]",
+            "" if p.measured is None else f"{p.measured:g}",
+            "" if p.limit is None else f"{p.limit:g}",
+            escape(p.detail),
+        )
+    console.print(t)
+    if result.caps is not None:
+        c = result.caps
+        console.print(
+            f"caps: unit cost ${c.max_unit_cost_usd:.2f}, weight {c.max_weight_kg:.3f} kg (reference "
+            f"${c.reference_unit_cost_usd:.2f} and {c.reference_weight_kg:.3f} kg x {c.headroom_factor:g} "
+            f"at quantity {c.target_quantity})"
+        )
+    if result.definition is not None:
+        key = result.definition.key
+        console.print(f"definition: {store.path_of(key) if isinstance(store, LocalStore) else key}")
 
 
 def analyze_request(
@@ -470,23 +583,16 @@ def analyze_request(
     settings: Settings,
     webhook: str | None = None,
 ) -> tuple[AnalyzeRequest, bytes, str]:
-    """The CLI boundary of an analysis: the file, the method/material pairing, the quantity and the price
-    table are all checked before anything is uploaded or started. Returns the request (its part still to be
-    uploaded), the file's bytes and its suffix."""
+    """The CLI boundary of an analysis: the file (through :mod:`shared.boundary`, as the worker checks it:
+    name, part roots, size, content), the method/material pairing, the quantity and the price table are all
+    checked before anything is uploaded or started. Returns the request (its part still to be uploaded),
+    the file's bytes and its suffix."""
 
     path = Path(part)
-    if not path.is_file():
-        raise BadInput(f"part: {part!r} is not a readable file")
+    name = _checked(checked_file_name, path.name, "part")
+    fmt = _checked(format_of, path.name, "part")
+    real, data = _checked(read_part_file, path.absolute(), fmt, settings, "part")
     suffix = path.suffix.lower()
-    if suffix not in PART_SUFFIXES:
-        raise BadInput(f"part: cannot tell the format of {path.name!r}; use one of {sorted(PART_SUFFIXES)}")
-    size = path.stat().st_size
-    if size == 0:
-        raise BadInput(f"part: {part!r} is empty")
-    if size > settings.max_part_bytes:
-        raise BadInput(
-            f"part: {size} bytes exceeds the {settings.max_part_bytes}-byte limit (MECHBENCH_MAX_PART_BYTES)"
-        )
     try:
         rungs = [int(x) for x in ladder.split(",") if x.strip()] if ladder else None
     except ValueError:
@@ -494,7 +600,7 @@ def analyze_request(
     table = _read_price_table(prices) if prices else None
     try:
         req = AnalyzeRequest(
-            part=PartSource(path=str(path.resolve()), filename=path.name),
+            part=PartSource(path=str(real), filename=name),
             method=method,
             material=material,
             quantity=quantity,
@@ -508,7 +614,7 @@ def analyze_request(
     problem = check_method(req.material, req.method)
     if problem:
         raise BadInput(problem)
-    return req, path.read_bytes(), suffix
+    return req, data, suffix
 
 
 def _read_price_table(path: str) -> PriceTable:
@@ -661,19 +767,24 @@ def analyze(
         from workflows.manufacturing import analysis_id
 
         sha = sha256_hex(data)
-        store = make_store(settings)
-        # Upload first (content-addressed, atomic): workers on other machines read the part from the store.
-        ref = await asyncio.to_thread(store.put_bytes, upload_key(sha, suffix), data)
-        req = req.model_copy(update={"part": PartSource(artifact=ref, filename=req.part.filename)})
+        key = upload_key(sha, suffix)
+        part_source = PartSource(artifact=make_ref(key, data), filename=req.part.filename)
+        req = req.model_copy(update={"part": part_source})
         aid = analysis_id(req, sha)
+        wf_id = f"analyze-{aid}"
         async with AsyncExitStack() as stack:
-            client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
+            client, _, server = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
+            # Upload once checked and connected (content-addressed, atomic): workers on other machines read
+            # the part from the store.
+            store = make_store(settings)
+            await asyncio.to_thread(store.put_bytes, key, data)
+            _started(WF_ANALYZE_MANUFACTURING, wf_id, settings, server, as_json)
             report: ManufacturingReport = await _run_showing_stage(
                 client,
                 settings,
                 WF_ANALYZE_MANUFACTURING,
                 req,
-                wf_id=f"analyze-{aid}",
+                wf_id=wf_id,
                 result_type=ManufacturingReport,
                 summary=f"{req.part.filename}: {req.method.value}, {req.material.value}, x{req.quantity}",
                 progress_type=AnalysisProgress,
@@ -689,45 +800,35 @@ def analyze(
             console.print(f"report: {store.path_of(key) if isinstance(store, LocalStore) else key}")
         return EXIT_OK
 
-    _run(main)
+    _run(main, as_json=as_json)
 
 
 def design_submission(
     design: str, settings: Settings, upload: Callable[[bytes, str], ArtifactRef]
 ) -> DesignSubmission:
     """The CLI boundary of an evaluation: a ``.py`` design script, or a ``.json`` design file listing part
-    files (relative to the JSON file) with their metadata. Every file is checked before any is uploaded."""
+    files (relative to the JSON file) with their metadata. Every file is checked (through
+    :mod:`shared.boundary`, as the worker checks it) before any is uploaded; the design file itself must
+    lie under the part roots too."""
 
     path = Path(design)
-    if not path.is_file():
-        raise BadInput(f"design: {design!r} is not a readable file")
     suffix = path.suffix.lower()
-
-    def read(p: Path, what: str) -> bytes:
-        if not p.is_file():
-            raise BadInput(f"{what}: {str(p)!r} is not a readable file")
-        size = p.stat().st_size
-        if size == 0:
-            raise BadInput(f"{what}: {str(p)!r} is empty")
-        if size > settings.max_part_bytes:
-            raise BadInput(f"{what}: {size} bytes exceeds the {settings.max_part_bytes}-byte limit")
-        return p.read_bytes()
-
-    _checked_name(path.name, "design")
+    _checked(checked_file_name, path.name, "design")
     if suffix == ".py":
-        data = read(path, "design")
+        _, data = _checked(read_part_file, path.absolute(), "script", settings, "design")
         return DesignSubmission(script=PartSource(artifact=upload(data, ".py"), filename=path.name))
     if suffix != ".json":
         raise BadInput(
             f"design: {path.name!r} is neither a design script (.py) nor a design file (.json listing "
             "STEP/STL part files with their metadata)"
         )
+    real = _checked(resolve_part_path, path.absolute(), settings.part_roots, "design")
 
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not a number JSON allows")
 
     try:
-        spec = json.loads(path.read_text(), parse_constant=no_constants)
+        spec = json.loads(real.read_text(), parse_constant=no_constants)
     except (OSError, ValueError) as e:
         raise BadInput(f"design: {path.name!r} is not valid JSON: {e}") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("parts"), list):
@@ -735,18 +836,24 @@ def design_submission(
             'design: the JSON file must be {"parts": [{"file": "part.step", "label": ..., ...}, ...]}'
         )
     files: list[tuple[bytes, str, str, dict[str, Any]]] = []
+    total = 0
     for i, item in enumerate(spec["parts"]):
+        field = f"parts[{i}].file"
         if not isinstance(item, dict) or not isinstance(item.get("file"), str):
             raise BadInput(
                 f"design: parts[{i}] needs a 'file' (a STEP or STL path relative to the JSON file)"
             )
         meta = {k: v for k, v in item.items() if k != "file"}
-        part_path = (path.parent / item["file"]).resolve()
+        part_path = path.absolute().parent / item["file"]
         part_suffix = part_path.suffix.lower()
-        if PART_SUFFIXES.get(part_suffix) not in ("step", "stl"):
-            raise BadInput(f"design: parts[{i}].file {item['file']!r} must be a .step/.stp or .stl file")
-        name = _checked_name(part_path.name, f"parts[{i}].file")
-        files.append((read(part_path, f"parts[{i}].file"), part_suffix, name, meta))
+        fmt = PART_SUFFIXES.get(part_suffix)
+        if fmt not in ("step", "stl"):
+            raise BadInput(f"design: {field} {item['file']!r} must be a .step/.stp or .stl file")
+        name = _checked(checked_file_name, part_path.name, field)
+        _, data = _checked(read_part_file, part_path, fmt, settings, field)
+        total += len(data)
+        _checked(check_design_total, total, settings)
+        files.append((data, part_suffix, name, meta))
     try:
         return DesignSubmission(
             parts=[
@@ -758,12 +865,13 @@ def design_submission(
         raise BadInput(f"design: {_validation_message(e)}") from None
 
 
-def _checked_name(name: str, what: str) -> str:
-    """A local file's name as it will be recorded, checked before anything is uploaded."""
+def _checked(check: Callable[..., Any], *args: Any) -> Any:
+    """A check of the shared input boundary; its refusal is bad input (exit 2) with the same message and
+    type the worker would give."""
     try:
-        return check_file_name(name)
-    except ValueError as e:
-        raise BadInput(f"{what}: {name!r}: {e}") from None
+        return check(*args)
+    except BoundaryError as e:
+        raise BadInput(str(e), e.error_type) from None
 
 
 def print_evaluation(result: EvaluationResult, store: ObjectStore) -> None:
@@ -854,9 +962,10 @@ def evaluate(
     benchmark that is not published); 1 when the evaluation itself failed."""
 
     async def main(settings: Settings) -> int:
-        from shared.ids import design_sha256, evaluation_id
-        from shared.keys import benchmark_result_key, upload_key
-        from shared.store import ObjectNotFound, sha256_hex
+        from activities.manufacturing.catalog import load_catalog
+        from shared.ids import design_sha256, evaluation_basis, evaluation_id
+        from shared.keys import upload_key
+        from shared.store import sha256_hex
         from shared.temporal import WF_EVALUATE_DESIGN
 
         try:
@@ -893,62 +1002,45 @@ def evaluate(
                 if p.source.artifact is not None
             ],
         )
-        try:  # names the request (the workflow id); the worker adds what the benchmark was proven on
-            request_id = evaluation_id(req.benchmark_id, design_sha256(staged), req.n_scenes, req.evidence)
+        store = make_store(settings)
+        # The worker checks this too; here it saves uploading and starting for nothing, and names the
+        # workflow after the evaluation: evaluate-<evaluation id>, the id the result carries.
+        published = await asyncio.to_thread(_checked, published_benchmark, store, req.benchmark_id)
+        assert published.definition is not None  # checked by published_benchmark
+        proven_on = evaluation_basis(published.definition.sha256, load_catalog().label)
+        try:
+            eid = evaluation_id(
+                req.benchmark_id, design_sha256(staged), req.n_scenes, req.evidence, proven_on
+            )
         except ValueError as e:
             raise BadInput(f"benchmark_id: {e}") from None
-        store = make_store(settings)
-        try:  # the worker checks this too; here it saves uploading and starting for nothing
-            published = await asyncio.to_thread(
-                store.get_model, benchmark_result_key(req.benchmark_id), BenchmarkResult
-            )
-        except ObjectNotFound:
-            raise BadInput(
-                f"benchmark_id: no benchmark {benchmark_id!r} in the store; publish it first "
-                "(mechbench benchmark FAMILY SEED, or a benchmark script)"
-            ) from None
-        if published.verdict != Verdict.PUBLISHED:
-            raise BadInput(
-                f"benchmark_id: {benchmark_id!r} was {published.verdict.value}: {published.reason}"
-            )
-        # Upload only once every file passed the checks (content-addressed, atomic writes).
-        for key, data in pending:
-            await asyncio.to_thread(store.put_bytes, key, data)
+        wf_id = f"evaluate-{eid}"
         async with AsyncExitStack() as stack:
-            client, _, _ = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
-            from temporalio.client import WorkflowFailureError
-            from temporalio.exceptions import ApplicationError
-
-            try:
-                result: EvaluationResult = await _run_showing_stage(
-                    client,
-                    settings,
-                    WF_EVALUATE_DESIGN,
-                    req,
-                    wf_id=f"evaluate-{request_id}",
-                    result_type=EvaluationResult,
-                    summary=f"{Path(design).name} against {req.benchmark_id}",
-                    progress_type=EvaluationProgress,
-                    what=f"evaluation against {req.benchmark_id}",
-                    quiet=as_json,
-                )
-            except WorkflowFailureError as e:
-                cause = e.cause
-                while cause is not None and not isinstance(cause, ApplicationError):
-                    cause = cause.cause
-                if isinstance(cause, ApplicationError) and cause.type == ErrorType.INVALID_REQUEST:
-                    raise BadInput(cause.message) from None  # e.g. a benchmark that is not published
-                if isinstance(cause, ApplicationError) and cause.type == ErrorType.INVALID_PART:
-                    err.print(f"[red]the design could not be built:[/red] {escape(cause.message)}")
-                    return EXIT_DESIGN_FAILED  # the design's own script or files failed
-                raise
+            client, _, server = await _connect_embedded_or_remote(stack, settings, embedded, ui=False)
+            # Upload only once every file passed the checks (content-addressed, atomic writes).
+            for key, data in pending:
+                await asyncio.to_thread(store.put_bytes, key, data)
+            _started(WF_EVALUATE_DESIGN, wf_id, settings, server, as_json)
+            result: EvaluationResult = await _run_showing_stage(
+                client,
+                settings,
+                WF_EVALUATE_DESIGN,
+                req,
+                wf_id=wf_id,
+                result_type=EvaluationResult,
+                summary=f"{Path(design).name} against {req.benchmark_id}",
+                progress_type=EvaluationProgress,
+                what=f"evaluation against {req.benchmark_id}",
+                quiet=as_json,
+                codes={ErrorType.INVALID_PART: EXIT_DESIGN_FAILED},  # the design's own script or files
+            )
         if as_json:
             print(result.model_dump_json(indent=2))
         else:
             print_evaluation(result, store)
         return EXIT_OK if result.verdict == EvaluationVerdict.PASSED else EXIT_DESIGN_FAILED
 
-    _run(main)
+    _run(main, as_json=as_json)
 
 
 @app.command()
@@ -1025,7 +1117,7 @@ def report(
             print(path)
         return EXIT_OK
 
-    _run(main)
+    _run(main, as_json=as_json)
 
 
 schedule_app = typer.Typer(
@@ -1035,24 +1127,18 @@ schedule_app = typer.Typer(
 app.add_typer(schedule_app, name="schedule")
 
 
-async def _schedule_client(settings: Settings):  # type: ignore[no-untyped-def]
-    from shared.temporal import connect_client
-
-    return await connect_client(settings)
-
-
-def _schedule_call(action: Callable[[Any], Awaitable[int]]) -> None:
+def _schedule_call(action: Callable[[Any], Awaitable[int]], as_json: bool = False) -> None:
     """Run a schedule command against the cluster in settings; a ScheduleError is bad input (exit 2)."""
     from workers.schedules import ScheduleError
 
     async def main(settings: Settings) -> int:
-        client = await _schedule_client(settings)
+        client = await _connect(settings)
         try:
             return await action(client)
         except ScheduleError as e:
             raise BadInput(str(e)) from None
 
-    _run(main)
+    _run(main, as_json=as_json)
 
 
 @schedule_app.command("create")
@@ -1065,7 +1151,7 @@ def schedule_create(
     paused: Annotated[bool, typer.Option(help="create it paused")] = False,
 ) -> None:
     """Create a schedule that starts GenerateDataset every interval (runs never overlap)."""
-    from workers.schedules import ScheduleError, create_dataset_schedule, parse_every
+    from workers.schedules import ScheduleError, create_dataset_schedule, format_every, parse_every
 
     async def main(settings: Settings) -> int:
         try:  # everything is checked before connecting
@@ -1073,7 +1159,7 @@ def schedule_create(
         except ScheduleError as e:
             raise BadInput(str(e)) from None
         req = dataset_request([f for f in families.split(",") if f], count, seed, settings, dataset_id=name)
-        client = await _schedule_client(settings)
+        client = await _connect(settings)
         try:
             handle = await create_dataset_schedule(
                 client, name, req, interval, settings.task_queue, paused=paused
@@ -1083,7 +1169,8 @@ def schedule_create(
         upcoming = (await handle.describe()).info.next_action_times
         state = "paused" if paused else f"next run {upcoming[0] if upcoming else '-'}"
         console.print(
-            f"schedule {name}: GenerateDataset {req.families} x{req.count} every {interval} ({state})"
+            f"schedule {name}: GenerateDataset {req.families} x{req.count} every {format_every(interval)} "
+            f"({state})"
         )
         return EXIT_OK
 
@@ -1116,7 +1203,7 @@ def schedule_list(as_json: Annotated[bool, typer.Option("--json", help="print JS
         console.print(t)
         return EXIT_OK
 
-    _schedule_call(action)
+    _schedule_call(action, as_json)
 
 
 def _on_schedule(name: str, what: str, act: Callable[[Any], Awaitable[None]]) -> None:
@@ -1155,11 +1242,26 @@ def schedule_delete(name: str) -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Serve the Temporal cluster named in settings (MECHBENCH_TEMPORAL_ADDRESS, _NAMESPACE, TLS or API key)."""
+def worker(
+    address: Annotated[
+        str | None,
+        typer.Option(help="host:port of the Temporal server (default: MECHBENCH_TEMPORAL_ADDRESS)"),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="port of the Temporal server, on the host of the address"),
+    ] = None,
+    task_queue: Annotated[str | None, typer.Option(help="task queue (default: MECHBENCH_TASK_QUEUE)")] = None,
+) -> None:
+    """Serve the Temporal cluster named in settings (MECHBENCH_TEMPORAL_ADDRESS, _NAMESPACE, TLS or API key);
+    the options override the settings."""
 
     async def main(settings: Settings) -> int:
         from workers.worker import connect_when_up, serve_forever
+
+        if port is not None:
+            host = (address or settings.temporal_address).rpartition(":")[0] or "localhost"
+            settings = settings.model_copy(update={"temporal_address": f"{host}:{port}"})
 
         stop = _stop_event()
         client = await connect_when_up(settings, stop)  # a server that is down is waited for
@@ -1170,14 +1272,31 @@ def worker() -> None:
         await serve_forever(client, settings, stop)
         return EXIT_OK
 
-    _run(main, service=True)
+    _run(main, service=True, overrides=_service_options(task_queue, temporal_address=address))
+
+
+def _service_options(task_queue: str | None, **options: Any) -> dict[str, Any]:
+    """The settings ``dev`` and ``worker`` options override (only those given)."""
+    if task_queue is not None and not task_queue.strip():
+        _finish(_report(BadInput("--task-queue: must not be empty"), as_json=False))
+    given = {"task_queue": task_queue, **options}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 @app.command()
 def dev(
     ui: Annotated[bool, typer.Option(help="serve the Temporal Web UI")] = True,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Temporal port (default: MECHBENCH_DEV_PORT, 7233)")
+    ] = None,
+    ui_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Web UI port (default: MECHBENCH_DEV_UI_PORT, 8233)"),
+    ] = None,
+    task_queue: Annotated[str | None, typer.Option(help="task queue (default: MECHBENCH_TASK_QUEUE)")] = None,
 ) -> None:
-    """Run the embedded dev server (SQLite in the data directory, Web UI) and a worker until Ctrl-C."""
+    """Run the embedded dev server (SQLite in the data directory, Web UI) and a worker until Ctrl-C; the
+    options override the settings."""
 
     async def main(settings: Settings) -> int:
         stop = _stop_event()
@@ -1193,9 +1312,10 @@ def dev(
                 console.print(
                     f"Prometheus metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics"
                 )
+            flags = temporal_cli_flags(server.address, settings.temporal_namespace)
             example = json.dumps({"families": ["chute"], "count": 4, "base_seed": 7})
             console.print(
-                "try: temporal workflow start --type GenerateDataset "
+                f"try: temporal workflow start{flags} --type GenerateDataset "
                 f"--task-queue {settings.task_queue} --input '{example}'"
             )
             part = settings.part_roots[0] / "examples" / "bracket.step" if settings.part_roots else None
@@ -1209,7 +1329,7 @@ def dev(
                     }
                 )
                 console.print(
-                    "     temporal workflow start --type AnalyzeManufacturing "
+                    f"     temporal workflow start{flags} --type AnalyzeManufacturing "
                     f"--task-queue {settings.task_queue} --input '{analysis}'"
                 )
             console.print("Ctrl-C stops everything.")
@@ -1217,11 +1337,23 @@ def dev(
             console.print("stopping ...")
         return EXIT_OK
 
-    _run(main, service=True)
+    _run(main, service=True, overrides=_service_options(task_queue, dev_port=port, dev_ui_port=ui_port))
 
 
 def main() -> None:
-    app()
+    if "--json" not in sys.argv[1:]:
+        app()
+        return
+    try:  # with --json a usage error is one JSON object on stdout too
+        code = app(standalone_mode=False)
+    except typer.TyperException as e:
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
+        if hasattr(e, "show"):
+            e.show()
+        _finish(_report(BadInput(message), as_json=True))
+    except typer.Abort:
+        _finish(EXIT_INTERRUPTED)
+    _finish(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,14 @@ def parse_every(text: str) -> timedelta:
     return every
 
 
+def format_every(every: timedelta) -> str:
+    """An interval as :func:`parse_every` reads it, in hours, minutes and seconds: ``24h``, ``1h30m``,
+    ``1m30s``."""
+    seconds = int(every.total_seconds())
+    parts = [(seconds // 3600, "h"), (seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
 def check_schedule_id(schedule_id: str) -> str:
     if not _ID_RE.match(schedule_id):
         raise ScheduleError(f"name: {schedule_id!r} must match {ID_PATTERN} (lower case, digits, - and _)")
@@ -117,7 +125,7 @@ async def existing(client: Client, schedule_id: str) -> ScheduleHandle:
 
 
 def _every(spec: ScheduleSpec) -> str:
-    return ", ".join(str(i.every) for i in spec.intervals) or "-"
+    return ", ".join(format_every(i.every) for i in spec.intervals) or "-"
 
 
 async def list_dataset_schedules(client: Client) -> list[ScheduleRow]:

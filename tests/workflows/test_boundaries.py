@@ -4,6 +4,7 @@ a failed proof is a recorded verdict with its numbers; heavy activities resume f
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -29,7 +30,7 @@ from shared.models import (
 )
 from shared.store import LocalStore
 from shared.temporal import WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
-from tests.helpers import run_cli
+from tests.helpers import application_error, run_cli
 from workers.worker import running_worker
 
 pytestmark = pytest.mark.temporal
@@ -211,3 +212,106 @@ def test_cli_rejects_a_script_file_name_with_control_or_invisible_characters(
     assert proc.returncode == 2, proc.stderr
     assert "control characters" in proc.stderr.replace("\n", " ")
     assert not any(data.iterdir()), "nothing may be uploaded"
+
+
+# --- the shared input boundary: the CLI checks what the worker checks, before anything is uploaded ------
+
+STEP_OK = (Path(__file__).parents[2] / "examples" / "bracket.step").read_bytes()
+NOT_A_PART = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+
+
+@pytest.fixture
+def part_tree(tmp_path: Path) -> dict[str, Path]:
+    """A part root with a good part, a file outside it, symlinks that leave it and a mislabelled file."""
+    root, outside, data = tmp_path / "parts", tmp_path / "outside", tmp_path / "data"
+    for d in (root, outside, data):
+        d.mkdir()
+    (root / "good.step").write_bytes(STEP_OK)
+    (outside / "secret.step").write_bytes(STEP_OK)
+    (outside / "secret.py").write_text("def build():\n    return None\n")
+    (root / "passwd.step").symlink_to("/etc/passwd")
+    (root / "escape.py").symlink_to(outside / "secret.py")
+    (root / "via_dir").symlink_to(outside, target_is_directory=True)
+    (root / "passwd_copy.step").write_bytes(NOT_A_PART)
+    (root / "image.stl").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    (root / "notes.py").write_bytes(b"\xff\xfe not utf-8")
+    for name, file in (("design_out.json", "via_dir/secret.step"), ("design_link.json", "passwd.step")):
+        (root / name).write_text(json.dumps({"parts": [{"file": file, "label": "a", "material": "abs"}]}))
+    return {"root": root, "outside": outside, "data": data}
+
+
+ANALYZE = ["--method", "cnc", "--material", "aluminum_6061", "--quantity", "10"]
+
+
+@pytest.mark.parametrize(
+    ("command", "says", "error_type"),
+    [
+        (["analyze", "{outside}/secret.step", *ANALYZE], "is outside the directories parts are read from", "InvalidRequest"),
+        (["analyze", "{root}/passwd.step", *ANALYZE], "resolves to '/etc/passwd'", "InvalidRequest"),
+        (["analyze", "{root}/via_dir/secret.step", *ANALYZE], "outside the directories", "InvalidRequest"),
+        (["analyze", "{root}/passwd_copy.step", *ANALYZE], "is not a STEP file", "InvalidPart"),
+        (["analyze", "{root}/image.stl", *ANALYZE], "is not an STL file", "InvalidPart"),
+        (["analyze", "{root}/notes.py", *ANALYZE], "is not UTF-8", "InvalidPart"),
+        (["benchmark", "{root}/escape.py"], "outside the directories", "InvalidRequest"),
+        (["benchmark", "{outside}/secret.py"], "outside the directories", "InvalidRequest"),
+        (["evaluate", "chute-s0-v1", "{root}/escape.py"], "outside the directories", "InvalidRequest"),
+        (["evaluate", "chute-s0-v1", "{root}/design_out.json"], "outside the directories", "InvalidRequest"),
+        (["evaluate", "chute-s0-v1", "{root}/design_link.json"], "resolves to '/etc/passwd'", "InvalidRequest"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_files_outside_the_part_roots_or_mislabelled_and_uploads_nothing(
+    part_tree: dict[str, Path], command: list[str], says: str, error_type: str
+) -> None:
+    """MECHBENCH_PART_ROOTS binds the CLI as it binds the worker: no path or symlink out of the roots, and a
+    file must be what its name says, all checked before any byte is uploaded or a server is asked."""
+    args = [a.format(root=part_tree["root"], outside=part_tree["outside"]) for a in command]
+    env = {"MECHBENCH_PART_ROOTS": json.dumps([str(part_tree["root"])])}
+    proc = run_cli(*args, data_dir=part_tree["data"], cwd=part_tree["root"], env=env)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {error_type}: "), proc.stderr
+    assert says in lines[0], proc.stderr
+    assert not (part_tree["data"] / "store" / "uploads").exists(), "nothing may be uploaded"
+
+
+def test_cli_reads_a_part_inside_the_roots_through_a_symlink_that_stays_inside(
+    part_tree: dict[str, Path],
+) -> None:
+    (part_tree["root"] / "alias.step").symlink_to(part_tree["root"] / "good.step")
+    env = {"MECHBENCH_PART_ROOTS": json.dumps([str(part_tree["root"])])}
+    proc = run_cli(
+        "analyze", "alias.step", *ANALYZE, data_dir=part_tree["data"], cwd=part_tree["root"], env=env
+    )
+    # every check passed; then there is no server to run it
+    assert proc.returncode == 1 and "ServerUnreachable" in proc.stderr, proc.stderr
+
+
+async def test_the_worker_refuses_a_mislabelled_part_before_writing_it(
+    temporal_env, worker_queue, test_settings
+) -> None:  # type: ignore[no-untyped-def]
+    """The workflow path goes through the same boundary: a mislabelled file is an InvalidPart at staging,
+    and its bytes never reach the store."""
+    from shared.keys import upload_key
+    from shared.store import sha256_hex
+    from shared.temporal import WF_ANALYZE_MANUFACTURING
+
+    d = test_settings.data_dir / f"mislabelled-{uuid.uuid4().hex[:6]}"
+    d.mkdir()
+    (d / "passwd.step").write_bytes(NOT_A_PART)
+    (d / "link.step").symlink_to("/etc/passwd")
+    store = LocalStore(test_settings.local_store_dir)
+    for name, error_type, says in (
+        ("passwd.step", "InvalidPart", "'passwd.step' is not a STEP file"),
+        ("link.step", "InvalidRequest", "resolves to '/etc/passwd'"),
+    ):
+        req = {"part": {"path": str(d / name)}, "method": "cnc", "material": "aluminum_6061", "quantity": 1}
+        with pytest.raises(WorkflowFailureError) as info:
+            await temporal_env.client.execute_workflow(
+                WF_ANALYZE_MANUFACTURING,
+                req,
+                id=f"mislabelled-{uuid.uuid4().hex[:8]}",
+                task_queue=worker_queue,
+            )
+        cause = application_error(info.value)
+        assert cause.type == error_type and cause.non_retryable and says in cause.message, cause
+    assert not store.exists(upload_key(sha256_hex(NOT_A_PART), ".step")), "the bytes were written"

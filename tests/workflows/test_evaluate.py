@@ -480,3 +480,61 @@ async def test_motors_end_to_end_a_lift_is_published_and_a_weak_motor_overloads(
     assert failed.verdict == EvaluationVerdict.FAILED and failed.simulation is not None
     assert {r.outcome for r in failed.simulation.results} == {Outcome.MOTOR_OVERLOAD}, failed.reason
     assert all("platform" in r.detail for r in failed.simulation.results)
+
+
+# --- the CLI against the session's server: ids, one JSON object, one error line -------------------------
+
+
+@pytest.fixture
+def cli(temporal_env, worker_queue, test_settings):  # type: ignore[no-untyped-def]
+    from tests.helpers import run_cli, session_cli_env
+
+    env = session_cli_env(temporal_env, worker_queue, test_settings)
+
+    async def run(*args: str):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(run_cli, *args, data_dir=test_settings.data_dir, env=env)
+
+    return run
+
+
+async def test_cli_evaluate_names_the_workflow_after_the_evaluation_id(cli, temporal_env, design_dir) -> None:  # type: ignore[no-untyped-def]
+    """`temporal workflow cancel -w evaluate-<evaluation id>` must find the run the CLI started."""
+    design = design_dir / f"far-{uuid.uuid4().hex[:6]}.json"
+    part = {"file": "block.step", "label": "far", **ALUMINIUM_CNC, "placement": {"position_mm": [5000, 0, 0]}}
+    design.write_text(json.dumps({"parts": [part]}))
+    proc = await cli("evaluate", BENCHMARK, str(design), "--json")
+    assert proc.returncode == 3, proc.stderr  # invalid: outside the build zone
+    result = EvaluationResult.model_validate_json(proc.stdout)
+    assert result.verdict == EvaluationVerdict.INVALID
+    handle = temporal_env.client.get_workflow_handle(f"evaluate-{result.evaluation_id}")
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+    again = await cli("evaluate", BENCHMARK, str(design))  # the stored result, under the same id
+    assert again.returncode == 3, again.stderr
+    assert f"started EvaluateDesign evaluate-{result.evaluation_id} on " in again.stdout, again.stdout
+    assert f"{result.evaluation_id} (stored result" in again.stdout
+
+
+async def test_cli_evaluate_json_of_a_design_that_cannot_be_built_is_one_json_object(cli, design_dir) -> None:  # type: ignore[no-untyped-def]
+    script = design_dir / f"raises_{uuid.uuid4().hex[:6]}.py"
+    script.write_text("def build():\n    raise OSError('stat /root:\\nOK 16832')\n")
+    proc = await cli("evaluate", BENCHMARK, str(script), "--json")
+    assert proc.returncode == 3, proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert error["type"] == "InvalidPart" and error["exit_code"] == 3
+    assert "build() failed: OSError: stat /root: OK 16832 (script.py, line 2)" in error["message"], error
+    assert error["workflow_id"].startswith(f"evaluate-{BENCHMARK}-")
+    assert "Cannot create cache" not in error.get("detail", ""), error  # the script's output tail
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: InvalidPart: "), proc.stderr
+
+
+async def test_cli_benchmark_prints_a_table_or_json_and_its_workflow(cli, published) -> None:  # type: ignore[no-untyped-def]
+    table = await cli("benchmark", "chute", "0")
+    assert table.returncode == 0, table.stderr
+    assert f"started GenerateBenchmark benchmark-{BENCHMARK} on " in table.stdout
+    assert "PUBLISHED" in table.stdout and "proofs" in table.stdout and "solvable" in table.stdout
+    as_json = await cli("benchmark", "chute", "0", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    result = BenchmarkResult.model_validate_json(as_json.stdout)  # nothing but the verdict on stdout
+    assert result.benchmark_id == BENCHMARK and result.reused

@@ -53,7 +53,7 @@ async def test_a_schedule_regenerates_a_dataset_and_can_be_paused_triggered_and_
         await create_dataset_schedule(client, name, request, timedelta(days=1), worker_queue)
 
     (row,) = [r for r in await list_dataset_schedules(client) if r.schedule_id == name]
-    assert row.paused and row.every == "1 day, 0:00:00" and row.dataset_id == name
+    assert row.paused and row.every == "24h" and row.dataset_id == name
 
     await handle.unpause(note="test")
     assert not (await handle.describe()).schedule.state.paused
