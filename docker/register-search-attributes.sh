@@ -1,11 +1,13 @@
 #!/bin/sh
-# Register mechbench's custom search attributes once the Temporal server answers. Safe to re-run.
+# Once the Temporal server answers: create the namespace if it is missing (the server image creates none),
+# then register mechbench's custom search attributes. Safe to re-run.
 # Runs in the temporalio/admin-tools image (temporal CLI); TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE
 # are read by the CLI itself.
 set -eu
 
 : "${TEMPORAL_ADDRESS:=temporal:7233}"
 : "${TEMPORAL_NAMESPACE:=default}"
+: "${TEMPORAL_RETENTION:=720h}"
 export TEMPORAL_ADDRESS TEMPORAL_NAMESPACE
 
 wait_for() {
@@ -24,9 +26,16 @@ wait_for() {
 }
 
 wait_for "Temporal at $TEMPORAL_ADDRESS" temporal operator cluster health
-# auto-setup creates the namespace after the server is up.
+if temporal operator namespace describe --namespace "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; then
+    echo "namespace $TEMPORAL_NAMESPACE exists"
+else
+    temporal operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$TEMPORAL_RETENTION"
+    echo "namespace $TEMPORAL_NAMESPACE created (retention $TEMPORAL_RETENTION)"
+fi
 wait_for "namespace $TEMPORAL_NAMESPACE" temporal operator namespace describe --namespace "$TEMPORAL_NAMESPACE"
 
+# a namespace just created takes a moment to reach every service
+wait_for "search attributes of $TEMPORAL_NAMESPACE" temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE"
 existing=$(temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE")
 
 register() {

@@ -16,6 +16,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -104,6 +105,16 @@ async def running_worker(
             max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
             default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         )
+        limit, needed = memory_limit_mb(), memory_needed_mb(settings)
+        if limit is not None and limit < needed:
+            log.warning(
+                "worker.memory_short",
+                limit_mb=limit,
+                needed_mb=needed,
+                detail=f"{settings.worker_concurrency} heavy slots x {settings.sandbox_memory_mb} MB "
+                f"(MECHBENCH_SANDBOX_MEMORY_MB) + {WORKER_OVERHEAD_MB} MB exceed the memory limit: raise the "
+                "limit or lower MECHBENCH_WORKER_CONCURRENCY",
+            )
         log.info(
             "worker.started",
             task_queue=queue,
@@ -118,6 +129,30 @@ async def running_worker(
         await supervisor.close()
         await http.aclose()
         log.info("worker.stopped", task_queue=queue)
+
+
+WORKER_OVERHEAD_MB = 1024
+"""Memory of a worker besides its jobs: the warm fork server (build123d, OCP and MuJoCo loaded: about 470 MB
+resident) and the worker process with the Temporal SDK, rounded up."""
+
+
+def memory_needed_mb(settings: Settings) -> int:
+    """What a worker may use at once: every heavy slot at the sandbox's memory limit, plus the fork server.
+    A container limit below it lets the kernel kill a job (or the worker) that stays within its own limit."""
+    return settings.worker_concurrency * settings.sandbox_memory_mb + WORKER_OVERHEAD_MB
+
+
+def memory_limit_mb(cgroup: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """This process's cgroup memory limit (v2 ``memory.max``, or v1), None when unlimited or unknown."""
+    for name in ("memory.max", "memory/memory.limit_in_bytes"):
+        try:
+            text = (cgroup / name).read_text().strip()
+        except OSError:
+            continue
+        if text == "max" or not text.isdigit() or int(text) >= 2**60:  # v1 writes a huge number for none
+            return None
+        return int(text) // 2**20
+    return None
 
 
 CONNECT_RETRY_S = (1.0, 10.0)
