@@ -127,7 +127,7 @@ def test_a_failed_childs_reason_is_its_innermost_error() -> None:
     child.__cause__ = activity
     assert (
         _failure_reason(child)
-        == "WorkerChildCrashed: build: worker child process crashed (killed by SIGSEGV)"
+        == "build_benchmark: WorkerChildCrashed: build: worker child process crashed (killed by SIGSEGV)"
     )
     assert _failure_reason(RuntimeError("")) == "RuntimeError"
 
