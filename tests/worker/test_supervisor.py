@@ -143,3 +143,35 @@ async def test_a_worker_under_a_very_long_tmpdir_still_serves_jobs(
     finally:
         await sup.close()
     assert not any(long_tmp.iterdir())
+
+
+def test_a_fork_server_told_to_stop_leaves_without_finalising(test_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SIGTERM, which PR_SET_PDEATHSIG sends when its worker dies: the fork server removes its socket and leaves
+    through os._exit. The interpreter's finalisation with OCCT and MuJoCo loaded costs about 0.8 s of CPU, and
+    on a machine whose cores were busy it kept the fork server alive for seconds after its worker's SIGKILL
+    (the fault suite found it as an orphan). Measured in CPU time, which a busy machine does not stretch."""
+    import signal
+    import subprocess
+    import sys
+
+    sock = tmp_path / "srv" / "jobs.sock"
+    sock.parent.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "activities.forkserver", str(sock), str(os.getpid())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(test_settings.to_private_json().encode() + b"\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().strip() == b"READY"
+    with open(f"/proc/{proc.pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    cpu_before = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    proc.send_signal(signal.SIGTERM)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0
+    assert not sock.parent.exists(), "the socket and its directory are removed"
+    spent = usage.ru_utime + usage.ru_stime - cpu_before
+    assert spent < 0.3, f"{spent:.2f} s of CPU between SIGTERM and exit"
