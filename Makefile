@@ -70,9 +70,12 @@ test-fast: install
 	$(PY) -m pytest -q tests/engine
 
 ## Fault suite: worker SIGKILLs, server restart, store outage, cancellations, replay guards, fuzzing, soak.
-## Prints a table (fault, injected, survived, work lost); QUICK=1 is the shortened run CI makes.
+## Prints a table (fault, injected, survived, work lost); QUICK=1 is the shortened run CI makes; BURN=1 keeps
+## every core at 100 % meanwhile (a busy-looping process per core, stopped by the suite); ONLY="kills store"
+## runs some scenarios, REPEAT=N runs them N times in a row.
 faults: install
-	$(PY) -m faults $(if $(QUICK),--quick) --report faults-report.json
+	$(PY) -m faults $(if $(QUICK),--quick) $(if $(BURN),--burn) $(if $(ONLY),--only $(ONLY)) \
+		$(if $(REPEAT),--repeat $(REPEAT)) --report faults-report.json
 
 ## Side-by-side performance ratios (not a test; never gates CI).
 bench: install

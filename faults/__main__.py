@@ -1,8 +1,11 @@
-"""``python -m faults [--quick] [--only NAME ...]``: inject every fault into a real mechbench deployment and print
-what survived. Exit status 0 when every fault was survived with no work lost, 1 otherwise.
+"""``python -m faults [--quick] [--only NAME ...] [--burn] [--repeat N]``: inject every fault into a real mechbench
+deployment and print what survived. Exit status 0 when every fault was survived with no work lost, 1 otherwise.
 
 Each scenario starts its own embedded Temporal server (SQLite file), workers as separate processes and a store
 in a fresh directory, so scenarios cannot leak into each other. ``--quick`` is the shortened run CI makes.
+``--burn`` keeps every core at 100 % while the scenarios run (one busy-looping process per core, stopped by the
+suite, each ending by itself after at most :data:`faults.harness.BURN_MAX_S`), as when other work shares the
+machine; ``--repeat N`` runs the chosen scenarios N times in a row.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from faults import scenarios
-from faults.harness import become_subreaper
+from faults.harness import CpuBurner, become_subreaper
 from faults.scenarios import Row
 
 Scenario = Callable[[Path, bool], Awaitable[list[Row]]]
@@ -61,8 +64,22 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-async def run(names: list[str], quick: bool, root: Path) -> list[Row]:
+async def run(names: list[str], quick: bool, root: Path, burn: bool = False, repeat: int = 1) -> list[Row]:
     become_subreaper()
+    rows: list[Row] = []
+    burner = CpuBurner()
+    if burn:
+        burner.start()
+        print(f"(burning {burner.processes} cores)", flush=True)
+    try:
+        for i in range(repeat):
+            rows += await _run_once(names, quick, root / f"run-{i + 1}" if repeat > 1 else root)
+    finally:
+        burner.stop()
+    return rows
+
+
+async def _run_once(names: list[str], quick: bool, root: Path) -> list[Row]:
     rows: list[Row] = []
     for name in names:
         started = time.monotonic()
@@ -87,14 +104,24 @@ def main(argv: list[str] | None = None) -> int:
         "--keep", action="store_true", help="keep the work directory (logs, stores, databases)"
     )
     parser.add_argument("--report", type=Path, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--burn",
+        action="store_true",
+        help="keep every core at 100 %% with one busy-looping process per core while the scenarios run",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, metavar="N", help="run the scenarios N times in a row"
+    )
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="mechbench-faults-"))
     root.mkdir(parents=True, exist_ok=True)
     names = args.only or [n for n in SCENARIOS if not (args.quick and n in QUICK_SKIPS)]
     for name in set(SCENARIOS) - set(names) if args.quick and not args.only else ():
         print(f"(quick run: {name} left out: {QUICK_SKIPS[name]})")
-    rows = asyncio.run(run(names, args.quick, root))
+    rows = asyncio.run(run(names, args.quick, root, burn=args.burn, repeat=args.repeat))
     print(f"\nfault suite ({'quick' if args.quick else 'full'}), work directory {root}\n")
     print(table(rows))
     if args.report:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
@@ -34,6 +34,8 @@ from shared.temporal import DATA_CONVERTER
 from workers.devstack import DevServer
 
 PR_SET_CHILD_SUBREAPER = 36
+ORPHAN_GRACE_S = 5.0
+"""How long after a worker's death its fork server and jobs may take to end before they count as orphans."""
 S3_KEYS = ("faults", "faults-secret")
 T = TypeVar("T")
 
@@ -311,9 +313,9 @@ class Stack:
     # --- orphans and leftovers ---------------------------------------------------------------------
 
     def orphans(self) -> list[int]:
-        """Live processes re-parented to the driver that are not the server or a live worker. Zombies (orphans
-        that already ended) are reaped on the way."""
-        known = {w.pid for w in self.workers}
+        """Live processes re-parented to the driver that are not the server, a live worker or a CPU burner.
+        Zombies (orphans that already ended) are reaped on the way."""
+        known = {w.pid for w in self.workers} | CpuBurner.pids
         if self.server.proc is not None:
             known.add(self.server.proc.pid)
         found = []
@@ -327,7 +329,7 @@ class Stack:
             found.append(pid)
         return found
 
-    async def orphans_after(self, grace_s: float = 5.0) -> list[int]:
+    async def orphans_after(self, grace_s: float = ORPHAN_GRACE_S) -> list[int]:
         """Orphans that are still alive ``grace_s`` after a kill (PR_SET_PDEATHSIG takes a moment)."""
         deadline = time.monotonic() + grace_s
         while True:
@@ -335,6 +337,22 @@ class Stack:
             if not found or time.monotonic() > deadline:
                 return found
             await asyncio.sleep(0.2)
+
+    async def orphan_fate(self, pid: int, role: str, killed_at: float, watch_s: float = 30.0) -> str:
+        """What became of an orphan found after a kill, for the report: what it was, and whether it ended by
+        itself within ``watch_s`` (a slow exit) or not at all (then it is SIGKILLed, so it cannot disturb the
+        next checks)."""
+        what = f"{pid} ({role}: {cmdline(pid)[:70]})"
+        deadline = time.monotonic() + watch_s
+        while time.monotonic() < deadline:
+            if _state(pid) in ("Z", "X"):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222 - a zombie: WNOHANG returns at once
+                return f"{what} exited {time.monotonic() - killed_at:.1f} s after the kill"
+            await asyncio.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        return f"{what} still alive {time.monotonic() - killed_at:.0f} s after the kill"
 
     def temp_leftovers(self) -> list[str]:
         """Entries in the workers' private temporary directory."""
@@ -366,11 +384,55 @@ class Stack:
             self.stop_worker(w)
         self.client = None
         await asyncio.to_thread(self.server.stop)
-        left = await self.orphans_after(5.0)
+        left = await self.orphans_after()
         for pid in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         return left
+
+
+# --- load ------------------------------------------------------------------------------------------
+
+BURN_CODE = (
+    "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass"
+)
+BURN_MAX_S = 2 * 3600.0
+"""A burner ends by itself after this long, whatever happens to the suite."""
+
+
+class CpuBurner:
+    """One busy-looping process per core (``python -m faults --burn``): the suite runs on a machine whose cores
+    are all at 100 %, as when other work shares it. Each burner ends by itself after ``max_s`` and dies with
+    the driver (PR_SET_PDEATHSIG); :meth:`stop` ends them sooner. Burners are children of the driver, so the
+    orphan checks know their pids and skip them."""
+
+    pids: ClassVar[set[int]] = set()
+    """Every live burner's pid (class-wide: the stacks' orphan checks read it)."""
+
+    def __init__(self, processes: int | None = None, max_s: float = BURN_MAX_S) -> None:
+        self.processes = processes or os.cpu_count() or 1
+        self.max_s = max_s
+        self._procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        for _ in range(self.processes):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "shared.process", sys.executable, "-c", BURN_CODE, str(self.max_s)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self._procs.append(proc)
+            CpuBurner.pids.add(proc.pid)
+
+    def stop(self) -> None:
+        for proc in self._procs:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+        for proc in self._procs:
+            proc.wait()
+            CpuBurner.pids.discard(proc.pid)
+        self._procs.clear()
 
 
 # --- waiting through outages ----------------------------------------------------------------------

@@ -22,10 +22,10 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.common import RawValue
 
 from faults.harness import (
+    ORPHAN_GRACE_S,
     S3Endpoint,
     Stack,
     audit_store,
-    cmdline,
     descendants,
     forkserver_of,
     rss_kib,
@@ -179,9 +179,14 @@ async def worker_kills(root: Path, *, benchmarks: int, kills: int, seed: int = 7
             if not busy:
                 notes.append(f"the run ended after {done} of {kills} kills: make it longer")
                 break
-            stack.kill_worker(rng.choice(busy))
+            victim = rng.choice(busy)
+            roles = {pid: "one of its jobs" for pid in stack.job_processes_of(victim)}
+            roles[forkserver_of(victim.pid) or -1] = "its fork server"
+            killed_at = time.monotonic()
+            stack.kill_worker(victim)
             done += 1
-            orphans += [f"{pid} {cmdline(pid)[:90]}" for pid in await stack.orphans_after(5.0)]
+            for pid in await stack.orphans_after(ORPHAN_GRACE_S):
+                orphans.append(await stack.orphan_fate(pid, roles.get(pid, "not its own"), killed_at))
             stack.spawn_worker()
         result = await _completed(stack, handle, timeout_s=1800)
         check = check_dataset(stack, req)
