@@ -43,7 +43,7 @@ from activities.manufacturing.extract import (
 from activities.manufacturing.facts import FACTS_VERSION
 from activities.physics import collision_pack
 from activities.physics.mjcf import EVIDENCE_CAMERA, PAYLOAD_BODY, SceneCompileError
-from activities.physics.runner import build_model, replay_scene, simulate, trajectory_npz
+from activities.physics.runner import STEPS_EVERY_S, build_model, replay_scene, simulate, trajectory_npz
 from shared.catalog import GENERATOR_VERSION
 from shared.keys import (
     design_pieces_key,
@@ -240,27 +240,42 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
     store = _store()
     collision = collision_pack.unpack(store.get_ref(req.definition.artifacts.collision))
 
-    def on_scene_done(r: SceneResult) -> None:
-        done[r.scene_index] = r
+    steps = 0
+
+    def send(detail: str) -> None:
+        completed = sorted(done.values(), key=lambda x: x.scene_index)
         progress(
             HeavyProgress(
                 stage=stage,
                 done=len(done),
                 total=req.n_scenes,
-                detail=f"scene {r.scene_index}: {r.outcome.value} at {r.time_s:.2f} s",
-                completed=sorted(done.values(), key=lambda x: x.scene_index),
+                detail=detail,
+                completed=completed,
+                steps=steps,
             )
         )
 
+    def on_scene_done(r: SceneResult) -> None:
+        done[r.scene_index] = r
+        send(f"scene {r.scene_index}: {r.outcome.value} at {r.time_s:.2f} s")
+
+    def on_steps(n: int) -> None:  # a long scene proves it advances before it ends (see the supervisor)
+        nonlocal steps
+        steps = n
+        send(f"{n} steps")
+
+    settings = _current_settings()
     try:
         report = simulate(
             req.definition,
             collision,
             req.mode,
             req.n_scenes,
-            threads=_current_settings().scene_threads,
+            threads=settings.scene_threads,
             skip=dict(done),
             on_scene_done=on_scene_done,
+            on_steps=on_steps,
+            steps_every_s=min(STEPS_EVERY_S, settings.stall_timeout_s / 4),
         )
         # Evidence: the payload's trajectory in scene 0 (deterministic, so it is the scene just simulated).
         trajectory = trajectory_npz(req.definition, collision, req.mode, scene_index=0)
@@ -506,7 +521,7 @@ def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress
 
 
 class DiagnoseRequest(Model):
-    action: Literal["echo", "sleep", "crash", "fail"]
+    action: Literal["echo", "sleep", "busy", "crash", "fail", "deadlock"]
     seconds: float = 0.0
 
 
@@ -518,14 +533,24 @@ class DiagnoseResult(Model):
 
 
 def diagnose_job(req: DiagnoseRequest, progress: Progress, resume: HeavyProgress | None) -> DiagnoseResult:
-    """Operator self-test of the isolation guarantees: a crash, a hang or an error inside a job."""
+    """Operator self-test of the isolation guarantees: a crash, a hang or an error inside a job. ``sleep``
+    reports progress every 0.2 s for ``seconds``; ``busy`` computes for ``seconds`` without a report (as one long
+    native call does); ``deadlock`` reports once, then two threads take two locks in opposite orders and the
+    job waits for them forever (no progress, no CPU)."""
     import os
     import tempfile
 
+    if req.action == "deadlock":
+        progress(HeavyProgress(stage="deadlock", detail="two threads, two locks"))
+        _deadlock()
     if req.action == "crash":
         ctypes.string_at(0)  # SIGSEGV: must fail one attempt, never the worker
     if req.action == "fail":
         raise JobError("diagnose: requested failure", "DiagnoseFailure")
+    if req.action == "busy":
+        deadline = time.monotonic() + req.seconds
+        while time.monotonic() < deadline:
+            pass
     if req.action == "sleep":
         deadline = time.monotonic() + req.seconds
         i = 0
@@ -534,6 +559,25 @@ def diagnose_job(req: DiagnoseRequest, progress: Progress, resume: HeavyProgress
             time.sleep(0.2)
             i += 1
     return DiagnoseResult(action=req.action, pid=os.getpid(), tmp=tempfile.gettempdir())
+
+
+def _deadlock() -> None:
+    import threading
+
+    a, b = threading.Lock(), threading.Lock()
+    both = threading.Barrier(2)
+
+    def take(first: threading.Lock, second: threading.Lock) -> None:
+        with first:
+            both.wait()
+            with second:
+                pass
+
+    threads = [threading.Thread(target=take, args=pair) for pair in ((a, b), (b, a))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 _JOBS: dict[str, tuple[type[BaseModel], Callable[..., BaseModel]]] = {

@@ -7,9 +7,10 @@ runs each job in a fresh forked child:
 - cancellation (from the workflow, the UI, a timeout or worker shutdown) kills the child with SIGKILL;
 - a child that dies without answering (segfault, OOM kill) becomes a *retryable* ``ApplicationError`` of type
   ``WorkerChildCrashed``; the worker itself lives on;
-- while the child lives, the last progress is re-sent as a heartbeat every few seconds, so a job that is
-  silent inside a long native call can still be cancelled (a job that hangs forever is ended by the
-  activity's start-to-close timeout);
+- while the child shows signs of progress, the last progress is re-sent as a heartbeat every few seconds, so a
+  job that is silent inside a long native call can still be cancelled;
+- a job that shows no sign of progress for ``stall_timeout_s`` (no report, and no CPU spent by its processes:
+  a deadlock) is killed, and its attempt fails with the *retryable* ``JobStalled`` error naming its stage;
 - a job error marked non-retryable (invalid input, infeasible parameters) stays non-retryable.
 
 If the fork server itself dies it is restarted on the next job.
@@ -23,6 +24,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -31,7 +33,13 @@ from temporalio.exceptions import ApplicationError
 
 from shared.logging import get_logger
 from shared.models import ErrorType, HeavyJob, HeavyProgress
-from shared.process import private_tempdir, reachable_socket_path, remove_tree, sweep_stale_tempdirs
+from shared.process import (
+    private_tempdir,
+    reachable_socket_path,
+    remove_tree,
+    sweep_stale_tempdirs,
+    tree_cpu_seconds,
+)
 from shared.settings import Settings
 
 R = TypeVar("R", bound=BaseModel)
@@ -39,8 +47,12 @@ log = get_logger(__name__)
 
 READY_TIMEOUT_S = 120.0
 HEARTBEAT_EVERY_S = 5.0
-"""Re-send the last progress this often while a child lives: the SDK delivers cancellation and timeouts to
-an activity only through heartbeat responses, and some native calls stay silent for a long time."""
+"""Re-send the last progress this often while a child shows signs of progress: the SDK delivers cancellation
+and timeouts to an activity only through heartbeat responses, and some native calls stay silent for a long
+time. Liveness is checked as often (more often under a stall bound below four times this)."""
+STALL_CPU_SHARE = 0.02
+"""Between two checks, a job whose processes spent at least this share of one core is working (a long native
+call: OCCT, facts of a large part, a sandboxed script); a deadlocked job spends none."""
 STREAM_LIMIT = 64 * 1024 * 1024
 FORK_DIR_PREFIX = "mechbench-fork-"
 """``<tmp>/mechbench-fork-<worker pid>-XXXX``: the fork server's socket, and ``tmp/`` for its jobs."""
@@ -156,25 +168,26 @@ class HeavySupervisor:
         context: dict[str, str] | None = None,
     ) -> R:
         """Run ``job`` in a fresh child; ``heartbeat`` gets every progress report, and the last one again
-        every :data:`HEARTBEAT_EVERY_S` while the child lives (so cancellation reaches silent jobs)."""
+        every :data:`HEARTBEAT_EVERY_S` while the child shows signs of progress (so cancellation reaches silent
+        jobs). A child without any for ``stall_timeout_s`` is killed: ``JobStalled``."""
         request = HeavyJob(
             job=job, input=payload.model_dump(mode="json"), resume=resume, context=context or {}
         )
-        pid: int | None = None
         result: dict | None = None
         error: dict | None = None
         exit_code: int | None = None
         # An attempt that resumes keeps re-sending the earlier attempts' progress until the job reports.
         last = resume or HeavyProgress(stage=job, detail="starting")
-        beating = asyncio.create_task(self._beat(heartbeat, lambda: last))
+        live = _Liveness(self._settings.stall_timeout_s)
         writer: asyncio.StreamWriter | None = None
+        beating = asyncio.create_task(self._watch(heartbeat, lambda: last, live, lambda: writer))
         try:
             reader, writer = await self._connect()
             # The child announces its pid before it reads the request: once the request is sent, a
             # cancellation always knows which process to kill.
             first = await reader.readline()
             if first:
-                pid = int(json.loads(first)["pid"])
+                live.pid = int(json.loads(first)["pid"])
                 writer.write(request.model_dump_json().encode() + b"\n")
                 await writer.drain()
             while first:
@@ -184,6 +197,7 @@ class HeavySupervisor:
                 msg = json.loads(line)
                 if "progress" in msg:
                     last = HeavyProgress.model_validate(msg["progress"])
+                    live.reported()
                     heartbeat(last)
                 elif "result" in msg:
                     result = msg["result"]
@@ -192,14 +206,15 @@ class HeavySupervisor:
                 elif "exit" in msg:
                     exit_code = int(msg["exit"])
                     break
-        except BaseException:
+        except BaseException as e:
             # Cancelled (workflow cancel, timeout, worker shutdown) or the connection broke: never leave the
             # child running.
-            if pid is not None:
+            if live.pid is not None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-                log.info("heavy_job.killed", job=job, pid=pid)
-            raise
+                    os.kill(live.pid, signal.SIGKILL)
+                log.info("heavy_job.killed", job=job, pid=live.pid)
+            if live.stalled_s is None or isinstance(e, asyncio.CancelledError):
+                raise  # (a connection dropped because the job stalled is reported as the stall, below)
         finally:
             beating.cancel()
             if writer is not None:
@@ -213,6 +228,14 @@ class HeavySupervisor:
             raise ApplicationError(
                 f"{job}: {error['message']}", type=error["type"], non_retryable=bool(error["non_retryable"])
             )
+        if live.stalled_s is not None:
+            where = f"stage {last.stage}" + (f" ({last.detail})" if last.detail else "")
+            log.warning("heavy_job.stalled", job=job, pid=live.pid, stage=last.stage, seconds=live.stalled_s)
+            raise ApplicationError(
+                f"{job}: stalled in {where}: no progress for {live.stalled_s:.0f} s (no report, no CPU time; "
+                f"MECHBENCH_STALL_TIMEOUT_S={live.bound_s:g}); the job process was killed",
+                type=ErrorType.JOB_STALLED,
+            )
         how = (
             f"killed by {signal.Signals(-exit_code).name}"
             if exit_code is not None and exit_code < 0 and -exit_code in signal.valid_signals()
@@ -224,7 +247,54 @@ class HeavySupervisor:
         )
 
     @staticmethod
-    async def _beat(heartbeat: Callable[[HeavyProgress], None], last: Callable[[], HeavyProgress]) -> None:
+    async def _watch(
+        heartbeat: Callable[[HeavyProgress], None],
+        last: Callable[[], HeavyProgress],
+        live: _Liveness,
+        writer: Callable[[], asyncio.StreamWriter | None],
+    ) -> None:
+        """Re-send the last progress while the job shows signs of progress; once it has shown none for the
+        stall bound, stop beating and end the job (the child is killed; without a child yet, the connection is
+        dropped), which ends :meth:`run`'s read loop."""
         while True:
-            await asyncio.sleep(HEARTBEAT_EVERY_S)
+            await asyncio.sleep(live.every_s)
+            if live.stalled():
+                if live.pid is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(live.pid, signal.SIGKILL)
+                elif (w := writer()) is not None:
+                    w.transport.abort()
+                return
             heartbeat(last())
+
+
+class _Liveness:
+    """Signs that a job is progressing: its reports, and between them the CPU time its processes spend."""
+
+    def __init__(self, bound_s: float) -> None:
+        self.bound_s = bound_s
+        self.every_s = min(HEARTBEAT_EVERY_S, bound_s / 4)
+        self.pid: int | None = None
+        self.stalled_s: float | None = None
+        """Set when the job was found stalled: how long it had shown no sign of progress."""
+        self._since = time.monotonic()  # the last sign of progress
+        self._checked = self._since
+        self._cpu: float | None = None
+
+    def reported(self) -> None:
+        self._since = time.monotonic()
+
+    def stalled(self) -> bool:
+        now = time.monotonic()
+        cpu = tree_cpu_seconds(self.pid) if self.pid is not None else None
+        if (
+            cpu is not None
+            and self._cpu is not None
+            and cpu - self._cpu >= STALL_CPU_SHARE * (now - self._checked)
+        ):
+            self._since = now
+        self._cpu, self._checked = cpu, now
+        if now - self._since >= self.bound_s:
+            self.stalled_s = now - self._since
+            return True
+        return False

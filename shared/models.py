@@ -167,6 +167,7 @@ class ErrorType(StrEnum):
     )
     INVALID_PART = "InvalidPart"  # a part file that is not a closed solid STEP/STL, or a failed part script
     WORKER_CHILD_CRASHED = "WorkerChildCrashed"  # a heavy job's process died (retryable)
+    JOB_STALLED = "JobStalled"  # a heavy job showed no progress for MECHBENCH_STALL_TIMEOUT_S (retryable)
     WEBHOOK_REJECTED = "WebhookRejected"  # the webhook answered 4xx: retrying the same POST will not help
     WEBHOOK_UNAVAILABLE = "WebhookUnavailable"  # unreachable, timed out, 5xx, 408 or 429 (retryable)
     WEBHOOK_REFUSED = "WebhookRefused"  # not sent: an internal address or an unknown target (final)
@@ -844,6 +845,8 @@ class HeavyProgress(Model):
     total: int = 0
     detail: str = ""
     completed: list[SceneResult] = Field(default_factory=list)
+    steps: int = 0
+    """Simulation steps this attempt has run so far (finished and running scenes), reported every few seconds."""
 
 
 class HeavyJob(Model):

@@ -71,6 +71,43 @@ def reachable_socket_path(path: Path | str) -> tuple[str, int]:
     return f"/proc/self/fd/{fd}/{path.name}", fd
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                found += [int(x) for x in fh.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) spent so far by process ``pid``, its live descendants and the children they
+    have reaped (Linux /proc); None when ``pid`` is gone."""
+    total, todo, first = 0, [pid], True
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            if first:
+                return None
+            continue
+        first = False
+        total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        todo += _children(current)
+    return total / _CLOCK_TICKS
+
+
 def main(argv: list[str]) -> None:
     if not argv:
         sys.exit("usage: python -m shared.process CMD [ARGS...]")

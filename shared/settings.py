@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     """OpenGL backend for evidence pictures (``MUJOCO_GL`` of the job processes). EGL renders on a CPU-only
     machine through Mesa; ``disabled`` stores evaluations without pictures."""
     graceful_shutdown_s: float = 10.0
+    stall_timeout_s: float = Field(default=150.0, ge=1)
+    """A heavy job that shows no sign of progress for this long is stalled: it is killed and its attempt fails
+    with the retryable ``JobStalled`` error naming its stage. Signs of progress: a report (a new stage, a finished
+    scene, simulation steps, which running simulations report every few seconds), or CPU time spent by the job's
+    processes (inside one long native call, such as an OCCT operation, a job cannot report). Keep it above
+    ``sandbox_wall_s``: a sandboxed script that sleeps is ended by its own wall-clock limit."""
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     """Serve Prometheus metrics (the Temporal SDK's and mechbench's) at ``http://<metrics_host>:<port>/metrics``
     from ``mechbench worker`` and ``mechbench dev``; unset: no metrics endpoint."""

@@ -37,7 +37,6 @@ is a pure function of (model, definition, scene index): the controls depend on s
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 import math
@@ -45,7 +44,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Literal, overload
 
 import mujoco
@@ -74,6 +73,7 @@ __all__ = [
     "SceneCompileError",
     "build_model",
     "compile_model",
+    "install_process_hooks",
     "replay_scene",
     "run_scene",
     "scene_jitter",
@@ -86,13 +86,27 @@ _M_TO_MM = 1e3
 _log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _route_mujoco_warnings() -> None:
-    """Send MuJoCo's warnings to logging instead of stdout and ``MUJOCO_LOG.TXT`` in the working directory.
+_hooks_lock = threading.Lock()
+_hooks_installed = False
 
-    Process-wide and installed once; an unstable scene is reported through its outcome anyway.
-    """
-    mujoco.set_mju_user_warning(lambda message: _log.warning("mujoco: %s", message))
+
+def install_process_hooks() -> None:
+    """Install MuJoCo's process-wide hooks, once: its warnings go to logging instead of stdout and
+    ``MUJOCO_LOG.TXT`` in the working directory (an unstable scene is reported through its outcome anyway).
+
+    Runs when this module is imported, so on the importing thread and before any scene thread exists: the first
+    ``mujoco.set_mju_user_warning`` call of a process initialises MuJoCo's callback module, and two first calls
+    on two threads can deadlock each other inside it (they did, in a job's scene thread pool). The lock makes
+    a concurrent call wait for the first one instead of racing it; later calls do nothing."""
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        mujoco.set_mju_user_warning(lambda message: _log.warning("mujoco: %s", message))
+        _hooks_installed = True
+
+
+install_process_hooks()
 
 
 def scene_jitter(definition: BenchmarkDefinition, scene_index: int) -> tuple[float, float, float]:
@@ -122,6 +136,9 @@ def build_model(
 ) -> mujoco.MjModel:
     return compile_model(compile_scene_xml(definition, collision, mode))
 
+
+STEPS_EVERY_S = 5.0
+"""How often :func:`simulate` reports the steps run so far (``on_steps``) while scenes are running."""
 
 FULL_STATE_CHECK_EVERY = 8
 """A NaN anywhere reaches the payload within a few steps; the whole-state scan need not run every check."""
@@ -383,9 +400,10 @@ def _run(
     scene_index: int,
     data: mujoco.MjData,
     observe: Callable[[bool], None] | None,
+    tally: list[int] | None = None,
 ) -> SceneResult:
-    """The scene loop. ``observe(final)`` runs at t=0 and after every chunk; ``final`` on the last one."""
-    _route_mujoco_warnings()
+    """The scene loop. ``observe(final)`` runs at t=0 and after every chunk; ``final`` on the last one.
+    ``tally[scene_index]`` holds the steps run so far (one list store per chunk; read by another thread)."""
     jitter = scene_jitter(definition, scene_index)
     mujoco.mj_resetData(model, data)
     judge = _Judge(model, definition, data)
@@ -403,6 +421,8 @@ def _run(
             motors.control(data.time)
         mujoco.mj_step(model, data, nstep=n)
         steps += n
+        if tally is not None:
+            tally[scene_index] = steps
         verdict = judge.check(final=steps >= total)
         if observe is not None:
             observe(verdict is not None or steps >= total)
@@ -432,11 +452,16 @@ def simulate(
     threads: int = 2,
     skip: dict[int, SceneResult] | None = None,
     on_scene_done: Callable[[SceneResult], None] | None = None,
+    on_steps: Callable[[int], None] | None = None,
+    steps_every_s: float = STEPS_EVERY_S,
 ) -> SimulationReport:
     """Compile the scene once and run scenes ``0..n_scenes-1`` on ``threads`` threads.
 
     ``skip`` holds results of scenes already finished (e.g. by an earlier attempt); they are reused, not
-    re-run. ``on_scene_done`` is called from the calling thread as each newly run scene finishes.
+    re-run. ``on_scene_done`` is called from the calling thread as each newly run scene finishes, and
+    ``on_steps(steps)`` every ``steps_every_s`` while the count of steps run (by finished and running scenes)
+    grows: a long scene shows that it advances before it finishes, and a scene thread that stops stepping
+    stops the reports.
     """
     if n_scenes < 1:
         raise ValueError("n_scenes must be >= 1")
@@ -453,24 +478,36 @@ def simulate(
     todo = [i for i in range(n_scenes) if i not in results]
 
     per_thread = threading.local()
+    tally = [0] * n_scenes
 
     def run(scene_index: int) -> SceneResult:
         if not hasattr(per_thread, "data"):
             per_thread.data = mujoco.MjData(model)
-        return run_scene(model, definition, scene_index, data=per_thread.data)
+        return _run(model, definition, scene_index, per_thread.data, None, tally)
 
     started = time.perf_counter()
     stepped = 0
     if todo:
         with ThreadPoolExecutor(max_workers=min(threads, len(todo)), thread_name_prefix="mujoco") as pool:
             futures = [pool.submit(run, i) for i in todo]
+            pending = set(futures)
+            reported, next_report = 0, time.monotonic() + steps_every_s
             try:
-                for future in as_completed(futures):
-                    result = future.result()
-                    results[result.scene_index] = result
-                    stepped += result.steps
-                    if on_scene_done is not None:
-                        on_scene_done(result)
+                while pending:
+                    timeout = max(0.0, next_report - time.monotonic()) if on_steps is not None else None
+                    finished, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        result = future.result()
+                        results[result.scene_index] = result
+                        stepped += result.steps
+                        if on_scene_done is not None:
+                            on_scene_done(result)
+                    if on_steps is not None and time.monotonic() >= next_report:
+                        next_report = time.monotonic() + steps_every_s
+                        now = sum(tally)
+                        if now > reported:
+                            reported = now
+                            on_steps(now)
             finally:
                 for future in futures:
                     future.cancel()

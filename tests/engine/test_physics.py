@@ -535,6 +535,32 @@ def test_simulate_resumes_from_skipped_results() -> None:
     assert nothing_left.results == full.results[:2] and nothing_left.steps_per_s == 0.0
 
 
+def test_simulate_reports_the_steps_of_a_scene_that_is_still_running() -> None:
+    """Slow progress is still progress: a long scene (a ball resting on the floor for 120 simulated seconds,
+    60000 steps) reports its step count while it runs, not only when it ends, so a job proves it advances."""
+    d, collision = definition({"floor": FLOOR_PIECE}, start=(0, 0, 20), duration_s=120.0)
+    steps: list[int] = []
+    finished: list[int] = []
+
+    def on_scene_done(r: SceneResult) -> None:
+        finished.append(len(steps))
+
+    report = simulate(
+        d,
+        collision,
+        BASELINE,
+        1,
+        threads=1,
+        on_scene_done=on_scene_done,
+        on_steps=steps.append,
+        steps_every_s=0.01,
+    )
+    assert report.results[0].steps == total_steps(d) == 60000
+    assert finished[0] >= 2, "step counts were reported before the scene finished"
+    assert steps == sorted(set(steps)) and 0 < steps[0] < 60000, steps
+    assert steps[-1] <= 60000
+
+
 def test_trajectory_npz_replays_the_scene() -> None:
     d, collision = _ramp_scene()
     data = trajectory_npz(d, collision, BASELINE, scene_index=1)

@@ -145,6 +145,49 @@ async def test_a_worker_under_a_very_long_tmpdir_still_serves_jobs(
     assert not any(long_tmp.iterdir())
 
 
+@pytest.fixture(scope="module")
+async def strict_supervisor(test_settings):  # type: ignore[no-untyped-def]
+    """A supervisor whose jobs stall after 2 s without a sign of progress."""
+    sup = HeavySupervisor(test_settings.model_copy(update={"stall_timeout_s": 2.0}))
+    await sup.start()
+    yield sup
+    await sup.close()
+
+
+@pytest.mark.timeout(120)
+async def test_a_deadlocked_job_fails_its_attempt_as_stalled(strict_supervisor: HeavySupervisor) -> None:
+    """A real deadlock in the child (two threads, two locks): no report and no CPU. Its attempt fails with the
+    retryable JobStalled error naming the stage, long before any start-to-close timeout, and the child is
+    gone. Before, the last heartbeat was re-sent for as long as the child lived."""
+    beats: list[HeavyProgress] = []
+    with pytest.raises(ApplicationError) as info:
+        await strict_supervisor.run(
+            "diagnose", DiagnoseRequest(action="deadlock"), DiagnoseResult, beats.append
+        )
+    assert info.value.type == "JobStalled" and not info.value.non_retryable
+    assert "stalled in stage deadlock" in info.value.message, info.value.message
+    assert "MECHBENCH_STALL_TIMEOUT_S=2" in info.value.message
+    assert beats and beats[0].stage == "deadlock"
+    assert not strict_supervisor.job_pids(), "the stalled job's process is killed"
+
+
+@pytest.mark.timeout(120)
+async def test_slow_jobs_that_show_progress_are_not_stalled(strict_supervisor: HeavySupervisor) -> None:
+    """Three times the stall bound, twice: a job that keeps reporting while using no CPU, and a job that
+    reports nothing while it computes (one long native call)."""
+    reported: list[HeavyProgress] = []
+    slow = await strict_supervisor.run(
+        "diagnose", DiagnoseRequest(action="sleep", seconds=6), DiagnoseResult, reported.append
+    )
+    assert slow.action == "sleep" and len(reported) > 10
+    silent: list[HeavyProgress] = []
+    busy = await strict_supervisor.run(
+        "diagnose", DiagnoseRequest(action="busy", seconds=6), DiagnoseResult, silent.append
+    )
+    assert busy.action == "busy"
+    assert {p.detail for p in silent} == {"starting"}, "only the supervisor's own re-sent heartbeat"
+
+
 def test_a_fork_server_told_to_stop_leaves_without_finalising(test_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """SIGTERM, which PR_SET_PDEATHSIG sends when its worker dies: the fork server removes its socket and leaves
     through os._exit. The interpreter's finalisation with OCCT and MuJoCo loaded costs about 0.8 s of CPU, and
@@ -175,3 +218,30 @@ def test_a_fork_server_told_to_stop_leaves_without_finalising(test_settings, tmp
     assert not sock.parent.exists(), "the socket and its directory are removed"
     spent = usage.ru_utime + usage.ru_stime - cpu_before
     assert spent < 0.3, f"{spent:.2f} s of CPU between SIGTERM and exit"
+
+
+@pytest.mark.timeout(300)
+async def test_a_simulation_reports_its_steps_while_its_first_scenes_run(
+    strict_supervisor: HeavySupervisor, test_settings
+) -> None:  # type: ignore[no-untyped-def]
+    """Slow progress is still progress: a simulation job whose scenes each run longer than a step report's
+    interval (600000 steps of a ball resting on a floor) heartbeats its growing step count before any scene
+    has finished."""
+    from activities.physics.collision_pack import pack
+    from shared.models import SimulateRequest, SimulationMode, SimulationReport
+    from shared.store import make_store
+    from tests.engine.test_physics import FLOOR_PIECE, definition
+
+    d, collision = definition({"floor": FLOOR_PIECE}, start=(0, 0, 20), duration_s=120.0, timestep_s=0.0002)
+    ref = make_store(test_settings).put_bytes("test/steps/collision.npz", pack(collision))
+    d = d.model_copy(update={"artifacts": d.artifacts.model_copy(update={"collision": ref})})
+    beats: list[HeavyProgress] = []
+    report = await strict_supervisor.run(
+        "simulate",
+        SimulateRequest(definition=d, mode=SimulationMode.BASELINE, n_scenes=2),
+        SimulationReport,
+        beats.append,
+    )
+    assert [r.steps for r in report.results] == [600000, 600000]
+    early = [b.steps for b in beats if b.done == 0 and b.steps > 0]  # (with the supervisor's re-sent beats)
+    assert len(set(early)) >= 2 and early == sorted(early), [(b.done, b.steps) for b in beats]
