@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -25,8 +25,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
+from pydantic_core import to_json
 
 from shared import webhooks
 
@@ -52,9 +55,84 @@ def _finite(v: float) -> float:
 
 Finite = Annotated[float, AfterValidator(_finite)]
 Vec3 = tuple[Finite, Finite, Finite]
+"""A measured 3-vector (a bounding box, a result): any finite numbers. What people give is bounded below."""
+
+# Bounds of the physical quantities people give (requests, design metadata, benchmark scripts). Each bound is
+# carried once, by its annotated type; the fuzzer (faults/fuzz.py) reads the bounds from these types. Signs
+# and orderings that design validation reports as findings (a non-positive max_effort, a range low >= high)
+# stay inside the bounds on purpose, so they keep their own rule and message.
+
+MAX_LENGTH_MM = 10_000.0
+"""±10 m: positions and lengths in a benchmark's world. Ten times the largest world a family builds (well under
+a metre across), and far inside where float64 millimetres keep sub-micrometre precision; a placement beyond it
+is a typo or an attack, never a design."""
+MillimetreLength = Annotated[float, Field(ge=-MAX_LENGTH_MM, le=MAX_LENGTH_MM, allow_inf_nan=False)]
+Point = tuple[MillimetreLength, MillimetreLength, MillimetreLength]
+"""A position in world millimetres, each coordinate within ±:data:`MAX_LENGTH_MM`."""
+
+MAX_ANGLE_DEG = 3600.0
+"""±10 turns: rotations and phases in degrees. Every orientation is reached within one turn."""
+Degrees = Annotated[float, Field(ge=-MAX_ANGLE_DEG, le=MAX_ANGLE_DEG, allow_inf_nan=False)]
+Rotation = tuple[Degrees, Degrees, Degrees]
+
+Direction = tuple[MillimetreLength, MillimetreLength, MillimetreLength]
+"""An axis: only the direction counts (the scene compiler normalises it); components are bounded like
+lengths, so its norm is always a finite number."""
+
+JointCoordinate = Annotated[float, Field(ge=-MAX_LENGTH_MM, le=MAX_LENGTH_MM, allow_inf_nan=False)]
+"""A position along a joint: degrees (hinge) or millimetres (slide), within ±:data:`MAX_LENGTH_MM` (a slide
+cannot travel beyond the world; a hinge range wider than a turn is a design-validation finding)."""
+
+MAX_JOINT_SPEED = 100_000.0
+"""deg/s (hinge: about 280 rev/s, beyond any catalogue motor) or mm/s (slide: 100 m/s)."""
+JointSpeed = Annotated[float, Field(ge=-MAX_JOINT_SPEED, le=MAX_JOINT_SPEED, allow_inf_nan=False)]
+
+MAX_EFFORT = 100_000.0
+"""N*m (hinge) or N (slide): 100 kN*m or 100 kN, above what motor and actuator catalogues offer for machines
+of a benchmark's size (servo motors end near a few kN*m, electric linear actuators near 100 kN)."""
+Effort = Annotated[float, Field(ge=-MAX_EFFORT, le=MAX_EFFORT, allow_inf_nan=False)]
+
+MAX_DURATION_S = 120.0
+"""The longest simulated scene; a motor's period or stall time beyond it cannot act within a scene."""
+Seconds = Annotated[float, Field(ge=-MAX_DURATION_S, le=MAX_DURATION_S, allow_inf_nan=False)]
+
+MAX_FREQUENCY_HZ = 1000.0
+"""A servo cannot follow a sine faster than this (controls change at most once per physics step)."""
+Frequency = Annotated[float, Field(ge=-MAX_FREQUENCY_HZ, le=MAX_FREQUENCY_HZ, allow_inf_nan=False)]
+
+MAX_SEED = 2**31 - 1
+"""Seeds are 31-bit: every benchmark of a dataset (``base_seed`` counting up) must stay within."""
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+
+MAX_SCENES = 64
+"""Jittered scenes per simulation: 8 by default; 64 already takes minutes per benchmark."""
+SceneCount = Annotated[int, Field(ge=1, le=MAX_SCENES)]
+
+MAX_CHECK_INTERVAL_STEPS = 1000
+"""Physics steps between checks (and control updates): 2 s at the default timestep."""
+CheckInterval = Annotated[int, Field(ge=1, le=MAX_CHECK_INTERVAL_STEPS)]
+
+MAX_QUANTITY = 10_000_000
+"""Parts per order a quote is asked for."""
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+
+MAX_GENERATOR_VERSION = 9999
+"""Generator versions count releases of the families; the bound keeps every benchmark id an identifier."""
+GeneratorVersion = Annotated[int, Field(ge=1, le=MAX_GENERATOR_VERSION)]
+
+MAX_PARALLEL = 64
+"""Children a dataset runs at once."""
+Parallelism = Annotated[int, Field(ge=1, le=MAX_PARALLEL)]
+
+MAX_CHUNK_SIZE = 200
+"""Children per dataset run before it continues as new (history stays small)."""
+ChunkSize = Annotated[int, Field(ge=1, le=MAX_CHUNK_SIZE)]
+
+MAX_FAMILIES = 64
+"""Family names one dataset request may list."""
 
 
-def _normalise_token(v: Any) -> Any:
+def normalise_token(v: Any) -> Any:
     """Boundary normalisation for enum-like tokens: trim, lower-case, hyphens and spaces to underscores."""
     if isinstance(v, str):
         return re.sub(r"[\s-]+", "_", v.strip().lower())
@@ -68,11 +146,33 @@ def _lower(v: Any) -> Any:
 
 FamilyName = Annotated[Identifier, BeforeValidator(_lower)]
 
+MAX_BENCHMARK_ID_CHARS = 47
+"""A benchmark id leaves room for an evaluation id (``<benchmark id>-<16 hex>``, an :data:`Identifier`): every
+id a family (``<family>-s<seed>-v<version>``) or a benchmark script (``script-<16 hex>-v<version>``) makes is
+shorter."""
+BenchmarkId = Annotated[Identifier, StringConstraints(max_length=MAX_BENCHMARK_ID_CHARS)]
+
 
 class Model(BaseModel):
     """Base for all contracts: unknown fields are errors, instances are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_json(model: type[M], data: bytes | str) -> M:
+    """JSON from outside (a workflow's input, a design's metadata, a script's bundle) as a contract, strictly:
+    a boolean or a string is not a number, a number or a string is not a boolean, an integer field takes no
+    fraction (``1.0``). Enums, identifiers and the other strings are normalised as the model says. Raises
+    ``ValidationError`` naming each field."""
+    return model.model_validate_json(data, strict=True)
+
+
+def parse_json_value(model: type[M], value: Any) -> M:
+    """:func:`parse_json` of a value already decoded from JSON (or TOML): the same strict rules."""
+    return parse_json(model, to_json(value))
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,8 +201,9 @@ _METHOD_ALIASES = {
 }
 
 
-def _normalise_method(v: Any) -> Any:
-    v = _normalise_token(v)
+def normalise_method(v: Any) -> Any:
+    """Boundary normalisation for manufacturing methods: :func:`normalise_token`, then the aliases."""
+    v = normalise_token(v)
     return _METHOD_ALIASES.get(v, v) if isinstance(v, str) else v
 
 
@@ -112,8 +213,8 @@ class ManufacturingMethod(StrEnum):
     FDM_PRINTING = "fdm_printing"
 
 
-Material = Annotated[MaterialId, BeforeValidator(_normalise_token)]
-Method = Annotated[ManufacturingMethod, BeforeValidator(_normalise_method)]
+Material = Annotated[MaterialId, BeforeValidator(normalise_token)]
+Method = Annotated[ManufacturingMethod, BeforeValidator(normalise_method)]
 
 
 class PartRole(StrEnum):
@@ -239,6 +340,21 @@ class NamedBox(Box):
     name: Identifier
 
 
+class Zone(Box):
+    """A box people give (a benchmark script's goal, build and simulation zones): corners within ±10 m
+    (:data:`MAX_LENGTH_MM`). A :class:`Box` measured from geometry is only finite."""
+
+    min_mm: Point
+    max_mm: Point
+
+
+class NamedZone(NamedBox):
+    """A named :class:`Zone` (a benchmark script's forbidden zones)."""
+
+    min_mm: Point
+    max_mm: Point
+
+
 # --------------------------------------------------------------------------------------------
 # Artifacts
 # --------------------------------------------------------------------------------------------
@@ -270,12 +386,12 @@ class JointSpec(Model):
     placed pose (0 = as placed). Whether the axis is usable (finite, non-zero) and the range ordered is
     checked by design validation, which names the part, not by this model."""
 
-    type: Annotated[JointType, BeforeValidator(_normalise_token)]
-    axis: Vec3
+    type: Annotated[JointType, BeforeValidator(normalise_token)]
+    axis: Direction
     """Direction of the hinge axis or of the slide, world frame; normalised by the scene compiler."""
-    anchor_mm: Vec3 | None = None
+    anchor_mm: Point | None = None
     """A point on a hinge axis, world millimetres after placement. Default: the part's bounding-box centre."""
-    range: tuple[Finite, Finite] | None = None
+    range: tuple[JointCoordinate, JointCoordinate] | None = None
     """Hard stops ``(low, high)``: degrees (hinge) or millimetres (slide). Default: unlimited."""
     damping: float = Field(default=0.0, ge=0, le=1e6)
     """Viscous damping: N*m*s/rad (hinge) or N*s/m (slide)."""
@@ -294,23 +410,23 @@ class MotorSpec(Model):
     """A motor driving a part's joint. Units follow the joint: degrees and N*m for a hinge, millimetres
     and N for a slide. Limits are checked by design validation (naming the part), not by this model."""
 
-    mode: Annotated[MotorMode, BeforeValidator(_normalise_token)]
-    max_effort: Finite
+    mode: Annotated[MotorMode, BeforeValidator(normalise_token)]
+    max_effort: Effort
     """The motor's torque (N*m) or force (N) limit; must be > 0."""
-    velocity: Finite = 0.0
+    velocity: JointSpeed = 0.0
     """constant_velocity: deg/s or mm/s."""
-    amplitude: Finite = 0.0
+    amplitude: JointCoordinate = 0.0
     """sinusoidal: deg or mm."""
-    offset: Finite = 0.0
+    offset: JointCoordinate = 0.0
     """sinusoidal: centre of the motion, deg or mm from the placed pose."""
-    frequency_hz: Finite = 0.0
-    phase_deg: Finite = 0.0
-    effort: Finite = 0.0
+    frequency_hz: Frequency = 0.0
+    phase_deg: Degrees = 0.0
+    effort: Effort = 0.0
     """on_off: torque (N*m) or force (N) while on; at most ``max_effort``."""
-    period_s: Finite = 1.0
+    period_s: Seconds = 1.0
     duty: Finite = 0.5
     """on_off: share of each period the motor is on, 0..1."""
-    stall_s: Finite = 1.0
+    stall_s: Seconds = 1.0
     """The motor overloads when it gives (nearly) its full ``max_effort`` while (nearly) not moving for
     this long; must be > 0."""
 
@@ -339,8 +455,8 @@ class Payload(Model):
     shape: Literal["sphere"] = "sphere"
     radius_mm: float = Field(gt=0, le=500)
     material: Material
-    start_mm: Vec3
-    jitter_mm: Vec3 = (0.0, 0.0, 0.0)
+    start_mm: Point
+    jitter_mm: Point = (0.0, 0.0, 0.0)
 
     @model_validator(mode="after")
     def _jitter_non_negative(self) -> Payload:
@@ -357,13 +473,14 @@ class Payload(Model):
 
 class SimulationSettings(Model):
     timestep_s: float = Field(default=0.002, gt=0, le=0.01)
-    duration_s: float = Field(default=5.0, gt=0, le=120)
-    check_interval_steps: int = Field(default=10, ge=1, le=1000)
-    n_scenes: int = Field(default=8, ge=1, le=64)
+    duration_s: float = Field(default=5.0, gt=0, le=MAX_DURATION_S)
+    check_interval_steps: CheckInterval = 10
+    n_scenes: SceneCount = 8
     required_success_share: float = Field(default=0.75, gt=0, le=1)
-    jitter_seed: int = Field(default=0, ge=0)
-    max_speed_m_s: float = Field(default=30.0, gt=0)
-    """Any body faster than this is a physics instability (explosion)."""
+    jitter_seed: Seed = 0
+    max_speed_m_s: float = Field(default=30.0, gt=0, le=1000)
+    """Any body faster than this is a physics instability (explosion); at most 1000 m/s, far above anything a
+    benchmark moves at."""
 
 
 class Caps(Model):
@@ -391,8 +508,8 @@ class BenchmarkDefinition(Model):
     schema_version: int = 1
     benchmark_id: Identifier
     family: Identifier
-    seed: int = Field(ge=0)
-    generator_version: int = Field(ge=1)
+    seed: Seed
+    generator_version: GeneratorVersion
     description: str = ""
     params: dict[str, float] = Field(default_factory=dict)
     fixtures: list[PartSpec] = Field(min_length=1)
@@ -574,11 +691,11 @@ class GenerateBenchmarkRequest(Model):
     script: PartSource | None = None
     """A benchmark authored as a build123d script (``build()`` returns fixtures and objectives); it goes
     through the same proofs as a family's benchmark. ``family`` then stays empty and ``seed`` is 0."""
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    n_scenes: int | None = Field(default=None, ge=1, le=64)
-    check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
+    seed: Seed = 0
+    n_scenes: SceneCount | None = None
+    check_interval_steps: CheckInterval | None = None
     dataset_id: Identifier | None = None
-    generator_version: int | None = Field(default=None, ge=1)
+    generator_version: GeneratorVersion | None = None
     """Default: the worker's current version (recorded in history at the first step)."""
 
     @model_validator(mode="after")
@@ -598,7 +715,7 @@ class DatasetCursor(Model):
     """Where a dataset run stands; handed to the next run when GenerateDataset continues as new."""
 
     dataset_id: Identifier
-    generator_version: int = Field(ge=1)
+    generator_version: GeneratorVersion
     chain: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{12}$")]
     """Short hash of the workflow id: manifest parts of this chain of runs live under it."""
     next_index: int = Field(default=0, ge=0)
@@ -653,19 +770,37 @@ def redact_url(url: str) -> str:
 
 
 class DatasetRequest(Model):
-    families: list[FamilyName] = Field(min_length=1)
+    families: list[FamilyName] = Field(min_length=1, max_length=MAX_FAMILIES)
     count: int = Field(ge=1)
-    base_seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    """At most the worker's ``MECHBENCH_MAX_DATASET_COUNT``, and at most what the seeds allow (see
+    ``base_seed``)."""
+    base_seed: Seed = Field(default=0, validate_default=True)
+    """Item ``i`` gets seed ``base_seed + i // len(families)``; every one of them must be a :data:`Seed`."""
     dataset_id: Identifier | None = None
-    max_parallel: int = Field(default=4, ge=1, le=64)
-    chunk_size: int = Field(default=100, ge=1, le=200)
+    max_parallel: Parallelism = 4
+    chunk_size: ChunkSize = 100
     """Children per workflow run; the run continues as new after each chunk to keep history small."""
-    n_scenes: int | None = Field(default=None, ge=1, le=64)
-    check_interval_steps: int | None = Field(default=None, ge=1, le=1000)
+    n_scenes: SceneCount | None = None
+    check_interval_steps: CheckInterval | None = None
     resume: DatasetCursor | None = None
     """Set by the workflow itself when it continues as new; leave empty."""
     webhook: WebhookUrl | None = None
     """POSTed the dataset's result (counts and manifest reference) when the dataset completes."""
+
+    @field_validator("base_seed")
+    @classmethod
+    def _every_seed_fits(cls, base_seed: int, info: ValidationInfo) -> int:
+        """The seeds the dataset derives are checked here, so no child can fail on its seed."""
+        families, count = info.data.get("families"), info.data.get("count")
+        if families and count:
+            last = base_seed + (count - 1) // len(families)
+            if last > MAX_SEED:
+                raise ValueError(
+                    f"{count} benchmarks over {len(families)} famil{'y' if len(families) == 1 else 'ies'} from "
+                    f"base_seed {base_seed} take seeds "
+                    f"up to {last}; seeds end at {MAX_SEED} (lower base_seed or count)"
+                )
+        return base_seed
 
     @model_validator(mode="after")
     def _distinct_families(self) -> DatasetRequest:
@@ -802,7 +937,7 @@ class BuildResult(Model):
 class SimulateRequest(Model):
     definition: BenchmarkDefinition
     mode: SimulationMode
-    n_scenes: int = Field(ge=1, le=64)
+    n_scenes: SceneCount
     evaluation_id: Identifier | None = None
     """Set for a design evaluation: its evidence is stored under the evaluation, not the benchmark."""
 
@@ -868,7 +1003,7 @@ PART_SUFFIXES: dict[str, PartFormat] = {".step": "step", ".stp": "step", ".stl":
 """File name suffix -> part format (case-insensitive); the one table the CLI and the workers use."""
 
 DEFAULT_QUANTITY_LADDER = (1, 10, 100, 1000, 10000)
-MAX_QUANTITY = 10_000_000
+MAX_LADDER_RUNGS = 12
 
 
 _SLASH_LOOKALIKES = frozenset("\u2215\u2044\uff0f\uff3c\u29f8\u29f9")
@@ -956,8 +1091,8 @@ class AnalyzeRequest(Model):
     part: PartSource
     method: Method
     material: Material
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
-    ladder: list[Annotated[int, Field(ge=1, le=MAX_QUANTITY)]] | None = Field(default=None, max_length=12)
+    quantity: Quantity
+    ladder: list[Quantity] | None = Field(default=None, max_length=MAX_LADDER_RUNGS)
     """Quantities to price besides the requested one; default 1, 10, 100, 1000, 10000."""
     price_table: PriceTable | None = None
     alternatives: bool = True
@@ -1106,10 +1241,10 @@ class PriceRequest(Model):
 
 class Placement(Model):
     """Where a part goes in the benchmark's world: rotated about its own origin by ``rotation_deg``
-    (build123d ``Rot(x, y, z)``), then moved by ``position_mm``."""
+    (build123d ``Rot(x, y, z)``), then moved by ``position_mm`` (within ±10 m, :data:`MAX_LENGTH_MM`)."""
 
-    position_mm: Vec3 = (0.0, 0.0, 0.0)
-    rotation_deg: Vec3 = (0.0, 0.0, 0.0)
+    position_mm: Point = (0.0, 0.0, 0.0)
+    rotation_deg: Rotation = (0.0, 0.0, 0.0)
 
 
 class DesignPartMeta(Model):
@@ -1158,10 +1293,10 @@ class DesignSubmission(Model):
 
 
 class EvaluateRequest(Model):
-    benchmark_id: Identifier
+    benchmark_id: BenchmarkId
     """A published benchmark."""
     design: DesignSubmission
-    n_scenes: int | None = Field(default=None, ge=1, le=64)
+    n_scenes: SceneCount | None = None
     """Jittered scenes to run; default: the benchmark's own count."""
     evidence: bool = True
     """Store a trajectory, a frame strip, an animation and a picture of a representative scene."""

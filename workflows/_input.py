@@ -4,6 +4,11 @@ Workflows take their input as a raw payload and validate it here, so input that 
 (from `temporal workflow start --input`, or an old client) fails the workflow at once with
 ``InvalidRequest`` and a message naming each field, while any other decoding problem inside the workflow
 (say, after an incompatible deploy) stays an ordinary workflow-task failure that a fixed deploy can resume.
+
+The payload's JSON bytes are validated strictly (:func:`shared.models.parse_json`): ``"count": true``,
+``"count": "1"``, ``"count": 1.0`` or ``"evidence": "no"`` are errors, not coerced. Every value a workflow
+derives from its input (seeds, ids, counts) is bounded by the model too, so nothing after this check can fail
+on input.
 """
 
 from __future__ import annotations
@@ -21,15 +26,26 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
-from shared.models import ErrorType
+from shared.models import ErrorType, parse_json
 
 M = TypeVar("M", bound=BaseModel)
 
 
+JSON_ENCODING = b"json/plain"
+
+
 def parse_input(raw: RawValue, model: type[M]) -> M:
+    payload = raw.payload
+    encoding = payload.metadata.get("encoding", b"")
+    if encoding != JSON_ENCODING:
+        got = "null" if encoding == b"binary/null" else f"a {encoding.decode(errors='replace')!r} payload"
+        raise ApplicationError(
+            f"invalid {model.__name__}: input: expected one JSON object, got {got}",
+            type=ErrorType.INVALID_REQUEST,
+            non_retryable=True,
+        )
     try:
-        data = workflow.payload_converter().from_payload(raw.payload)
-        return model.model_validate(data)
+        return parse_json(model, payload.data)
     except ValidationError as e:
         fields = "; ".join(
             f"{'.'.join(str(x) for x in err['loc']) or 'input'}: {err['msg']}" for err in e.errors()
@@ -37,7 +53,7 @@ def parse_input(raw: RawValue, model: type[M]) -> M:
         raise ApplicationError(
             f"invalid {model.__name__}: {fields}", type=ErrorType.INVALID_REQUEST, non_retryable=True
         ) from None
-    except Exception as e:  # noqa: BLE001 - not JSON at all
+    except Exception as e:  # noqa: BLE001 - defensive: any other decoding error is bad input too
         raise ApplicationError(
             f"invalid {model.__name__}: {e}", type=ErrorType.INVALID_REQUEST, non_retryable=True
         ) from None

@@ -7,11 +7,15 @@ offending part, so a bad design gets a validation report instead of a crash or a
 
 - ``design.no_parts`` / ``design.too_many_parts``: the design has no part, or more than allowed;
 - ``part.invalid_metadata`` (``part.unknown_material``, ``part.unknown_method``, ``part.invalid_label``):
-  a field that does not parse; the message lists what is accepted;
+  a field that does not parse, strictly as JSON (``"fixed": "no"`` or ``"velocity": "5"`` is no value), or
+  lies outside its physical bound (a placement beyond ±10 m, an effort beyond 100 kN); the message lists what
+  is accepted;
 - ``part.duplicate_label`` / ``part.label_clash``: two design parts share a label, or one takes a
   benchmark part's (or the payload's) label;
 - ``part.method_material``: the method does not make parts of that material (the catalogue's pairing);
-- ``part.unreadable``: the file (or the script's shape) is not a closed solid;
+- ``part.unreadable``: the file (or the script's shape) is not a closed solid, or has no volume once placed;
+- ``part.out_of_range``: placed, the part reaches beyond ±10 m of the origin (``MAX_LENGTH_MM``; its file's
+  own coordinates can put it there);
 - ``joint.invalid_axis`` (zero or non-finite), ``joint.invalid_range`` (low >= high, or a hinge range
   wider than a full turn), ``motor.without_joint``, ``motor.invalid_limit`` (``max_effort`` or
   ``stall_s`` not positive, an on/off ``effort`` above ``max_effort``), ``motor.invalid_parameter``
@@ -53,6 +57,7 @@ from activities.manufacturing.extract import PartError, load_step, load_stl
 from shared.materials import check_method, mass_kg
 from shared.models import (
     MAX_DESIGN_PARTS,
+    MAX_LENGTH_MM,
     BenchmarkDefinition,
     DesignPartMeta,
     Finding,
@@ -62,6 +67,7 @@ from shared.models import (
     PartRole,
     PartSpec,
     Severity,
+    parse_json_value,
 )
 
 MAX_STL_TRIANGLES_FOR_DESIGN = 20_000
@@ -278,7 +284,7 @@ def check_design(
     for index, item in enumerate(inputs):
         who = _name(item.metadata, index)
         try:
-            meta = DesignPartMeta.model_validate(dict(item.metadata))
+            meta = parse_json_value(DesignPartMeta, dict(item.metadata))
         except ValidationError as e:
             findings += _metadata_findings(e, who)
             continue
@@ -317,7 +323,17 @@ def check_design(
         if problems:
             continue
         shape = place(modelled, meta.placement)
-        volume = part_volume_mm3(shape)
+        problem = _out_of_world(shape)
+        volume = part_volume_mm3(shape) if problem is None else 0.0
+        if problem is not None or not volume > 0:
+            findings.append(
+                Finding(
+                    rule="part.out_of_range" if problem else "part.unreadable",
+                    message=f"part {meta.label!r} ({item.source}): {problem or 'placed, it has no volume'}",
+                    parts=[meta.label],
+                )
+            )
+            continue
         spec = PartSpec(
             label=meta.label,
             role=PartRole.DESIGN,
@@ -337,6 +353,19 @@ def check_design(
     # Geometry of every part that parsed and loaded, even when others did not: the report names them all.
     report = check_geometry(definition, parts, fixture_shapes, tolerance_mm3)
     return DesignCheck(parts, bounded(findings + report.findings))
+
+
+def _out_of_world(shape: Shape) -> str | None:
+    """Why a placed part is beyond the world any benchmark can hold (or None): its bounding box."""
+    bb = shape.bounding_box()
+    corners = (bb.min.X, bb.min.Y, bb.min.Z, bb.max.X, bb.max.Y, bb.max.Z)
+    if all(math.isfinite(c) and abs(c) <= MAX_LENGTH_MM for c in corners):
+        return None
+    lo, hi = ", ".join(f"{c:g}" for c in corners[:3]), ", ".join(f"{c:g}" for c in corners[3:])
+    return (
+        f"placed, its bounding box ({lo})..({hi}) mm reaches beyond ±{MAX_LENGTH_MM:g} mm of the origin, "
+        "outside any benchmark's world"
+    )
 
 
 def check_geometry(

@@ -38,17 +38,18 @@ from activities.cad.export import load_step
 from activities.cad.families.base import CadPart, FamilyDesign
 from activities.cad.placement import place
 from shared.models import (
-    Box,
     DesignPartMeta,
     Identifier,
     JointSpec,
     Material,
     Model,
     MotorSpec,
-    NamedBox,
+    NamedZone,
     PartRole,
     Payload,
     SimulationSettings,
+    Zone,
+    parse_json_value,
 )
 
 REQUIRED_KEYS = ("payload", "goal_zone", "build_zone", "simulation_bounds")
@@ -81,7 +82,7 @@ def _errors(e: ValidationError) -> str:
 
 def _validated(model: type[Model], value: Any, where: str) -> Any:
     try:
-        return model.model_validate(value)
+        return parse_json_value(model, value)  # the bundle's JSON, as strict as a workflow's input
     except ValidationError as e:
         raise InvalidBenchmarkScript(f"{where}: {_errors(e)}") from e
 
@@ -154,13 +155,13 @@ def benchmark_design(bundle: BenchmarkBundle) -> FamilyDesign:
         raise InvalidBenchmarkScript(f"missing benchmark keys {missing}")
 
     payload = _validated(Payload, spec["payload"], "payload")
-    goal_zone = _validated(Box, spec["goal_zone"], "goal_zone")
-    build_zone = _validated(Box, spec["build_zone"], "build_zone")
-    bounds = _validated(Box, spec["simulation_bounds"], "simulation_bounds")
+    goal_zone = _validated(Zone, spec["goal_zone"], "goal_zone")
+    build_zone = _validated(Zone, spec["build_zone"], "build_zone")
+    bounds = _validated(Zone, spec["simulation_bounds"], "simulation_bounds")
     zones = spec.get("forbidden_zones", [])
     if not isinstance(zones, list):
         raise InvalidBenchmarkScript(f"forbidden_zones: must be a list, not {type(zones).__name__}")
-    forbidden = [_validated(NamedBox, z, f"forbidden_zones.{i}") for i, z in enumerate(zones)]
+    forbidden = [_validated(NamedZone, z, f"forbidden_zones.{i}") for i, z in enumerate(zones)]
     names = [z.name for z in forbidden]
     if len(set(names)) != len(names):
         raise InvalidBenchmarkScript(f"forbidden_zones: names must be unique, got {names}")
