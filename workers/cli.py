@@ -75,6 +75,7 @@ from shared.models import (
     StagedDesignPart,
     StagedPart,
     Verdict,
+    parse_json_value,
 )
 from shared.settings import Settings, get_settings
 from shared.store import LocalStore, ObjectStore, make_ref, make_store
@@ -633,7 +634,7 @@ def _read_price_table(path: str) -> PriceTable:
             f"prices: {path!r} is not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {e}"
         ) from None
     try:
-        return PriceTable.model_validate(data)
+        return parse_json_value(PriceTable, data)  # as strict as the workflow that receives it
     except ValidationError as e:
         raise BadInput(f"prices: {_validation_message(e)}") from None
 

@@ -354,3 +354,20 @@ def test_the_bounds_themselves_are_accepted_and_design_findings_keep_their_rules
     # signs design validation reports with its own rule stay valid for the model
     MotorSpec(mode="on_off", max_effort=-2, stall_s=0, period_s=0, duty=2)
     JointSpec(type="hinge", axis=(0, 0, 0), range=(10, -10))
+
+
+def test_a_price_table_file_is_as_strict_as_the_workflow(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``mechbench analyze --prices``: a price given as a string is refused by the CLI, as the workflow
+    refuses it in JSON; a typed TOML table passes."""
+    from workers.cli import _read_price_table
+    from workers.cli_common import BadInput
+
+    good = tmp_path / "good.toml"
+    good.write_text(
+        'name = "acme"\n[materials.aluminum_6061]\nprice_usd_per_kg = 9.5\n[processes.cnc]\nmargin = 0.2\n'
+    )
+    assert _read_price_table(str(good)).name == "acme"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[materials.aluminum_6061]\nprice_usd_per_kg = "9.5"\n')
+    with pytest.raises(BadInput, match="price_usd_per_kg"):
+        _read_price_table(str(bad))
