@@ -10,7 +10,7 @@ import asyncio
 import time
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -56,6 +56,7 @@ from shared.models import (
     LookupResult,
     ManifestPartRequest,
     ManufacturingMethod,
+    Model,
     PrepareDatasetRequest,
     PreparedDataset,
     Proof,
@@ -83,6 +84,7 @@ from shared.temporal import (
     ACT_RUN_PART_SCRIPT,
     ACT_SIMULATE_BENCHMARK,
     ACT_WRITE_MANIFEST_PART,
+    HEAVY_JOB_ATTEMPTS,
 )
 
 R = TypeVar("R", bound=BaseModel)
@@ -99,26 +101,66 @@ def _basis_text(basis: ProofBasis) -> str:
     return text
 
 
+class JobFailures(Model):
+    """The second heartbeat detail of a heavy activity: how many of its attempts the job itself failed."""
+
+    count: int = Field(default=0, ge=0)
+    last: str = ""
+    """The latest of those failures (type and message), for the attempt that reads it."""
+
+
 class HeavyActivities:
     """Activities on the heavy task queue (CAD, geometry, simulation, sandboxed scripts). Each call runs in a
-    fresh child process forked from the warm fork server."""
+    fresh child process forked from the warm fork server.
+
+    Two attempt budgets (``shared.temporal.HEAVY``): a job may fail ``HEAVY_JOB_ATTEMPTS`` times (its own
+    retryable error, a crash, a stall), and workers may be lost mid-job (SIGKILL, a machine gone: the heartbeat
+    timeout ends the attempt) another ``HEAVY_LOST_WORKER_ATTEMPTS`` times. The retry policy allows both;
+    a retry policy cannot tell a heartbeat timeout from a job failure, so the activity counts the job's
+    failures itself, in its heartbeat details (which the next attempt reads), and makes the failure that
+    uses up the job's budget non-retryable. A lost worker records nothing, so it uses only the other budget."""
 
     def __init__(self, supervisor: HeavySupervisor):
         self._supervisor = supervisor
 
     async def _run(self, job: str, payload: BaseModel, result_type: type[R]) -> R:
         info = activity.info()
-        resume = None
-        if info.heartbeat_details:
-            # Heartbeat details decode as plain dicts: rebuild the model (temporal-anchors 2.4).
-            resume = HeavyProgress.model_validate(info.heartbeat_details[0])
+        details = info.heartbeat_details
+        # Heartbeat details decode as plain dicts: rebuild the models. Details of a worker older than the
+        # failure count carry the progress only.
+        resume = HeavyProgress.model_validate(details[0]) if details else None
+        failures = JobFailures.model_validate(details[1]) if len(details) > 1 else JobFailures()
+        last = resume or HeavyProgress(stage=job, detail="starting")
+
+        def heartbeat(progress: HeavyProgress) -> None:
+            nonlocal last
+            last = progress
+            activity.heartbeat(progress, failures)  # only the newest details are kept: always send both
+
         context = {
             "workflow_id": info.workflow_id,
             "run_id": info.workflow_run_id,
             "activity_type": info.activity_type,
             "attempt": str(info.attempt),
+            "job_failures": str(failures.count),
         }
-        return await self._supervisor.run(job, payload, result_type, activity.heartbeat, resume, context)
+        try:
+            return await self._supervisor.run(job, payload, result_type, heartbeat, resume, context)
+        except ApplicationError as e:
+            if e.non_retryable:
+                raise
+            kind, message, cause = e.type or type(e).__name__, e.message, e
+        except Exception as e:  # noqa: BLE001 - the supervisor's own failures (fork server, connection) count too
+            kind, message, cause = type(e).__name__, f"{job}: {type(e).__name__}: {e}", e
+        failures = JobFailures(count=failures.count + 1, last=f"{kind}: {message}"[:500])
+        activity.heartbeat(last, failures)  # recorded before the failure: the next attempt starts from it
+        if failures.count < HEAVY_JOB_ATTEMPTS:
+            raise cause
+        raise ApplicationError(
+            f"{message} (the job failed {failures.count} of its {HEAVY_JOB_ATTEMPTS} attempts; not retried again)",
+            type=kind,
+            non_retryable=True,
+        ) from cause
 
     @activity.defn(name=ACT_BUILD_BENCHMARK)
     async def build_benchmark(self, req: BuildRequest) -> BuildResult:

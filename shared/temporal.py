@@ -124,6 +124,14 @@ UPLOAD = ActivityProfile(
 )
 """Copying a design's files (up to ``MECHBENCH_MAX_PART_BYTES`` together) into the store."""
 
+HEAVY_JOB_ATTEMPTS = 6
+"""Attempts a heavy job may fail by itself (its retryable error, a crashed child, a stall) before its failure is
+final. Six (waits of 2, 4, 8, 16 and 30 s between them) ride out a store outage of about a minute; with three, a
+20 s S3 outage lost a benchmark. Counted by the activity (``activities.benchmark.HeavyActivities``)."""
+HEAVY_LOST_WORKER_ATTEMPTS = 10
+"""Further attempts for workers lost in the middle of the job (the heartbeat timeout ends their attempt): a
+SIGKILLed worker or a machine that is gone does not use up the job's own budget."""
+
 HEAVY = ActivityProfile(
     start_to_close=timedelta(minutes=10),
     heartbeat=timedelta(seconds=15),
@@ -131,16 +139,18 @@ HEAVY = ActivityProfile(
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         maximum_interval=timedelta(seconds=30),
-        maximum_attempts=6,
+        maximum_attempts=HEAVY_JOB_ATTEMPTS + HEAVY_LOST_WORKER_ATTEMPTS,
         non_retryable_error_types=NON_RETRYABLE_TYPES,
     ),
 )
 """CAD builds, validation and simulation in supervised child processes. The worker re-sends the last progress
-every 5 s while the child lives, however long a native call stays silent, so the heartbeat timeout only has to
-notice a worker that is gone: 15 s after a machine dies its jobs start again elsewhere. A crashed child fails
-one attempt.
-Six attempts (waits of 2, 4, 8, 16 and 30 s between them) ride out a store outage of about a minute and
-repeated worker kills (the fault suite, ``make faults``); with three, a 20 s S3 outage lost a benchmark."""
+every 5 s while the job shows signs of progress (reports, or CPU time inside a long native call), so the
+heartbeat timeout only has to notice a worker that is gone: 15 s after a machine dies its jobs start again
+elsewhere. A job without any sign of progress for ``MECHBENCH_STALL_TIMEOUT_S`` fails its attempt
+(``JobStalled``), as a crashed child does.
+The retry policy cannot tell a lost worker from a failed job, so it allows both budgets
+(:data:`HEAVY_JOB_ATTEMPTS` + :data:`HEAVY_LOST_WORKER_ATTEMPTS` attempts in all, within the 40 minutes), and
+the activity makes the job's own failure non-retryable once it has used up its budget."""
 
 
 _RUNTIMES: dict[str, object] = {}
