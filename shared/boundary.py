@@ -139,6 +139,14 @@ def read_part_file(path: str | Path, fmt: PartFormat, settings: Settings, field:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise BoundaryError(f"{field}: {shown!r} is not a regular file")
+        # O_NOFOLLOW guards the last name only: a directory above it swapped for a link after the check would
+        # lead elsewhere. What was opened is checked again, by the path the kernel holds for it.
+        opened = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        if opened != real and not any(opened.is_relative_to(r.resolve()) for r in settings.part_roots):
+            raise BoundaryError(
+                f"{field}: {shown!r} changed while it was read and now leads outside the directories parts "
+                "are read from (MECHBENCH_PART_ROOTS)"
+            )
         check_size(st.st_size, fmt, settings, field, shown)
         data = fh.read(size_limit(fmt, settings) + 1)
     check_size(len(data), fmt, settings, field, shown)  # it may have changed since fstat

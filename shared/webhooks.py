@@ -98,6 +98,8 @@ def address_refusal(ip: IPAddress, allowed: Iterable[IPNetwork] = ()) -> str | N
         return "loopback"
     if ip.is_link_local:
         return "link-local"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:  # fec0::/10: deprecated, still internal
+        return "site-local"
     if ip.is_reserved:
         return "reserved"
     if ip.is_private:

@@ -235,6 +235,7 @@ def test_targets_are_checked_and_stay_secret() -> None:
         ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
         ("169.254.169.254", "link-local"),  # cloud metadata
         ("fe80::1", "link-local"),
+        ("fec0::1", "site-local"),  # deprecated site-local, global to Python 3.11
         ("10.0.0.1", "private"),
         ("172.16.0.1", "private"),
         ("192.168.1.1", "private"),
