@@ -183,6 +183,7 @@ class HeavySupervisor:
         beating = asyncio.create_task(self._watch(heartbeat, lambda: last, live, lambda: writer))
         try:
             reader, writer = await self._connect()
+            live.reported()  # the stall clock starts with the connection (connecting has its own bound)
             # The child announces its pid before it reads the request: once the request is sent, a
             # cancellation always knows which process to kill.
             first = await reader.readline()
@@ -255,9 +256,14 @@ class HeavySupervisor:
     ) -> None:
         """Re-send the last progress while the job shows signs of progress; once it has shown none for the
         stall bound, stop beating and end the job (the child is killed; without a child yet, the connection is
-        dropped), which ends :meth:`run`'s read loop."""
+        dropped), which ends :meth:`run`'s read loop. Until the fork server is connected the stall clock does
+        not run: starting it has its own timeout, and a stall there would stop the heartbeat and leave
+        :meth:`run` waiting."""
         while True:
             await asyncio.sleep(live.every_s)
+            if writer() is None:  # still starting or reaching the fork server, bounded by READY_TIMEOUT_S
+                heartbeat(last())
+                continue
             if live.stalled():
                 if live.pid is not None:
                     with contextlib.suppress(ProcessLookupError):

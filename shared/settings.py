@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import webhooks
@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     # --- Logging ------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _stall_bound_above_the_sandbox_wall(self) -> Settings:
+        if self.stall_timeout_s <= self.sandbox_wall_s:
+            raise ValueError(
+                f"stall_timeout_s ({self.stall_timeout_s:g}) must be above sandbox_wall_s "
+                f"({self.sandbox_wall_s:g}): a sandboxed script that waits is ended by its own wall-clock limit, "
+                "as a deterministic failure, not as a stalled job retried 6 times"
+            )
+        return self
 
     @property
     def scene_threads(self) -> int:

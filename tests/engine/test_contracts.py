@@ -140,3 +140,12 @@ def test_a_benchmark_script_has_no_seed() -> None:
         GenerateBenchmarkRequest(script={"path": "/x/b.py"}, seed=5)
     with pytest.raises(ValueError, match="exactly one"):
         GenerateBenchmarkRequest(family="chute", script={"path": "/x/b.py"})
+
+
+def test_the_stall_bound_must_exceed_the_sandbox_wall_limit() -> None:
+    """Else a script that waits would be a stalled job, retried, instead of its own deterministic timeout."""
+    from shared.settings import Settings
+
+    with pytest.raises(ValidationError, match="stall_timeout_s .* must be above sandbox_wall_s"):
+        Settings(sandbox_wall_s=200.0)
+    assert Settings(sandbox_wall_s=200.0, stall_timeout_s=260.0).stall_timeout_s == 260.0

@@ -148,7 +148,7 @@ async def test_a_worker_under_a_very_long_tmpdir_still_serves_jobs(
 @pytest.fixture(scope="module")
 async def strict_supervisor(test_settings):  # type: ignore[no-untyped-def]
     """A supervisor whose jobs stall after 2 s without a sign of progress."""
-    sup = HeavySupervisor(test_settings.model_copy(update={"stall_timeout_s": 2.0}))
+    sup = HeavySupervisor(test_settings.model_copy(update={"stall_timeout_s": 2.0, "sandbox_wall_s": 1.0}))
     await sup.start()
     yield sup
     await sup.close()
@@ -186,6 +186,28 @@ async def test_slow_jobs_that_show_progress_are_not_stalled(strict_supervisor: H
     )
     assert busy.action == "busy"
     assert {p.detail for p in silent} == {"starting"}, "only the supervisor's own re-sent heartbeat"
+
+
+@pytest.mark.timeout(120)
+async def test_a_slow_start_of_the_fork_server_is_not_a_stall(
+    strict_supervisor: HeavySupervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reaching the fork server (bounded by its own start timeout) takes three stall bounds: the heartbeat goes
+    on meanwhile, and the job then runs. Before, the watcher stopped beating at the bound and returned, leaving
+    the attempt to a heartbeat timeout while it went on running."""
+    connect = strict_supervisor._connect
+
+    async def slow_connect():  # type: ignore[no-untyped-def]
+        await asyncio.sleep(6)
+        return await connect()
+
+    monkeypatch.setattr(strict_supervisor, "_connect", slow_connect)
+    beats: list[HeavyProgress] = []
+    result = await strict_supervisor.run(
+        "diagnose", DiagnoseRequest(action="sleep", seconds=0.1), DiagnoseResult, beats.append
+    )
+    assert result.action == "sleep"
+    assert sum(1 for b in beats if b.detail == "starting") >= 6, "beating while the fork server is reached"
 
 
 def test_a_fork_server_told_to_stop_leaves_without_finalising(test_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
