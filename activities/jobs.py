@@ -3,8 +3,8 @@
 Each job takes one contract model, reports :class:`~shared.models.HeavyProgress` through ``progress`` and
 returns one contract model. Artifacts go to the object store from here, so payloads stay small.
 Importing this module warms the heavy libraries (it is imported once by the fork server). It holds every
-heavy job (about 600 lines) because the fork server's one import must warm them all; the job registry of
-the rooms refactor splits it by domain.
+heavy job (about 600 lines) because the fork server's one import must warm them all; splitting it by
+domain needs one registry of heavy jobs that the fork server imports instead.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ Light imports only: workflow modules import this inside the sandbox.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -185,6 +186,18 @@ WEBHOOK = ActivityProfile(
 )
 """A completion notification: an unreachable or failing receiver is retried for about 15 minutes; a 4xx is
 final."""
+
+
+def unreachable(error: BaseException) -> str | None:
+    """The short reason a connection attempt failed because the server cannot be reached (refused, no route,
+    a name that does not resolve yet, a timeout), or None for an error that waiting does not cure (a bad
+    address, a rejected API key, an unreadable certificate). The one test of it: the CLI prints a hint for
+    it, a worker waits through it."""
+    text = str(error)
+    if not isinstance(error, RuntimeError) or "Server connection error" not in text:
+        return None
+    found = re.search(r'(?:message|error): "([^"]+)"', text)
+    return found.group(1) if found else text.removeprefix("Failed client connect: ")[:200]
 
 
 async def connect_client(settings: Settings, *, metrics: bool = False) -> Client:

@@ -50,6 +50,7 @@ from shared.ids import benchmark_id, dataset_id
 from shared.logging import configure_logging
 from shared.materials import check_method
 from shared.models import (
+    MAX_SEED,
     PART_SUFFIXES,
     AnalysisProgress,
     AnalyzeRequest,
@@ -87,7 +88,6 @@ from workers.cli_common import (
     EXIT_OK,
     BadInput,
     CommandError,
-    is_connect_failure,
     local_ui_url,
     one_line,
     temporal_cli_flags,
@@ -235,11 +235,12 @@ def _stop_event() -> asyncio.Event:
 async def _connect(settings: Settings, *, metrics: bool = False, embedded_flag: bool = False):  # type: ignore[no-untyped-def]
     """A client for the cluster in settings; no server there is one line saying what to do."""
     from shared.temporal import connect_client
+    from shared.temporal import unreachable as temporal_unreachable
 
     try:
         return await connect_client(settings, metrics=metrics)
     except RuntimeError as e:
-        if is_connect_failure(e):
+        if temporal_unreachable(e) is not None:
             raise unreachable(settings, e, embedded_flag) from None
         raise
 
@@ -478,7 +479,7 @@ async def _wait_with_progress(client, wf_id: str, handle, total: int, quiet: boo
 @app.command()
 def benchmark(
     family: Annotated[str, typer.Argument(help=f"one of {', '.join(FAMILIES)}, or a benchmark script (.py)")],
-    seed: Annotated[int, typer.Argument(help="seed, 0 to 2147483647 (families only)")] = 0,
+    seed: Annotated[int, typer.Argument(help=f"seed, 0 to {MAX_SEED} (families only)")] = 0,
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,

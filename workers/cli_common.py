@@ -8,7 +8,6 @@ Light imports: the Temporal SDK is imported where a function needs it.
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from shared.models import ErrorType
@@ -123,8 +122,10 @@ def workflow_failure(
 
 def unreachable(settings: Settings, error: BaseException, embedded_flag: bool) -> CommandError:
     """No Temporal server at the configured address: one line saying what to do, not a transport dump."""
-    reasons = re.findall(r'(?:message|error): "([^"]+)"', str(error))
-    reason = f" ({reasons[-1]})" if reasons else ""
+    from shared.temporal import unreachable as temporal_unreachable  # the SDK only where a client is made
+
+    why = temporal_unreachable(error)
+    reason = f" ({why})" if why else ""
     embedded = ", add --embedded to run one just for this command" if embedded_flag else ""
     return CommandError(
         f"cannot reach the Temporal server at {settings.temporal_address}{reason}: start one with "
@@ -132,10 +133,6 @@ def unreachable(settings: Settings, error: BaseException, embedded_flag: bool) -
         code=EXIT_FAILED,
         error_type="ServerUnreachable",
     )
-
-
-def is_connect_failure(error: BaseException) -> bool:
-    return isinstance(error, RuntimeError) and str(error).startswith("Failed client connect")
 
 
 def local_ui_url(settings: Settings) -> str | None:

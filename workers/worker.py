@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from activities.supervisor import HeavySupervisor
 from shared.logging import get_logger
 from shared.settings import Settings
 from shared.store import make_store
-from shared.temporal import connect_client, heavy_queue_for
+from shared.temporal import connect_client, heavy_queue_for, unreachable
 from workflows._input import OneInputInterceptor
 from workflows.benchmark import GenerateBenchmark
 from workflows.dataset import GenerateDataset
@@ -160,17 +159,6 @@ CONNECT_RETRY_S = (1.0, 10.0)
 started before its server serves within 10 s of the server coming up."""
 REPORT_EVERY_S = 60.0
 """While the server stays unreachable, one log line a minute (and one at the first failure)."""
-
-
-def unreachable(error: BaseException) -> str | None:
-    """The short reason a connection attempt failed because the server cannot be reached (refused, no route,
-    a name that does not resolve yet, a timeout), or None for an error that waiting does not cure (a bad
-    address, a rejected API key, an unreadable certificate)."""
-    text = str(error)
-    if not isinstance(error, RuntimeError) or "Server connection error" not in text:
-        return None
-    found = re.search(r'(?:message|error): "([^"]+)"', text)
-    return found.group(1) if found else text.removeprefix("Failed client connect: ")[:200]
 
 
 async def connect_when_up(settings: Settings, stop: asyncio.Event) -> Client | None:

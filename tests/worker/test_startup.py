@@ -23,9 +23,8 @@ import pytest
 
 from shared.models import AnalyzeRequest, ManufacturingReport
 from shared.settings import Settings
-from shared.temporal import WF_ANALYZE_MANUFACTURING, connect_client
+from shared.temporal import WF_ANALYZE_MANUFACTURING, connect_client, unreachable
 from workers.devstack import DevServer
-from workers.worker import unreachable
 
 BRACKET = Path(__file__).parents[2] / "examples" / "bracket.step"
 WAIT_S = 240.0
