@@ -54,3 +54,37 @@ def session_cli_env(temporal_env, worker_queue: str, settings) -> dict[str, str]
         "MECHBENCH_TASK_QUEUE": worker_queue,
         "MECHBENCH_PART_ROOTS": json.dumps([str(r) for r in settings.part_roots]),
     }
+
+
+async def publish_chute(client, task_queue: str):  # type: ignore[no-untyped-def]
+    """``chute-s0-v1`` generated (or reused) and published: the benchmark most workflow tests evaluate against."""
+    import uuid
+
+    from shared.models import BenchmarkResult, GenerateBenchmarkRequest, Verdict
+    from shared.temporal import WF_GENERATE_BENCHMARK
+
+    result: BenchmarkResult = await client.execute_workflow(
+        WF_GENERATE_BENCHMARK,
+        GenerateBenchmarkRequest(family="chute", seed=0),
+        id=f"bench-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        result_type=BenchmarkResult,
+    )
+    assert result.verdict == Verdict.PUBLISHED and result.benchmark_id == "chute-s0-v1", result.reason
+    return result
+
+
+async def wait_until_simulating(handle, supervisor, timeout_s: float = 120.0):  # type: ignore[no-untyped-def]
+    """An evaluation's progress once it is in its simulation stage with a job process running (a condition,
+    polled; ``timeout_s`` only bounds a test that went wrong)."""
+    import asyncio
+    import time
+
+    from shared.models import EvaluationProgress
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        progress = await handle.query("progress", result_type=EvaluationProgress)
+        if (progress.stage == "simulate" and supervisor.job_pids()) or time.monotonic() > deadline:
+            return progress
+        await asyncio.sleep(0.05)

@@ -15,12 +15,12 @@ from shared.models import (
     BenchmarkResult,
     DatasetProgress,
     DatasetRequest,
-    EvaluationProgress,
     GenerateBenchmarkRequest,
     Verdict,
 )
 from shared.store import LocalStore
 from shared.temporal import WF_EVALUATE_DESIGN, WF_GENERATE_BENCHMARK, WF_GENERATE_DATASET
+from tests.helpers import wait_until_simulating
 
 pytestmark = pytest.mark.temporal
 
@@ -106,11 +106,7 @@ async def test_a_cancelled_evaluation_leaves_nothing_without_a_result(
     handle = await client.start_workflow(
         WF_EVALUATE_DESIGN, req, id=f"evaluate-cancel-{uuid.uuid4().hex[:6]}", task_queue=worker.queue
     )
-    for _ in range(600):
-        progress = await handle.query("progress", result_type=EvaluationProgress)
-        if progress.stage == "simulate" and worker.supervisor.job_pids():
-            break
-        await asyncio.sleep(0.05)
+    progress = await wait_until_simulating(handle, worker.supervisor)
     assert progress.stage == "simulate", progress
     eid = progress.evaluation_id
     assert store.exists(evaluation_collision_key(eid)), "the build wrote the scene's collision pieces"

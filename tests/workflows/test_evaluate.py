@@ -19,7 +19,6 @@ from activities.cad.primitives import box
 from shared.keys import evaluation_result_key, upload_key
 from shared.models import (
     BenchmarkResult,
-    EvaluationProgress,
     EvaluationResult,
     EvaluationVerdict,
     GenerateBenchmarkRequest,
@@ -28,7 +27,7 @@ from shared.models import (
 )
 from shared.store import LocalStore, sha256_hex
 from shared.temporal import SA_VERDICT, WF_EVALUATE_DESIGN, WF_GENERATE_BENCHMARK
-from tests.helpers import application_error
+from tests.helpers import application_error, publish_chute, wait_until_simulating
 
 pytestmark = pytest.mark.temporal
 
@@ -39,15 +38,7 @@ ALUMINIUM_CNC = {"material": "aluminum_6061", "method": "cnc_milling"}
 
 @pytest.fixture(scope="module")
 async def published(temporal_env, worker_queue, test_settings) -> BenchmarkResult:  # type: ignore[no-untyped-def]
-    result: BenchmarkResult = await temporal_env.client.execute_workflow(
-        WF_GENERATE_BENCHMARK,
-        GenerateBenchmarkRequest(family="chute", seed=0),
-        id=f"bench-{uuid.uuid4().hex[:8]}",
-        task_queue=worker_queue,
-        result_type=BenchmarkResult,
-    )
-    assert result.verdict == Verdict.PUBLISHED and result.benchmark_id == BENCHMARK, result.reason
-    return result
+    return await publish_chute(temporal_env.client, worker_queue)
 
 
 @pytest.fixture(scope="module")
@@ -312,11 +303,7 @@ async def test_cancelling_an_evaluation_stops_the_simulation_within_seconds(
     handle = await client.start_workflow(
         WF_EVALUATE_DESIGN, req, id=f"evaluate-cancel-{uuid.uuid4().hex[:6]}", task_queue=worker.queue
     )
-    for _ in range(600):
-        progress = await handle.query("progress", result_type=EvaluationProgress)
-        if progress.stage == "simulate" and worker.supervisor.job_pids():
-            break
-        await asyncio.sleep(0.05)
+    progress = await wait_until_simulating(handle, worker.supervisor)
     assert progress.stage == "simulate", progress
     await handle.cancel()
     with pytest.raises(WorkflowFailureError) as info:

@@ -17,11 +17,8 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from activities.cad.export import step_bytes
 from activities.cad.primitives import box
 from shared.models import (
-    BenchmarkResult,
     EvaluationResult,
     EvaluationVerdict,
-    GenerateBenchmarkRequest,
-    Verdict,
 )
 from shared.temporal import (
     ACT_BUILD_DESIGN,
@@ -30,7 +27,7 @@ from shared.temporal import (
     WF_GENERATE_BENCHMARK,
     WF_GENERATE_DATASET,
 )
-from tests.helpers import application_error
+from tests.helpers import application_error, publish_chute
 
 pytestmark = pytest.mark.temporal
 
@@ -99,14 +96,7 @@ async def test_lax_json_is_an_invalid_request_naming_the_field(
 async def far_designs(temporal_env, worker_queue, test_settings) -> Path:  # type: ignore[no-untyped-def]
     """chute seed 0 published, and a block and a design script under the worker's part roots, both placing a
     part 1e308 mm away."""
-    result: BenchmarkResult = await temporal_env.client.execute_workflow(
-        WF_GENERATE_BENCHMARK,
-        GenerateBenchmarkRequest(family="chute", seed=0),
-        id=f"bench-{uuid.uuid4().hex[:8]}",
-        task_queue=worker_queue,
-        result_type=BenchmarkResult,
-    )
-    assert result.verdict == Verdict.PUBLISHED and result.benchmark_id == BENCHMARK, result.reason
+    await publish_chute(temporal_env.client, worker_queue)
     d = test_settings.data_dir / "far-designs"
     d.mkdir(exist_ok=True)
     (d / "block.step").write_bytes(step_bytes(box((40.0, 30.0, 0.0), (60.0, 45.0, 20.0))))
