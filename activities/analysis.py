@@ -13,9 +13,9 @@ import time
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.manufacturing.analysis import analyse
-from activities.manufacturing.catalog import load_catalog
-from activities.manufacturing.facts import PartFacts
+from engines.manufacturing.analysis import analyse
+from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.facts import PartFacts
 from shared import metrics
 from shared.boundary import (
     BoundaryError,

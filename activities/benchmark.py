@@ -15,10 +15,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.analysis import stage_source
-from activities.manufacturing.analysis import evaluate
-from activities.manufacturing.catalog import load_catalog
-from activities.manufacturing.facts import FACTS_VERSION, PartFacts
-from activities.supervisor import HeavySupervisor
+from engines.manufacturing.analysis import evaluate
+from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.facts import FACTS_VERSION, PartFacts
+from runtime.supervisor import HeavySupervisor
 from shared import metrics
 from shared.catalog import GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_content, dataset_id, script_benchmark_id

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from temporalio import activity
 
 from activities.analysis import invalid_request, read_source, refused, write_source
-from activities.manufacturing.analysis import evaluate
-from activities.manufacturing.catalog import load_catalog
-from activities.manufacturing.facts import PartFacts
+from engines.manufacturing.analysis import evaluate
+from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.facts import PartFacts
 from shared.boundary import BoundaryError, check_design_total, published_benchmark
 from shared.ids import design_sha256, evaluation_basis, evaluation_id
 from shared.keys import evaluation_prefix, evaluation_result_key

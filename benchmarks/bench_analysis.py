@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from activities.cad.export import step_bytes
-from activities.manufacturing import samples
-from activities.manufacturing.analysis import analyse
-from activities.manufacturing.catalog import load_catalog
-from activities.manufacturing.extract import extract, load_step
-from activities.manufacturing.facts import PartFacts
+from engines.cad.export import step_bytes
+from engines.manufacturing import samples
+from engines.manufacturing.analysis import analyse
+from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.extract import extract, load_step
+from engines.manufacturing.facts import PartFacts
 from shared.models import ManufacturingMethod, MaterialId
 
 

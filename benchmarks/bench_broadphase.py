@@ -16,8 +16,8 @@ import time
 
 from build123d import Location, Rot, Shape, Vector
 
-from activities.cad.primitives import box, sphere
-from activities.cad.validate import common_volume_mm3, validate_geometry
+from engines.cad.primitives import box, sphere
+from engines.cad.validate import common_volume_mm3, validate_geometry
 from shared.models import BenchmarkArtifacts, BenchmarkDefinition, Box, PartSpec, Payload
 from shared.store import make_ref
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 
 def sequential(families: list[str], count: int, base_seed: int) -> float:
-    from activities.cad.build import build_benchmark
-    from activities.cad.validate import validate_geometry
-    from activities.physics import collision_pack
-    from activities.physics.runner import simulate
+    from engines.cad.build import build_benchmark
+    from engines.cad.validate import validate_geometry
+    from engines.physics import collision_pack
+    from engines.physics.runner import simulate
     from shared.catalog import GENERATOR_VERSION
     from shared.ids import benchmark_id, dataset_item
     from shared.models import DatasetRequest, SimulationMode

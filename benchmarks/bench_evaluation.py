@@ -20,9 +20,9 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported (evidence pictures)
 
-from activities import jobs
-from activities.physics import collision_pack
-from activities.physics.runner import build_model, simulate
+from engines.physics import collision_pack
+from engines.physics.runner import build_model, simulate
+from runtime import jobs
 from shared.catalog import FAMILIES, GENERATOR_VERSION
 from shared.keys import upload_key
 from shared.models import (

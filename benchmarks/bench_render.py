@@ -2,7 +2,7 @@
 
 Scene: the synthetic floor/ramp/walls/ball scene of :mod:`benchmarks.bench_sim_loop` (with simulation bounds
 tightened around it, so the camera frames it the way it frames a real benchmark), rendered through its
-``overview`` camera along the ball's simulated trajectory, with :mod:`activities.physics.render`.
+``overview`` camera along the ball's simulated trajectory, with :mod:`engines.physics.render`.
 
 Prints, for each size, the renderer creation time, the first frame, and the median ms per frame
 (``mj_forward`` + ``update_scene`` + ``render``). Then it prints the encode times and byte sizes of an
@@ -25,10 +25,10 @@ import time
 import mujoco
 import numpy as np
 
-from activities.physics import render
-from activities.physics.mjcf import PAYLOAD_BODY
-from activities.physics.runner import build_model, run_scene
 from benchmarks.bench_sim_loop import scene
+from engines.physics import render
+from engines.physics.mjcf import PAYLOAD_BODY
+from engines.physics.runner import build_model, run_scene
 from shared.models import Box, SimulationMode
 
 

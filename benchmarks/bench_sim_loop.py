@@ -21,9 +21,9 @@ import mujoco
 import numpy as np
 import trimesh
 
-from activities.physics.collision_pack import Piece
-from activities.physics.mjcf import PAYLOAD_BODY
-from activities.physics.runner import build_model, run_scene, scene_jitter, simulate
+from engines.physics.collision_pack import Piece
+from engines.physics.mjcf import PAYLOAD_BODY
+from engines.physics.runner import build_model, run_scene, scene_jitter, simulate
 from shared.models import (
     ArtifactRef,
     BenchmarkArtifacts,
@@ -140,8 +140,8 @@ def main() -> None:
     )
 
     # A published benchmark's own scene: the detour family with its reference solution.
-    from activities.cad.build import build_benchmark
-    from activities.physics import collision_pack
+    from engines.cad.build import build_benchmark
+    from engines.physics import collision_pack
 
     family_def, blobs, _ = build_benchmark("detour", 0, 1, "detour-s0-v1")
     family_col = collision_pack.unpack(next(b.data for b in blobs if b.key.endswith("collision.npz")))

@@ -84,8 +84,8 @@ def _state(pid: int) -> str:
 
 
 def forkserver_of(worker_pid: int) -> int | None:
-    """The worker's fork server: its child running ``activities.forkserver``."""
-    return next((c for c in _children_of(worker_pid) if "activities.forkserver" in cmdline(c)), None)
+    """The worker's fork server: its child running ``runtime.forkserver``."""
+    return next((c for c in _children_of(worker_pid) if "runtime.forkserver" in cmdline(c)), None)
 
 
 def rss_kib(pid: int) -> int:

@@ -376,8 +376,8 @@ async def publish_slow_ramp(stack: Stack) -> str:
 def catcher_part(stack: Stack, benchmark: str) -> Path:
     """A plate just below the payload's spawn envelope: the ball lands on it and stays, so every scene runs to
     its timeout."""
-    from activities.cad.export import step_bytes
-    from activities.cad.primitives import box
+    from engines.cad.export import step_bytes
+    from engines.cad.primitives import box
 
     definition = stack.store().get_model(benchmark_definition_key(benchmark), BenchmarkDefinition)
     env = definition.payload.envelope

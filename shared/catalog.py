@@ -1,6 +1,6 @@
 """Light-weight catalogue of what the heavy engines provide (safe in the workflow sandbox).
 
-The family modules in ``activities/cad/families`` register the same names; a test keeps the two in step.
+The family modules in ``engines/cad/families`` register the same names; a test keeps the two in step.
 """
 
 from __future__ import annotations

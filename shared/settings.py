@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     """Directories a request may name part files under (``part.path``); JSON list in the environment."""
     max_part_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
-    # --- Sandbox for untrusted scripts (activities/sandbox.py) -----------------------------------
+    # --- Sandbox for untrusted scripts (runtime/sandbox.py) -----------------------------------
     sandbox_wall_s: float = Field(default=120.0, gt=0)
     sandbox_cpu_s: int = Field(default=90, ge=1)
     sandbox_memory_mb: int = Field(default=3072, ge=1280)

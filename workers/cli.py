@@ -964,7 +964,7 @@ def evaluate(
     benchmark that is not published); 1 when the evaluation itself failed."""
 
     async def main(settings: Settings) -> int:
-        from activities.manufacturing.catalog import load_catalog
+        from engines.manufacturing.catalog import load_catalog
         from shared.ids import design_sha256, evaluation_basis, evaluation_id
         from shared.keys import upload_key
         from shared.store import sha256_hex

@@ -24,7 +24,7 @@ from activities.analysis import AnalysisActivities
 from activities.benchmark import HeavyActivities, StoreActivities
 from activities.evaluation import EvaluationActivities
 from activities.notify import NotifyActivities, http_client
-from activities.supervisor import HeavySupervisor
+from runtime.supervisor import HeavySupervisor
 from shared.logging import get_logger
 from shared.settings import Settings
 from shared.store import make_store

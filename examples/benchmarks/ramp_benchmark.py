@@ -7,7 +7,7 @@ straight ramp - a plate with two low side rails, inclined along +y - passing ove
 touching the floor with its lower edge, so the ball rolls down it and along the floor onto the pad.
 
 ``build()`` returns world-millimetre shapes and JSON-able settings (see
-``activities/cad/script_benchmark.py`` for the format); only build123d and the standard library are used.
+``engines/cad/script_benchmark.py`` for the format); only build123d and the standard library are used.
 """
 
 import math

@@ -3,7 +3,7 @@ catches the dropped ball and rolls it into the bin.
 
 Run it as a design script (``build()`` runs in the sandbox and returns labelled parts with metadata; only
 build123d and the standard library are imported). Numbers for seed 0, taken from
-``activities.cad.families.FAMILIES["chute"].generate(0)`` and the family's formulas (rounded to 0.001 mm):
+``engines.cad.families.FAMILIES["chute"].generate(0)`` and the family's formulas (rounded to 0.001 mm):
 
 - ball radius r = 9.095 mm, spawned at (0, 0, 156.652); the forbidden pit is under it, the bin's near
   inner wall is at x = 96.888 and its rim at z = 78.769;

@@ -25,9 +25,8 @@ import pytest
 from build123d import Box as BoxPart
 from build123d import BuildPart, Cylinder, Pos, Shape
 
-from activities import sandbox_child
-from activities.cad import build as build_module
-from activities.cad.bundle import (
+from engines.cad import build as build_module
+from engines.cad.bundle import (
     MAX_PARTS,
     BenchmarkBundle,
     BundleError,
@@ -36,18 +35,19 @@ from activities.cad.bundle import (
     read_design_bundle,
     write_bundle,
 )
-from activities.cad.export import load_step
-from activities.cad.families import FAMILIES, FamilyDesign
-from activities.cad.script_benchmark import (
+from engines.cad.export import load_step
+from engines.cad.families import FAMILIES, FamilyDesign
+from engines.cad.script_benchmark import (
     InvalidBenchmarkScript,
     benchmark_design,
     benchmark_design_from_bytes,
     design_parts,
 )
-from activities.cad.validate import validate_geometry
-from activities.physics.collision_pack import unpack
-from activities.physics.runner import simulate
-from activities.sandbox import ScriptError, ScriptInvalidResult, ScriptResult, run_script
+from engines.cad.validate import validate_geometry
+from engines.physics.collision_pack import unpack
+from engines.physics.runner import simulate
+from runtime import sandbox_child
+from runtime.sandbox import ScriptError, ScriptInvalidResult, ScriptResult, run_script
 from shared.models import (
     BenchmarkDefinition,
     ManufacturingMethod,

@@ -11,11 +11,11 @@ import pytest
 import trimesh
 from build123d import Face, Location, Rot, Shape, Vector, Wire
 
-from activities.cad.broadphase import sweep_and_prune
-from activities.cad.collision import convex_pieces
-from activities.cad.export import STEP_TIMESTAMP, glb_bytes, load_step, step_bytes
-from activities.cad.primitives import box, prism_xz, sphere
-from activities.cad.validate import spawn_points, validate_geometry
+from engines.cad.broadphase import sweep_and_prune
+from engines.cad.collision import convex_pieces
+from engines.cad.export import STEP_TIMESTAMP, glb_bytes, load_step, step_bytes
+from engines.cad.primitives import box, prism_xz, sphere
+from engines.cad.validate import spawn_points, validate_geometry
 from shared.models import (
     BenchmarkArtifacts,
     BenchmarkDefinition,

@@ -8,11 +8,11 @@ import pytest
 import trimesh
 from build123d import Shape
 
-from activities.cad.build import build_benchmark
-from activities.cad.design import MAX_FINDINGS, MAX_MESSAGE_CHARS, DesignInput, check_design, mesh_solid
-from activities.cad.export import step_bytes
-from activities.cad.primitives import box
-from activities.manufacturing.extract import PartError
+from engines.cad.build import build_benchmark
+from engines.cad.design import MAX_FINDINGS, MAX_MESSAGE_CHARS, DesignInput, check_design, mesh_solid
+from engines.cad.export import step_bytes
+from engines.cad.primitives import box
+from engines.manufacturing.extract import PartError
 from shared.models import BenchmarkDefinition, PartRole
 
 ALU = {"material": "aluminum_6061", "method": "cnc"}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from build123d import Shape
 
-from activities.cad.build import build_benchmark
-from activities.cad.design import DesignInput, check_design
-from activities.cad.export import step_bytes
-from activities.cad.primitives import box
+from engines.cad.build import build_benchmark
+from engines.cad.design import DesignInput, check_design
+from engines.cad.export import step_bytes
+from engines.cad.primitives import box
 from shared.models import BenchmarkDefinition
 
 ALU = {"material": "aluminum_6061", "method": "cnc"}

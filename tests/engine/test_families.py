@@ -14,8 +14,8 @@ import pytest
 import trimesh
 from build123d import Shape
 
-import activities.cad.build as build_module
-from activities.cad.build import (
+import engines.cad.build as build_module
+from engines.cad.build import (
     ArtifactMismatch,
     InfeasibleParameters,
     InvalidFamily,
@@ -23,16 +23,16 @@ from activities.cad.build import (
     check_step_round_trip,
     load_shapes,
 )
-from activities.cad.export import load_step, step_bytes
-from activities.cad.families import FAMILIES
-from activities.cad.primitives import box
-from activities.cad.validate import validate_geometry
-from activities.manufacturing.analysis import evaluate
-from activities.manufacturing.catalog import load_catalog
-from activities.manufacturing.extract import facts_from_shape, in_principal_frame
-from activities.physics.collision_pack import unpack
-from activities.physics.mjcf import compile_scene_xml
-from activities.physics.runner import build_model, replay_scene, simulate
+from engines.cad.export import load_step, step_bytes
+from engines.cad.families import FAMILIES
+from engines.cad.primitives import box
+from engines.cad.validate import validate_geometry
+from engines.manufacturing.analysis import evaluate
+from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.extract import facts_from_shape, in_principal_frame
+from engines.physics.collision_pack import unpack
+from engines.physics.mjcf import compile_scene_xml
+from engines.physics.runner import build_model, replay_scene, simulate
 from shared import catalog
 from shared.materials import mass_kg
 from shared.models import (

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from build123d import Box, export_stl
 
-from activities.cad.export import step_bytes
-from activities.manufacturing import samples
-from activities.manufacturing.analysis import analyse, evaluate
-from activities.manufacturing.catalog import load_catalog
-from activities.manufacturing.extract import PartError, extract, facts_from_shape
-from activities.manufacturing.facts import PartFacts
-from activities.manufacturing.metrics import part_metrics
+from engines.cad.export import step_bytes
+from engines.manufacturing import samples
+from engines.manufacturing.analysis import analyse, evaluate
+from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.extract import PartError, extract, facts_from_shape
+from engines.manufacturing.facts import PartFacts
+from engines.manufacturing.metrics import part_metrics
 from shared.models import ManufacturingMethod as M
 from shared.models import MaterialId, PriceTable, Severity
 

@@ -9,8 +9,8 @@ import mujoco
 import numpy as np
 import pytest
 
-from activities.physics.collision_pack import Piece
-from activities.physics.mjcf import (
+from engines.physics.collision_pack import Piece
+from engines.physics.mjcf import (
     EVIDENCE_CAMERA,
     POSITION_SERVO_DAMPING_S,
     POSITION_SERVO_FULL_ERROR,
@@ -18,7 +18,7 @@ from activities.physics.mjcf import (
     VELOCITY_SERVO_FULL_ERROR,
     compile_scene_xml,
 )
-from activities.physics.runner import (
+from engines.physics.runner import (
     STALL_SPEED,
     SceneCompileError,
     build_model,

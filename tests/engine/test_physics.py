@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import trimesh
 
-from activities.physics.collision_pack import Piece, pack, unpack
-from activities.physics.mjcf import ROLLING_RESISTANCE, compile_scene_xml
-from activities.physics.runner import (
+from engines.physics.collision_pack import Piece, pack, unpack
+from engines.physics.mjcf import ROLLING_RESISTANCE, compile_scene_xml
+from engines.physics.runner import (
     SceneCompileError,
     build_model,
     run_scene,

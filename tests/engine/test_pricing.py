@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.manufacturing.catalog import load_catalog
-from activities.manufacturing.metrics import PartMetrics
-from activities.manufacturing.pricing import cooling_time_s, ladder, quote
+from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.metrics import PartMetrics
+from engines.manufacturing.pricing import cooling_time_s, ladder, quote
 from shared.materials import MATERIALS, MATERIALS_TOML, check_method, load_materials, methods_for, props
 from shared.models import DEFAULT_QUANTITY_LADDER, ManufacturingMethod, MaterialId, PriceTable
 

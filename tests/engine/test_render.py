@@ -26,10 +26,10 @@ import pytest
 import trimesh
 from PIL import Image
 
-from activities.physics import render
-from activities.physics.collision_pack import Piece
-from activities.physics.mjcf import compile_scene_xml
-from activities.physics.render import (
+from engines.physics import render
+from engines.physics.collision_pack import Piece
+from engines.physics.mjcf import compile_scene_xml
+from engines.physics.render import (
     RenderUnavailable,
     animation_webp,
     frame_strip_png,
@@ -214,7 +214,7 @@ def test_a_child_forked_from_a_process_that_never_rendered_can_render() -> None:
         f"""
         import os, sys
         import mujoco, numpy as np
-        from activities.physics import render
+        from engines.physics import render
         model = mujoco.MjModel.from_xml_string({SCENE_XML!r})
         codes = []
         for _ in range(2):

@@ -30,7 +30,7 @@ def spy(handler):
     real(handler)
 
 mujoco.set_mju_user_warning = spy
-from activities.physics import runner
+from engines.physics import runner
 at_import = list(calls)
 from tests.engine.test_physics import BASELINE, FLOOR_PIECE, definition
 d, collision = definition({"floor": FLOOR_PIECE}, start=(0, 0, 20), duration_s=0.5)
@@ -42,7 +42,7 @@ RACE = """
 import sys, threading
 sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race needs it
 import mujoco
-from activities.physics import runner
+from engines.physics import runner
 from tests.engine.test_physics import BASELINE, FLOOR_PIECE, definition
 d, collision = definition({"floor": FLOOR_PIECE}, start=(0, 0, 20), duration_s=0.05)
 model = runner.build_model(d, collision, BASELINE)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-import activities
-from activities import sandbox_child
-from activities.cad.export import load_step
-from activities.sandbox import (
+import runtime
+from engines.cad.export import load_step
+from runtime import sandbox_child
+from runtime.sandbox import (
     SandboxCancelled,
     ScriptCrashed,
     ScriptFailed,
@@ -319,7 +319,7 @@ def test_cancel_kills_the_child(sandbox_root: Path) -> None:
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("probe-root")
-    project = Path(activities.__file__).resolve().parent.parent
+    project = Path(runtime.__file__).resolve().parent.parent
     tag = uuid.uuid4().hex[:8]
     targets = [
         str(project / f"sandbox-escape-{tag}.txt"),  # the project (and .env) directory

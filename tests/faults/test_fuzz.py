@@ -101,7 +101,9 @@ def test_the_fuzzer_generates_the_lax_forms() -> None:
         find(strategy, condition, settings=search)  # raises NoSuchExample when the form is never drawn
 
     produces(bad_value(SceneCount), lambda v: v is True or v is False)
-    produces(bad_value(SceneCount), lambda v: isinstance(v, str) and v.strip().isdigit() and 1 <= int(v) <= 64)
+    produces(
+        bad_value(SceneCount), lambda v: isinstance(v, str) and v.strip().isdigit() and 1 <= int(v) <= 64
+    )
     produces(bad_value(SceneCount), lambda v: isinstance(v, float) and v.is_integer() and 1 <= v <= 64)
     produces(bad_bool(), lambda v: v == "no")
     produces(bad_bool(), lambda v: v == 1 and type(v) is int)

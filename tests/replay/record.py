@@ -28,8 +28,8 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
     from pydantic import SecretStr
     from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-    from activities.cad.export import step_bytes
-    from activities.manufacturing import samples
+    from engines.cad.export import step_bytes
+    from engines.manufacturing import samples
     from shared.models import (
         AnalyzeRequest,
         DatasetRequest,

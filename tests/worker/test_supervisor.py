@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.jobs import DiagnoseRequest, DiagnoseResult
-from activities.supervisor import HeavySupervisor
+from runtime.jobs import DiagnoseRequest, DiagnoseResult
+from runtime.supervisor import HeavySupervisor
 from shared.models import HeavyProgress
 
 
@@ -90,7 +90,7 @@ async def test_jobs_keep_temporary_files_in_the_workers_private_directory(test_s
     on the machine starts; a live worker's is left alone."""
     import tempfile
 
-    from activities.supervisor import FORK_DIR_PREFIX
+    from runtime.supervisor import FORK_DIR_PREFIX
     from shared.process import private_tempdir
 
     dead = await asyncio.create_subprocess_exec("true")
@@ -116,7 +116,7 @@ def test_a_fork_server_whose_worker_died_before_it_started_exits(tmp_path) -> No
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "activities.forkserver", str(tmp_path / "jobs.sock"), "1"],  # not our parent
+        [sys.executable, "-m", "runtime.forkserver", str(tmp_path / "jobs.sock"), "1"],  # not our parent
         stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=60,
@@ -222,7 +222,7 @@ def test_a_fork_server_told_to_stop_leaves_without_finalising(test_settings, tmp
     sock = tmp_path / "srv" / "jobs.sock"
     sock.parent.mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "activities.forkserver", str(sock), str(os.getpid())],
+        [sys.executable, "-m", "runtime.forkserver", str(sock), str(os.getpid())],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
@@ -249,7 +249,7 @@ async def test_a_simulation_reports_its_steps_while_its_first_scenes_run(
     """Slow progress is still progress: a simulation job whose scenes each run longer than a step report's
     interval (600000 steps of a ball resting on a floor) heartbeats its growing step count before any scene
     has finished."""
-    from activities.physics.collision_pack import pack
+    from engines.physics.collision_pack import pack
     from shared.models import SimulateRequest, SimulationMode, SimulationReport
     from shared.store import make_store
     from tests.engine.test_physics import FLOOR_PIECE, definition

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from activities.cad.export import step_bytes
-from activities.manufacturing import samples
+from engines.cad.export import step_bytes
+from engines.manufacturing import samples
 from shared.keys import analysis_report_key, upload_key
 from shared.models import AnalyzeRequest, ManufacturingReport, PartSource
 from shared.store import LocalStore, sha256_hex

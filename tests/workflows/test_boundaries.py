@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.benchmark import HeavyActivities
-from activities.supervisor import HeavySupervisor
+from runtime.supervisor import HeavySupervisor
 from shared.models import (
     BenchmarkResult,
     BuildRequest,

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from activities.cad.export import step_bytes
+from engines.cad.export import step_bytes
 from shared.models import DatasetRequest, ManufacturingReport
 from tests.helpers import run_cli, session_cli_env
 from workers.cli_common import temporal_cli_flags

@@ -14,8 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
-from activities.cad.export import step_bytes
-from activities.cad.primitives import box
+from engines.cad.export import step_bytes
+from engines.cad.primitives import box
 from shared.keys import evaluation_result_key, upload_key
 from shared.models import (
     BenchmarkResult,
@@ -350,7 +350,7 @@ async def test_a_retried_design_simulation_resumes_after_the_last_finished_scene
 
     from activities.benchmark import HeavyActivities
     from activities.evaluation import published_definition
-    from activities.supervisor import HeavySupervisor
+    from runtime.supervisor import HeavySupervisor
     from shared.models import (
         BuildDesignRequest,
         HeavyProgress,

@@ -14,8 +14,8 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
-from activities.cad.export import step_bytes
-from activities.cad.primitives import box
+from engines.cad.export import step_bytes
+from engines.cad.primitives import box
 from shared.models import (
     EvaluationResult,
     EvaluationVerdict,

@@ -1,0 +1,171 @@
+"""What a procedural benchmark family produces, and the geometry helpers the families share.
+
+A family turns a seed into a :class:`FamilyDesign`: fixtures and reference parts as build123d solids in
+world millimetres (z up, gravity -z), the payload, the zones and the simulation settings. Parameters are
+drawn from string-seeded ``random.Random`` generators (see :meth:`Family.sample`), so the same seed always
+gives the same design, on any machine and in any process.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from build123d import Compound, Shape, Solid
+
+from engines.cad.primitives import Point3, box
+from shared.models import (
+    Box,
+    JointSpec,
+    ManufacturingMethod,
+    MaterialId,
+    MotorSpec,
+    NamedBox,
+    PartRole,
+    Payload,
+    SimulationSettings,
+)
+
+PARAM_SPREAD = 0.4
+"""Every sampled parameter lies within ``nominal * (1 ± PARAM_SPREAD)``."""
+STRATA = 10
+"""Seeds per Latin-hypercube block (see :meth:`Family.sample`)."""
+
+GRAVITY_M_S2 = 9.81
+FLOOR_THICKNESS_MM = 10.0
+SPAWN_JITTER_MM: Point3 = (3.0, 3.0, 1.0)
+PAYLOAD_MATERIAL = MaterialId.STEEL_CARBON
+FIXTURE_MATERIAL = MaterialId.ALUMINUM_6061
+
+
+@dataclass(frozen=True)
+class CadPart:
+    """One rigid part with its geometry in world millimetres. A part may be a Compound of convex solids."""
+
+    label: str
+    role: PartRole
+    material: MaterialId
+    method: ManufacturingMethod | None
+    shape: Shape
+    fixed: bool = True
+    joint: JointSpec | None = None
+    motor: MotorSpec | None = None
+
+
+@dataclass(frozen=True)
+class FamilyDesign:
+    params: dict[str, float]
+    """Sampled and derived parameters (recorded in the definition)."""
+    description: str
+    fixtures: list[CadPart]
+    reference: list[CadPart]
+    payload: Payload
+    goal_zone: Box
+    forbidden_zones: list[NamedBox]
+    build_zone: Box
+    simulation_bounds: Box
+    simulation: SimulationSettings
+
+
+class Family(ABC):
+    """A seeded procedural generator of one kind of benchmark."""
+
+    name: ClassVar[str]
+    nominal: ClassVar[dict[str, float]]
+    """Sampled parameters and their nominal values, in sampling order."""
+
+    def sample(self, seed: int) -> dict[str, float]:
+        """The sampled parameters of ``seed``, each within ``nominal * (1 ± PARAM_SPREAD)``.
+
+        Latin-hypercube over blocks of :data:`STRATA` consecutive seeds: in each block (seeds 0-9, 10-19,
+        ...) every parameter visits each tenth of its range exactly once, in an order shuffled per block
+        and parameter by ``random.Random(f"{family}:block:{block}")``; the position inside the tenth comes
+        from ``random.Random(f"{family}:{seed}")``. So any such block spans at least ±32 % of each nominal
+        value, while every seed stays a pure function of (family, seed).
+        """
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        block, slot = divmod(seed, STRATA)
+        block_rng = random.Random(f"{self.name}:block:{block}")
+        seed_rng = random.Random(f"{self.name}:{seed}")
+        params: dict[str, float] = {}
+        for key, value in self.nominal.items():
+            strata = list(range(STRATA))
+            block_rng.shuffle(strata)
+            u = (strata[slot] + seed_rng.random()) / STRATA
+            params[key] = round(value * (1.0 + PARAM_SPREAD * (2.0 * u - 1.0)), 3)
+        return params
+
+    @abstractmethod
+    def generate(self, seed: int) -> FamilyDesign:
+        """The design for ``seed``: identical for identical seeds."""
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry helpers (world millimetres)
+# --------------------------------------------------------------------------------------------
+
+
+def compound(solids: Sequence[Solid]) -> Compound:
+    return Compound(list(solids))
+
+
+def floor_part(bounds: Box) -> CadPart:
+    """A floor slab under the whole simulation area, its top face at z = 0."""
+    (x0, y0, _), (x1, y1, _) = bounds.min_mm, bounds.max_mm
+    slab = box((x0, y0, -FLOOR_THICKNESS_MM), (x1, y1, 0.0))
+    return CadPart("floor", PartRole.FIXTURE, FIXTURE_MATERIAL, None, slab)
+
+
+def simulation_settings(seed: int, duration_s: float) -> SimulationSettings:
+    return SimulationSettings(
+        timestep_s=0.002,
+        duration_s=duration_s,
+        n_scenes=8,
+        required_success_share=0.75,
+        jitter_seed=seed,
+    )
+
+
+def payload(radius_mm: float, start_mm: Point3) -> Payload:
+    return Payload(
+        radius_mm=radius_mm,
+        material=PAYLOAD_MATERIAL,
+        start_mm=tuple(round(v, 3) for v in start_mm),  # type: ignore[arg-type]
+        jitter_mm=SPAWN_JITTER_MM,
+    )
+
+
+def rolling_speed_bound_m_s(drop_mm: float) -> float:
+    """An upper bound of a ball's speed after falling ``drop_mm`` (no rolling, no losses)."""
+    return math.sqrt(2 * GRAVITY_M_S2 * drop_mm * 1e-3)
+
+
+BOUNDS_MARGIN_MM = 150.0
+"""Free space around a scene's extent before the payload counts as out of bounds."""
+BELOW_FLOOR_MM = 10.0
+
+
+def simulation_bounds(x0: float, y0: float, x1: float, y1: float, top: float) -> Box:
+    """The scene's extent (``x0..x1``, ``y0..y1``, up to ``top``) plus the margin on every side, reaching
+    from just under the floor slab."""
+    return zone(
+        (x0 - BOUNDS_MARGIN_MM, y0 - BOUNDS_MARGIN_MM, -FLOOR_THICKNESS_MM - BELOW_FLOOR_MM),
+        (x1 + BOUNDS_MARGIN_MM, y1 + BOUNDS_MARGIN_MM, top + BOUNDS_MARGIN_MM),
+    )
+
+
+def zone(lo: Point3, hi: Point3) -> Box:
+    return Box(min_mm=_rounded(lo), max_mm=_rounded(hi))
+
+
+def named_zone(name: str, lo: Point3, hi: Point3) -> NamedBox:
+    return NamedBox(name=name, min_mm=_rounded(lo), max_mm=_rounded(hi))
+
+
+def _rounded(p: Point3) -> Point3:
+    return (round(p[0], 3), round(p[1], 3), round(p[2], 3))

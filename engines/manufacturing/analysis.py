@@ -1,0 +1,115 @@
+"""One analysis: facts + method + material + quantity -> findings, quote, ladder and alternatives.
+
+Pure and quick (numpy over cached facts): this is what re-runs when only the quantity, the prices or the
+method change. The requested method and quantity are always the ones priced; other methods appear only
+in ``alternatives``, priced at the same quantity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engines.manufacturing.catalog import Catalog
+from engines.manufacturing.facts import PartFacts
+from engines.manufacturing.metrics import PartMetrics, part_metrics
+from engines.manufacturing.pricing import ladder, quote
+from engines.manufacturing.rules import assess, limits_for
+from shared.materials import check_method
+from shared.models import (
+    DEFAULT_QUANTITY_LADDER,
+    DfmFinding,
+    LadderRung,
+    ManufacturingMethod,
+    MaterialId,
+    MethodAlternative,
+    Quote,
+    Severity,
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    metrics: PartMetrics
+    findings: list[DfmFinding]
+    quote: Quote
+    ladder: list[LadderRung]
+    alternatives: list[MethodAlternative]
+
+    @property
+    def manufacturable(self) -> bool:
+        return not any(f.severity == Severity.BLOCKING for f in self.findings)
+
+
+def _metrics(facts: PartFacts, catalog: Catalog) -> PartMetrics:
+    return part_metrics(facts, overhang_limit_deg=catalog.fdm_printing.slicing.overhang_limit_deg)
+
+
+def evaluate(
+    facts: PartFacts,
+    method: ManufacturingMethod,
+    material: MaterialId,
+    quantity: int,
+    catalog: Catalog,
+    metrics: PartMetrics | None = None,
+) -> tuple[PartMetrics, list[DfmFinding], Quote]:
+    """Findings and the quote for exactly this method, material and quantity (``metrics``: the part's, if
+    already computed; they do not depend on the method).
+
+    ``ValueError`` when the method does not take the material (never another method's quote)."""
+    limits = limits_for(catalog, method, material)  # raises first for a method the material does not take
+    metrics = metrics or _metrics(facts, catalog)
+    findings = assess(facts, metrics, method, limits)
+    q = quote(metrics, method, material, quantity, catalog)
+    if any(f.severity == Severity.BLOCKING for f in findings):
+        blocking = ", ".join(sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING}))
+        q = q.model_copy(
+            update={
+                "caveats": [
+                    *q.caveats,
+                    (
+                        f"not manufacturable as designed ({blocking}): this prices the part as if the "
+                        "blocking findings were fixed"
+                    ),
+                ]
+            }
+        )
+    return metrics, findings, q
+
+
+def analyse(
+    facts: PartFacts,
+    method: ManufacturingMethod,
+    material: MaterialId,
+    quantity: int,
+    catalog: Catalog,
+    ladder_quantities: list[int] | None = None,
+    alternatives: bool = True,
+) -> Analysis:
+    metrics, findings, q = evaluate(facts, method, material, quantity, catalog)
+    quantities = sorted({*(ladder_quantities or DEFAULT_QUANTITY_LADDER), quantity})
+    rungs = ladder(metrics, method, material, quantities, catalog)
+    others: list[MethodAlternative] = []
+    if alternatives:
+        for other in ManufacturingMethod:
+            if other == method:
+                continue
+            problem = check_method(material, other)
+            if problem:
+                others.append(MethodAlternative(method=other, available=False, note=problem))
+                continue
+            _, alt_findings, alt_quote = evaluate(facts, other, material, quantity, catalog, metrics)
+            blocking = sorted({f.rule_id for f in alt_findings if f.severity == Severity.BLOCKING})
+            others.append(
+                MethodAlternative(
+                    method=other,
+                    available=True,
+                    manufacturable=not blocking,
+                    blocking=blocking,
+                    unit_cost_usd=alt_quote.unit_cost_usd,
+                    total_cost_usd=alt_quote.total_cost_usd,
+                    band_pct=alt_quote.band_pct,
+                    lead_time_days=alt_quote.lead_time_days,
+                    note=f"same part, {material.value}, quantity {quantity}",
+                )
+            )
+    return Analysis(metrics=metrics, findings=findings, quote=q, ladder=rungs, alternatives=others)

@@ -1,0 +1,100 @@
+"""Geometry facts of one part, extracted once and cached by the content hash of its file.
+
+The facts are method-independent measurements: per-triangle normals, areas and centroids with the B-rep
+face each triangle belongs to; which of the six principal directions reaches each triangle along a
+straight, unobstructed line (a 3-axis tool, a mould half, a side action); the wall thickness behind each
+triangle; the gap below each downward-facing triangle; and the part's internal concave corners with their
+radii (B-rep input only). Every DFM rule and cost model reads these arrays with its own limits, so a new
+method, material, limit or quantity never re-runs the geometry.
+
+This module holds the data and its (numpy-only) serialisation, so light workers can read cached facts;
+:mod:`engines.manufacturing.extract` measures them (OCCT, trimesh, Embree).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FACTS_VERSION = 1
+"""Bump when extraction changes what it measures: cached facts of older versions are then ignored."""
+
+DIRECTIONS = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], dtype=np.float64)
+DIRECTION_NAMES = ("+x", "-x", "+y", "-y", "+z", "-z")
+PZ, NZ = 4, 5
+
+
+@dataclass
+class PartFacts:
+    sha256: str
+    source_format: str
+    has_brep: bool
+    volume_mm3: float
+    area_mm2: float
+    bbox_min: np.ndarray
+    bbox_max: np.ndarray
+    face_kinds: list[str]
+    # per triangle
+    normals: np.ndarray  # (T, 3) unit outward normals
+    areas: np.ndarray  # (T,)
+    centroids: np.ndarray  # (T, 3)
+    face_ids: np.ndarray  # (T,) B-rep face index (STL: planar patch index)
+    reach: np.ndarray  # (T, 6) bool, DIRECTIONS order
+    thickness: np.ndarray  # (T,) wall behind the triangle, NaN where no opposite wall was found
+    down_gap: (
+        np.ndarray
+    )  # (T,) distance straight down to the part (or the bed plane at z min); NaN if facing up
+    # internal concave corners (B-rep only): radius 0 = sharp edge; endpoints along the corner's axis
+    corner_radius: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    corner_axis: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    corner_p0: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    corner_p1: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    corner_faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int32))
+    version: int = FACTS_VERSION
+
+    @property
+    def n_faces(self) -> int:
+        return len(self.face_kinds)
+
+    @property
+    def n_triangles(self) -> int:
+        return len(self.areas)
+
+    @property
+    def diagonal_mm(self) -> float:
+        return float(np.linalg.norm(self.bbox_max - self.bbox_min))
+
+    # --- serialisation (npz: compact, exact, loads in milliseconds) ---------------------------------
+    _ARRAYS = (
+        "bbox_min", "bbox_max", "normals", "areas", "centroids", "face_ids", "reach", "thickness",
+        "down_gap", "corner_radius", "corner_axis", "corner_p0", "corner_p1", "corner_faces",
+    )  # fmt: skip
+
+    def to_npz(self) -> bytes:
+        meta = {
+            "version": self.version,
+            "sha256": self.sha256,
+            "source_format": self.source_format,
+            "has_brep": self.has_brep,
+            "volume_mm3": self.volume_mm3,
+            "area_mm2": self.area_mm2,
+            "face_kinds": self.face_kinds,
+        }
+        buf = io.BytesIO()
+        np.savez_compressed(
+            buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+            **{name: getattr(self, name) for name in self._ARRAYS},
+        )  # fmt: skip
+        return buf.getvalue()
+
+    @classmethod
+    def from_npz(cls, data: bytes) -> PartFacts:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            meta = json.loads(z["meta"].tobytes().decode())
+            arrays = {name: z[name] for name in cls._ARRAYS}
+        if meta.get("version") != FACTS_VERSION:
+            raise ValueError(f"facts version {meta.get('version')} is not {FACTS_VERSION}")
+        return cls(**meta, **arrays)
