@@ -20,7 +20,7 @@ from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import FACTS_VERSION, PartFacts
 from runtime.supervisor import HeavySupervisor
 from shared import metrics
-from shared.catalog import GENERATOR_VERSION, unknown_families_message
+from shared.families import GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_content, dataset_id, script_benchmark_id
 from shared.keys import (
     benchmark_definition_key,

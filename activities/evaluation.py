@@ -16,7 +16,7 @@ from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import PartFacts
 from shared.boundary import BoundaryError, check_design_total, published_benchmark
-from shared.ids import design_sha256, evaluation_basis, evaluation_id
+from shared.ids import evaluation_basis, evaluation_id
 from shared.keys import evaluation_prefix, evaluation_result_key
 from shared.logging import get_logger
 from shared.models import (
@@ -102,11 +102,9 @@ class EvaluationActivities:
                     raise refused(e) from None
             staged = [write_source(self._store, staged, data) for staged, data in read]
             if d.script is not None:
-                design = StagedDesign(design_sha256="0" * 64, script=staged[0])
-            else:
-                parts = [StagedDesignPart(part=s, metadata=p.metadata) for s, p in zip(staged, d.parts or [])]
-                design = StagedDesign(design_sha256="0" * 64, parts=parts)
-            return design.model_copy(update={"design_sha256": design_sha256(design)})
+                return StagedDesign.of(script=staged[0])
+            parts = [StagedDesignPart(part=s, metadata=p.metadata) for s, p in zip(staged, d.parts or [])]
+            return StagedDesign.of(parts=parts)
 
         return await asyncio.to_thread(stage)
 

@@ -21,7 +21,7 @@ def sequential(families: list[str], count: int, base_seed: int) -> float:
     from engines.cad.validate import validate_geometry
     from engines.physics import collision_pack
     from engines.physics.runner import simulate
-    from shared.catalog import GENERATOR_VERSION
+    from shared.families import GENERATOR_VERSION
     from shared.ids import benchmark_id, dataset_item
     from shared.models import DatasetRequest, SimulationMode
 

@@ -23,7 +23,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported (evidence
 from engines.physics import collision_pack
 from engines.physics.runner import build_model, simulate
 from runtime import jobs
-from shared.catalog import FAMILIES, GENERATOR_VERSION
+from shared.families import FAMILIES, GENERATOR_VERSION
 from shared.keys import upload_key
 from shared.models import (
     BenchmarkDefinition,

@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from shared.catalog import FAMILIES
+from shared.families import FAMILIES
 from shared.models import (
     DETERMINISTIC_ERRORS,
     MAX_BENCHMARK_ID_CHARS,

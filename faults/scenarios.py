@@ -32,7 +32,7 @@ from faults.harness import (
     through_outages,
     wait_closed,
 )
-from shared.catalog import GENERATOR_VERSION
+from shared.families import GENERATOR_VERSION
 from shared.ids import benchmark_id, dataset_item
 from shared.keys import benchmark_definition_key, manifest_key, part_step_key
 from shared.models import (

@@ -46,7 +46,7 @@ from engines.manufacturing.facts import FACTS_VERSION
 from engines.physics import collision_pack
 from engines.physics.mjcf import EVIDENCE_CAMERA, PAYLOAD_BODY, SceneCompileError
 from engines.physics.runner import STEPS_EVERY_S, build_model, replay_scene, simulate, trajectory_npz
-from shared.catalog import GENERATOR_VERSION
+from shared.families import GENERATOR_VERSION
 from shared.keys import (
     design_pieces_key,
     evaluation_collision_key,

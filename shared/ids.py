@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from shared.models import ID_PATTERN, DatasetRequest, StagedDesign
+from shared.models import ID_PATTERN, DatasetRequest
 
 _ID_RE = re.compile(ID_PATTERN)
 
@@ -53,21 +53,6 @@ def dataset_item(request: DatasetRequest, index: int) -> tuple[str, int]:
     """(family, seed) of item ``index``: families round-robin, seeds counting up from base_seed per family."""
     n = len(request.families)
     return request.families[index % n], request.base_seed + index // n
-
-
-def design_sha256(staged: StagedDesign) -> str:
-    """What defines a design: its script's bytes, or each part file's bytes with its metadata, in order.
-    Where the files came from and what they were called does not count."""
-    if staged.script is not None:
-        basis: object = {"script": staged.script.artifact.sha256}
-    else:
-        basis = {
-            "parts": [
-                {"sha256": p.part.artifact.sha256, "format": p.part.format, "metadata": p.metadata}
-                for p in staged.parts
-            ]
-        }
-    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
 EVALUATOR_VERSION = 1

@@ -11,6 +11,8 @@ Conventions (DESIGN section 3):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import unicodedata
@@ -1319,11 +1321,31 @@ class StagedDesignPart(Model):
 
 
 class StagedDesign(Model):
-    """A design whose files are in the store; ``design_sha256`` hashes everything that defines it."""
+    """A design whose files are in the store; ``design_sha256`` hashes everything that defines it. Make one
+    with :meth:`of`, which computes the hash."""
 
     design_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     script: StagedPart | None = None
     parts: list[StagedDesignPart] = Field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, script: StagedPart | None = None, parts: list[StagedDesignPart] | None = None
+    ) -> StagedDesign:
+        """The staged design of a script, or of part files with their metadata, with its hash: the script's
+        bytes, or each part file's bytes with its format and metadata, in order. Where the files came from and
+        what they were called does not count."""
+        if script is not None:
+            basis: object = {"script": script.artifact.sha256}
+        else:
+            basis = {
+                "parts": [
+                    {"sha256": p.part.artifact.sha256, "format": p.part.format, "metadata": p.metadata}
+                    for p in parts or []
+                ]
+            }
+        digest = hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
+        return cls(design_sha256=digest, script=script, parts=parts or [])
 
 
 class StageDesignRequest(Model):

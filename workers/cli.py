@@ -45,7 +45,7 @@ from shared.boundary import (
     read_part_file,
     resolve_part_path,
 )
-from shared.catalog import FAMILIES, GENERATOR_VERSION, unknown_families_message
+from shared.families import FAMILIES, GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_id
 from shared.logging import configure_logging
 from shared.materials import check_method
@@ -965,7 +965,7 @@ def evaluate(
 
     async def main(settings: Settings) -> int:
         from engines.manufacturing.catalog import load_catalog
-        from shared.ids import design_sha256, evaluation_basis, evaluation_id
+        from shared.ids import evaluation_basis, evaluation_id
         from shared.keys import upload_key
         from shared.store import sha256_hex
         from shared.temporal import WF_EVALUATE_DESIGN
@@ -990,8 +990,7 @@ def evaluate(
         req = EvaluateRequest(
             benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence, webhook=webhook
         )
-        staged = StagedDesign(
-            design_sha256="0" * 64,
+        staged = StagedDesign.of(
             script=StagedPart(artifact=submission.script.artifact, format="script")
             if submission.script
             else None,
@@ -1011,9 +1010,7 @@ def evaluate(
         assert published.definition is not None  # checked by published_benchmark
         proven_on = evaluation_basis(published.definition.sha256, load_catalog().label)
         try:
-            eid = evaluation_id(
-                req.benchmark_id, design_sha256(staged), req.n_scenes, req.evidence, proven_on
-            )
+            eid = evaluation_id(req.benchmark_id, staged.design_sha256, req.n_scenes, req.evidence, proven_on)
         except ValueError as e:
             raise BadInput(f"benchmark_id: {e}") from None
         wf_id = f"evaluate-{eid}"

@@ -19,7 +19,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from shared.catalog import unknown_families_message
+    from shared.families import unknown_families_message
     from shared.ids import SCRIPT_FAMILY
     from shared.models import (
         AffordabilityRequest,

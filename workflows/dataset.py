@@ -28,7 +28,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from shared.catalog import unknown_families_message
+    from shared.families import unknown_families_message
     from shared.ids import benchmark_id, dataset_item
     from shared.models import (
         ArtifactRef,

@@ -33,7 +33,7 @@ from engines.manufacturing.extract import facts_from_shape, in_principal_frame
 from engines.physics.collision_pack import unpack
 from engines.physics.mjcf import compile_scene_xml
 from engines.physics.runner import build_model, replay_scene, simulate
-from shared import catalog
+from shared import families as catalog
 from shared.materials import mass_kg
 from shared.models import (
     BenchmarkDefinition,

@@ -24,7 +24,7 @@ from faults.fuzz import (
     generate_benchmark_requests,
     limits,
 )
-from shared.catalog import FAMILIES
+from shared.families import FAMILIES
 from shared.ids import benchmark_id, dataset_id, dataset_item, evaluation_id, script_benchmark_id
 from shared.models import (
     ID_PATTERN,

@@ -29,7 +29,7 @@ from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
 
 from faults.harness import descendants, forkserver_of
-from shared.catalog import GENERATOR_VERSION
+from shared.families import GENERATOR_VERSION
 from shared.ids import benchmark_id
 from shared.models import BuildRequest, BuildResult, Model
 from shared.temporal import ACT_BUILD_BENCHMARK, HEAVY, HEAVY_JOB_ATTEMPTS, heavy_queue_for

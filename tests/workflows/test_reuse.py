@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 
-from shared.catalog import FAMILIES
+from shared.families import FAMILIES
 from shared.models import (
     ArtifactRef,
     BenchmarkDefinition,

@@ -1,4 +1,4 @@
-"""Registry of the built-in procedural families; the keys equal :data:`shared.catalog.FAMILIES`."""
+"""Registry of the built-in procedural families; the keys equal :data:`shared.families.FAMILIES`."""
 
 from __future__ import annotations
 

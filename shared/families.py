@@ -1,4 +1,4 @@
-"""Light-weight catalogue of what the heavy engines provide (safe in the workflow sandbox).
+"""The family names and the generator version, light enough for the workflow sandbox.
 
 The family modules in ``engines/cad/families`` register the same names; a test keeps the two in step.
 """
