@@ -39,8 +39,9 @@ from shared.models import (
     StagedPart,
     StagePartRequest,
 )
+from shared.refs import InvalidKey, make_ref, sha256_hex
 from shared.settings import Settings
-from shared.store import IntegrityError, InvalidKey, ObjectNotFound, ObjectStore, make_ref, sha256_hex
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore
 from shared.temporal import ACT_PRICE_PART, ACT_STAGE_PART
 
 log = get_logger(__name__)

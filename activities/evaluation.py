@@ -36,8 +36,9 @@ from shared.models import (
     StagedDesignPart,
     StageDesignRequest,
 )
+from shared.refs import make_ref
 from shared.settings import Settings
-from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_ref
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore
 from shared.temporal import (
     ACT_DISCARD_EVALUATION,
     ACT_LOOKUP_EVALUATION,

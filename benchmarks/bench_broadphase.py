@@ -19,7 +19,7 @@ from build123d import Location, Rot, Shape, Vector
 from engines.cad.primitives import box, sphere
 from engines.cad.validate import common_volume_mm3, validate_geometry
 from shared.models import BenchmarkArtifacts, BenchmarkDefinition, Box, PartSpec, Payload
-from shared.store import make_ref
+from shared.refs import make_ref
 
 OVERLAP_MM3 = 1e-6
 

@@ -82,8 +82,9 @@ from shared.models import (
     SimulationReport,
     StagedPart,
 )
+from shared.refs import Blob, make_ref, sha256_hex
 from shared.settings import Settings, get_settings
-from shared.store import Blob, IntegrityError, ObjectNotFound, ObjectStore, make_ref, make_store, sha256_hex
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore, make_store
 
 log = get_logger(__name__)
 Progress = Callable[[HeavyProgress], None]

@@ -10,7 +10,11 @@ Errors:
 - :class:`StoreUnavailable` (a ``ConnectionError``) means the store could not be reached or answered with a
   server error; it is transient and retryable (a Temporal activity that lets it propagate is retried).
 
-``minio`` is imported lazily inside :class:`S3Store`, so importing this module stays cheap.
+``minio`` is imported lazily inside :class:`S3Store`, so importing this module stays cheap. Keys, digests and
+:class:`~shared.refs.Blob` live in :mod:`shared.refs`, which the engines use without a store.
+
+Over 400 lines because the two stores share one interface and one set of error meanings, and are best
+read side by side: the directory's atomic writes next to the S3 client's mapping of its errors onto them.
 """
 
 from __future__ import annotations
@@ -20,17 +24,16 @@ import hashlib
 import io
 import json
 import os
-import re
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
 from shared.models import ArtifactRef
+from shared.refs import KEY_SEGMENT, Blob, InvalidKey, model_blob, sha256_hex, validate_key
 
 if TYPE_CHECKING:
     import urllib3
@@ -38,17 +41,10 @@ if TYPE_CHECKING:
 
     from shared.settings import Settings
 
-KEY_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-"""One ``/``-separated segment of a key (matched in full, ASCII only)."""
-MAX_KEY_LENGTH = 512
 TEMP_PREFIX = ".tmp-"
 """LocalStore temporary files start with this; no valid key segment can (segments start alphanumeric)."""
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class InvalidKey(ValueError):
-    """The key could escape its prefix or holds characters outside the allowed set."""
 
 
 class ObjectNotFound(KeyError):
@@ -63,48 +59,11 @@ class StoreUnavailable(ConnectionError):
     """The store could not be reached or failed on its side (transient: retry)."""
 
 
-def validate_key(key: str) -> str:
-    """Reject keys that could escape the store root: absolute, ``..``, empty segments, odd characters."""
-    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidKey(f"object key must be 1..{MAX_KEY_LENGTH} characters: {key!r:.80}")
-    for seg in key.split("/"):
-        if KEY_SEGMENT.fullmatch(seg) is None or seg.strip(".") == "":
-            raise InvalidKey(f"invalid object key {key!r:.200}: bad segment {seg!r:.80}")
-    return key
-
-
 def validate_prefix(prefix: str) -> str:
     """A listing prefix: empty (everything), or a key, optionally ending with one ``/``."""
     if prefix:
         validate_key(prefix.removesuffix("/"))
     return prefix
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@dataclass(frozen=True)
-class Blob:
-    """Bytes waiting to be stored, with the reference they will have."""
-
-    key: str
-    data: bytes
-    media_type: str = "application/octet-stream"
-
-    @property
-    def ref(self) -> ArtifactRef:
-        return make_ref(self.key, self.data, self.media_type)
-
-
-def make_ref(key: str, data: bytes, media_type: str = "application/octet-stream") -> ArtifactRef:
-    return ArtifactRef(
-        key=validate_key(key), sha256=sha256_hex(data), size_bytes=len(data), media_type=media_type
-    )
-
-
-def model_blob(key: str, model: BaseModel) -> Blob:
-    return Blob(key, model.model_dump_json(indent=2).encode(), "application/json")
 
 
 class ObjectStore(ABC):

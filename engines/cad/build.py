@@ -24,7 +24,7 @@ from shared.models import (
     Box,
     PartSpec,
 )
-from shared.store import Blob
+from shared.refs import Blob
 
 STEP_MEDIA_TYPE = "model/step"
 NPZ_MEDIA_TYPE = "application/x-npz"

@@ -26,7 +26,7 @@ from shared.models import (
     PartSpec,
     Payload,
 )
-from shared.store import make_ref
+from shared.refs import make_ref
 
 # --------------------------------------------------------------------------------------------
 # Broadphase

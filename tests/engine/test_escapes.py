@@ -30,8 +30,9 @@ from shared.models import (
     Identifier,
     PartSource,
 )
+from shared.refs import MAX_KEY_LENGTH, InvalidKey, validate_key
 from shared.settings import Settings
-from shared.store import MAX_KEY_LENGTH, TEMP_PREFIX, InvalidKey, LocalStore, validate_key, validate_prefix
+from shared.store import TEMP_PREFIX, LocalStore, validate_prefix
 
 PROPERTY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

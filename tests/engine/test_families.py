@@ -47,7 +47,7 @@ from shared.models import (
     SimulationMode,
     SimulationReport,
 )
-from shared.store import Blob
+from shared.refs import Blob
 
 ROOT = Path(__file__).resolve().parents[2]
 PROOF_SEEDS = range(10)

@@ -29,7 +29,8 @@ from shared.models import (
     ProofResult,
     Verdict,
 )
-from shared.store import LocalStore, ObjectStore, make_ref
+from shared.refs import make_ref
+from shared.store import LocalStore, ObjectStore
 from tests.helpers import run_cli
 from workers.report import DatasetNotFound, dataset_report, gather_report, known_datasets
 

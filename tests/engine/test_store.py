@@ -14,21 +14,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from shared.refs import MAX_KEY_LENGTH, Blob, InvalidKey, make_ref, sha256_hex, validate_key
 from shared.settings import Settings
 from shared.store import (
-    MAX_KEY_LENGTH,
-    Blob,
     IntegrityError,
-    InvalidKey,
     LocalStore,
     ObjectNotFound,
     ObjectStore,
     S3Store,
     StoreUnavailable,
-    make_ref,
     make_store,
-    sha256_hex,
-    validate_key,
 )
 
 pytestmark = pytest.mark.timeout(120)
