@@ -1,12 +1,15 @@
 """Run an untrusted build123d script in a throw-away, confined child process and get bytes back.
 
 A *design script* (a person's or an agent's) is Python that defines ``build()``; :func:`run_script` starts
-``python -m runtime.sandbox_child`` in a fresh process, which imports the script, calls ``build()`` and
-hands the returned object to a trusted *exporter* of our own (chosen by name, see
-:data:`runtime.sandbox_child.EXPORTERS`: ``part_step``, a Part/Solid/Compound or a list of them as
-deterministic STEP bytes; ``design``, labelled parts with metadata; ``benchmark``, fixtures, a reference
-solution and objectives; the last two as a ZIP bundle read by :mod:`engines.cad.bundle`). The caller
-gets :class:`ScriptResult` or a :class:`ScriptError`.
+``python -m runtime.sandbox_child`` in a fresh process, which confines itself (:mod:`runtime.confine`),
+imports the script, calls ``build()`` and hands the returned object to a trusted *exporter* of our own
+(chosen by name, see :data:`runtime.sandbox_exports.EXPORTERS`: ``part_step``, a Part/Solid/Compound or a
+list of them as deterministic STEP bytes; ``design``, labelled parts with metadata; ``benchmark``,
+fixtures, a reference solution and objectives; the last two as a ZIP bundle read by
+:mod:`engines.cad.bundle`). The caller gets :class:`ScriptResult` or a :class:`ScriptError`.
+
+Over 400 lines because this docstring is the threat model of the whole sandbox (parent, child and
+confinement), kept next to the parent side that enforces the wall clock and reads the result.
 
 Threat model
 ------------
@@ -31,9 +34,9 @@ What is confined, and how
   ``PYTHONHASHSEED=0`` (set iteration order, hence geometry, is reproducible). No ``MECHBENCH_*`` setting,
   no credential.
 - **Files** (Landlock: unprivileged, binds root too): reading only the Python installation, the system
-  libraries, our own ``activities``/``shared`` packages and its directory - not the project root (``.env``,
-  data), not ``/proc`` (so no ``/proc/<pid>/environ`` of anyone), not ``/sys``, ``/home`` or ``/etc``
-  (but the loader cache, localtime and fonts).
+  libraries, our own ``engines``/``runtime``/``shared`` packages and its directory - not the project root
+  (``.env``, data), not ``/proc`` (so no ``/proc/<pid>/environ`` of anyone), not ``/sys``, ``/home`` or
+  ``/etc`` (but the loader cache, localtime and fonts).
   Writing only in its cache directory (``cache/`` in its directory, ``XDG_CACHE_HOME``, where libraries
   such as ezdxf keep their caches): regular files and directories, each file capped by the file-size
   limit; no symlinks, FIFOs or devices. The result and error report go through files opened before
@@ -95,6 +98,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime import sandbox_child as child
+from runtime.sandbox_exports import EXPORTERS
 from shared.boundary import MAX_SCRIPT_BYTES
 from shared.process import private_tempdir, remove_tree, sweep_stale_tempdirs
 
@@ -308,8 +312,8 @@ def run_script(
     the sandbox cannot be set up (e.g. no Landlock with ``require_confinement``). ``tmp_root`` is where
     the private directory is made (default: the system's temporary directory).
     """
-    if exporter not in child.EXPORTERS:
-        raise ValueError(f"unknown exporter {exporter!r}; known: {sorted(child.EXPORTERS)}")
+    if exporter not in EXPORTERS:
+        raise ValueError(f"unknown exporter {exporter!r}; known: {sorted(EXPORTERS)}")
     source = script.encode() if isinstance(script, str) else bytes(script)
     if len(source) > MAX_SCRIPT_BYTES:
         raise ScriptFailed(f"the script is {len(source)} bytes, more than {MAX_SCRIPT_BYTES}")

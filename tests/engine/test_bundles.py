@@ -46,7 +46,7 @@ from engines.cad.script_benchmark import (
 from engines.cad.validate import validate_geometry
 from engines.physics.collision_pack import unpack
 from engines.physics.runner import simulate
-from runtime import sandbox_child
+from runtime import confine, sandbox_exports
 from runtime.sandbox import ScriptError, ScriptInvalidResult, ScriptResult, run_script
 from shared.models import (
     BenchmarkDefinition,
@@ -60,7 +60,7 @@ from shared.models import (
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-LANDLOCK_ABI = sandbox_child.landlock_abi()
+LANDLOCK_ABI = confine.landlock_abi()
 
 DESIGN_SCRIPT = """
 from build123d import *
@@ -183,7 +183,7 @@ def test_design_exporter_round_trip(runs: dict[str, ScriptResult | ScriptError])
     # The same value converted in this process gives the same bytes (deterministic archive and STEP).
     with BuildPart() as builder:
         BoxPart(40, 20, 5)
-    again = sandbox_child.design(
+    again = sandbox_exports.design(
         (
             {
                 "shape": builder,
@@ -264,16 +264,16 @@ DESIGN_GARBAGE = [
 
 @pytest.mark.parametrize(("value", "message"), DESIGN_GARBAGE, ids=[m for _, m in DESIGN_GARBAGE])
 def test_design_exporter_refuses(value: object, message: str) -> None:
-    with pytest.raises(sandbox_child.InvalidResult) as info:
-        sandbox_child.design(value)
+    with pytest.raises(sandbox_exports.InvalidResult) as info:
+        sandbox_exports.design(value)
     assert message in str(info.value)
 
 
 def test_design_exporter_refuses_a_cycle() -> None:
     loop: list[Any] = []
     loop.append(loop)
-    with pytest.raises(sandbox_child.InvalidResult, match="nested more than"):
-        sandbox_child.design([{"shape": _cube(), "x": loop}])
+    with pytest.raises(sandbox_exports.InvalidResult, match="nested more than"):
+        sandbox_exports.design([{"shape": _cube(), "x": loop}])
 
 
 def _benchmark_value(**changes: object) -> dict[str, Any]:
@@ -302,13 +302,13 @@ BENCHMARK_GARBAGE = [
 
 @pytest.mark.parametrize(("value", "message"), BENCHMARK_GARBAGE, ids=[m for _, m in BENCHMARK_GARBAGE])
 def test_benchmark_exporter_refuses(value: object, message: str) -> None:
-    with pytest.raises(sandbox_child.InvalidResult) as info:
-        sandbox_child.benchmark(value)
+    with pytest.raises(sandbox_exports.InvalidResult) as info:
+        sandbox_exports.benchmark(value)
     assert message in str(info.value)
 
 
 def test_benchmark_exporter_layout() -> None:
-    data = sandbox_child.benchmark(_benchmark_value(params={"a": 1.5}))
+    data = sandbox_exports.benchmark(_benchmark_value(params={"a": 1.5}))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == ["fixtures/0.step", "manifest.json", "reference/0.step"]
         manifest = json.loads(archive.read("manifest.json"))
@@ -569,7 +569,7 @@ def test_chute_design_examples(
     else:
         namespace: dict[str, Any] = {}
         exec(compile((EXAMPLES / "designs" / name).read_text(), name, "exec"), namespace)  # noqa: S102
-        data = sandbox_child.design(namespace["build"]())
+        data = sandbox_exports.design(namespace["build"]())
     parts = design_parts(read_design_bundle(data))
     assert all(p.material == MaterialId.ALUMINUM_6061 for p in parts)
     assert all(p.method == ManufacturingMethod.CNC_MILLING for p in parts)

@@ -18,7 +18,7 @@ import pytest
 
 import runtime
 from engines.cad.export import load_step
-from runtime import sandbox_child
+from runtime import confine
 from runtime.sandbox import (
     SandboxCancelled,
     ScriptCrashed,
@@ -30,7 +30,7 @@ from runtime.sandbox import (
     run_script,
 )
 
-LANDLOCK_ABI = sandbox_child.landlock_abi()
+LANDLOCK_ABI = confine.landlock_abi()
 needs_landlock = pytest.mark.skipif(
     LANDLOCK_ABI == 0,
     reason="Landlock is unavailable in this kernel/container (not built in, not in the LSM list, or blocked "
