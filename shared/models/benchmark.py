@@ -1,0 +1,199 @@
+"""What a benchmark is: its parts (with joints and motors), payload, zones, simulation settings and caps."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from shared.models.common import (
+    MAX_DURATION_S,
+    Amount,
+    ArtifactRef,
+    CheckInterval,
+    Degrees,
+    Direction,
+    Effort,
+    Finite,
+    Frequency,
+    GeneratorVersion,
+    Identifier,
+    JointCoordinate,
+    JointSpeed,
+    Material,
+    Method,
+    Model,
+    Point,
+    PositiveAmount,
+    PositiveCount,
+    SceneCount,
+    Seconds,
+    Seed,
+    normalise_token,
+)
+from shared.models.geometry import Box, NamedBox
+
+
+class PartRole(StrEnum):
+    FIXTURE = "fixture"
+    REFERENCE = "reference"
+    DESIGN = "design"
+
+
+class JointType(StrEnum):
+    HINGE = "hinge"
+    SLIDE = "slide"
+
+
+class JointSpec(Model):
+    """One degree of freedom between a part and the world.
+
+    Angles are degrees for a hinge, lengths millimetres for a slide; ``range`` is relative to the part's
+    placed pose (0 = as placed). Whether the axis is usable (finite, non-zero) and the range ordered is
+    checked by design validation, which names the part, not by this model."""
+
+    type: Annotated[JointType, BeforeValidator(normalise_token)]
+    axis: Direction
+    """Direction of the hinge axis or of the slide, world frame; normalised by the scene compiler."""
+    anchor_mm: Point | None = None
+    """A point on a hinge axis, world millimetres after placement. Default: the part's bounding-box centre."""
+    range: tuple[JointCoordinate, JointCoordinate] | None = None
+    """Hard stops ``(low, high)``: degrees (hinge) or millimetres (slide). Default: unlimited."""
+    damping: float = Field(default=0.0, ge=0, le=1e6)
+    """Viscous damping: N*m*s/rad (hinge) or N*s/m (slide)."""
+
+
+class MotorMode(StrEnum):
+    CONSTANT_VELOCITY = "constant_velocity"
+    """A velocity servo holding ``velocity``."""
+    SINUSOIDAL = "sinusoidal"
+    """A position servo following ``offset + amplitude * sin(2 pi frequency_hz t + phase_deg)``."""
+    ON_OFF = "on_off"
+    """A torque (force) motor giving ``effort`` for the first ``duty`` share of every ``period_s``, else 0."""
+
+
+class MotorSpec(Model):
+    """A motor driving a part's joint. Units follow the joint: degrees and N*m for a hinge, millimetres
+    and N for a slide. Limits are checked by design validation (naming the part), not by this model."""
+
+    mode: Annotated[MotorMode, BeforeValidator(normalise_token)]
+    max_effort: Effort
+    """The motor's torque (N*m) or force (N) limit; must be > 0."""
+    velocity: JointSpeed = 0.0
+    """constant_velocity: deg/s or mm/s."""
+    amplitude: JointCoordinate = 0.0
+    """sinusoidal: deg or mm."""
+    offset: JointCoordinate = 0.0
+    """sinusoidal: centre of the motion, deg or mm from the placed pose."""
+    frequency_hz: Frequency = 0.0
+    phase_deg: Degrees = 0.0
+    effort: Effort = 0.0
+    """on_off: torque (N*m) or force (N) while on; at most ``max_effort``."""
+    period_s: Seconds = 1.0
+    duty: Finite = 0.5
+    """on_off: share of each period the motor is on, 0..1."""
+    stall_s: Seconds = 1.0
+    """The motor overloads when it gives (nearly) its full ``max_effort`` while (nearly) not moving for
+    this long; must be > 0."""
+
+
+class PartSpec(Model):
+    """One rigid part. Geometry is stored in world millimetres (the CAD frame is kept).
+
+    A part with a ``joint`` moves about it (``fixed`` is then ignored); without one it is mounted to the
+    world (``fixed``) or free. A ``motor`` drives the joint."""
+
+    label: Identifier
+    role: PartRole
+    material: Material
+    method: Method | None = None
+    fixed: bool = True
+    volume_mm3: PositiveAmount
+    mass_kg: PositiveAmount
+    bbox: Box
+    step: ArtifactRef | None = None
+    joint: JointSpec | None = None
+    motor: MotorSpec | None = None
+
+
+class Payload(Model):
+    label: Identifier = "payload"
+    shape: Literal["sphere"] = "sphere"
+    radius_mm: float = Field(gt=0, le=500)
+    material: Material
+    start_mm: Point
+    jitter_mm: Point = (0.0, 0.0, 0.0)
+
+    @model_validator(mode="after")
+    def _jitter_non_negative(self) -> Payload:
+        if any(j < 0 for j in self.jitter_mm):
+            raise ValueError("jitter_mm must be >= 0 on every axis")
+        return self
+
+    @property
+    def envelope(self) -> Box:
+        """Every position the payload can occupy at spawn, including its radius and jitter."""
+        m = tuple(j + self.radius_mm for j in self.jitter_mm)
+        return Box(min_mm=self.start_mm, max_mm=self.start_mm).expanded(m)  # type: ignore[arg-type]
+
+
+class SimulationSettings(Model):
+    timestep_s: float = Field(default=0.002, gt=0, le=0.01)
+    duration_s: float = Field(default=5.0, gt=0, le=MAX_DURATION_S)
+    check_interval_steps: CheckInterval = 10
+    n_scenes: SceneCount = 8
+    required_success_share: float = Field(default=0.75, gt=0, le=1)
+    jitter_seed: Seed = 0
+    max_speed_m_s: float = Field(default=30.0, gt=0, le=1000)
+    """Any body faster than this is a physics instability (explosion); at most 1000 m/s, far above anything a
+    benchmark moves at."""
+
+
+class Caps(Model):
+    max_unit_cost_usd: PositiveAmount
+    max_weight_kg: PositiveAmount
+    headroom_factor: float = Field(ge=1)
+    reference_unit_cost_usd: Amount
+    reference_weight_kg: Amount
+    target_quantity: PositiveCount = 1
+    cost_basis: str = Field(description="how reference_unit_cost_usd was obtained")
+
+
+class BenchmarkArtifacts(Model):
+    collision: ArtifactRef
+    """npz of convex pieces per part label (vertices in mm, faces), fed to the scene compiler."""
+    scene_glb: ArtifactRef | None = None
+    """fixtures, payload and reference solution for viewing."""
+    thumbnail: ArtifactRef | None = None
+    """A 320x240 PNG of the scene (fixtures, reference solution, payload at its start) framing the build zone,
+    the goal and the spawn; rendered when the geometry proof passes; none without GL or for benchmarks built
+    before thumbnails existed."""
+
+
+class BenchmarkDefinition(Model):
+    schema_version: int = 1
+    benchmark_id: Identifier
+    family: Identifier
+    seed: Seed
+    generator_version: GeneratorVersion
+    description: str = ""
+    params: dict[str, float] = Field(default_factory=dict)
+    fixtures: list[PartSpec] = Field(min_length=1)
+    payload: Payload
+    goal_zone: Box
+    forbidden_zones: list[NamedBox] = Field(default_factory=list)
+    build_zone: Box
+    simulation_bounds: Box
+    simulation: SimulationSettings = SimulationSettings()
+    reference_solution: list[PartSpec] = Field(default_factory=list)
+    caps: Caps | None = None
+    artifacts: BenchmarkArtifacts
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> BenchmarkDefinition:
+        labels = [p.label for p in self.fixtures + self.reference_solution] + [self.payload.label]
+        dup = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
+        if dup:
+            raise ValueError(f"part labels must be unique; duplicated: {dup}")
+        return self
