@@ -63,9 +63,9 @@ class AnalyzeRequest(Model):
     """Quantities to price besides the requested one; default 1, 10, 100, 1000, 10000."""
     price_table: PriceTable | None = None
     alternatives: bool = True
+    """Also price the other methods that take this material, at the same quantity (a separate section)."""
     webhook: WebhookUrl | None = None
     """POSTed the report when the analysis completes."""
-    """Also price the other methods that take this material, at the same quantity (a separate section)."""
 
 
 class DfmFinding(Model):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -149,3 +152,28 @@ def test_the_stall_bound_must_exceed_the_sandbox_wall_limit() -> None:
     with pytest.raises(ValidationError, match="stall_timeout_s .* must be above sandbox_wall_s"):
         Settings(sandbox_wall_s=200.0)
     assert Settings(sandbox_wall_s=200.0, stall_timeout_s=260.0).stall_timeout_s == 260.0
+
+
+def test_the_contracts_package_exports_every_name_and_imports_without_temporal() -> None:
+    """``from shared.models import X`` reaches every contract whichever module keeps it, each model builds its
+    JSON schema (every annotation resolves in its module), and the package imports with temporalio blocked:
+    the workflow sandbox imports it, so it stays pydantic and stdlib."""
+    import inspect
+    import pkgutil
+    import subprocess
+    import sys
+
+    import shared.models as contracts
+
+    modules = [f"shared.models.{m.name}" for m in pkgutil.iter_modules(contracts.__path__)]
+    for module in map(importlib.import_module, modules):
+        for name, obj in vars(module).items():
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ == module.__name__:
+                assert name.startswith("_") or name in contracts.__all__, f"{module.__name__}.{name}"
+    for name in contracts.__all__:
+        obj = getattr(contracts, name)
+        if inspect.isclass(obj) and issubclass(obj, contracts.Model) and obj is not contracts.Model:
+            assert obj.model_json_schema()["title"] == name
+    blocked = "import sys; sys.modules['temporalio'] = None\n" + "".join(f"import {m}\n" for m in modules)
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", blocked], check=True, cwd=root)
