@@ -1,8 +1,8 @@
 """Geometry validation of N random solids: sort-and-sweep broadphase + exact BRep checks vs all-pairs exact.
 
-The solids follow research/perf-baselines.md section 3: half boxes of 4-12 mm (every other one rotated),
-half spheres of radius 2-7 mm, in a cube of side 60 * (N / 50) ** (1/3) mm. Both methods must find the
-same overlapping pairs; the output shows both timings side by side and their ratio.
+The solids: half boxes of 4-12 mm (every other one rotated), half spheres of radius 2-7 mm, in a cube of side
+60 * (N / 50) ** (1/3) mm, so the solids are as crowded at every N. Both methods must find the same
+overlapping pairs; the output shows both timings side by side and their ratio.
 
     .venv/bin/python -m benchmarks.bench_broadphase [--n 200] [--seed 0]
 """

@@ -1,4 +1,5 @@
-"""Geometric validity of a benchmark: the first proof (DESIGN section 1).
+"""Geometric validity of a benchmark: the first of the proofs a published benchmark needs (the simulations
+follow: the baseline scene stays unsolved, the reference solution solves it).
 
 Checks, each reported as a :class:`~shared.models.Finding` with a rule id, the parts involved and the
 measured value against its limit:

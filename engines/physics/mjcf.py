@@ -41,6 +41,10 @@ in MuJoCo units (rad, rad/s, m, m/s, N, N*m):
 - ``on_off``: ``<motor gear=1 ctrlrange=±max_effort>``; ctrl is the torque (N*m) or force (N).
 A servo's joint also gets an ``armature`` (a geared motor's rotor inertia, see :data:`SERVO_ARMATURE_STEPS`)
 so that a servo at its force limit, which MuJoCo integrates explicitly, cannot chatter.
+
+Over 400 lines because fixtures, parts, joints, motors, zones and cameras all go into one MJCF document whose
+element order and number formatting must stay stable (the same input, the same XML text), which is easiest to
+keep when one module writes all of it.
 """
 
 from __future__ import annotations
