@@ -22,7 +22,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported (evidence
 
 from engines.physics import collision_pack
 from engines.physics.runner import build_model, simulate
-from runtime import jobs
+from runtime.jobs import evaluation, generation, use_settings
 from shared.families import FAMILIES, GENERATOR_VERSION
 from shared.keys import upload_key
 from shared.models import (
@@ -69,9 +69,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), store="local")
-        jobs.use_settings(settings)
+        use_settings(settings)
         store = make_store(settings)
-        built = jobs.build_job(
+        built = generation.build_job(
             BuildRequest(
                 benchmark_id="chute-s0-v1", family="chute", seed=0, generator_version=GENERATOR_VERSION
             ),
@@ -83,7 +83,7 @@ def main() -> None:
         design = StagedDesign(design_sha256="0" * 64, script=StagedPart(artifact=ref, format="script"))
 
         t = time.perf_counter()
-        made = jobs.build_design_job(
+        made = evaluation.build_design_job(
             BuildDesignRequest(evaluation_id="bench-eval", definition=built.definition, design=design),
             _quiet,
             None,
@@ -99,7 +99,7 @@ def main() -> None:
         )
         t_simulate = time.perf_counter() - t
         t = time.perf_counter()
-        evidence = jobs.evidence_job(
+        evidence = evaluation.evidence_job(
             EvidenceRequest(
                 evaluation_id="bench-eval", scene=scene, scene_index=0, outcome=report.results[0].outcome
             ),
@@ -136,7 +136,7 @@ def main() -> None:
         )
         bad_script = (EXAMPLE.parent / "chute_design_bad.py").read_bytes()
         bad_ref = store.put_bytes(upload_key(sha256_hex(bad_script), ".py"), bad_script)
-        bad = jobs.build_design_job(
+        bad = evaluation.build_design_job(
             BuildDesignRequest(
                 evaluation_id="bench-eval-bad",
                 definition=built.definition,
@@ -154,7 +154,7 @@ def main() -> None:
                 "chute + bad design (3 s timeouts)", bad, SimulationMode.DESIGN, bad_collision, n, args.repeat
             )
         if "lift" in FAMILIES:
-            lift = jobs.build_job(
+            lift = generation.build_job(
                 BuildRequest(
                     benchmark_id="lift-s0-v1", family="lift", seed=0, generator_version=GENERATOR_VERSION
                 ),

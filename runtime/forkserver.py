@@ -1,8 +1,9 @@
-"""Warm fork server for heavy jobs (DESIGN section 5).
+"""Warm fork server for heavy jobs.
 
-Started once per worker as ``python -m runtime.forkserver SOCKET``. It imports build123d, MuJoCo and the
-engines once (~4 s), then forks one fresh child per job, so each job starts warm and a native crash in a job
-(OCCT or MuJoCo segfault) kills only that child.
+Started once per worker as ``python -m runtime.forkserver SOCKET``. It imports the module of every job the
+registry (:mod:`shared.heavy`) names once, and with them build123d, MuJoCo and the engines (~4 s), then forks
+one fresh child per job, so each job starts warm and a native crash in a job (OCCT or MuJoCo segfault) kills
+only that child.
 
 Protocol (newline-delimited JSON over a Unix socket, one connection per job):
 - the worker sends one :class:`~shared.models.HeavyJob` line;
@@ -139,10 +140,11 @@ def serve(socket_path: str, parent: int | None = None) -> None:
     # MuJoCo picks its GL backend (evidence pictures) when first imported: set it before that import.
     settings.export_library_environment()
 
-    import runtime.jobs  # warm: build123d, OCP, mujoco, trimesh, the engines
+    from runtime import jobs
     from shared.logging import configure_logging
 
-    runtime.jobs.use_settings(settings)
+    jobs.engines()  # warm: every registered job's module (build123d, OCP, MuJoCo, trimesh, the engines)
+    jobs.use_settings(settings)
     configure_logging(settings.log_level, settings.log_json)
 
     # Jobs keep their temporary files (sandbox directories, STEP exports) beside the socket, in the directory

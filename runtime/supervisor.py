@@ -1,4 +1,4 @@
-"""Worker-side supervisor of heavy jobs (DESIGN section 5).
+"""Worker-side supervisor of heavy jobs.
 
 :class:`HeavySupervisor` owns one warm fork server (see :mod:`runtime.forkserver`) per worker process and
 runs each job in a fresh forked child:

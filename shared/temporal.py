@@ -14,6 +14,15 @@ from typing import TYPE_CHECKING
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from shared.heavy import (
+    BUILD_BENCHMARK,
+    BUILD_DESIGN,
+    EXTRACT_PART_FACTS,
+    RENDER_EVIDENCE,
+    RUN_PART_SCRIPT,
+    SIMULATE_BENCHMARK,
+    HeavyJobSpec,
+)
 from shared.models import DETERMINISTIC_ERRORS
 
 if TYPE_CHECKING:
@@ -56,8 +65,6 @@ WF_GENERATE_DATASET = "GenerateDataset"
 WF_ANALYZE_MANUFACTURING = "AnalyzeManufacturing"
 WF_EVALUATE_DESIGN = "EvaluateDesign"
 
-ACT_BUILD_BENCHMARK = "build_benchmark"
-ACT_SIMULATE_BENCHMARK = "simulate_benchmark"
 ACT_PREPARE_DATASET = "prepare_dataset"
 ACT_LOOKUP_BENCHMARK = "lookup_benchmark"
 ACT_ASSESS_AFFORDABILITY = "assess_affordability"
@@ -65,17 +72,20 @@ ACT_RECORD_BENCHMARK = "record_benchmark"
 ACT_WRITE_MANIFEST_PART = "write_manifest_part"
 ACT_FINALIZE_DATASET = "finalize_dataset"
 ACT_STAGE_PART = "stage_part"
-ACT_RUN_PART_SCRIPT = "run_part_script"
-ACT_EXTRACT_PART_FACTS = "extract_part_facts"
 ACT_PRICE_PART = "price_part"
 ACT_STAGE_DESIGN = "stage_design"
 ACT_LOOKUP_EVALUATION = "lookup_evaluation"
-ACT_BUILD_DESIGN = "build_design"
 ACT_PRICE_DESIGN = "price_design"
-ACT_RENDER_EVIDENCE = "render_evidence"
 ACT_RECORD_EVALUATION = "record_evaluation"
 ACT_DISCARD_EVALUATION = "discard_evaluation"
 ACT_NOTIFY_WEBHOOK = "notify_webhook"
+# The heavy activities' names are spelled in their registry entries (shared.heavy).
+ACT_BUILD_BENCHMARK = BUILD_BENCHMARK.activity
+ACT_SIMULATE_BENCHMARK = SIMULATE_BENCHMARK.activity
+ACT_EXTRACT_PART_FACTS = EXTRACT_PART_FACTS.activity
+ACT_RUN_PART_SCRIPT = RUN_PART_SCRIPT.activity
+ACT_BUILD_DESIGN = BUILD_DESIGN.activity
+ACT_RENDER_EVIDENCE = RENDER_EVIDENCE.activity
 
 
 # --- Activity profiles ----------------------------------------------------------------------------
@@ -128,7 +138,7 @@ UPLOAD = ActivityProfile(
 HEAVY_JOB_ATTEMPTS = 6
 """Attempts a heavy job may fail by itself (its retryable error, a crashed child, a stall) before its failure is
 final. Six (waits of 2, 4, 8, 16 and 30 s between them) ride out a store outage of about a minute; with three, a
-20 s S3 outage lost a benchmark. Counted by the activity (``activities.benchmark.HeavyActivities``)."""
+20 s S3 outage lost a benchmark. Counted by the activity (``activities.heavy.HeavyActivities``)."""
 HEAVY_LOST_WORKER_ATTEMPTS = 10
 """Further attempts for workers lost in the middle of the job (the heartbeat timeout ends their attempt): a
 SIGKILLed worker or a machine that is gone does not use up the job's own budget."""
@@ -152,6 +162,21 @@ elsewhere. A job without any sign of progress for ``MECHBENCH_STALL_TIMEOUT_S`` 
 The retry policy cannot tell a lost worker from a failed job, so it allows both budgets
 (:data:`HEAVY_JOB_ATTEMPTS` + :data:`HEAVY_LOST_WORKER_ATTEMPTS` attempts in all, within the 40 minutes), and
 the activity makes the job's own failure non-retryable once it has used up its budget."""
+
+_PROFILES = {"HEAVY": HEAVY}
+"""The profiles a heavy job's registry entry may name (``HeavyJobSpec.profile``)."""
+
+
+def heavy_options(spec: HeavyJobSpec, task_queue: str) -> dict[str, object]:
+    """The options of a workflow's call of a heavy activity, from its registry entry: its queue beside the
+    workflow's ``task_queue``, its result model and its profile's timeouts and retry policy."""
+    if not spec.activity:
+        raise ValueError(f"heavy job {spec.job!r} has no activity")
+    return {
+        "task_queue": heavy_queue_for(task_queue),
+        "result_type": spec.result,
+        **_PROFILES[spec.profile].kwargs(),
+    }
 
 
 _RUNTIMES: dict[str, object] = {}

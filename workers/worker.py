@@ -20,9 +20,12 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities import activities_of
 from activities.analysis import AnalysisActivities
-from activities.benchmark import HeavyActivities, StoreActivities
+from activities.dataset import DatasetActivities
 from activities.evaluation import EvaluationActivities
+from activities.generation import GenerationActivities
+from activities.heavy import HeavyActivities
 from activities.notify import NotifyActivities, http_client
 from runtime.supervisor import HeavySupervisor
 from shared.logging import get_logger
@@ -58,45 +61,24 @@ async def running_worker(
     http = http_client(settings)  # one per worker: webhooks reuse its connections
     try:
         await supervisor.start()  # warm the fork server before taking work (~4 s)
-        heavy = HeavyActivities(supervisor)
-        light = StoreActivities(store, settings)
-        analysis = AnalysisActivities(store, settings)
-        evaluation = EvaluationActivities(store, settings)
-        notify = NotifyActivities(http, settings.webhook_targets)
         main_worker = Worker(
             client,
             task_queue=queue,
             workflows=WORKFLOWS,
             interceptors=INTERCEPTORS,
-            activities=[
-                light.prepare_dataset,
-                light.lookup_benchmark,
-                light.assess_affordability,
-                light.record_benchmark,
-                light.write_manifest_part,
-                light.finalize_dataset,
-                analysis.stage_part,
-                analysis.price_part,
-                evaluation.stage_design,
-                evaluation.lookup_evaluation,
-                evaluation.price_design,
-                evaluation.record_evaluation,
-                evaluation.discard_evaluation,
-                notify.notify_webhook,
-            ],
+            activities=activities_of(
+                GenerationActivities(store, settings),
+                DatasetActivities(store, settings),
+                AnalysisActivities(store, settings),
+                EvaluationActivities(store, settings),
+                NotifyActivities(http, settings.webhook_targets),
+            ),
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
         )
         heavy_worker = Worker(
             client,
             task_queue=heavy_queue_for(queue),
-            activities=[
-                heavy.build_benchmark,
-                heavy.simulate_benchmark,
-                heavy.extract_part_facts,
-                heavy.run_part_script,
-                heavy.build_design,
-                heavy.render_evidence,
-            ],
+            activities=activities_of(HeavyActivities(supervisor)),  # one per entry of shared.heavy
             max_concurrent_activities=settings.worker_concurrency,
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
             # Heartbeats reach the server at least this often, and with them cancellation reaches the job:

@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from shared.families import unknown_families_message
+    from shared.heavy import BUILD_BENCHMARK, SIMULATE_BENCHMARK
     from shared.ids import SCRIPT_FAMILY
     from shared.models import (
         AffordabilityRequest,
@@ -46,11 +47,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from shared.temporal import (
         ACT_ASSESS_AFFORDABILITY,
-        ACT_BUILD_BENCHMARK,
         ACT_LOOKUP_BENCHMARK,
         ACT_RECORD_BENCHMARK,
-        ACT_SIMULATE_BENCHMARK,
-        HEAVY,
         LIGHT,
         SA_BENCHMARK,
         SA_DATASET,
@@ -59,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
         SA_STAGE,
         SA_VERDICT,
         WF_GENERATE_BENCHMARK,
-        heavy_queue_for,
+        heavy_options,
     )
     from workflows._details import show, source_name
     from workflows._input import parse_input
@@ -156,7 +154,7 @@ class GenerateBenchmark:
         self._stage("build", f"{what}: CAD, artifacts, geometry validation{repair}")
         try:
             built: BuildResult = await workflow.execute_activity(
-                ACT_BUILD_BENCHMARK,
+                BUILD_BENCHMARK.activity,
                 BuildRequest(
                     benchmark_id=bid,
                     family=family,
@@ -166,10 +164,8 @@ class GenerateBenchmark:
                     check_interval_steps=req.check_interval_steps,
                     script=found.script,
                 ),
-                result_type=BuildResult,
-                task_queue=heavy_queue_for(workflow.info().task_queue),
                 summary=f"build and validate {bid}{repair}",
-                **HEAVY.kwargs(),
+                **heavy_options(BUILD_BENCHMARK, workflow.info().task_queue),
             )
         except ActivityError as e:
             cause = _rejecting_cause(e)
@@ -282,12 +278,10 @@ class GenerateBenchmark:
 
     async def _simulate(self, definition: BenchmarkDefinition, mode: SimulationMode) -> SimulationReport:
         return await workflow.execute_activity(
-            ACT_SIMULATE_BENCHMARK,
+            SIMULATE_BENCHMARK.activity,
             SimulateRequest(definition=definition, mode=mode, n_scenes=definition.simulation.n_scenes),
-            result_type=SimulationReport,
-            task_queue=heavy_queue_for(workflow.info().task_queue),
             summary=f"simulate {definition.benchmark_id} ({mode.value}, {definition.simulation.n_scenes} scenes)",
-            **HEAVY.kwargs(),
+            **heavy_options(SIMULATE_BENCHMARK, workflow.info().task_queue),
         )
 
     async def _record(

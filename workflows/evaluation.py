@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from shared.heavy import BUILD_DESIGN, RENDER_EVIDENCE, SIMULATE_BENCHMARK
     from shared.models import (
         BenchmarkDefinition,
         BuildDesignRequest,
@@ -45,22 +46,18 @@ with workflow.unsafe.imports_passed_through():
         StageDesignRequest,
     )
     from shared.temporal import (
-        ACT_BUILD_DESIGN,
         ACT_DISCARD_EVALUATION,
         ACT_LOOKUP_EVALUATION,
         ACT_PRICE_DESIGN,
         ACT_RECORD_EVALUATION,
-        ACT_RENDER_EVIDENCE,
-        ACT_SIMULATE_BENCHMARK,
         ACT_STAGE_DESIGN,
-        HEAVY,
         LIGHT,
         SA_BENCHMARK,
         SA_STAGE,
         SA_VERDICT,
         UPLOAD,
         WF_EVALUATE_DESIGN,
-        heavy_queue_for,
+        heavy_options,
     )
     from workflows._details import show, source_name
     from workflows._input import parse_input
@@ -216,7 +213,6 @@ class EvaluateDesign:
     async def _prove(
         self, req: EvaluateRequest, staged: StagedDesign, eid: str, definition: BenchmarkDefinition
     ) -> EvaluationResult:
-        heavy = heavy_queue_for(workflow.info().task_queue)
         base = EvaluationResult(
             evaluation_id=eid,
             benchmark_id=req.benchmark_id,
@@ -229,13 +225,11 @@ class EvaluateDesign:
             "build", "design script in the sandbox" if staged.script else f"{len(staged.parts)} part files"
         )
         built: BuiltDesign = await workflow.execute_activity(
-            ACT_BUILD_DESIGN,
+            BUILD_DESIGN.activity,
             BuildDesignRequest(evaluation_id=eid, definition=definition, design=staged),
-            result_type=BuiltDesign,
-            task_queue=heavy,
             summary=f"build and validate design {staged.design_sha256[:12]} for {req.benchmark_id}",
             cancellation_type=self._heavy_cancel,
-            **HEAVY.kwargs(),
+            **heavy_options(BUILD_DESIGN, workflow.info().task_queue),
         )
         self._honour_cancellation()
         timings = {"build": round(built.build_s, 3)}
@@ -275,15 +269,13 @@ class EvaluateDesign:
         n_scenes = req.n_scenes or scene.simulation.n_scenes
         self._stage("simulate", f"{n_scenes} jittered scenes")
         simulation: SimulationReport = await workflow.execute_activity(
-            ACT_SIMULATE_BENCHMARK,
+            SIMULATE_BENCHMARK.activity,
             SimulateRequest(
                 definition=scene, mode=SimulationMode.DESIGN, n_scenes=n_scenes, evaluation_id=eid
             ),
-            result_type=SimulationReport,
-            task_queue=heavy,
             summary=f"simulate {eid} ({n_scenes} scenes)",
             cancellation_type=self._heavy_cancel,
-            **HEAVY.kwargs(),
+            **heavy_options(SIMULATE_BENCHMARK, workflow.info().task_queue),
         )
         self._honour_cancellation()
         timings["compile"] = round(simulation.compile_s or 0.0, 3)
@@ -294,18 +286,16 @@ class EvaluateDesign:
             index = representative_scene(simulation, scene.simulation.required_success_share)
             self._stage("evidence", f"scene {index}")
             evidence = await workflow.execute_activity(
-                ACT_RENDER_EVIDENCE,
+                RENDER_EVIDENCE.activity,
                 EvidenceRequest(
                     evaluation_id=eid,
                     scene=scene,
                     scene_index=index,
                     outcome=simulation.results[index].outcome,
                 ),
-                result_type=Evidence,
-                task_queue=heavy,
                 summary=f"evidence of {eid}, scene {index}",
                 cancellation_type=self._heavy_cancel,
-                **HEAVY.kwargs(),
+                **heavy_options(RENDER_EVIDENCE, workflow.info().task_queue),
             )
             self._honour_cancellation()
             timings["evidence"] = round(evidence.evidence_s, 3)

@@ -18,6 +18,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
+    from shared.heavy import EXTRACT_PART_FACTS, RUN_PART_SCRIPT
     from shared.models import (
         AnalysisProgress,
         AnalyzeRequest,
@@ -29,15 +30,12 @@ with workflow.unsafe.imports_passed_through():
         StagePartRequest,
     )
     from shared.temporal import (
-        ACT_EXTRACT_PART_FACTS,
         ACT_PRICE_PART,
-        ACT_RUN_PART_SCRIPT,
         ACT_STAGE_PART,
-        HEAVY,
         LIGHT,
         SA_STAGE,
         WF_ANALYZE_MANUFACTURING,
-        heavy_queue_for,
+        heavy_options,
     )
     from workflows._details import show, source_name
     from workflows._input import parse_input
@@ -73,7 +71,6 @@ class AnalyzeManufacturing:
         req = parse_input(raw, AnalyzeRequest)
         what = f"{req.method.value}, {req.material.value}, quantity {req.quantity}"
         self._headline = f"Manufacturing analysis of {source_name(req.part)}: {what}"
-        heavy = heavy_queue_for(workflow.info().task_queue)
 
         self._stage("stage", what)
         staged: StagedPart = await workflow.execute_activity(
@@ -86,22 +83,18 @@ class AnalyzeManufacturing:
         if staged.format == "script":
             self._stage("script", "running the part script in a sandbox")
             staged = await workflow.execute_activity(
-                ACT_RUN_PART_SCRIPT,
+                RUN_PART_SCRIPT.activity,
                 staged,
-                result_type=StagedPart,
-                task_queue=heavy,
                 summary=f"run part script {staged.artifact.sha256[:12]}",
-                **HEAVY.kwargs(),
+                **heavy_options(RUN_PART_SCRIPT, workflow.info().task_queue),
             )
 
         self._stage("facts", f"part {staged.artifact.sha256[:12]}")
         facts: FactsResult = await workflow.execute_activity(
-            ACT_EXTRACT_PART_FACTS,
+            EXTRACT_PART_FACTS.activity,
             FactsRequest(part=staged),
-            result_type=FactsResult,
-            task_queue=heavy,
             summary=f"geometry facts of {staged.artifact.sha256[:12]}",
-            **HEAVY.kwargs(),
+            **heavy_options(EXTRACT_PART_FACTS, workflow.info().task_queue),
         )
 
         aid = analysis_id(req, staged.artifact.sha256)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from runtime.jobs import DiagnoseRequest, DiagnoseResult
 from runtime.supervisor import HeavySupervisor
+from shared.heavy import DiagnoseRequest, DiagnoseResult
 from shared.models import HeavyProgress
 
 

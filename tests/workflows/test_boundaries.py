@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.benchmark import HeavyActivities
+from activities.heavy import HeavyActivities
 from runtime.supervisor import HeavySupervisor
 from shared.models import (
     BenchmarkResult,

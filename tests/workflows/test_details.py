@@ -22,7 +22,9 @@ from temporalio.exceptions import (
 )
 from temporalio.worker import Worker
 
-from activities.benchmark import StoreActivities
+from activities import activities_of
+from activities.dataset import DatasetActivities
+from activities.generation import GenerationActivities
 from shared.models import DatasetManifest, DatasetProgress, DatasetResult, Verdict
 from shared.store import LocalStore, make_store
 from shared.temporal import (
@@ -42,15 +44,8 @@ async def _without_heavy_worker(client: Client, settings, activities: bool) -> A
     """A worker for the workflows (and, with ``activities``, the store activities), with nobody serving the
     heavy queue: a run waits at its first step (or at its first heavy step) for as long as the test needs."""
     queue = f"noheavy-{uuid.uuid4().hex[:8]}"
-    light = StoreActivities(make_store(settings), settings)
-    listed = [
-        light.prepare_dataset,
-        light.lookup_benchmark,
-        light.assess_affordability,
-        light.record_benchmark,
-        light.write_manifest_part,
-        light.finalize_dataset,
-    ]
+    store = make_store(settings)
+    listed = activities_of(GenerationActivities(store, settings), DatasetActivities(store, settings))
     async with Worker(
         client,
         task_queue=queue,

@@ -348,8 +348,8 @@ async def test_a_retried_design_simulation_resumes_after_the_last_finished_scene
 
     from temporalio.testing import ActivityEnvironment
 
-    from activities.benchmark import HeavyActivities
     from activities.evaluation import published_definition
+    from activities.heavy import HeavyActivities
     from runtime.supervisor import HeavySupervisor
     from shared.models import (
         BuildDesignRequest,

@@ -1,16 +1,13 @@
-"""Temporal activities for benchmark generation: thin adapters around the engines.
-
-Heavy activities (CAD, validation, simulation) run their job in a supervised child process and heartbeat its
-progress. Store activities are quick reads and writes done in a thread so the event loop stays free.
+"""Temporal activities of benchmark generation, on the main task queue: the benchmark's id and reuse, its
+affordability proof (numpy over stored geometry facts) and its verdict. Store reads and writes run in a thread
+so the event loop stays free; the CAD, validation and simulation are heavy activities (:mod:`activities.heavy`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -18,76 +15,33 @@ from activities.analysis import stage_source
 from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import FACTS_VERSION, PartFacts
-from runtime.supervisor import HeavySupervisor
 from shared import metrics
-from shared.families import GENERATOR_VERSION, unknown_families_message
-from shared.ids import benchmark_id, dataset_content, dataset_id, script_benchmark_id
-from shared.keys import (
-    benchmark_definition_key,
-    benchmark_result_key,
-    manifest_key,
-    manifest_part_key,
-    part_facts_key,
-)
+from shared.families import GENERATOR_VERSION
+from shared.ids import benchmark_id, script_benchmark_id
+from shared.keys import benchmark_definition_key, benchmark_result_key, part_facts_key
 from shared.logging import get_logger
 from shared.models import (
     AffordabilityRequest,
     AffordabilityResult,
-    ArtifactRef,
     BenchmarkDefinition,
     BenchmarkResult,
-    BuildDesignRequest,
-    BuildRequest,
-    BuildResult,
-    BuiltDesign,
     Caps,
-    DatasetEntry,
-    DatasetManifest,
-    DatasetRequest,
-    DatasetResult,
     ErrorType,
-    Evidence,
-    EvidenceRequest,
-    FactsRequest,
-    FactsResult,
-    FinalizeDatasetRequest,
-    HeavyProgress,
     LookupRequest,
     LookupResult,
-    ManifestPartRequest,
     ManufacturingMethod,
-    Model,
-    PrepareDatasetRequest,
-    PreparedDataset,
     Proof,
     ProofBasis,
     ProofResult,
     PublishRequest,
     Severity,
-    SimulateRequest,
-    SimulationReport,
     StagedPart,
     Verdict,
 )
 from shared.settings import Settings
 from shared.store import IntegrityError, ObjectNotFound, ObjectStore
-from shared.temporal import (
-    ACT_ASSESS_AFFORDABILITY,
-    ACT_BUILD_BENCHMARK,
-    ACT_BUILD_DESIGN,
-    ACT_EXTRACT_PART_FACTS,
-    ACT_FINALIZE_DATASET,
-    ACT_LOOKUP_BENCHMARK,
-    ACT_PREPARE_DATASET,
-    ACT_RECORD_BENCHMARK,
-    ACT_RENDER_EVIDENCE,
-    ACT_RUN_PART_SCRIPT,
-    ACT_SIMULATE_BENCHMARK,
-    ACT_WRITE_MANIFEST_PART,
-    HEAVY_JOB_ATTEMPTS,
-)
+from shared.temporal import ACT_ASSESS_AFFORDABILITY, ACT_LOOKUP_BENCHMARK, ACT_RECORD_BENCHMARK
 
-R = TypeVar("R", bound=BaseModel)
 log = get_logger(__name__)
 
 
@@ -101,106 +55,8 @@ def _basis_text(basis: ProofBasis) -> str:
     return text
 
 
-class JobFailures(Model):
-    """The second heartbeat detail of a heavy activity: how many of its attempts the job itself failed."""
-
-    count: int = Field(default=0, ge=0)
-    last: str = ""
-    """The latest of those failures (type and message), for the attempt that reads it."""
-
-
-class HeavyActivities:
-    """Activities on the heavy task queue (CAD, geometry, simulation, sandboxed scripts). Each call runs in a
-    fresh child process forked from the warm fork server.
-
-    Two attempt budgets (``shared.temporal.HEAVY``): a job may fail ``HEAVY_JOB_ATTEMPTS`` times (its own
-    retryable error, a crash, a stall), and workers may be lost mid-job (SIGKILL, a machine gone: the heartbeat
-    timeout ends the attempt) another ``HEAVY_LOST_WORKER_ATTEMPTS`` times. The retry policy allows both;
-    a retry policy cannot tell a heartbeat timeout from a job failure, so the activity counts the job's
-    failures itself, in its heartbeat details (which the next attempt reads), and makes the failure that
-    uses up the job's budget non-retryable. A lost worker records nothing, so it uses only the other budget."""
-
-    def __init__(self, supervisor: HeavySupervisor):
-        self._supervisor = supervisor
-
-    async def _run(self, job: str, payload: BaseModel, result_type: type[R]) -> R:
-        info = activity.info()
-        details = info.heartbeat_details
-        # Heartbeat details decode as plain dicts: rebuild the models. Details of a worker older than the
-        # failure count carry the progress only.
-        resume = HeavyProgress.model_validate(details[0]) if details else None
-        failures = JobFailures.model_validate(details[1]) if len(details) > 1 else JobFailures()
-        last = resume or HeavyProgress(stage=job, detail="starting")
-
-        def heartbeat(progress: HeavyProgress) -> None:
-            nonlocal last
-            last = progress
-            activity.heartbeat(progress, failures)  # only the newest details are kept: always send both
-
-        context = {
-            "workflow_id": info.workflow_id,
-            "run_id": info.workflow_run_id,
-            "activity_type": info.activity_type,
-            "attempt": str(info.attempt),
-            "job_failures": str(failures.count),
-        }
-        try:
-            return await self._supervisor.run(job, payload, result_type, heartbeat, resume, context)
-        except ApplicationError as e:
-            if e.non_retryable:
-                raise
-            kind, message, cause = e.type or type(e).__name__, e.message, e
-        except Exception as e:  # noqa: BLE001 - the supervisor's own failures (fork server, connection) count too
-            kind, message, cause = type(e).__name__, f"{job}: {type(e).__name__}: {e}", e
-        failures = JobFailures(count=failures.count + 1, last=f"{kind}: {message}"[:500])
-        activity.heartbeat(last, failures)  # recorded before the failure: the next attempt starts from it
-        if failures.count < HEAVY_JOB_ATTEMPTS:
-            raise cause
-        raise ApplicationError(
-            f"{message} (the job failed {failures.count} of its {HEAVY_JOB_ATTEMPTS} attempts; not retried again)",
-            type=kind,
-            non_retryable=True,
-        ) from cause
-
-    @activity.defn(name=ACT_BUILD_BENCHMARK)
-    async def build_benchmark(self, req: BuildRequest) -> BuildResult:
-        """Build the CAD, store the artifacts and validate the geometry."""
-        return await self._run("build", req, BuildResult)
-
-    @activity.defn(name=ACT_SIMULATE_BENCHMARK)
-    async def simulate_benchmark(self, req: SimulateRequest) -> SimulationReport:
-        """Run the jittered scenes; a retry resumes after the last finished scene."""
-        report = await self._run("simulate", req, SimulationReport)
-        metrics.simulation_done(activity.metric_meter(), report)
-        return report
-
-    @activity.defn(name=ACT_EXTRACT_PART_FACTS)
-    async def extract_part_facts(self, req: FactsRequest) -> FactsResult:
-        """Geometry facts of a part file (cached by its content hash)."""
-        started = time.monotonic()
-        result = await self._run("facts", req, FactsResult)
-        metrics.analysis_step(activity.metric_meter(), "facts", time.monotonic() - started)
-        return result
-
-    @activity.defn(name=ACT_RUN_PART_SCRIPT)
-    async def run_part_script(self, req: StagedPart) -> StagedPart:
-        """Run a part script in a sandbox and stage the STEP it builds."""
-        return await self._run("part_script", req, StagedPart)
-
-    @activity.defn(name=ACT_BUILD_DESIGN)
-    async def build_design(self, req: BuildDesignRequest) -> BuiltDesign:
-        """Run the design script in a sandbox (or read the part files), validate the design against the
-        benchmark and prepare its scene."""
-        return await self._run("build_design", req, BuiltDesign)
-
-    @activity.defn(name=ACT_RENDER_EVIDENCE)
-    async def render_evidence(self, req: EvidenceRequest) -> Evidence:
-        """Replay the representative scene: full trajectory, frame strip, animation and a picture."""
-        return await self._run("evidence", req, Evidence)
-
-
-class StoreActivities:
-    """Quick bookkeeping against the object store, on the main task queue."""
+class GenerationActivities:
+    """A benchmark's bookkeeping against the object store: is it proven already, is it affordable, its verdict."""
 
     def __init__(self, store: ObjectStore, settings: Settings):
         self._store = store
@@ -215,43 +71,6 @@ class StoreActivities:
             "caps_headroom": s.caps_headroom,
             "cost_model": f"{load_catalog().label} q{s.benchmark_target_quantity}",
         }
-
-    @activity.defn(name=ACT_PREPARE_DATASET)
-    async def prepare_dataset(self, req: PrepareDatasetRequest) -> PreparedDataset:
-        """Boundary checks that need the worker's configuration; nothing is written."""
-        r = req.request
-        problem = unknown_families_message(r.families)
-        if problem is None and r.count > self._settings.max_dataset_count:
-            problem = (
-                f"count: {r.count} exceeds the configured maximum of {self._settings.max_dataset_count} "
-                "(MECHBENCH_MAX_DATASET_COUNT)"
-            )
-        if problem:
-            raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
-        ds = dataset_id(r, GENERATOR_VERSION)
-        await asyncio.to_thread(self._refuse_another_request, ds, r)
-        return PreparedDataset(dataset_id=ds, generator_version=GENERATOR_VERSION)
-
-    def _refuse_another_request(self, ds: str, request: DatasetRequest) -> None:
-        """A dataset id names one dataset: the same request may regenerate it (a schedule does, every run), a
-        request for other benchmarks may not replace its manifest. ``InvalidRequest`` naming what differs."""
-        key = manifest_key(ds)
-        try:
-            stored = self._store.get_model(key, DatasetManifest)
-        except ObjectNotFound:
-            return
-        except ValidationError as e:  # nothing to compare with: regenerating rewrites it
-            log.warning("dataset.unreadable_manifest", key=key, error=str(e)[:300])
-            return
-        theirs, ours = dataset_content(stored.request), dataset_content(request)
-        differ = [f"{k} {theirs[k]!r} there, {ours[k]!r} here" for k in ours if theirs.get(k) != ours[k]]
-        if differ:
-            raise ApplicationError(
-                f"dataset_id: {ds!r} already holds a dataset made from another request ({'; '.join(differ)}); "
-                "repeat that request to regenerate it, or choose another dataset_id",
-                type=ErrorType.INVALID_REQUEST,
-                non_retryable=True,
-            )
 
     @activity.defn(name=ACT_LOOKUP_BENCHMARK)
     async def lookup_benchmark(self, req: LookupRequest) -> LookupResult:
@@ -429,39 +248,3 @@ class StoreActivities:
         result = await asyncio.to_thread(write)
         metrics.benchmark_recorded(activity.metric_meter(), result)
         return result
-
-    @activity.defn(name=ACT_WRITE_MANIFEST_PART)
-    async def write_manifest_part(self, req: ManifestPartRequest) -> ArtifactRef:
-        key = manifest_part_key(req.dataset_id, req.chain, req.part_index)
-        return await asyncio.to_thread(self._store.put_model, key, req)
-
-    @activity.defn(name=ACT_FINALIZE_DATASET)
-    async def finalize_dataset(self, req: FinalizeDatasetRequest) -> DatasetResult:
-        """Merge the manifest parts written by each run into one manifest (written atomically, last)."""
-
-        def merge() -> DatasetResult:
-            entries: list[DatasetEntry] = []
-            for index in range(req.part_count):
-                key = manifest_part_key(req.dataset_id, req.chain, index)
-                entries.extend(self._store.get_model(key, ManifestPartRequest).entries)
-            entries.sort(key=lambda e: e.index)
-            # checked at the start too; this catches a request for other benchmarks that wrote meanwhile
-            self._refuse_another_request(req.dataset_id, req.request)
-            counts = {v: sum(e.verdict == v for e in entries) for v in Verdict}
-            manifest = DatasetManifest(
-                dataset_id=req.dataset_id,
-                request=req.request.model_copy(update={"resume": None}),
-                generator_version=GENERATOR_VERSION,
-                entries=entries,
-            )
-            ref = self._store.put_model(manifest_key(req.dataset_id), manifest)
-            return DatasetResult(
-                dataset_id=req.dataset_id,
-                count=len(entries),
-                published=counts[Verdict.PUBLISHED],
-                rejected=counts[Verdict.REJECTED],
-                failed=counts[Verdict.FAILED],
-                manifest=ref,
-            )
-
-        return await asyncio.to_thread(merge)

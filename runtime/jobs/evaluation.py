@@ -1,0 +1,240 @@
+"""Heavy jobs of design evaluation: build and validate a submitted design in its benchmark's scene, and
+render the evidence of its representative scene. (Its scenes are simulated by the generation's
+``simulate_job``.)"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+from build123d import Shape
+
+from engines.cad.build import COLLISION_TOLERANCE_MM
+from engines.cad.collision import convex_pieces
+from engines.cad.design import CheckedPart, DesignInput, check_design, design_scene
+from engines.cad.export import load_step, step_bytes
+from engines.manufacturing.extract import facts_from_mesh, facts_from_shape, in_principal_frame, load_stl
+from engines.manufacturing.facts import FACTS_VERSION
+from engines.physics import collision_pack
+from engines.physics.mjcf import EVIDENCE_CAMERA, PAYLOAD_BODY
+from engines.physics.runner import build_model, replay_scene
+from runtime.jobs import NPZ, JobError, Progress, current_settings, open_store, sandbox_limits
+from shared.keys import (
+    design_pieces_key,
+    evaluation_collision_key,
+    evaluation_evidence_key,
+    part_facts_key,
+    upload_key,
+)
+from shared.models import (
+    ArtifactRef,
+    BenchmarkArtifacts,
+    BuildDesignRequest,
+    BuiltDesign,
+    ErrorType,
+    Evidence,
+    EvidenceRequest,
+    HeavyProgress,
+    PartSpec,
+    SimulationMode,
+)
+from shared.refs import make_ref, sha256_hex
+from shared.store import IntegrityError, ObjectNotFound, ObjectStore
+
+
+def _design_inputs(req: BuildDesignRequest, store: ObjectStore, progress: Progress) -> list[DesignInput]:
+    """The submitted parts with their raw metadata: from the design script run in the sandbox, or from
+    the staged files."""
+    from engines.cad.bundle import BundleError, read_design_bundle
+    from runtime.sandbox import ScriptError, run_script
+
+    design = req.design
+    if design.script is None:
+        return [
+            DesignInput(
+                p.metadata, store.get_ref(p.part.artifact), p.part.format, p.part.filename or p.part.format
+            )
+            for p in design.parts
+            if p.part.format in ("step", "stl")
+        ]
+    name = design.script.filename or "design script"
+    progress(HeavyProgress(stage="script", detail=f"{name} in the sandbox"))
+    try:
+        result = run_script(store.get_ref(design.script.artifact), "design", **sandbox_limits())
+        parts = read_design_bundle(result.data)
+    except ScriptError as e:
+        raise JobError(f"{name}: {e}", ErrorType.INVALID_PART) from e
+    except BundleError as e:
+        raise JobError(f"{name}: its result is unusable: {e}", ErrorType.INVALID_PART) from e
+    return [DesignInput(p.metadata, p.step, "step", f"{name}, part #{i}") for i, p in enumerate(parts)]
+
+
+def _pieces(store: ObjectStore, part: CheckedPart) -> list[collision_pack.Piece]:
+    """Convex pieces of a placed design part, cached by its file's hash and its placement."""
+    digest = sha256_hex(
+        f"{COLLISION_TOLERANCE_MM}:{sha256_hex(part.data)}:{part.meta.placement.model_dump_json()}".encode()
+    )
+    key = design_pieces_key(digest)
+    try:
+        return collision_pack.unpack(store.get_bytes(key))["part"]
+    except (ObjectNotFound, KeyError, ValueError):
+        pass
+    pieces = convex_pieces(part.shape, COLLISION_TOLERANCE_MM)
+    store.put_bytes(key, collision_pack.pack({"part": pieces}), NPZ)
+    return pieces
+
+
+def _facts(store: ObjectStore, part: CheckedPart) -> ArtifactRef:
+    """Geometry facts of a design part as modelled, in its principal frame (as benchmark reference parts
+    are priced, so a design and the cap it is held to are measured alike); cached by the file's hash."""
+    sha = sha256_hex(part.data)
+    key = part_facts_key(sha, FACTS_VERSION, principal_frame=True)
+    try:
+        return make_ref(key, store.get_bytes(key), NPZ)
+    except ObjectNotFound:
+        pass
+    if part.format == "step":
+        facts = facts_from_shape(in_principal_frame(part.modelled), sha, "step")
+    else:
+        mesh = load_stl(part.data)
+        mesh.apply_obb()
+        facts = facts_from_mesh(mesh, sha)
+    return store.put_bytes(key, facts.to_npz(), NPZ)
+
+
+def build_design_job(
+    req: BuildDesignRequest, progress: Progress, resume: HeavyProgress | None
+) -> BuiltDesign:
+    """Run the design's script (sandboxed) or read its files, validate it against the benchmark, and make
+    the scene to simulate: collision pieces of fixtures and design parts, and each part's geometry facts."""
+    started = time.perf_counter()
+    store = open_store()
+    definition = req.definition
+    inputs = _design_inputs(req, store, progress)
+    progress(HeavyProgress(stage="validate", detail=f"{len(inputs)} parts"))
+    fixtures: dict[str, Shape] = {}
+    try:
+        for spec in definition.fixtures:
+            if spec.step is None:
+                raise ValueError(f"fixture {spec.label} has no STEP artifact")
+            fixtures[spec.label] = load_step(store.get_ref(spec.step))
+        benchmark_pieces = collision_pack.unpack(store.get_ref(definition.artifacts.collision))
+        fixture_pieces = {spec.label: benchmark_pieces[spec.label] for spec in definition.fixtures}
+    except (ObjectNotFound, IntegrityError, KeyError, ValueError) as e:
+        raise JobError(
+            f"benchmark {definition.benchmark_id}: its stored artifacts are missing or damaged ({e}); "
+            "generate it again",
+            ErrorType.INVALID_REQUEST,
+        ) from e
+    check = check_design(definition, inputs, fixtures)
+    specs = [p.spec for p in check.parts]
+    if not check.valid:
+        return BuiltDesign(
+            valid=False, findings=check.findings, parts=specs, build_s=time.perf_counter() - started
+        )
+
+    progress(HeavyProgress(stage="collision", detail=f"{len(check.parts)} parts"))
+    pieces = dict(fixture_pieces)
+    facts: dict[str, ArtifactRef] = {}
+    stored: list[PartSpec] = []
+    for part in check.parts:
+        try:
+            pieces[part.spec.label] = _pieces(store, part)
+            progress(HeavyProgress(stage="facts", detail=part.spec.label))
+            facts[part.spec.label] = _facts(store, part)
+            placed = step_bytes(part.shape, part.spec.label)  # PartSpec geometry is in world millimetres
+        except ValueError as e:  # PartError included: a solid the mesher or the facts cannot handle
+            raise JobError(f"design part {part.spec.label!r}: {e}", ErrorType.INVALID_PART) from e
+        step = store.put_bytes(upload_key(sha256_hex(placed), ".step"), placed, "model/step")
+        stored.append(part.spec.model_copy(update={"step": step}))
+    collision = store.put_bytes(evaluation_collision_key(req.evaluation_id), collision_pack.pack(pieces), NPZ)
+    scene = design_scene(definition, stored).model_copy(
+        update={"artifacts": BenchmarkArtifacts(collision=collision)}
+    )
+    return BuiltDesign(
+        valid=True,
+        findings=check.findings,
+        parts=stored,
+        scene=scene,
+        facts=facts,
+        build_s=time.perf_counter() - started,
+    )
+
+
+EVIDENCE_FPS = 25.0
+"""Samples per simulated second in the evidence trajectory and animation."""
+STRIP_FRAMES = 8
+ANIMATION_FRAMES = 150
+"""Frames of the animation at most: 6 s at 25 fps; longer scenes are shown faster than real time."""
+
+
+def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress | None) -> Evidence:
+    """Replay the representative scene, store its full trajectory, and render a frame strip, an animation and
+    a picture of the design in the scene. Pictures are optional: without a GL context the evidence says why."""
+    from engines.physics.render import (
+        RenderUnavailable,
+        animation_webp,
+        frame_strip_png,
+        pick_frames,
+        picture_png,
+        render_frames,
+    )
+
+    started = time.perf_counter()
+    store = open_store()
+    eid = req.evaluation_id
+    progress(HeavyProgress(stage="evidence", detail=f"scene {req.scene_index}"))
+    collision = collision_pack.unpack(store.get_ref(req.scene.artifacts.collision))
+    model = build_model(req.scene, collision, SimulationMode.DESIGN)
+    result, t_s, qpos = replay_scene(model, req.scene, req.scene_index, sample_every_s=1.0 / EVIDENCE_FPS)
+    buf = io.BytesIO()
+    adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
+    np.savez(
+        buf,
+        t_s=t_s,
+        qpos=qpos,
+        payload_mm=qpos[:, adr : adr + 3] * 1e3,
+        body_names=np.array([model.body(i).name for i in range(model.nbody)]),
+        joint_names=np.array([model.joint(i).name for i in range(model.njnt)]),
+        joint_qposadr=np.asarray(model.jnt_qposadr),
+        outcome=np.array(result.outcome.value),
+        scene_index=np.array(req.scene_index),
+    )
+    trajectory = store.put_bytes(evaluation_evidence_key(eid, "scene.npz"), buf.getvalue(), NPZ)
+    evidence = Evidence(scene_index=req.scene_index, outcome=result.outcome, trajectory=trajectory)
+    if current_settings().mujoco_gl == "disabled":
+        return evidence.model_copy(
+            update={
+                "render_error": "rendering is disabled (MECHBENCH_MUJOCO_GL=disabled)",
+                "evidence_s": time.perf_counter() - started,
+            }
+        )
+    progress(HeavyProgress(stage="render", detail=f"{len(t_s)} samples"))
+    try:
+        picture = picture_png(model, qpos[0], camera=EVIDENCE_CAMERA)
+        strip_at = pick_frames(len(t_s), STRIP_FRAMES)
+        strip = frame_strip_png(
+            render_frames(model, qpos[strip_at], camera=EVIDENCE_CAMERA),
+            columns=4,
+            labels=[f"t={t_s[i]:.2f} s" for i in strip_at],
+        )
+        # At most ANIMATION_FRAMES frames, whatever the scene's length (memory and size stay bounded).
+        frames_at = pick_frames(len(t_s), ANIMATION_FRAMES)
+        animation = animation_webp(
+            render_frames(model, qpos[frames_at], camera=EVIDENCE_CAMERA), fps=EVIDENCE_FPS
+        )
+    except RenderUnavailable as e:
+        return evidence.model_copy(
+            update={"render_error": str(e), "evidence_s": time.perf_counter() - started}
+        )
+    return evidence.model_copy(
+        update={
+            "evidence_s": time.perf_counter() - started,
+            "picture": store.put_bytes(evaluation_evidence_key(eid, "picture.png"), picture, "image/png"),
+            "frames": store.put_bytes(evaluation_evidence_key(eid, "frames.png"), strip, "image/png"),
+            "animation": store.put_bytes(
+                evaluation_evidence_key(eid, "animation.webp"), animation, "image/webp"
+            ),
+        }
+    )
