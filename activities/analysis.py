@@ -2,7 +2,7 @@
 
 Both are quick: staging copies a file into the store (content-addressed), pricing runs the rules and cost
 models over cached geometry facts (numpy, milliseconds). Geometry extraction and part scripts are heavy
-activities (see :class:`activities.benchmark.HeavyActivities`).
+activities (see :class:`activities.heavy.HeavyActivities`).
 """
 
 from __future__ import annotations

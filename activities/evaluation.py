@@ -1,7 +1,7 @@
 """Temporal activities for design evaluation on the main queue: staging, lookup, pricing and recording.
 
 All are quick store reads and writes or numpy over cached geometry facts; the design's script, its
-validation, the simulation and the evidence are heavy activities (:class:`activities.benchmark.HeavyActivities`).
+validation, the simulation and the evidence are heavy activities (:class:`activities.heavy.HeavyActivities`).
 """
 
 from __future__ import annotations
