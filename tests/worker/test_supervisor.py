@@ -267,3 +267,45 @@ async def test_a_simulation_reports_its_steps_while_its_first_scenes_run(
     assert [r.steps for r in report.results] == [600000, 600000]
     early = [b.steps for b in beats if b.done == 0 and b.steps > 0]  # (with the supervisor's re-sent beats)
     assert len(set(early)) >= 2 and early == sorted(early), [(b.done, b.steps) for b in beats]
+
+
+def test_every_registered_job_is_its_engine_function() -> None:
+    """The registry names each job's function by a dotted path (so it imports nothing heavy): each resolves,
+    and takes and returns the entry's models."""
+    import typing
+
+    from runtime import jobs
+    from shared.heavy import HEAVY_JOBS
+
+    found = jobs.engines()
+    assert sorted(found) == sorted(spec.job for spec in HEAVY_JOBS)
+    for spec in HEAVY_JOBS:
+        request, fn = found[spec.job]
+        hints = typing.get_type_hints(fn)
+        assert request is spec.request is hints["req"] and hints["return"] is spec.result, spec.job
+
+
+def test_the_heavy_worker_serves_each_registered_activity_with_its_models() -> None:
+    """One activity per registry entry that has one, under its type name, decoding its argument into the
+    entry's request model (the data converter reads the activity's type hints): not a dict."""
+    from temporalio.activity import _Definition
+
+    from activities import activities_of
+    from activities.heavy import HeavyActivities
+    from shared.heavy import EXTRACT_PART_FACTS, HEAVY_JOBS
+    from shared.models import FactsRequest, StagedPart
+    from shared.refs import make_ref
+    from shared.temporal import DATA_CONVERTER
+
+    heavy = HeavyActivities(None)  # type: ignore[arg-type]
+    definitions = {d.name: d for d in map(_Definition.must_from_callable, activities_of(heavy))}
+    assert sorted(definitions) == sorted(spec.activity for spec in HEAVY_JOBS if spec.activity)
+    for spec in HEAVY_JOBS:
+        if spec.activity:
+            assert definitions[spec.activity].arg_types == [spec.request], spec.activity
+            assert definitions[spec.activity].ret_type is spec.result, spec.activity
+    part = StagedPart(artifact=make_ref("uploads/part.step", b"solid"), format="step")
+    payloads = DATA_CONVERTER.payload_converter.to_payloads([FactsRequest(part=part)])
+    arg_types = definitions[EXTRACT_PART_FACTS.activity].arg_types
+    (decoded,) = DATA_CONVERTER.payload_converter.from_payloads(payloads, arg_types)
+    assert isinstance(decoded, FactsRequest) and decoded.part == part
