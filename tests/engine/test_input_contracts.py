@@ -359,8 +359,8 @@ def test_the_bounds_themselves_are_accepted_and_design_findings_keep_their_rules
 def test_a_price_table_file_is_as_strict_as_the_workflow(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``mechbench analyze --prices``: a price given as a string is refused by the CLI, as the workflow
     refuses it in JSON; a typed TOML table passes."""
-    from workers.cli import _read_price_table
-    from workers.cli_common import BadInput
+    from workers.cli.analyze import _read_price_table
+    from workers.cli.common import BadInput
 
     good = tmp_path / "good.toml"
     good.write_text(

@@ -23,7 +23,7 @@ import trimesh
 from engines.cad.export import step_bytes
 from shared.models import DatasetRequest, ManufacturingReport
 from tests.helpers import run_cli, session_cli_env
-from workers.cli_common import temporal_cli_flags
+from workers.cli.common import temporal_cli_flags
 from workers.schedules import create_dataset_schedule, existing, format_every
 
 pytestmark = pytest.mark.temporal

@@ -1,6 +1,7 @@
 """What every ``mechbench`` command shares besides its own work: the exit codes, one error line (or, with
 ``--json``, one JSON object on stdout) for every way a command can fail, the innermost typed error of a
-failed workflow, links to a workflow in the Web UI, and the hint for a server that cannot be reached.
+failed workflow, a refusal of the shared input boundary (:mod:`shared.boundary`) or of a model as bad input,
+links to a workflow in the Web UI, and the hint for a server that cannot be reached.
 
 Light imports: the Temporal SDK is imported where a function needs it.
 """
@@ -8,8 +9,12 @@ Light imports: the Temporal SDK is imported where a function needs it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from shared.boundary import BoundaryError
 from shared.models import ErrorType
 
 if TYPE_CHECKING:
@@ -69,6 +74,24 @@ class BadInput(CommandError):
 
     def __init__(self, message: str, error_type: str = ErrorType.INVALID_REQUEST) -> None:
         super().__init__(message, code=EXIT_BAD_INPUT, error_type=str(error_type))
+
+
+def validation_message(e: ValidationError) -> str:
+    """A model's refusal in one line, each field named as a workflow's input check names it."""
+    parts = []
+    for item in e.errors():
+        field = ".".join(str(x) for x in item["loc"]) or "input"
+        parts.append(f"{field}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def checked(check: Callable[..., Any], *args: Any) -> Any:
+    """A check of the shared input boundary; its refusal is bad input (exit 2) with the same message and
+    type the worker would give."""
+    try:
+        return check(*args)
+    except BoundaryError as e:
+        raise BadInput(str(e), e.error_type) from None
 
 
 def one_line(message: str) -> tuple[str, str]:

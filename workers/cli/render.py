@@ -1,0 +1,250 @@
+"""What the ``mechbench`` commands print: the consoles, the tables of a dataset, a benchmark's verdict, a
+manufacturing report, an evaluation and the schedules, and how money is written.
+
+Rendering only: nothing here reads settings, starts work or decides an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from shared.models import (
+    ArtifactRef,
+    BenchmarkResult,
+    DatasetManifest,
+    DatasetResult,
+    EvaluationResult,
+    ManufacturingReport,
+    Verdict,
+)
+from shared.store import LocalStore, ObjectStore
+
+# Pipes and CI logs get a wide console so tables and URLs are not folded.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)  # error messages are never folded mid-word
+
+
+def dataset_table(manifest: DatasetManifest) -> Table:
+    t = Table(title=f"dataset {manifest.dataset_id}", show_lines=False)
+    for col in ("benchmark", "family", "seed", "verdict", "reason", "reference", "max cost $", "max kg", ""):
+        t.add_column(col, overflow="fold")
+    colours = {Verdict.PUBLISHED: "green", Verdict.REJECTED: "yellow", Verdict.FAILED: "red"}
+    for e in manifest.entries:
+        t.add_row(
+            e.benchmark_id,
+            e.family,
+            str(e.seed),
+            f"[{colours[e.verdict]}]{e.verdict.value}[/]",
+            (f"{e.failed_proof.value}: " if e.failed_proof else "") + (e.reason or ""),
+            f"{e.success_share:.0%}" if e.success_share is not None else "",
+            f"{e.max_unit_cost_usd:.2f}" if e.max_unit_cost_usd is not None else "",
+            f"{e.max_weight_kg:.3f}" if e.max_weight_kg is not None else "",
+            "reused" if e.reused else "",
+        )
+    return t
+
+
+def print_locations(store: ObjectStore, result: DatasetResult, url: str | None) -> None:
+    def where(key: str) -> str:
+        return str(store.path_of(key)) if isinstance(store, LocalStore) else f"{key} in {store.describe()}"
+
+    console.print(f"dataset manifest: {where(result.manifest.key)}")
+    console.print(f"benchmarks: {where('benchmarks')}")
+    if url:
+        console.print(f"history: run `mechbench dev` and open {url}")
+
+
+def print_benchmark(result: BenchmarkResult, store: ObjectStore) -> None:
+    colour = {Verdict.PUBLISHED: "green", Verdict.REJECTED: "yellow", Verdict.FAILED: "red"}[result.verdict]
+    reused = " (stored verdict, not proven again)" if result.reused else ""
+    console.print(f"[bold]{result.benchmark_id}[/bold] ({result.family}, seed {result.seed}){reused}")
+    why = f": {result.failed_proof.value}: {escape(result.reason or '')}" if result.failed_proof else ""
+    console.print(f"[{colour}]{result.verdict.value.upper()}[/{colour}]{why}")
+    t = Table(title="proofs")
+    for col in ("proof", "passed", "measured", "limit", "detail"):
+        t.add_column(col, overflow="fold")
+    for p in result.proofs:
+        t.add_row(
+            p.proof.value,
+            "[green]yes[/green]" if p.passed else "[red]no[/red]",
+            "" if p.measured is None else f"{p.measured:g}",
+            "" if p.limit is None else f"{p.limit:g}",
+            escape(p.detail),
+        )
+    console.print(t)
+    if result.caps is not None:
+        c = result.caps
+        console.print(
+            f"caps: unit cost ${c.max_unit_cost_usd:.2f}, weight {c.max_weight_kg:.3f} kg (reference "
+            f"${c.reference_unit_cost_usd:.2f} and {c.reference_weight_kg:.3f} kg x {c.headroom_factor:g} "
+            f"at quantity {c.target_quantity})"
+        )
+    if result.definition is not None:
+        key = result.definition.key
+        console.print(f"definition: {store.path_of(key) if isinstance(store, LocalStore) else key}")
+
+
+def money(x: float | None) -> str:
+    return "" if x is None else (f"{x:,.2f}" if x >= 0.1 else f"{x:.4f}")
+
+
+def print_report(report: ManufacturingReport) -> None:
+    p, q = report.part, report.quote
+    size = " x ".join(f"{s:.1f}" for s in p.bbox.size_mm)
+    console.print(
+        f"[bold]{p.filename or p.sha256[:12]}[/bold]: {size} mm, {p.volume_mm3 / 1000:.2f} cm3, "
+        f"{p.faces} faces, {p.triangles} triangles" + ("" if p.has_brep else " (mesh input)")
+    )
+    verdict = (
+        "[green]manufacturable[/green]"
+        if report.manufacturable
+        else "[red]NOT manufacturable as designed[/red]"
+    )
+    console.print(f"{report.method.value} in {report.material.value}, quantity {report.quantity}: {verdict}")
+    if report.findings:
+        t = Table(title="DFM findings", show_lines=True)
+        for col in ("severity", "rule", "measured", "limit", "where", "why / fix"):
+            t.add_column(col, overflow="fold")
+        colour = {"blocking": "red", "warning": "yellow", "info": "cyan"}
+        for f in report.findings:
+            where = ""
+            if f.face_ids:
+                where = (
+                    "faces " + ", ".join(map(str, f.face_ids[:8])) + (" ..." if len(f.face_ids) > 8 else "")
+                )
+            if f.point_mm:
+                where += f"\nat ({', '.join(f'{v:.1f}' for v in f.point_mm)})"
+            t.add_row(
+                f"[{colour[f.severity.value]}]{f.severity.value}[/]",
+                f"{f.rule_id}\n{escape(f.title)}",
+                "" if f.measured is None else f"{f.measured:g} {f.unit or ''}",
+                "" if f.limit is None else f"{f.limit:g} {f.unit or ''}",
+                where,
+                f"{escape(f.why)}\n[bold]fix:[/bold] {escape(f.fix)}",
+            )
+        console.print(t)
+    t = Table(title=f"quote: {q.quantity} x {report.method.value} ({report.catalog})", show_lines=False)
+    for col in ("item", "per", "USD", "+-", "basis"):
+        t.add_column(col, overflow="fold")
+    for line in q.lines:
+        t.add_row(line.item, line.per, money(line.usd), f"{line.band_pct:.0f}%", escape(line.basis))
+    console.print(t)
+    console.print(
+        f"unit cost [bold]${money(q.unit_cost_usd)}[/bold] (${money(q.unit_cost_low_usd)} to "
+        f"${money(q.unit_cost_high_usd)}, +-{q.band_pct:.0f}%), total ${money(q.total_cost_usd)}, "
+        f"lead time {q.lead_time_days:.0f} days ({escape(q.lead_time_basis)})"
+    )
+    for c in q.caveats:
+        console.print(f"[yellow]caveat:[/yellow] {escape(c)}")
+    t = Table(title="quantity ladder (same method and material)")
+    for col in ("quantity", "unit $", "total $", "+-", "lead days"):
+        t.add_column(col, justify="right")
+    for r in report.ladder:
+        mark = " *" if r.quantity == report.quantity else ""
+        t.add_row(
+            f"{r.quantity}{mark}",
+            money(r.unit_cost_usd),
+            money(r.total_cost_usd),
+            f"{r.band_pct:.0f}%",
+            f"{r.lead_time_days:.0f}",
+        )
+    console.print(t)
+    if report.alternatives:
+        t = Table(
+            title=f"alternatives at quantity {report.quantity} (for comparison only; not what was asked)"
+        )
+        for col in ("method", "status", "unit $", "total $", "lead days", "note"):
+            t.add_column(col, overflow="fold")
+        for a in report.alternatives:
+            status = (
+                "not offered"
+                if not a.available
+                else "manufacturable"
+                if a.manufacturable
+                else "blocked: " + ", ".join(a.blocking)
+            )
+            t.add_row(
+                a.method.value,
+                status,
+                money(a.unit_cost_usd),
+                money(a.total_cost_usd),
+                "" if a.lead_time_days is None else f"{a.lead_time_days:.0f}",
+                escape(a.note),
+            )
+        console.print(t)
+
+
+def print_evaluation(result: EvaluationResult, store: ObjectStore) -> None:
+    def where(ref: ArtifactRef | None) -> str:
+        if ref is None:
+            return "-"
+        return str(store.path_of(ref.key)) if isinstance(store, LocalStore) else ref.key
+
+    colour = {"passed": "green", "failed": "red", "invalid": "yellow"}[result.verdict.value]
+    reused = " (stored result, not simulated again)" if result.reused else ""
+    console.print(f"[bold]{result.evaluation_id}[/bold]{reused}")
+    console.print(f"[{colour}]{result.verdict.value.upper()}[/{colour}]: {escape(result.reason)}")
+    if result.findings:
+        t = Table(title="validation findings")
+        for col in ("rule", "parts", "message"):
+            t.add_column(col)
+        for f in result.findings:
+            t.add_row(f.rule, ", ".join(f.parts), escape(f.message))
+        console.print(t)
+    sim = result.simulation
+    if sim is not None:
+        t = Table(title=f"{len(sim.results)} jittered scenes")
+        for col in ("scene", "jitter mm", "outcome", "at s", "closest to goal mm", "detail"):
+            t.add_column(col)
+        for r in sim.results:
+            t.add_row(
+                str(r.scene_index),
+                ", ".join(f"{v:+.1f}" for v in r.jitter_mm),
+                r.outcome.value,
+                f"{r.time_s:.2f}",
+                "" if r.min_goal_distance_mm is None else f"{r.min_goal_distance_mm:.1f}",
+                escape(r.detail),
+            )
+        console.print(t)
+        console.print(
+            f"success {result.success_share:.0%} (required {result.required_success_share:.0%}); "
+            f"{sim.steps_per_s:,.0f} steps/s"
+        )
+    if result.cost is not None:
+        c = result.cost
+        console.print(
+            f"unit cost ${c.unit_cost_usd:.2f} (cap ${c.max_unit_cost_usd:.2f}) at quantity {c.quantity}; "
+            f"weight {c.weight_kg:.3f} kg (cap {c.max_weight_kg:.3f} kg)"
+        )
+        for p in c.parts:
+            blocking = f" [red]not manufacturable: {', '.join(p.blocking)}[/red]" if p.blocking else ""
+            console.print(
+                f"  {p.label}: {p.method.value} {p.material.value} ${p.unit_cost_usd:.2f} {p.mass_kg:.3f} kg{blocking}"
+            )
+    ev = result.evidence
+    if ev is not None:
+        console.print(f"evidence (scene {ev.scene_index}, {ev.outcome.value}):")
+        console.print(f"  trajectory: {where(ev.trajectory)}")
+        for name, ref in (("frames", ev.frames), ("animation", ev.animation), ("picture", ev.picture)):
+            console.print(f"  {name}: {where(ref)}")
+        if ev.render_error:
+            console.print(f"  [yellow]no pictures:[/yellow] {escape(ev.render_error)}")
+    if result.timings_s:
+        console.print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings_s.items()))
+    console.print(f"result: {where(result.result)}")
+
+
+def schedule_table(rows: list[Any]) -> Table:
+    """The dataset schedules (:func:`workers.schedules.list_dataset_schedules`), one row each."""
+    t = Table(title=f"{len(rows)} dataset schedules")
+    for col in ("name", "every", "state", "next run", "latest runs"):
+        t.add_column(col)
+    for r in rows:
+        state = f"paused ({r.note})" if r.paused and r.note else ("paused" if r.paused else "active")
+        t.add_row(r.schedule_id, r.every, state, str(r.next_run or "-"), "\n".join(r.recent_runs[-3:]) or "-")
+    return t

@@ -1,0 +1,96 @@
+"""``mechbench report``: a self-contained HTML report of a dataset, from the store alone (no Temporal
+server); :mod:`workers.report` gathers and renders it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shared.models import Verdict
+from shared.settings import Settings
+from shared.store import make_store
+from workers.cli.common import EXIT_OK, BadInput
+from workers.cli.render import err
+from workers.cli.runner import run
+
+
+def report(
+    dataset: Annotated[str, typer.Argument(metavar="DATASET_ID", help="a dataset in the store")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="HTML file to write (default ./<dataset id>-report.html)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the path and counts as JSON")] = False,
+) -> None:
+    """Write a self-contained HTML report of a dataset: a gallery of every benchmark (thumbnail, family,
+    seed, verdict, caps, reference success share), the rejected ones with their reasons, summary charts.
+    Reads the store only (no Temporal server). Prints the report's path; exit 2 for an unknown dataset."""
+
+    async def main(settings: Settings) -> int:
+        from workers.report import (
+            DatasetNotFound,
+            check_dataset_id,
+            gather_report,
+            known_datasets,
+            render_report,
+        )
+
+        try:
+            ds = check_dataset_id(dataset)
+        except ValueError as e:
+            raise BadInput(f"dataset_id: {e}") from None
+        target = out if out is not None else Path(f"{ds}-report.html")
+        if target.is_dir():
+            raise BadInput(f"--out: {str(target)!r} is a directory; name the HTML file to write")
+        if not target.absolute().parent.is_dir():
+            raise BadInput(f"--out: the directory of {str(target)!r} does not exist")
+        unknown = f"dataset_id: no dataset {ds!r} in the store"
+        if settings.store == "local" and not settings.local_store_dir.is_dir():
+            raise BadInput(f"{unknown} ({settings.local_store_dir} does not exist)")  # creates nothing
+        store = make_store(settings)
+        try:
+            data = await asyncio.to_thread(gather_report, store, ds)
+        except DatasetNotFound:
+            known = await asyncio.to_thread(known_datasets, store)
+            hint = f"; datasets there: {', '.join(known)}" if known else "; it holds no dataset"
+            raise BadInput(f"{unknown} {store.describe()}{hint}") from None
+        page = render_report(data)
+        tmp = target.with_name(f".{target.name}.tmp")
+        try:  # a reader sees the old report or the new one, never half of one
+            await asyncio.to_thread(tmp.write_text, page, "utf-8")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        path = target.resolve()
+        counts = data.counts
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "dataset_id": ds,
+                        "report": str(path),
+                        "benchmarks": len(data.cards),
+                        "published": counts[Verdict.PUBLISHED],
+                        "rejected": counts[Verdict.REJECTED],
+                        "failed": counts[Verdict.FAILED],
+                        "pictures": data.pictures,
+                        "bytes": len(page.encode()),
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            err.print(
+                f"{len(data.cards)} benchmarks ({counts[Verdict.PUBLISHED]} published, "
+                f"{counts[Verdict.REJECTED]} rejected, {counts[Verdict.FAILED]} failed), "
+                f"{data.pictures} with a picture"
+            )
+            print(path)
+        return EXIT_OK
+
+    run(main, as_json=as_json)
