@@ -22,27 +22,29 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from faults import scenarios
 from faults.harness import CpuBurner, become_subreaper
-from faults.scenarios import Row
+from faults.scenarios.cancel import cancellations
+from faults.scenarios.common import Row
+from faults.scenarios.datasets import server_restart, store_outage, worker_kills
+from faults.scenarios.inputs import escapes, fuzz
+from faults.scenarios.replay import replay_guard
+from faults.scenarios.soak import soak
 
 Scenario = Callable[[Path, bool], Awaitable[list[Row]]]
 
 SCENARIOS: dict[str, Scenario] = {
-    "kills": lambda root, quick: scenarios.worker_kills(
-        root, benchmarks=8 if quick else 24, kills=4 if quick else 12
-    ),
-    "server": lambda root, quick: scenarios.server_restart(
+    "kills": lambda root, quick: worker_kills(root, benchmarks=8 if quick else 24, kills=4 if quick else 12),
+    "server": lambda root, quick: server_restart(
         root, benchmarks=6 if quick else 12, restarts=1 if quick else 3
     ),
-    "store": lambda root, quick: scenarios.store_outage(
+    "store": lambda root, quick: store_outage(
         root, benchmarks=6 if quick else 12, outages=1 if quick else 2, down_s=8.0 if quick else 20.0
     ),
-    "cancel": lambda root, quick: scenarios.cancellations(root),
-    "replay": lambda root, quick: scenarios.replay_guard(root),
-    "escapes": lambda root, quick: scenarios.escapes(root),
-    "fuzz": lambda root, quick: scenarios.fuzz(root, per_type=100 if quick else 1000),
-    "soak": lambda root, quick: scenarios.soak(root, simulations=40 if quick else 200),
+    "cancel": lambda root, quick: cancellations(root),
+    "replay": lambda root, quick: replay_guard(root),
+    "escapes": lambda root, quick: escapes(root),
+    "fuzz": lambda root, quick: fuzz(root, per_type=100 if quick else 1000),
+    "soak": lambda root, quick: soak(root, simulations=40 if quick else 200),
 }
 
 

@@ -4,6 +4,10 @@ checks that decide whether anything was lost.
 
 The driver makes itself a *child subreaper*: a process orphaned by a killed worker (its fork server, a job,
 a sandboxed script) is re-parented to the driver instead of init, so an orphan cannot hide.
+
+Over 400 lines because :class:`Stack` (server, workers, store and their teardown, about half of it) is one
+lifecycle whose start, kill and close steps share its state, and the process and store checks beside it are
+what its callers use with it.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from faults.fuzz import (
     design_part_metadata,
     fuzz_workflows,
     hostile_inputs,
+    limits,
     malformed_analyze_request,
     malformed_dataset_request,
     malformed_design_part_metadata,
@@ -101,10 +102,13 @@ def test_the_fuzzer_generates_the_lax_forms() -> None:
         find(strategy, condition, settings=search)  # raises NoSuchExample when the form is never drawn
 
     produces(bad_value(SceneCount), lambda v: v is True or v is False)
+    scenes = limits(SceneCount)
+    assert scenes.lo is not None and scenes.hi is not None
+    lo, hi = scenes.lo, scenes.hi
     produces(
-        bad_value(SceneCount), lambda v: isinstance(v, str) and v.strip().isdigit() and 1 <= int(v) <= 64
+        bad_value(SceneCount), lambda v: isinstance(v, str) and v.strip().isdigit() and lo <= int(v) <= hi
     )
-    produces(bad_value(SceneCount), lambda v: isinstance(v, float) and v.is_integer() and 1 <= v <= 64)
+    produces(bad_value(SceneCount), lambda v: isinstance(v, float) and v.is_integer() and lo <= v <= hi)
     produces(bad_bool(), lambda v: v == "no")
     produces(bad_bool(), lambda v: v == 1 and type(v) is int)
     produces(malformed_dataset_request(), lambda d: isinstance(d, dict) and d.get("count") is True)
