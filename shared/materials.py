@@ -2,7 +2,9 @@
 
 The numbers live in ``shared/data/materials.toml`` (one row per :class:`~shared.models.MaterialId`, each price
 and parameter group with its source), not in code, so that a reviewer can check every value against its
-source and a user can see what a quote rests on. This module only loads and validates that table.
+source and a user can see what a quote rests on. This module only loads and validates that table; each
+method's parameter tables (``[materials.<id>.<method>]``) are validated by that method's module in
+``engines/manufacturing/methods`` when the pricing catalogue loads (this module cannot import the engines).
 
 Why the loader is strict: the physics engine (density, friction), the affordability proof and the
 manufacturing engine all read this table, so a missing or malformed row must stop the process at import,
@@ -15,7 +17,6 @@ workflow sandbox. The file is read with the builtin ``open`` at import time (the
 
 from __future__ import annotations
 
-import math
 import os
 import tomllib
 from enum import StrEnum
@@ -36,68 +37,6 @@ class MaterialClass(StrEnum):
     ELASTOMER = "elastomer"
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CncMaterialParams(_Row):
-    """How fast a 3-axis mill removes and finishes this material (AnkusDrive MRR classes) and its DFM floor."""
-
-    mrr_cm3_per_min: float = Field(gt=0)
-    """Roughing material-removal rate."""
-    finish_cm2_per_min: float = Field(gt=0)
-    """Finishing area rate over machined surfaces."""
-    min_wall_mm: float = Field(gt=0)
-    source: str = Field(min_length=1)
-
-
-class MoldingMaterialParams(_Row):
-    """Resin data for the one-term cooling-time solution, the fill-reach screen and the DFM rules."""
-
-    alpha_mm2_per_s: float = Field(gt=0)
-    """Thermal diffusivity of the resin."""
-    melt_temp_c: float
-    mold_temp_c: float
-    eject_temp_c: float
-    wall_min_mm: float = Field(gt=0)
-    """Below this the cavity does not fill (limit)."""
-    wall_target_min_mm: float = Field(gt=0)
-    wall_target_max_mm: float = Field(gt=0)
-    wall_max_mm: float = Field(gt=0)
-    """Above this sink and voids are expected (limit)."""
-    flow_length_ratio: float = Field(gt=0)
-    """Longest flow path over wall thickness the melt reaches (spiral-flow limit)."""
-    shrinkage_pct: float = Field(ge=0)
-    min_draft_deg: float = Field(ge=0)
-    target_draft_deg: float = Field(ge=0)
-    source: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> MoldingMaterialParams:
-        # The cooling-time logarithm needs T_melt > T_eject > T_mold; the wall band must be ordered.
-        if not self.melt_temp_c > self.eject_temp_c > self.mold_temp_c:
-            raise ValueError("temperatures must satisfy melt_temp_c > eject_temp_c > mold_temp_c")
-        if 8 * (self.melt_temp_c - self.mold_temp_c) <= math.pi**2 * (self.eject_temp_c - self.mold_temp_c):
-            raise ValueError(
-                "the one-term cooling solution needs 8 (T_melt - T_mold) > pi^2 (T_eject - T_mold): "
-                "the ejection temperature is too close to the melt temperature"
-            )
-        walls = (self.wall_min_mm, self.wall_target_min_mm, self.wall_target_max_mm, self.wall_max_mm)
-        if list(walls) != sorted(walls):
-            raise ValueError("walls must satisfy wall_min <= wall_target_min <= wall_target_max <= wall_max")
-        if self.target_draft_deg < self.min_draft_deg:
-            raise ValueError("target_draft_deg must be >= min_draft_deg")
-        return self
-
-
-class FdmMaterialParams(_Row):
-    """Filament data: the hotend's volumetric flow limit bounds print speed."""
-
-    max_flow_mm3_per_s: float = Field(gt=0)
-    min_wall_mm: float = Field(gt=0)
-    source: str = Field(min_length=1)
-
-
 class MaterialProps(BaseModel):
     """One row of the material table. Frozen: shared by every caller, never mutated (copy to override)."""
 
@@ -112,9 +51,21 @@ class MaterialProps(BaseModel):
     properties_source: str = ""
     material_class: MaterialClass = Field(alias="class")
     methods: tuple[ManufacturingMethod, ...] = ()
-    cnc_milling: CncMaterialParams | None = None
-    injection_molding: MoldingMaterialParams | None = None
-    fdm_printing: FdmMaterialParams | None = None
+    method_params: dict[ManufacturingMethod, dict[str, Any]] = Field(default_factory=dict)
+    """The ``[materials.<id>.<method>]`` tables, as written: each method's module validates its own
+    (``engines/manufacturing/methods``), so adding a method does not change this loader."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_method_tables(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        names = {m.value for m in ManufacturingMethod}
+        tables = {k: v for k, v in data.items() if k in names}
+        if not tables:
+            return data
+        rest = {k: v for k, v in data.items() if k not in names}
+        return {**rest, "method_params": {**rest.get("method_params", {}), **tables}}
 
     @model_validator(mode="after")
     def _params_match_methods(self) -> MaterialProps:
@@ -123,7 +74,7 @@ class MaterialProps(BaseModel):
         if len(set(self.methods)) != len(self.methods):
             raise ValueError(f"methods: listed more than once: {[m.value for m in self.methods]}")
         for m in ManufacturingMethod:
-            has = getattr(self, m.value) is not None
+            has = m in self.method_params
             if m in self.methods and not has:
                 raise ValueError(f"methods lists {m.value!r} but the [{m.value}] parameter table is missing")
             if has and m not in self.methods:

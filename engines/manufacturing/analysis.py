@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from engines.manufacturing.catalog import Catalog
 from engines.manufacturing.facts import PartFacts
+from engines.manufacturing.methods import METHODS
 from engines.manufacturing.metrics import PartMetrics, part_metrics
 from engines.manufacturing.pricing import ladder, quote
-from engines.manufacturing.rules import assess, limits_for
+from engines.manufacturing.rules import ordered
 from shared.materials import check_method
 from shared.models import (
     DEFAULT_QUANTITY_LADDER,
@@ -41,7 +42,22 @@ class Analysis:
 
 
 def _metrics(facts: PartFacts, catalog: Catalog) -> PartMetrics:
-    return part_metrics(facts, overhang_limit_deg=catalog.fdm_printing.slicing.overhang_limit_deg)
+    overhang = catalog.process(ManufacturingMethod.FDM_PRINTING).slicing.overhang_limit_deg
+    return part_metrics(facts, overhang_limit_deg=overhang)
+
+
+def assess(
+    facts: PartFacts,
+    metrics: PartMetrics,
+    method: ManufacturingMethod,
+    material: MaterialId,
+    catalog: Catalog,
+) -> list[DfmFinding]:
+    """All findings of ``method``'s rules for this part in ``material`` (a material it takes), blocking first."""
+    found = METHODS[method].findings(
+        facts, metrics, catalog.process(method), catalog.params(method, material)
+    )
+    return ordered(found)
 
 
 def evaluate(
@@ -56,9 +72,12 @@ def evaluate(
     already computed; they do not depend on the method).
 
     ``ValueError`` when the method does not take the material (never another method's quote)."""
-    limits = limits_for(catalog, method, material)  # raises first for a method the material does not take
+    catalog.material(material)
+    problem = check_method(material, method)  # first: a method the material does not take is a request error
+    if problem:
+        raise ValueError(problem)
     metrics = metrics or _metrics(facts, catalog)
-    findings = assess(facts, metrics, method, limits)
+    findings = assess(facts, metrics, method, material, catalog)
     q = quote(metrics, method, material, quantity, catalog)
     if any(f.severity == Severity.BLOCKING for f in findings):
         blocking = ", ".join(sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING}))

@@ -115,7 +115,7 @@ def test_sharp_pocket_corners_are_found_and_fillets_pass() -> None:
     sharp = rules(samples.pocket_block(0.0), CNC, MaterialId.ALUMINUM_6061)
     corner = sharp["CNC.INTERNAL_CORNER_RADIUS"][0]
     assert corner.severity == Severity.BLOCKING and corner.measured == 0.0
-    assert corner.limit == load_catalog().cnc_milling.limits.tool_radius_standard_mm
+    assert corner.limit == load_catalog().process(CNC).limits.tool_radius_standard_mm
     assert len(corner.face_ids) >= 4 and corner.point_mm is not None
     assert corner.point_mm[2] > 0  # a vertical pocket corner, in the upper half of the block
     filleted = rules(samples.pocket_block(4.0), CNC, MaterialId.ALUMINUM_6061)
@@ -175,7 +175,7 @@ def test_thin_and_thick_walls(catalog) -> None:  # type: ignore[no-untyped-def]
 def test_60_degree_overhang_needs_support_and_30_does_not() -> None:
     steep = rules(samples.overhang_wedge(60.0), FDM)["FDM.OVERHANG"][0]
     assert steep.measured == pytest.approx(60.0, abs=0.5)
-    assert steep.limit == load_catalog().fdm_printing.slicing.overhang_limit_deg
+    assert steep.limit == load_catalog().process(FDM).slicing.overhang_limit_deg
     assert "FDM.OVERHANG" not in rules(samples.overhang_wedge(30.0), FDM)
     m60 = part_metrics(facts(samples.overhang_wedge(60.0)))
     assert m60.fdm_support_volume_mm3 > 0

@@ -9,13 +9,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 from pathlib import Path
 
 import pytest
 
-from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.catalog import CATALOG_TOML, load_catalog
+from engines.manufacturing.methods import METHODS
+from engines.manufacturing.methods.injection_molding import cooling_time_s
 from engines.manufacturing.metrics import PartMetrics
-from engines.manufacturing.pricing import cooling_time_s, ladder, quote
+from engines.manufacturing.pricing import ladder, quote
 from shared.materials import MATERIALS, MATERIALS_TOML, check_method, load_materials, methods_for, props
 from shared.models import DEFAULT_QUANTITY_LADDER, ManufacturingMethod, MaterialId, PriceTable
 
@@ -84,7 +87,7 @@ def test_catalogue_loads_and_every_material_has_a_row() -> None:
         row = props(mid)
         assert row.price_usd_per_kg > 0 and row.price_source
         for method in row.methods:  # a method a material takes always has its parameters, with a source
-            assert getattr(row, method.value).source
+            assert cat.params(method, mid).source
     for method in M:
         rates = cat.process(method).rates
         assert (
@@ -93,6 +96,65 @@ def test_catalogue_loads_and_every_material_has_a_row() -> None:
             and rates.setup_source
             and rates.margin_source
         )
+
+
+def test_every_method_is_a_registered_module_with_its_own_data_file() -> None:
+    """A method is one module plus its data: the catalogue holds each method's own rows, read from its file."""
+    cat = load_catalog()
+    assert set(METHODS) == set(M) == set(cat.processes)
+    for method, plugin in METHODS.items():
+        assert Path(plugin.data_file).is_file() and Path(plugin.data_file).stem == method.value
+        assert isinstance(cat.process(method), plugin.process)
+        for mid in MaterialId:
+            if method in methods_for(mid):
+                assert isinstance(cat.params(method, mid), plugin.material_params)
+            else:
+                assert mid not in cat.material_params[method]
+
+
+def test_a_bad_method_table_in_the_material_table_names_the_row(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each method validates its own material parameters; the error names the file and the row."""
+    from engines.manufacturing import catalog as catalog_module
+
+    bad = props("abs").model_copy(
+        update={"method_params": {**props("abs").method_params, M.FDM_PRINTING: {"min_wall_mm": 1.0}}}
+    )
+    monkeypatch.setattr(catalog_module, "MATERIALS", {**MATERIALS, MaterialId.ABS: bad})
+    with pytest.raises(ValueError, match=r"(?s)\[materials\.abs\.fdm_printing\].*max_flow_mm3_per_s"):
+        catalog_module.default_catalog.__wrapped__()
+
+
+_UNCHECKABLE = re.compile(r"anchors|brief|research/|problemologist|earlier system", re.IGNORECASE)
+
+
+def test_sources_and_strings_cite_only_what_a_reader_can_check() -> None:
+    """No data file, source string or code of the pricing engine cites a document outside the repository."""
+    root = Path(MATERIALS_TOML).parents[1]  # shared/
+    engine = Path(CATALOG_TOML).parent
+    files = [
+        *engine.rglob("*.py"),
+        *engine.rglob("*.toml"),
+        *(root / "data").rglob("*"),
+        root / "materials.py",
+    ]
+    offenders = [
+        f"{path}:{n}: {line.strip()}"
+        for path in files
+        if path.is_file()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _UNCHECKABLE.search(line)
+    ]
+    assert not offenders, "\n".join(offenders)
+    sources = [text for text in _strings(load_catalog().model_dump(mode="json"))]
+    assert sources and not [s for s in sources if _UNCHECKABLE.search(s)]
+
+
+def _strings(x: object) -> list[str]:
+    if isinstance(x, dict):
+        return [s for v in x.values() for s in _strings(v)]
+    if isinstance(x, list):
+        return [s for v in x for s in _strings(v)]
+    return [x] if isinstance(x, str) else []
 
 
 def test_physics_numbers_are_unchanged() -> None:
@@ -137,7 +199,10 @@ def test_price_table_overrides_material_price_and_machine_rate() -> None:
     assert user.label == "mfg-1 + price table 'acme'"
     assert user.material_prices()[MaterialId.ALUMINUM_6061][0] == 12.0
     assert base.material("aluminum_6061").price_usd_per_kg == 6.0  # the defaults are not mutated
-    assert user.cnc_milling.rates.labour_rate_usd_per_h == base.cnc_milling.rates.labour_rate_usd_per_h
+    assert (
+        user.process(M.CNC_MILLING).rates.labour_rate_usd_per_h
+        == base.process(M.CNC_MILLING).rates.labour_rate_usd_per_h
+    )
 
     q0, q1 = (quote(block(), "cnc_milling", "aluminum_6061", 1, c) for c in (base, user))
     lines0, lines1 = ({ln.item: ln for ln in q.lines} for q in (q0, q1))
@@ -179,8 +244,8 @@ def test_im_cooling_is_quadratic_in_the_thickest_wall() -> None:
     q1, q5 = (quote(plate(t), "injection_molding", "abs", 1000, cat) for t in (1.0, 5.0))
     t1, t5 = q1.parameters["cooling_time_s"], q5.parameters["cooling_time_s"]
     assert t5 / t1 == pytest.approx(25.0, rel=1e-6)
-    # the worked example of the anchors: 2 mm ABS at 230/60/100 C -> 4.50 s x ln 3.45 ~ 5.6 s
-    assert cooling_time_s(2.0, props("abs").injection_molding) == pytest.approx(5.57, abs=0.01)  # type: ignore[arg-type]
+    # AnkusDrive's worked example: 2 mm ABS at 230/60/100 C -> 4.50 s x ln 3.45 ~ 5.6 s
+    assert cooling_time_s(2.0, cat.params(M.INJECTION_MOLDING, "abs")) == pytest.approx(5.57, abs=0.01)
     assert q5.parameters["cycle_time_s"] > q1.parameters["cycle_time_s"]
 
 
