@@ -24,7 +24,7 @@ from OCP.TopAbs import TopAbs_IN
 
 from engines.cad.mesh import triangulate_faces
 from engines.manufacturing.facts import DIRECTIONS, NZ, PartFacts
-from shared.store import sha256_hex
+from shared.refs import sha256_hex
 
 MAX_TRIANGLES = 400_000
 """Larger meshes are refused with a clear error (facts would take minutes, not seconds)."""
