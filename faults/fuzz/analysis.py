@@ -30,7 +30,7 @@ from shared.models import (
     normalise_token,
 )
 
-NAME_CHARS = longest(PriceTable, "name")
+_NAME_CHARS = longest(PriceTable, "name")
 """The longest name a price table may have."""
 
 
@@ -69,7 +69,7 @@ def _bad_price_table() -> st.SearchStrategy[JSON]:
     )
     invalid = {
         "name": st.one_of(
-            st.just(""), st.text(min_size=NAME_CHARS + 1, max_size=NAME_CHARS + 100), non_string()
+            st.just(""), st.text(min_size=_NAME_CHARS + 1, max_size=_NAME_CHARS + 100), non_string()
         ),
         "materials": st.one_of(
             st.dictionaries(

@@ -25,8 +25,8 @@ from shared.models import (
     Seed,
 )
 
-COUNT = limits(DatasetRequest, "count")
-MOST_VALID_COUNT = 10
+_COUNT = limits(DatasetRequest, "count")
+_MOST_VALID_COUNT = 10
 """The largest count a valid dataset request is drawn with (small: it only has to reach the validators)."""
 
 
@@ -66,11 +66,11 @@ def dataset_requests() -> st.SearchStrategy[dict[str, JSON]]:
     return st.fixed_dictionaries(
         {
             "families": st.lists(st.sampled_from(FAMILIES), min_size=1, max_size=4, unique=True),
-            "count": st.integers(int(COUNT.lo or 0), MOST_VALID_COUNT),
+            "count": st.integers(int(_COUNT.lo or 0), _MOST_VALID_COUNT),
         },
         optional={
             # the last seeds (base_seed + (count - 1) // len(families)) may not pass the largest seed
-            "base_seed": valid_value(Seed).map(lambda s: min(s, MAX_SEED - (MOST_VALID_COUNT - 1))),
+            "base_seed": valid_value(Seed).map(lambda s: min(s, MAX_SEED - (_MOST_VALID_COUNT - 1))),
             "dataset_id": valid_identifier(),
             "max_parallel": valid_value(Parallelism),
             "chunk_size": valid_value(ChunkSize),

@@ -20,8 +20,8 @@ MAX_TEXT = 20_000
 LONG_NAME = "a" * 10_000
 INT64 = 2**63
 _ID = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))
-"""An :data:`~shared.models.Identifier`, as the contract spells it (``fullmatch`` anchors it: hypothesis draws
-other strings for an anchored pattern)."""
+"""An :data:`~shared.models.Identifier`: the contract's pattern without its anchors (``fullmatch`` anchors
+it, and hypothesis draws other strings from the anchored spelling, which would change the seeded values)."""
 HEX = "0123456789abcdef"
 
 # --------------------------------------------------------------------------------------------
