@@ -23,7 +23,6 @@ from shared.boundary import (
     check_stored_part,
     checked_file_name,
     read_part_file,
-    resolve_part_path,  # noqa: F401 - the boundary's, re-exported for the callers of this module
 )
 from shared.keys import analysis_report_key, upload_key
 from shared.logging import get_logger

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from shared.families import GENERATOR_VERSION, unknown_families_message
+from shared.boundary import dataset_request_problem
+from shared.families import GENERATOR_VERSION
 from shared.ids import dataset_content, dataset_id
 from shared.keys import manifest_key, manifest_part_key
 from shared.logging import get_logger
@@ -46,12 +47,7 @@ class DatasetActivities:
     async def prepare_dataset(self, req: PrepareDatasetRequest) -> PreparedDataset:
         """Boundary checks that need the worker's configuration; nothing is written."""
         r = req.request
-        problem = unknown_families_message(r.families)
-        if problem is None and r.count > self._settings.max_dataset_count:
-            problem = (
-                f"count: {r.count} exceeds the configured maximum of {self._settings.max_dataset_count} "
-                "(MECHBENCH_MAX_DATASET_COUNT)"
-            )
+        problem = dataset_request_problem(r, self._settings)
         if problem:
             raise ApplicationError(problem, type=ErrorType.INVALID_REQUEST, non_retryable=True)
         ds = dataset_id(r, GENERATOR_VERSION)

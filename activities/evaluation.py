@@ -15,8 +15,7 @@ from activities.analysis import invalid_request, read_source, refused, write_sou
 from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import PartFacts
-from shared.boundary import BoundaryError, check_design_total, published_benchmark
-from shared.ids import evaluation_basis, evaluation_id
+from shared.boundary import BoundaryError, check_design_total, checked_evaluation_id, published_benchmark
 from shared.keys import evaluation_prefix, evaluation_result_key
 from shared.logging import get_logger
 from shared.models import (
@@ -115,13 +114,17 @@ class EvaluationActivities:
 
         def read() -> EvaluationLookup:
             definition, definition_sha = published_definition(self._store, req.benchmark_id)
-            proven_on = evaluation_basis(definition_sha, load_catalog().label)
             try:
-                eid = evaluation_id(
-                    req.benchmark_id, req.design_sha256, req.n_scenes, req.evidence, proven_on
+                eid = checked_evaluation_id(
+                    req.benchmark_id,
+                    req.design_sha256,
+                    req.n_scenes,
+                    req.evidence,
+                    definition_sha,
+                    load_catalog().label,
                 )
-            except ValueError as e:
-                raise invalid_request(f"benchmark_id: {e}") from None
+            except BoundaryError as e:
+                raise refused(e) from None
             found = EvaluationLookup(evaluation_id=eid, definition=definition)
             key = evaluation_result_key(eid)
             try:

@@ -13,7 +13,10 @@ checks, one set of messages, whichever way a file comes in:
   ``END-ISO-10303-21;``, an STL is binary with a size that matches its triangle count or ASCII from
   ``solid`` to ``endsolid``, a script is UTF-8 Python that compiles (parsed only, never run).
 
-And the one check of the benchmark an evaluation names (:func:`published_benchmark`).
+And the checks of what a request names: the benchmark an evaluation is against (:func:`published_benchmark`)
+and the evaluation id it gets (:func:`checked_evaluation_id`); a dataset's families and count against the
+worker's limit (:func:`dataset_request_problem`). A request's own fields (seed, counts, ids) are checked by
+its model, the same for every entry point.
 
 A refusal is a :class:`BoundaryError` whose ``error_type`` is ``InvalidRequest`` (name, path, size,
 benchmark) or ``InvalidPart`` (content); the CLI exits 2 with its message, an activity raises it as a
@@ -30,10 +33,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from shared.families import unknown_families_message
+from shared.ids import evaluation_basis, evaluation_id
 from shared.keys import benchmark_result_key
 from shared.models import (
     PART_SUFFIXES,
     BenchmarkResult,
+    DatasetRequest,
     ErrorType,
     PartFormat,
     Verdict,
@@ -242,3 +248,34 @@ def published_benchmark(store: ObjectStore, benchmark_id: str) -> BenchmarkResul
             "only published benchmarks can be evaluated against"
         )
     return result
+
+
+def checked_evaluation_id(
+    benchmark_id: str,
+    design_sha256: str,
+    n_scenes: int | None,
+    evidence: bool,
+    definition_sha256: str,
+    catalog_label: str,
+) -> str:
+    """The id of an evaluation (:func:`shared.ids.evaluation_id` on :func:`shared.ids.evaluation_basis`), the
+    CLI's (it names the workflow) and the worker's lookup alike; ``InvalidRequest`` when the benchmark id
+    leaves no room for one."""
+    proven_on = evaluation_basis(definition_sha256, catalog_label)
+    try:
+        return evaluation_id(benchmark_id, design_sha256, n_scenes, evidence, proven_on)
+    except ValueError as e:
+        raise BoundaryError(f"benchmark_id: {e}") from None
+
+
+def dataset_request_problem(req: DatasetRequest, settings: Settings) -> str | None:
+    """What is wrong with a valid dataset request on this worker (an unknown family, more benchmarks than
+    ``MECHBENCH_MAX_DATASET_COUNT``), or None: the CLI asks before it starts the workflow, the dataset
+    activity before anything is written."""
+    problem = unknown_families_message(req.families)
+    if problem is None and req.count > settings.max_dataset_count:
+        problem = (
+            f"count: {req.count} exceeds the configured maximum of {settings.max_dataset_count} "
+            "(MECHBENCH_MAX_DATASET_COUNT)"
+        )
+    return problem

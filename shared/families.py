@@ -14,9 +14,13 @@ GENERATOR_VERSION = 1
 """Bumped whenever any family's output for a given seed changes; part of every benchmark id."""
 
 
-def unknown_families_message(names: Iterable[str], field: str = "families") -> str | None:
-    """The boundary's message for unknown family names, or None when all are known."""
-    bad = [n for n in names if n not in FAMILIES]
+def unknown_families_message(
+    names: Iterable[str], field: str = "families", known: Iterable[str] = FAMILIES
+) -> str | None:
+    """The one check of family names and its message, or None when all are known: the CLI, the workflows,
+    the dataset activity and the CAD engine (against its registry, as ``known``) all ask here."""
+    names_known = list(known)
+    bad = [n for n in names if n not in names_known]
     if not bad:
         return None
-    return f"{field}: unknown family {bad}; known families are {list(FAMILIES)}"
+    return f"{field}: unknown family {bad}; known families are {names_known}"

@@ -15,6 +15,7 @@ from engines.cad.export import glb_bytes, load_step, step_bytes
 from engines.cad.families import FAMILIES, CadPart, FamilyDesign
 from engines.cad.primitives import sphere
 from engines.physics.collision_pack import pack
+from shared.families import unknown_families_message
 from shared.keys import collision_key, part_step_key, scene_glb_key
 from shared.materials import mass_kg, props
 from shared.models import (
@@ -142,11 +143,11 @@ def build_benchmark(
 
 def family_design(family: str, seed: int) -> FamilyDesign:
     """What ``family`` generates at ``seed``; :class:`InvalidFamily` or :class:`InfeasibleParameters`."""
-    generator = FAMILIES.get(family)
-    if generator is None:
-        raise InvalidFamily(f"unknown family {family!r}; known families: {sorted(FAMILIES)}")
+    problem = unknown_families_message([family], field="family", known=FAMILIES)
+    if problem:
+        raise InvalidFamily(problem)
     try:
-        return generator.generate(seed)
+        return FAMILIES[family].generate(seed)
     except ValueError as e:  # includes pydantic's ValidationError (an impossible zone, payload, ...)
         raise InfeasibleParameters(
             f"family {family!r} at seed {seed} cannot produce a benchmark: {type(e).__name__}: {e}"

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from temporalio.exceptions import ApplicationError
 
-from activities.analysis import read_source, resolve_part_path
+from activities.analysis import read_source
 from faults.fuzz import ESCAPES, analyze_requests, dataset_requests, hostile_text
 from shared import keys
+from shared.boundary import resolve_part_path
 from shared.ids import benchmark_id, dataset_id, evaluation_id, script_benchmark_id
 from shared.models import (
     AnalyzeRequest,

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from shared.boundary import (
     check_design_total,
+    checked_evaluation_id,
     checked_file_name,
     published_benchmark,
     read_part_file,
@@ -135,7 +136,6 @@ def evaluate(
 
     async def main(settings: Settings) -> int:
         from engines.manufacturing.catalog import load_catalog
-        from shared.ids import evaluation_basis, evaluation_id
         from shared.keys import upload_key
         from shared.refs import sha256_hex
         from shared.temporal import WF_EVALUATE_DESIGN
@@ -178,11 +178,15 @@ def evaluate(
         # workflow after the evaluation: evaluate-<evaluation id>, the id the result carries.
         published = await asyncio.to_thread(checked, published_benchmark, store, req.benchmark_id)
         assert published.definition is not None  # checked by published_benchmark
-        proven_on = evaluation_basis(published.definition.sha256, load_catalog().label)
-        try:
-            eid = evaluation_id(req.benchmark_id, staged.design_sha256, req.n_scenes, req.evidence, proven_on)
-        except ValueError as e:
-            raise BadInput(f"benchmark_id: {e}") from None
+        eid = checked(
+            checked_evaluation_id,
+            req.benchmark_id,
+            staged.design_sha256,
+            req.n_scenes,
+            req.evidence,
+            published.definition.sha256,
+            load_catalog().label,
+        )
         wf_id = f"evaluate-{eid}"
         async with AsyncExitStack() as stack:
             client, _, server = await connect_embedded_or_remote(stack, settings, embedded, ui=False)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shared.boundary import checked_file_name, read_part_file
+from shared.boundary import checked_file_name, dataset_request_problem, read_part_file
 from shared.families import FAMILIES, GENERATOR_VERSION, unknown_families_message
 from shared.ids import benchmark_id, dataset_id
 from shared.models import (
@@ -46,14 +46,9 @@ def dataset_request(
         req = DatasetRequest(families=families, count=count, base_seed=seed, **extra)
     except ValidationError as e:
         raise BadInput(validation_message(e)) from None
-    problem = unknown_families_message(req.families)
+    problem = dataset_request_problem(req, settings)  # what the worker's PrepareDataset checks
     if problem:
         raise BadInput(problem)
-    if req.count > settings.max_dataset_count:
-        raise BadInput(
-            f"count: {req.count} exceeds the configured maximum of {settings.max_dataset_count} "
-            "(MECHBENCH_MAX_DATASET_COUNT)"
-        )
     return req
 
 
@@ -214,11 +209,9 @@ def benchmark(
             except ValidationError as e:
                 raise BadInput(validation_message(e)) from None
             assert req.family is not None
-            if req.family not in FAMILIES:
-                raise BadInput(
-                    f"family: unknown family {req.family!r}; known families are {list(FAMILIES)} "
-                    "(or give a benchmark script ending in .py)"
-                )
+            problem = unknown_families_message([req.family], field="family")  # as GenerateBenchmark says
+            if problem:
+                raise BadInput(f"{problem} (or give a benchmark script ending in .py)")
             bid = benchmark_id(req.family, req.seed, GENERATOR_VERSION)
         wf_id = f"benchmark-{bid}"
         async with AsyncExitStack() as stack:
