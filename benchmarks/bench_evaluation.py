@@ -35,8 +35,9 @@ from shared.models import (
     StagedDesign,
     StagedPart,
 )
+from shared.refs import sha256_hex
 from shared.settings import Settings
-from shared.store import make_store, sha256_hex
+from shared.store import make_store
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "designs" / "chute_design.py"
 

@@ -15,7 +15,8 @@ from engines.cad.export import step_bytes
 from engines.manufacturing import samples
 from shared.keys import analysis_report_key, upload_key
 from shared.models import AnalyzeRequest, ManufacturingReport, PartSource
-from shared.store import LocalStore, sha256_hex
+from shared.refs import sha256_hex
+from shared.store import LocalStore
 from shared.temporal import WF_ANALYZE_MANUFACTURING
 from tests.helpers import application_error
 

@@ -292,7 +292,7 @@ async def test_the_worker_refuses_a_mislabelled_part_before_writing_it(
     """The workflow path goes through the same boundary: a mislabelled file is an InvalidPart at staging,
     and its bytes never reach the store."""
     from shared.keys import upload_key
-    from shared.store import sha256_hex
+    from shared.refs import sha256_hex
     from shared.temporal import WF_ANALYZE_MANUFACTURING
 
     d = test_settings.data_dir / f"mislabelled-{uuid.uuid4().hex[:6]}"

@@ -25,7 +25,8 @@ from shared.models import (
     Outcome,
     Verdict,
 )
-from shared.store import LocalStore, sha256_hex
+from shared.refs import sha256_hex
+from shared.store import LocalStore
 from shared.temporal import SA_VERDICT, WF_EVALUATE_DESIGN, WF_GENERATE_BENCHMARK
 from tests.helpers import application_error, publish_chute, wait_until_simulating
 
