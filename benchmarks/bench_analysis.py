@@ -1,7 +1,7 @@
 """Manufacturing analysis of a ~20k-triangle part: a cold analysis (STEP import, tessellation, rays, corner
 extraction, then rules and pricing) side by side with a warm one (a new quantity re-prices cached facts).
 
-The issue's budget is 1 s for a typical part of up to 20k triangles on this machine. Each stage is timed
+The budget is 1 s for a typical part of up to 20k triangles on this machine. Each stage is timed
 (best of ``--repeat``) and the table prints the cold/warm ratio, which is what caching by content hash buys.
 
     .venv/bin/python -m benchmarks.bench_analysis [--triangles 20000] [--repeat 3]

@@ -81,7 +81,7 @@ def main() -> None:
         )
         script = EXAMPLE.read_bytes()
         ref = store.put_bytes(upload_key(sha256_hex(script), ".py"), script)
-        design = StagedDesign(design_sha256="0" * 64, script=StagedPart(artifact=ref, format="script"))
+        design = StagedDesign.of(script=StagedPart(artifact=ref, format="script"))
 
         t = time.perf_counter()
         made = evaluation.build_design_job(
@@ -141,9 +141,7 @@ def main() -> None:
             BuildDesignRequest(
                 evaluation_id="bench-eval-bad",
                 definition=built.definition,
-                design=StagedDesign(
-                    design_sha256="0" * 64, script=StagedPart(artifact=bad_ref, format="script")
-                ),
+                design=StagedDesign.of(script=StagedPart(artifact=bad_ref, format="script")),
             ),
             _quiet,
             None,

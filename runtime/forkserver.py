@@ -143,7 +143,7 @@ def serve(socket_path: str, parent: int | None = None) -> None:
     from runtime import jobs
     from shared.logging import configure_logging
 
-    jobs.engines()  # warm: every registered job's module (build123d, OCP, MuJoCo, trimesh, the engines)
+    jobs.job_table()  # warm: every registered job's module (build123d, OCP, MuJoCo, trimesh, the engines)
     jobs.use_settings(settings)
     configure_logging(settings.log_level, settings.log_json)
 

@@ -47,10 +47,9 @@ class HeavyJobSpec:
     activity: str = ""
     doc: str = ""
     """What the activity does (its docstring)."""
-    queue: Literal["heavy"] = "heavy"
-    """The worker queue serving it: the heavy queue beside the workflow's (``shared.temporal.heavy_queue_for``)."""
     profile: Literal["HEAVY"] = "HEAVY"
-    """Its timeout and retry profile in :mod:`shared.temporal`; the activity counts the job's attempt budget."""
+    """Its timeout and retry profile in :mod:`shared.temporal`; the activity counts the job's attempt budget.
+    Every heavy job runs on the heavy queue beside the workflow's (``shared.temporal.heavy_queue_for``)."""
     metric: Literal["simulation", "step_seconds"] | None = None
     """What the activity records after a success (:mod:`shared.metrics`): the simulation's steps per second, or
     the job's duration as an analysis step named after the job."""

@@ -4,7 +4,8 @@ The numbers live in ``shared/data/materials.toml`` (one row per :class:`~shared.
 and parameter group with its source), not in code, so that a reviewer can check every value against its
 source and a user can see what a quote rests on. This module only loads and validates that table; each
 method's parameter tables (``[materials.<id>.<method>]``) are validated by that method's module in
-``engines/manufacturing/methods`` when the pricing catalogue loads (this module cannot import the engines).
+``engines/manufacturing/methods`` when the pricing catalogue loads (this module cannot import the engines),
+which a worker does before it takes any work.
 
 Why the loader is strict: the physics engine (density, friction), the affordability proof and the
 manufacturing engine all read this table, so a missing or malformed row must stop the process at import,

@@ -27,6 +27,7 @@ from activities.evaluation import EvaluationActivities
 from activities.generation import GenerationActivities
 from activities.heavy import HeavyActivities
 from activities.notify import NotifyActivities, http_client
+from engines.manufacturing.catalog import default_catalog
 from runtime.supervisor import HeavySupervisor
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -56,6 +57,7 @@ async def running_worker(
 
     The heavy jobs' child processes receive ``settings`` too, so everything uses the same object store."""
     queue = task_queue or settings.task_queue
+    default_catalog()  # a malformed price or parameter row stops the worker here, naming the file and row
     store = make_store(settings)
     supervisor = HeavySupervisor(settings)
     http = http_client(settings)  # one per worker: webhooks reuse its connections

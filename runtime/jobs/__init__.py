@@ -67,7 +67,7 @@ class JobError(Exception):
 
 
 @cache
-def engines() -> dict[str, tuple[type[BaseModel], Engine]]:
+def job_table() -> dict[str, tuple[type[BaseModel], Engine]]:
     """Every registered job's request model and function, by job name. The first call imports every job's
     module (the fork server makes it before it forks any job: that is the warm-up)."""
     found: dict[str, tuple[type[BaseModel], Engine]] = {}
@@ -79,7 +79,7 @@ def engines() -> dict[str, tuple[type[BaseModel], Engine]]:
 
 def run_job(job: HeavyJob, progress: Progress) -> BaseModel:
     try:
-        input_type, fn = engines()[job.job]
+        input_type, fn = job_table()[job.job]
     except KeyError:
         raise JobError(f"unknown job {job.job!r}", ErrorType.INVALID_REQUEST) from None
     try:

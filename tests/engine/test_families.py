@@ -33,7 +33,7 @@ from engines.manufacturing.extract import facts_from_shape, in_principal_frame
 from engines.physics.collision_pack import unpack
 from engines.physics.mjcf import compile_scene_xml
 from engines.physics.runner import build_model, replay_scene, simulate
-from shared import families as catalog
+from shared import families
 from shared.materials import mass_kg
 from shared.models import (
     BenchmarkDefinition,
@@ -56,7 +56,7 @@ PROOF_SEEDS = range(10)
 @cache
 def built(family: str, seed: int) -> tuple[BenchmarkDefinition, tuple[Blob, ...], dict[str, Shape]]:
     definition, blobs, shapes = build_benchmark(
-        family, seed, catalog.GENERATOR_VERSION, f"{family}-s{seed}-v1"
+        family, seed, families.GENERATOR_VERSION, f"{family}-s{seed}-v1"
     )
     return definition, tuple(blobs), shapes
 
@@ -72,13 +72,13 @@ def fingerprint(family: str, seed: int) -> dict[str, str]:
 
 
 def test_registry_matches_the_catalogue() -> None:
-    assert set(FAMILIES) == set(catalog.FAMILIES)
+    assert set(FAMILIES) == set(families.FAMILIES)
     assert all(name == family.name for name, family in FAMILIES.items())
     with pytest.raises(InvalidFamily, match=r"family: unknown family \['nope'\]"):
         build_benchmark("nope", 0, 1, "nope-s0-v1")
 
 
-@pytest.mark.parametrize("family", catalog.FAMILIES)
+@pytest.mark.parametrize("family", families.FAMILIES)
 def test_parameters_vary_by_at_least_30_percent(family: str) -> None:
     generator = FAMILIES[family]
     samples = [generator.sample(seed) for seed in range(20)]
@@ -91,7 +91,7 @@ def test_parameters_vary_by_at_least_30_percent(family: str) -> None:
 
 
 def test_same_seed_same_bytes_in_this_process_and_in_another() -> None:
-    cases = [(family, 3) for family in catalog.FAMILIES]
+    cases = [(family, 3) for family in families.FAMILIES]
     here = {f"{f}:{s}": fingerprint(f, s) for f, s in cases}
     assert here == {f"{f}:{s}": fingerprint(f, s) for f, s in cases}  # twice in one process (OCCT state)
     script = (
@@ -102,7 +102,7 @@ def test_same_seed_same_bytes_in_this_process_and_in_another() -> None:
     assert json.loads(out.stdout.strip().splitlines()[-1]) == here
 
 
-@pytest.mark.parametrize("family", catalog.FAMILIES)
+@pytest.mark.parametrize("family", families.FAMILIES)
 def test_build_produces_consistent_definition_and_artifacts(family: str) -> None:
     definition, blobs, _ = built(family, 1)
     prefix = f"benchmarks/{family}-s1-v1/"
@@ -195,7 +195,7 @@ def _assert_baseline_unsolved_and_stable(report: SimulationReport) -> None:
 
 
 @pytest.mark.parametrize("seed", PROOF_SEEDS)
-@pytest.mark.parametrize("family", catalog.FAMILIES)
+@pytest.mark.parametrize("family", families.FAMILIES)
 def test_family_benchmark_is_publishable(family: str, seed: int) -> None:
     definition, blobs, shapes = built(family, seed)
     geometry = validate_geometry(definition, shapes)

@@ -277,7 +277,7 @@ def test_every_registered_job_is_its_engine_function() -> None:
     from runtime import jobs
     from shared.heavy import HEAVY_JOBS
 
-    found = jobs.engines()
+    found = jobs.job_table()
     assert sorted(found) == sorted(spec.job for spec in HEAVY_JOBS)
     for spec in HEAVY_JOBS:
         request, fn = found[spec.job]

@@ -122,13 +122,8 @@ def floor_part(bounds: Box) -> CadPart:
 
 
 def simulation_settings(seed: int, duration_s: float) -> SimulationSettings:
-    return SimulationSettings(
-        timestep_s=0.002,
-        duration_s=duration_s,
-        n_scenes=8,
-        required_success_share=0.75,
-        jitter_seed=seed,
-    )
+    """A family's scene settings: its own duration and jitter seed, the global defaults for the rest."""
+    return SimulationSettings(duration_s=duration_s, jitter_seed=seed)
 
 
 def payload(radius_mm: float, start_mm: Point3) -> Payload:
