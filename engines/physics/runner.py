@@ -15,6 +15,11 @@ Every scene ends with exactly one terminal outcome. After each chunk of ``check_
    after it began) and reported at the first check at least ``stall_s`` later: never before ``stall_s`` of
    stall, at most two chunks after. The detail names the part.
 
+A caller may also end a scene early as ``timeout`` once it has settled (``settle_s``, used by the random-design
+proof, see :data:`SETTLED_SPEED_M_S`): no motor in the scene, and the payload and every free body slower than
+that speed at every check for ``settle_s`` of simulated time. Nothing then moves again, so the payload, outside
+the goal, stays outside it.
+
 If none held after the last step, the outcome is ``timeout``; the last step counts toward the goal, so a
 goal reached in the final chunk is a goal. Checks read the state once per chunk (``qpos``/``qvel``, which
 after ``mj_step`` describe the new state, unlike ``xpos``) and compare Python floats: a few comparisons
@@ -236,10 +241,20 @@ class _Motors:
         return None
 
 
+SETTLED_SPEED_M_S = 1e-3
+"""Bodies slower than this (1 mm/s) count as at rest for ``settle_s``."""
+
+
 class _Judge:
     """The per-chunk checks of one scene on one ``MjData``, with indices and limits resolved once."""
 
-    def __init__(self, model: mujoco.MjModel, definition: BenchmarkDefinition, data: mujoco.MjData) -> None:
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        definition: BenchmarkDefinition,
+        data: mujoco.MjData,
+        settle_s: float | None = None,
+    ) -> None:
         joint = model.joint(PAYLOAD_BODY)
         self.qpos, self.qvel = data.qpos, data.qvel  # views on MjData's buffers, valid as long as ``data``
         self.qpos_adr = int(joint.qposadr[0])
@@ -262,6 +277,8 @@ class _Judge:
         self.checks = 0
         self.data = data
         self.motors = _Motors(model, definition, data) if model.nu else None
+        self.settle_s = settle_s if self.motors is None else None
+        self.still_since: float | None = None
 
     def check(self, final: bool = False) -> tuple[Outcome, str] | None:
         """One check after a chunk of steps. The payload is checked every time; the whole state (every
@@ -305,6 +322,26 @@ class _Judge:
             return Outcome.OUT_OF_BOUNDS, "payload centre left the simulation bounds"
         if self.motors is not None:
             return self.motors.overload(self.data.time)
+        if self.settle_s is not None:
+            return self._settled(speed2)
+        return None
+
+    def _settled(self, speed2: float) -> tuple[Outcome, str] | None:
+        limit2 = SETTLED_SPEED_M_S**2
+        still = speed2 < limit2
+        if still and self.other_lin is not None:
+            lin = self.qvel[self.other_lin]
+            still = float((lin * lin).sum(axis=1).max()) < limit2
+        t = self.data.time
+        if not still:
+            self.still_since = None
+        elif self.still_since is None:
+            self.still_since = t
+        elif t - self.still_since >= self.settle_s:  # type: ignore[operator]
+            return (
+                Outcome.TIMEOUT,
+                f"settled outside the goal at {t:.3g} s (nothing moves faster than 1 mm/s)",
+            )
         return None
 
 
@@ -322,6 +359,7 @@ def run_scene(
     scene_index: int,
     trajectory: Literal[False] = ...,
     data: mujoco.MjData | None = ...,
+    settle_s: float | None = ...,
 ) -> SceneResult: ...
 
 
@@ -332,6 +370,7 @@ def run_scene(
     scene_index: int,
     trajectory: Literal[True],
     data: mujoco.MjData | None = ...,
+    settle_s: float | None = ...,
 ) -> tuple[SceneResult, np.ndarray]: ...
 
 
@@ -341,24 +380,26 @@ def run_scene(
     scene_index: int,
     trajectory: bool = False,
     data: mujoco.MjData | None = None,
+    settle_s: float | None = None,
 ) -> SceneResult | tuple[SceneResult, np.ndarray]:
     """Run one jittered scene to its terminal outcome.
 
     With ``trajectory=True`` also returns the payload state at t=0 and after every check, an ``(K, 8)``
     array of ``[t_s, x_mm, y_mm, z_mm, qw, qx, qy, qz]``. ``data`` is an ``MjData`` of ``model`` to reuse
     (it is reset first; allocating one costs ~0.5 ms, resetting ~4 us); a fresh one is made when omitted.
+    ``settle_s`` ends a settled scene early (see the module's docstring).
     """
     if data is None:
         data = mujoco.MjData(model)
     if not trajectory:
-        return _run(model, definition, scene_index, data, None)
+        return _run(model, definition, scene_index, data, None, settle_s=settle_s)
     adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
     samples: list[list[float]] = []
 
     def sample(final: bool) -> None:
         samples.append([data.time, *data.qpos[adr : adr + 7].tolist()])
 
-    result = _run(model, definition, scene_index, data, sample)
+    result = _run(model, definition, scene_index, data, sample, settle_s=settle_s)
     states = np.array(samples, dtype=np.float64)
     states[:, 1:4] *= _M_TO_MM
     return result, states
@@ -404,12 +445,13 @@ def _run(
     data: mujoco.MjData,
     observe: Callable[[bool], None] | None,
     tally: list[int] | None = None,
+    settle_s: float | None = None,
 ) -> SceneResult:
     """The scene loop. ``observe(final)`` runs at t=0 and after every chunk; ``final`` on the last one.
     ``tally[scene_index]`` holds the steps run so far (one list store per chunk; read by another thread)."""
     jitter = scene_jitter(definition, scene_index)
     mujoco.mj_resetData(model, data)
-    judge = _Judge(model, definition, data)
+    judge = _Judge(model, definition, data, settle_s)
     motors = judge.motors
     adr = judge.qpos_adr
     data.qpos[adr : adr + 3] += np.asarray(jitter) * MM_TO_M

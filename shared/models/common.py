@@ -119,6 +119,32 @@ ChunkSize = Annotated[int, Field(ge=1, le=MAX_CHUNK_SIZE)]
 MAX_FAMILIES = 64
 """Family names one dataset request may list."""
 
+# The certification proofs (random designs, perturbed references): their bounds and the sampler's versions.
+SAMPLER_VERSION = 1
+"""The random-design sampler this code draws with (``engines.certify.sampler``); bump it when what it draws
+changes, so verdicts proven with another sampler are proven again."""
+SAMPLER_VERSIONS = (SAMPLER_VERSION,)
+"""The sampler versions a request may name: only the one this code has."""
+
+
+def _known_sampler(v: int) -> int:
+    if v not in SAMPLER_VERSIONS:
+        raise ValueError(f"unknown sampler version {v}; this worker draws with version {SAMPLER_VERSION}")
+    return v
+
+
+SamplerVersion = Annotated[int, AfterValidator(_known_sampler)]
+MAX_RANDOM_DESIGNS = 100_000
+"""Random designs one benchmark's proof may simulate (PHYRE's own test uses 10,000)."""
+RandomDesignCount = Annotated[int, Field(ge=1, le=MAX_RANDOM_DESIGNS)]
+MAX_PERTURBATIONS = 1024
+"""Perturbations of the reference solution the robustness proof may simulate."""
+PerturbationCount = Annotated[int, Field(ge=1, le=MAX_PERTURBATIONS)]
+OpenShare = Annotated[float, Field(gt=0, lt=1)]
+"""A share strictly between 0 and 1: the trivial threshold (a rate at 0 or 1 decides nothing)."""
+Share = Annotated[float, Field(ge=0, le=1)]
+"""A measured share of scenes, designs or perturbations."""
+
 
 def normalise_token(v: Any) -> Any:
     """Boundary normalisation for enum-like tokens: trim, lower-case, hyphens and spaces to underscores."""

@@ -25,6 +25,7 @@ from shared.models.common import (
 )
 from shared.models.notify import WebhookUrl
 from shared.models.proofs import Proof, Verdict
+from shared.splits import FOLDS
 
 
 class DatasetCursor(Model):
@@ -94,6 +95,18 @@ class DatasetEntry(Model):
     max_weight_kg: float | None = None
     success_share: float | None = None
     reused: bool = False
+    level: int | None = Field(default=None, ge=0, le=5)
+    """The difficulty card's level (``engines.certify.difficulty``); none when the benchmark was rejected before
+    its simulations or its generation failed."""
+    random_designs: Count | None = None
+    """Random designs the ``not_trivial_random`` proof simulated (none when it did not run)."""
+    random_solve_rate: float | None = None
+    random_upper_bound: float | None = None
+    robust_share: float | None = None
+    within_family_fold: int | None = Field(default=None, ge=0, lt=FOLDS)
+    """Fold of a split that holds seeds out within each family (``shared.splits``)."""
+    cross_family_fold: int | None = Field(default=None, ge=0, lt=FOLDS)
+    """Fold of a split that holds whole families out (``shared.splits``)."""
 
 
 class DatasetResult(Model):

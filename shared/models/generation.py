@@ -7,15 +7,57 @@ from pydantic import model_validator
 from shared.models.benchmark import BenchmarkDefinition, Caps
 from shared.models.common import (
     CheckInterval,
+    Count,
     FamilyName,
     GeneratorVersion,
     Identifier,
     Model,
+    OpenShare,
+    PositiveCount,
+    RandomDesignCount,
+    SamplerVersion,
     SceneCount,
     Seed,
 )
 from shared.models.files import PartSource, StagedPart
-from shared.models.proofs import BenchmarkResult, GeometryReport, ProofBasis, ProofResult, SimulationMode
+from shared.models.proofs import (
+    BenchmarkResult,
+    GeometryReport,
+    ProofBasis,
+    ProofResult,
+    RandomProofReport,
+    RobustProofReport,
+    SimulationMode,
+)
+
+
+class CertifyOptions(Model):
+    """What a request may ask of the certification proofs; unset fields take the worker's settings."""
+
+    random_designs: RandomDesignCount | None = None
+    """N: random designs the ``not_trivial_random`` proof simulates (default ``MECHBENCH_RANDOM_DESIGNS``)."""
+    trivial_threshold: OpenShare | None = None
+    """A benchmark is trivial when the solve rate's upper bound is at or above this (default 0.10, as PHYRE)."""
+    sampler_version: SamplerVersion | None = None
+    """The random-design sampler to draw with; only the worker's own version is accepted."""
+
+
+class CertifyPlan(Model):
+    """The certification proofs' parameters, resolved by the lookup from the request and the worker's settings
+    (recorded in history, so a replay on a worker with other settings takes the same path)."""
+
+    sampler_version: int
+    random_designs: PositiveCount
+    trivial_threshold: float
+    confidence: float
+    perturbations: PositiveCount
+    robust_required_share: float
+    shard_size: PositiveCount
+    """Random designs per heavy activity: a large N runs as parallel shards whose counts are merged."""
+
+    def shards(self) -> list[tuple[int, int]]:
+        n, size = self.random_designs, self.shard_size
+        return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 class GenerateBenchmarkRequest(Model):
@@ -30,6 +72,7 @@ class GenerateBenchmarkRequest(Model):
     dataset_id: Identifier | None = None
     generator_version: GeneratorVersion | None = None
     """Default: the worker's current version (recorded in history at the first step)."""
+    certify: CertifyOptions = CertifyOptions()
 
     @model_validator(mode="after")
     def _family_or_script(self) -> GenerateBenchmarkRequest:
@@ -58,6 +101,7 @@ class LookupRequest(Model):
     check_interval_steps: int | None = None
     script: PartSource | None = None
     """A benchmark script: staged into the store by the lookup; its hash is the benchmark's id."""
+    certify: CertifyOptions = CertifyOptions()
 
 
 class LookupResult(Model):
@@ -71,6 +115,9 @@ class LookupResult(Model):
     not_reused: str | None = None
     """Why a stored verdict was not reused (proven on another basis, or which artifact is missing or damaged:
     the benchmark is then proven again, which repairs it); None when there was none or it was reused."""
+    certify: CertifyPlan | None = None
+    """The certification proofs' parameters (the request's options over the worker's settings); None only in
+    histories recorded before the proofs existed."""
 
 
 class BuildRequest(Model):
@@ -114,3 +161,34 @@ class AffordabilityResult(Model):
     caps: Caps | None = None
     basis: ProofBasis
     """The ceilings and headroom the proof used."""
+
+
+class RandomProofRequest(Model):
+    """One shard of the random-design proof: designs ``start..stop-1`` of the benchmark's sampler."""
+
+    definition: BenchmarkDefinition
+    """With its caps: random designs over them are not drawn."""
+    plan: CertifyPlan
+    start: Count
+    stop: Count
+
+
+class RobustProofRequest(Model):
+    definition: BenchmarkDefinition
+    plan: CertifyPlan
+
+
+class CertifyRequest(Model):
+    """The certification proofs' measurements, to be judged (the shards merged)."""
+
+    plan: CertifyPlan
+    shards: list[RandomProofReport]
+    robust: RobustProofReport
+
+
+class CertifyResult(Model):
+    proofs: list[ProofResult]
+    random: RandomProofReport
+    robust: RobustProofReport
+    basis: ProofBasis
+    """The certification part of the basis (sampler version, N, threshold, K)."""

@@ -8,7 +8,16 @@ from enum import StrEnum
 from pydantic import Field
 
 from shared.models.benchmark import Caps, SimulationSettings
-from shared.models.common import Amount, ArtifactRef, Count, Identifier, Model, Severity, Vec3
+from shared.models.common import (
+    Amount,
+    ArtifactRef,
+    Count,
+    Identifier,
+    Model,
+    Severity,
+    Share,
+    Vec3,
+)
 
 
 class Outcome(StrEnum):
@@ -36,6 +45,11 @@ class Proof(StrEnum):
     NOT_TRIVIAL = "not_trivial"
     SOLVABLE = "solvable"
     AFFORDABLE = "affordable"
+    NOT_TRIVIAL_RANDOM = "not_trivial_random"
+    """Random designs from the generic sampler solve it rarely: the upper confidence bound of their solve rate
+    lies below the trivial threshold."""
+    ROBUST = "robust"
+    """The reference still solves it with each of its parts moved and turned a little."""
 
 
 class Verdict(StrEnum):
@@ -97,6 +111,103 @@ class ProofResult(Model):
     limit: float | None = None
 
 
+class RandomPart(Model):
+    """One primitive part of a random design: what it is, where it is, what it is made of."""
+
+    label: Identifier
+    kind: str
+    """plank, block, wedge or rod"""
+    dims_mm: Vec3
+    """Length (x), width (y) and height (z) before the rotation; a rod's width is its diameter."""
+    center_mm: Vec3
+    euler_deg: Vec3
+    """Yaw (about z), pitch (about y), roll (about x), applied in that order (intrinsic z-y-x)."""
+    material: str
+    method: str
+    joint: str | None = None
+    """``hinge x`` / ``slide z`` ...: a joint to the world about (along) that axis, with a motor."""
+
+
+class RandomDesignTrial(Model):
+    """A random design and how it did: its index in the sampler's sequence, its parts and its scenes."""
+
+    index: Count
+    parts: list[RandomPart]
+    goal_scenes: Count
+    scenes_run: Count
+    min_goal_distance_mm: float | None = None
+    solved: bool = False
+    unit_cost_usd: float | None = None
+    """Quoted only for a design that reached the goal often enough (the caps decide whether it solved)."""
+    detail: str = ""
+
+
+class RandomProofReport(Model):
+    """What the random-design proof measured (one shard, or the merged shards of one benchmark)."""
+
+    sampler_version: int
+    requested: Count
+    """Designs asked for (N)."""
+    simulated: Count = 0
+    """Designs actually simulated: fewer than ``requested`` when the run stopped early, already decided."""
+    solved: Count = 0
+    next_index: Count = 0
+    """The first design index not yet simulated (a retry resumes here)."""
+    unsampleable: Count = 0
+    """Indices for which the sampler found no valid design in its attempts."""
+    rejected_draws: dict[str, int] = Field(default_factory=dict)
+    """Draws the sampler threw away, by rule (outside the build zone, interference, over a cap, ...)."""
+    stopped_early: bool = False
+    scenes_run: Count = 0
+    compile_s: Amount = 0.0
+    simulate_s: Amount = 0.0
+    price_s: Amount = 0.0
+    best: list[RandomDesignTrial] = Field(default_factory=list)
+    """The designs that came nearest (most goal scenes, then nearest to the goal), best first, at most five."""
+    solve_rate: Share | None = None
+    upper_bound: Share | None = None
+    """One-sided upper confidence bound of the solve rate (Clopper–Pearson), at ``confidence``."""
+    lower_bound: Share | None = None
+    confidence: float | None = None
+    threshold: float | None = None
+    best_picture: ArtifactRef | None = None
+    """A picture of the best random design in the scene (none without GL)."""
+
+
+class RobustProofReport(Model):
+    """What the perturbation proof measured: the reference with every part moved by up to ``position_mm`` per
+    axis and turned by up to ``rotation_deg`` about a random axis, ``perturbations`` times."""
+
+    perturbations: Count
+    position_mm: float
+    rotation_deg: float
+    solved: Count
+    """Perturbations in which the reference reached the goal in the required share of scenes."""
+    share: Share
+    required_share: Share
+    success_shares: list[float] = Field(default_factory=list)
+    """Per perturbation, the share of scenes in which the goal was reached."""
+    worst_detail: str = ""
+
+
+class DifficultyCard(Model):
+    """How hard a benchmark is, measured; the level comes from :func:`engines.certify.difficulty.level`."""
+
+    level: int = Field(ge=0, le=5)
+    formula: str
+    random_designs: Count | None = None
+    random_solve_rate: Share | None = None
+    random_upper_bound: Share | None = None
+    reference_success_share: Share | None = None
+    robust_share: Share | None = None
+    cost_slack: float | None = None
+    """Cap over the reference's unit cost, minus one: how much more a design may cost than the reference."""
+    weight_slack: float | None = None
+    reference_parts: Count = 0
+    needs_joint: bool = False
+    needs_motor: bool = False
+
+
 CEILING_FIELDS = ("max_reference_unit_cost_usd", "max_reference_weight_kg", "caps_headroom", "cost_model")
 """The parts of a :class:`ProofBasis` that only verdicts which reached the affordability proof depend on."""
 
@@ -118,6 +229,12 @@ class ProofBasis(Model):
     cost_model: str | None = None
     """How the reference solution was priced (catalogue version and target quantity); verdicts priced by
     another model (or by the material-only estimate of generator version 1's first release) are re-proven."""
+    sampler_version: int | None = None
+    random_designs: int | None = None
+    trivial_threshold: float | None = None
+    perturbations: int | None = None
+    """The certification proofs' sampler version, N, trivial threshold and K; set once they ran (verdicts that
+    ended before them do not depend on them)."""
 
     @classmethod
     def asked(
@@ -146,6 +263,9 @@ class ProofBasis(Model):
             check_interval_steps if check_interval_steps is not None else own_ci,
         )
 
+    def certification(self) -> tuple[int | None, int | None, float | None, int | None]:
+        return self.sampler_version, self.random_designs, self.trivial_threshold, self.perturbations
+
     def with_ceilings(self, other: ProofBasis) -> ProofBasis:
         """This basis with the affordability ceilings, headroom and cost model of ``other``."""
         return self.model_copy(update=other.model_dump(include=set(CEILING_FIELDS)))
@@ -156,6 +276,8 @@ class ProofBasis(Model):
             return False
         if self.max_reference_unit_cost_usd is None:  # rejected before the affordability proof
             return True
+        if self.sampler_version is not None and self.certification() != wanted.certification():
+            return False
         return (
             self.max_reference_unit_cost_usd,
             self.max_reference_weight_kg,
@@ -185,3 +307,7 @@ class BenchmarkResult(Model):
     trajectories: dict[str, ArtifactRef] = Field(default_factory=dict)
     """The payload trajectory of scene 0 per simulation mode (``baseline``, ``reference``), by sha256 and size
     like every other artifact; empty when the benchmark was rejected before simulating."""
+    random: RandomProofReport | None = None
+    robust: RobustProofReport | None = None
+    difficulty: DifficultyCard | None = None
+    """Set on every verdict that reached the simulations; the certification numbers once they ran."""

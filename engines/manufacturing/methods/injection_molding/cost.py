@@ -43,13 +43,13 @@ class _Cycle:
 def _cycle(m: PartMetrics, resin: MoldingMaterial, cyc: MoldingCycle, caveats: list[str]) -> _Cycle:
     """Cycle = inject + pack + cooling of the thickest wall + open/close."""
     wall = m.wall_max_mm
-    if wall <= 0:
+    if not wall > 0:  # none measured (NaN) or degenerate
         wall = min(m.size_mm)
         caveats.append(
             f"no wall thickness was measured; cooling uses the smallest bbox extent {wall:.2f} mm (an upper bound)"
         )
     projected = m.projected_area_z_mm2
-    if projected <= 0:
+    if not projected > 0:
         projected = m.size_mm[0] * m.size_mm[1]
         caveats.append(
             "no projected area was measured; the bbox footprint is used for clamp force and tooling"

@@ -1,0 +1,265 @@
+"""The random-design proof's measurement: simulate designs ``start..stop-1`` of a benchmark's sampler on its
+jittered scenes and count those that solve it.
+
+A design solves the benchmark by the rule a submitted design passes by: the goal reached in the required
+share of the benchmark's scenes, within both caps, every part manufacturable. The scenes of one design stop
+as soon as that is decided either way (with 6 of 8 required, after its third miss or its sixth goal), and a
+design that reached the goal often enough is quoted by the manufacturing engine then, at the caps' quantity.
+
+Designs run in batches of :data:`BATCH` indices (in threads: MuJoCo steps without the GIL); after each batch
+the report is handed to ``on_batch`` (a heartbeat: a retry resumes after the last batch), and the run stops
+early when the benchmark is already decided trivial (the lower confidence bound of the solve rate at or above
+the threshold: more designs could only confirm it). Batches keep the result a pure function of the inputs:
+the same designs are simulated, and the same stopping point is reached, with any number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import mujoco
+import trimesh
+
+from engines.certify import stats
+from engines.certify.primitives import local_vertices
+from engines.certify.sampler import RandomDesign, Sampler
+from engines.manufacturing.analysis import evaluate
+from engines.manufacturing.catalog import Catalog
+from engines.manufacturing.extract import facts_from_mesh
+from engines.physics.collision_pack import Piece
+from engines.physics.mjcf import SceneCompileError
+from engines.physics.runner import build_model, run_scene
+from shared.models import (
+    SAMPLER_VERSION,
+    BenchmarkDefinition,
+    Caps,
+    Outcome,
+    RandomDesignTrial,
+    RandomProofReport,
+    Severity,
+    SimulationMode,
+)
+
+BATCH = 25
+"""Designs between heartbeats and between checks of the early stop."""
+BEST_KEPT = 5
+SETTLE_S = 0.5
+"""A random design's scene ends as a miss once nothing has moved for this long (see ``runner.run_scene``)."""
+
+
+@dataclass(frozen=True)
+class TrialRule:
+    n_scenes: int
+    required_share: float
+    threshold: float
+    confidence: float = 0.95
+    stop_when_trivial: bool = True
+
+    @property
+    def needed(self) -> int:
+        """Goal scenes a design needs (the evaluation's rule: share of scenes >= required share)."""
+        return max(1, math.ceil(self.required_share * self.n_scenes - 1e-9))
+
+
+def quote_design(design: RandomDesign, caps: Caps, catalog: Catalog) -> tuple[float, list[str]]:
+    """The design's unit cost at the caps' quantity (each part by its method and material, in its own frame,
+    as evaluations price parts) and the blocking DFM rules."""
+    total, blocking = 0.0, []
+    for part in design.parts:
+        vertices = local_vertices(part.kind, part.dims_mm)
+        mesh = trimesh.convex.convex_hull(vertices)
+        facts = facts_from_mesh(mesh, f"{design.index:064x}")
+        _, findings, quote = evaluate(facts, part.method, part.material, caps.target_quantity, catalog)
+        total += quote.unit_cost_usd
+        blocking += [f"{part.label}: {f.rule_id}" for f in findings if f.severity == Severity.BLOCKING]
+    return total, blocking
+
+
+def _simulate(
+    definition: BenchmarkDefinition,
+    fixtures: Mapping[str, list[Piece]],
+    design: RandomDesign,
+    rule: TrialRule,
+) -> tuple[RandomDesignTrial | None, float, float]:
+    """One design's scenes, stopped once decided; ``None`` when MuJoCo cannot compile it (an invalid draw)."""
+    scene = definition.model_copy(update={"reference_solution": design.specs})
+    started = time.perf_counter()
+    try:
+        model = build_model(scene, {**fixtures, **design.pieces}, SimulationMode.REFERENCE)
+    except SceneCompileError:
+        return None, time.perf_counter() - started, 0.0
+    compiled = time.perf_counter()
+    data = mujoco.MjData(model)
+    goals = misses = 0
+    nearest = math.inf
+    outcomes: Counter[str] = Counter()
+    for i in range(rule.n_scenes):
+        result = run_scene(model, scene, i, data=data, settle_s=SETTLE_S)
+        outcomes[result.outcome.value] += 1
+        if result.outcome is Outcome.GOAL_REACHED:
+            goals += 1
+            nearest = 0.0
+        else:
+            misses += 1
+            if result.min_goal_distance_mm is not None:
+                nearest = min(nearest, result.min_goal_distance_mm)
+        if goals >= rule.needed or misses > rule.n_scenes - rule.needed:
+            break
+    trial = RandomDesignTrial(
+        index=design.index,
+        parts=design.summary,
+        goal_scenes=goals,
+        scenes_run=goals + misses,
+        min_goal_distance_mm=round(nearest, 3) if math.isfinite(nearest) else None,
+        detail=", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+    )
+    return trial, compiled - started, time.perf_counter() - compiled
+
+
+def _rank(t: RandomDesignTrial) -> tuple[bool, int, float]:
+    return (
+        not t.solved,
+        -t.goal_scenes,
+        t.min_goal_distance_mm if t.min_goal_distance_mm is not None else 1e12,
+    )
+
+
+def run_trials(
+    definition: BenchmarkDefinition,
+    collision: Mapping[str, list[Piece]],
+    caps: Caps,
+    catalog: Catalog,
+    rule: TrialRule,
+    seed: int,
+    start: int,
+    stop: int,
+    threads: int = 1,
+    resume: RandomProofReport | None = None,
+    on_batch: Callable[[RandomProofReport], None] | None = None,
+) -> RandomProofReport:
+    """Simulate random designs ``start..stop-1`` (or from ``resume.next_index``) and count the solvers."""
+    if not 0 <= start <= stop:
+        raise ValueError(f"need 0 <= start <= stop, got {start}..{stop}")
+    fixtures = {p.label: list(collision[p.label]) for p in definition.fixtures}
+    prices = {m: price for m, (price, _) in catalog.material_prices().items()}
+    sampler = Sampler(definition, fixtures, caps, prices, seed)
+    report = resume or RandomProofReport(
+        sampler_version=SAMPLER_VERSION, requested=stop - start, next_index=start
+    )
+    report = report.model_copy(update={"requested": stop - start, "threshold": rule.threshold})
+    rejected = Counter(report.rejected_draws)
+    best = list(report.best)
+
+    def one(index: int) -> tuple[int, RandomDesignTrial | None, Counter[str], float, float, float]:
+        """Design ``index`` simulated (and quoted when it reached the goal often enough); ``None`` when the
+        sampler found no valid draw for the index or MuJoCo could not compile the one it found."""
+        design, why = sampler.draw(index)
+        if design is None:
+            return index, None, why, 0.0, 0.0, 0.0
+        trial, compile_s, simulate_s = _simulate(definition, fixtures, design, rule)
+        if trial is None:
+            why["scene_compile"] += 1
+            return index, None, why, compile_s, 0.0, 0.0
+        price_s = 0.0
+        if trial.goal_scenes >= rule.needed:
+            t0 = time.perf_counter()
+            cost, blocking = quote_design(design, caps, catalog)
+            price_s = time.perf_counter() - t0
+            within = cost <= caps.max_unit_cost_usd and not blocking
+            detail = trial.detail + (
+                "" if within else f"; over the caps or not manufacturable: ${cost:.2f}, {', '.join(blocking)}"
+            )
+            trial = trial.model_copy(
+                update={"solved": within, "unit_cost_usd": round(cost, 4), "detail": detail}
+            )
+        return index, trial, why, compile_s, simulate_s, price_s
+
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="random-designs") as pool:
+        while report.next_index < stop and not report.stopped_early:
+            batch = range(report.next_index, min(report.next_index + BATCH, stop))
+            simulated, solved, unsampleable, scenes = report.simulated, report.solved, report.unsampleable, 0
+            compile_s, simulate_s, price_s = report.compile_s, report.simulate_s, report.price_s
+            for _, trial, why, c_s, s_s, p_s in sorted(pool.map(one, batch), key=lambda r: r[0]):
+                rejected.update(why)
+                compile_s, simulate_s, price_s = compile_s + c_s, simulate_s + s_s, price_s + p_s
+                if trial is None:
+                    unsampleable += 1
+                    continue
+                simulated += 1
+                solved += trial.solved
+                scenes += trial.scenes_run
+                best = sorted([*best, trial], key=_rank)[:BEST_KEPT]
+            report = report.model_copy(
+                update={
+                    "simulated": simulated,
+                    "solved": solved,
+                    "unsampleable": unsampleable,
+                    "next_index": batch.stop,
+                    "rejected_draws": dict(sorted(rejected.items())),
+                    "scenes_run": report.scenes_run + scenes,
+                    "compile_s": round(compile_s, 4),
+                    "simulate_s": round(simulate_s, 4),
+                    "price_s": round(price_s, 4),
+                    "best": best,
+                }
+            )
+            report = with_bounds(report, rule.confidence)
+            if (
+                rule.stop_when_trivial
+                and report.lower_bound is not None
+                and report.lower_bound >= rule.threshold
+                and report.next_index < stop
+            ):
+                report = report.model_copy(update={"stopped_early": True})
+            if on_batch is not None:
+                on_batch(report)
+    return report
+
+
+def with_bounds(report: RandomProofReport, confidence: float) -> RandomProofReport:
+    """The report with its solve rate and one-sided Clopper–Pearson bounds (none before any design ran)."""
+    if report.simulated == 0:
+        return report.model_copy(update={"confidence": confidence})
+    return report.model_copy(
+        update={
+            "solve_rate": report.solved / report.simulated,
+            "upper_bound": stats.upper_bound(report.solved, report.simulated, confidence),
+            "lower_bound": stats.lower_bound(report.solved, report.simulated, confidence),
+            "confidence": confidence,
+        }
+    )
+
+
+def merge(reports: list[RandomProofReport], confidence: float, threshold: float) -> RandomProofReport:
+    """The shards of one benchmark's proof as one report: counts summed, the best five overall."""
+    if not reports:
+        raise ValueError("no shard reports to merge")
+    rejected: Counter[str] = Counter()
+    for r in reports:
+        rejected.update(r.rejected_draws)
+    merged = RandomProofReport(
+        sampler_version=reports[0].sampler_version,
+        requested=sum(r.requested for r in reports),
+        simulated=sum(r.simulated for r in reports),
+        solved=sum(r.solved for r in reports),
+        next_index=max(r.next_index for r in reports),
+        unsampleable=sum(r.unsampleable for r in reports),
+        rejected_draws=dict(sorted(rejected.items())),
+        stopped_early=any(r.stopped_early for r in reports),
+        scenes_run=sum(r.scenes_run for r in reports),
+        compile_s=round(sum(r.compile_s for r in reports), 4),
+        simulate_s=round(sum(r.simulate_s for r in reports), 4),
+        price_s=round(sum(r.price_s for r in reports), 4),
+        best=sorted([t for r in reports for t in r.best], key=_rank)[:BEST_KEPT],
+        threshold=threshold,
+    )
+    if merged.best:  # the picture of the shard whose best design is the best overall
+        top = merged.best[0].index
+        picture = next((r.best_picture for r in reports if r.best and r.best[0].index == top), None)
+        merged = merged.model_copy(update={"best_picture": picture})
+    return with_bounds(merged, confidence)

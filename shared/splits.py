@@ -1,0 +1,29 @@
+"""Dataset splits: each entry's fold in a within-family split (seeds held out) and a cross-family split
+(families held out), 10 folds each, a pure function of the dataset id and the benchmark (or its family).
+
+Fold ``k`` of a split is a test set; the other nine are its training set. A within-family fold is drawn per
+benchmark, so every family appears in every fold; a cross-family fold is drawn per family, so all of a
+family's benchmarks fall in the same fold and a model tested on fold ``k`` has seen none of its families.
+Standard-library only: the dataset workflow assigns folds inside the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+FOLDS = 10
+
+
+def _fold(*parts: str) -> int:
+    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % FOLDS
+
+
+def within_family_fold(dataset_id: str, benchmark_id: str) -> int:
+    """The benchmark's fold when seeds are held out within each family."""
+    return _fold("within-family", dataset_id, benchmark_id)
+
+
+def cross_family_fold(dataset_id: str, family: str) -> int:
+    """The fold of the benchmark's whole family when families are held out."""
+    return _fold("cross-family", dataset_id, family)
