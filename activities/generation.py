@@ -12,6 +12,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.analysis import stage_source
+from engines.certify import difficulty
+from engines.certify.trials import merge
 from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import FACTS_VERSION, PartFacts
@@ -21,11 +23,15 @@ from shared.ids import benchmark_id, script_benchmark_id
 from shared.keys import benchmark_definition_key, benchmark_result_key, part_facts_key
 from shared.logging import get_logger
 from shared.models import (
+    SAMPLER_VERSION,
     AffordabilityRequest,
     AffordabilityResult,
     BenchmarkDefinition,
     BenchmarkResult,
     Caps,
+    CertifyPlan,
+    CertifyRequest,
+    CertifyResult,
     ErrorType,
     LookupRequest,
     LookupResult,
@@ -40,7 +46,12 @@ from shared.models import (
 )
 from shared.settings import Settings
 from shared.store import IntegrityError, ObjectNotFound, ObjectStore
-from shared.temporal import ACT_ASSESS_AFFORDABILITY, ACT_LOOKUP_BENCHMARK, ACT_RECORD_BENCHMARK
+from shared.temporal import (
+    ACT_ASSESS_AFFORDABILITY,
+    ACT_ASSESS_CERTIFICATION,
+    ACT_LOOKUP_BENCHMARK,
+    ACT_RECORD_BENCHMARK,
+)
 
 log = get_logger(__name__)
 
@@ -51,6 +62,11 @@ def _basis_text(basis: ProofBasis) -> str:
         text += (
             f", ceilings ${basis.max_reference_unit_cost_usd} and {basis.max_reference_weight_kg} kg"
             f" x{basis.caps_headroom}, {basis.cost_model}"
+        )
+    if basis.sampler_version is not None:
+        text += (
+            f", {basis.random_designs} random designs (sampler v{basis.sampler_version}, trivial at "
+            f"{basis.trivial_threshold:g}), {basis.perturbations} perturbations"
         )
     return text
 
@@ -71,6 +87,19 @@ class GenerationActivities:
             "caps_headroom": s.caps_headroom,
             "cost_model": f"{load_catalog().label} q{s.benchmark_target_quantity}",
         }
+
+    def _plan(self, req: LookupRequest) -> CertifyPlan:
+        """The certification proofs' parameters: the request's options over the worker's settings."""
+        s, asked = self._settings, req.certify
+        return CertifyPlan(
+            sampler_version=asked.sampler_version or SAMPLER_VERSION,
+            random_designs=asked.random_designs or s.random_designs,
+            trivial_threshold=asked.trivial_threshold or s.trivial_threshold,
+            confidence=s.random_confidence,
+            perturbations=s.robust_perturbations,
+            robust_required_share=s.robust_required_share,
+            shard_size=s.random_shard_size,
+        )
 
     @activity.defn(name=ACT_LOOKUP_BENCHMARK)
     async def lookup_benchmark(self, req: LookupRequest) -> LookupResult:
@@ -96,9 +125,10 @@ class GenerationActivities:
         else:
             bid = benchmark_id(req.family, req.seed, version)
         key = benchmark_result_key(bid)
+        plan = self._plan(req)
 
         def read() -> LookupResult:
-            found = LookupResult(benchmark_id=bid, generator_version=version, script=staged)
+            found = LookupResult(benchmark_id=bid, generator_version=version, script=staged, certify=plan)
 
             def miss(why: str) -> LookupResult:
                 log.info("benchmark.not_reused", key=key, reason=why)
@@ -113,7 +143,17 @@ class GenerationActivities:
             if result.basis is None:
                 return miss("the stored verdict records no proof basis")
             n_scenes, check_interval = result.basis.scenes_for(req.n_scenes, req.check_interval_steps)
-            wanted = ProofBasis(n_scenes=n_scenes, check_interval_steps=check_interval, **self._ceilings())
+            wanted = ProofBasis(
+                n_scenes=n_scenes,
+                check_interval_steps=check_interval,
+                sampler_version=plan.sampler_version,
+                random_designs=plan.random_designs,
+                trivial_threshold=plan.trivial_threshold,
+                perturbations=plan.perturbations,
+                **self._ceilings(),
+            )
+            if result.verdict == Verdict.PUBLISHED and result.random is None:
+                return miss("published before the certification proofs (random designs, robustness) existed")
             if not result.basis.covers(wanted):
                 return miss(
                     f"proven on another basis ({_basis_text(result.basis)}; asked {_basis_text(wanted)})"
@@ -228,6 +268,59 @@ class GenerationActivities:
             basis=basis,
         )
 
+    @activity.defn(name=ACT_ASSESS_CERTIFICATION)
+    async def assess_certification(self, req: CertifyRequest) -> CertifyResult:
+        """Judge the certification measurements: the random-design shards merged into one count, the
+        ``not_trivial_random`` proof (the solve rate's upper confidence bound below the trivial threshold) and
+        the ``robust`` proof (the required share of perturbed references still solve)."""
+        plan = req.plan
+        random = merge(req.shards, plan.confidence, plan.trivial_threshold)
+        robust = req.robust
+        if random.simulated == 0 or random.upper_bound is None:
+            drawn = ", ".join(f"{k} {v}" for k, v in random.rejected_draws.items()) or "none"
+            trivial = ProofResult(
+                proof=Proof.NOT_TRIVIAL_RANDOM,
+                passed=False,
+                detail=f"the sampler drew no valid design in {random.requested} tries (rejected draws: {drawn}): "
+                "nothing shows that random designs fail",
+                limit=plan.trivial_threshold,
+            )
+        else:
+            ub, rate = random.upper_bound, random.solve_rate or 0.0
+            early = " (stopped early: already decided trivial)" if random.stopped_early else ""
+            trivial = ProofResult(
+                proof=Proof.NOT_TRIVIAL_RANDOM,
+                passed=ub < plan.trivial_threshold,
+                detail=(
+                    f"{random.solved} of {random.simulated} random designs solved it ({rate:.1%}); "
+                    f"{plan.confidence:.0%} upper bound {ub:.2%}, trivial at {plan.trivial_threshold:.0%}{early}"
+                ),
+                measured=ub,
+                limit=plan.trivial_threshold,
+            )
+        proofs = [
+            trivial,
+            ProofResult(
+                proof=Proof.ROBUST,
+                passed=robust.share >= plan.robust_required_share,
+                detail=(
+                    f"reference still solves in {robust.solved} of {robust.perturbations} perturbations "
+                    f"(±{robust.position_mm:g} mm, ±{robust.rotation_deg:g}°; required "
+                    f"{plan.robust_required_share:.0%})"
+                    + (f"; first failing {robust.worst_detail}" if robust.worst_detail else "")
+                ),
+                measured=robust.share,
+                limit=plan.robust_required_share,
+            ),
+        ]
+        basis = ProofBasis(
+            sampler_version=plan.sampler_version,
+            random_designs=plan.random_designs,
+            trivial_threshold=plan.trivial_threshold,
+            perturbations=plan.perturbations,
+        )
+        return CertifyResult(proofs=proofs, random=random, robust=robust, basis=basis)
+
     @activity.defn(name=ACT_RECORD_BENCHMARK)
     async def record_benchmark(self, req: PublishRequest) -> BenchmarkResult:
         """Store the verdict (with the basis it was proven on). The definition is written first and the result
@@ -236,6 +329,12 @@ class GenerationActivities:
 
         def write() -> BenchmarkResult:
             result = req.result
+            reference = next((p for p in result.proofs if p.proof == Proof.SOLVABLE), None)
+            if req.definition is not None and reference is not None:  # it reached the simulations
+                card = difficulty.card(
+                    req.definition, reference.measured, result.caps, result.random, result.robust
+                )
+                result = result.model_copy(update={"difficulty": card})
             definition_key = benchmark_definition_key(result.benchmark_id)
             if req.definition is not None and result.verdict == Verdict.PUBLISHED:
                 ref = self._store.put_model(definition_key, req.definition)

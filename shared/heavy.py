@@ -27,6 +27,10 @@ from shared.models import (
     FactsRequest,
     FactsResult,
     Model,
+    RandomProofReport,
+    RandomProofRequest,
+    RobustProofReport,
+    RobustProofRequest,
     SimulateRequest,
     SimulationReport,
     StagedPart,
@@ -120,6 +124,23 @@ RENDER_EVIDENCE = HeavyJobSpec(
     engine="runtime.jobs.evaluation:evidence_job",
     doc="Replay the representative scene: full trajectory, frame strip, animation and a picture.",
 )
+RANDOM_PROOF = HeavyJobSpec(
+    job="random_proof",
+    activity="prove_not_trivial_random",
+    request=RandomProofRequest,
+    result=RandomProofReport,
+    engine="runtime.jobs.certify:random_job",
+    doc="Simulate one shard of the benchmark's random designs and count those that solve it; a retry resumes "
+    "after the last finished batch.",
+)
+ROBUST_PROOF = HeavyJobSpec(
+    job="robust_proof",
+    activity="prove_robust",
+    request=RobustProofRequest,
+    result=RobustProofReport,
+    engine="runtime.jobs.certify:robust_job",
+    doc="Simulate the reference solution moved and turned a little, K times, on the jittered scenes.",
+)
 DIAGNOSE = HeavyJobSpec(
     job="diagnose",
     request=DiagnoseRequest,
@@ -134,6 +155,8 @@ HEAVY_JOBS = (
     RUN_PART_SCRIPT,
     BUILD_DESIGN,
     RENDER_EVIDENCE,
+    RANDOM_PROOF,
+    ROBUST_PROOF,
     DIAGNOSE,
 )
 """Every heavy job; job names and activity types are unique (checked below, at import)."""

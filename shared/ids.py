@@ -31,13 +31,17 @@ def dataset_content(request: DatasetRequest) -> dict[str, object]:
     """What a dataset's entries depend on in its request: which benchmarks, proven on which scene basis. How it
     runs (``max_parallel``, ``chunk_size``, ``webhook``) does not count. Two requests for one dataset id must
     agree on this (see ``prepare_dataset``)."""
-    return {
+    content: dict[str, object] = {
         "families": list(request.families),
         "count": request.count,
         "base_seed": request.base_seed,
         "n_scenes": request.n_scenes,
         "check_interval_steps": request.check_interval_steps,
     }
+    asked = request.certify.model_dump(exclude_none=True)
+    if asked:  # only when set: the ids of datasets asked before the options existed stay as they were
+        content["certify"] = asked
+    return content
 
 
 def dataset_id(request: DatasetRequest, generator_version: int) -> str:

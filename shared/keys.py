@@ -36,6 +36,11 @@ def trajectory_key(benchmark_id: str, mode: str) -> str:
     return f"{benchmark_prefix(benchmark_id)}/{mode}-trajectory.npz"
 
 
+def random_best_key(benchmark_id: str, start: int) -> str:
+    """A picture of the best random design of the random-design proof's shard that starts at ``start``."""
+    return f"{benchmark_prefix(benchmark_id)}/random/best-{start:06d}.png"
+
+
 def manifest_key(dataset_id: str) -> str:
     """The dataset's manifest; written last."""
     return f"datasets/{dataset_id}/manifest.json"

@@ -16,6 +16,7 @@ from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_val
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import webhooks
+from shared.models.common import OpenShare, PerturbationCount, RandomDesignCount
 
 
 def _default_data_dir() -> Path:
@@ -95,6 +96,25 @@ class Settings(BaseSettings):
     caps_headroom: float = Field(default=1.5, ge=1)
     benchmark_target_quantity: int = Field(default=100, ge=1)
     """Quantity at which a benchmark's reference solution is quoted to set its cost cap."""
+
+    # --- Certification proofs (engines/certify) -------------------------------------------------
+    random_designs: RandomDesignCount = 1000
+    """N: random designs the ``not_trivial_random`` proof simulates per benchmark. At 1000 with none solving,
+    the 95 % upper bound of the solve rate is 0.3 %."""
+    trivial_threshold: OpenShare = 0.10
+    """A benchmark is trivial when the random solve rate's upper confidence bound is at or above this. PHYRE
+    (Bakhtin et al. 2019, "PHYRE: A New Benchmark for Physical Reasoning", NeurIPS) calls a task trivial when
+    10 % of random attempts solve it."""
+    random_confidence: OpenShare = 0.95
+    """Confidence of the one-sided Clopper-Pearson bounds of the random solve rate."""
+    random_shard_size: int = Field(default=250, ge=1)
+    """Random designs per heavy activity; a larger N runs as parallel shards (model assumption: about 10 s of
+    work each on one core, so a retry repeats little)."""
+    robust_perturbations: PerturbationCount = 16
+    """K: perturbed copies of the reference solution the ``robust`` proof simulates."""
+    robust_required_share: float = Field(default=0.75, gt=0, le=1)
+    """Share of the K perturbed references that must still solve (model assumption: the solvable proof's own
+    required share of scenes)."""
 
     # --- Manufacturing analysis ---------------------------------------------------------------
     part_roots: list[Path] = Field(default_factory=lambda: [Path.cwd()])

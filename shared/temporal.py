@@ -18,7 +18,9 @@ from shared.heavy import (
     BUILD_BENCHMARK,
     BUILD_DESIGN,
     EXTRACT_PART_FACTS,
+    RANDOM_PROOF,
     RENDER_EVIDENCE,
+    ROBUST_PROOF,
     RUN_PART_SCRIPT,
     SIMULATE_BENCHMARK,
     HeavyJobSpec,
@@ -68,6 +70,7 @@ WF_EVALUATE_DESIGN = "EvaluateDesign"
 ACT_PREPARE_DATASET = "prepare_dataset"
 ACT_LOOKUP_BENCHMARK = "lookup_benchmark"
 ACT_ASSESS_AFFORDABILITY = "assess_affordability"
+ACT_ASSESS_CERTIFICATION = "assess_certification"
 ACT_RECORD_BENCHMARK = "record_benchmark"
 ACT_WRITE_MANIFEST_PART = "write_manifest_part"
 ACT_FINALIZE_DATASET = "finalize_dataset"
@@ -86,6 +89,8 @@ ACT_EXTRACT_PART_FACTS = EXTRACT_PART_FACTS.activity
 ACT_RUN_PART_SCRIPT = RUN_PART_SCRIPT.activity
 ACT_BUILD_DESIGN = BUILD_DESIGN.activity
 ACT_RENDER_EVIDENCE = RENDER_EVIDENCE.activity
+ACT_PROVE_NOT_TRIVIAL_RANDOM = RANDOM_PROOF.activity
+ACT_PROVE_ROBUST = ROBUST_PROOF.activity
 
 
 # --- Activity profiles ----------------------------------------------------------------------------

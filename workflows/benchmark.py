@@ -2,8 +2,9 @@
 
 Stages: lookup (reuse a finished benchmark proven on the same basis) -> build and validate geometry ->
 simulate, the baseline (stable and not solved without a solution) and the reference solution (solved in the
-required share of jittered scenes) side by side -> affordability (caps) -> record. A failed proof is a
-verdict with the reason and numbers, not a crash.
+required share of jittered scenes) side by side -> affordability (caps) -> certify: N random designs (in
+parallel shards) must fail, and the reference must survive K perturbations, side by side -> record. A failed
+proof is a verdict with the reason and numbers, not a crash.
 
 Deterministic orchestration only: no I/O, no clocks, no heavy imports; activities are called by name. The
 quick store steps (lookup, affordability, record) are local activities: each costs a few milliseconds
@@ -13,6 +14,8 @@ instead of a ~50 ms task round trip.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
@@ -20,7 +23,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from shared.families import unknown_families_message
-    from shared.heavy import BUILD_BENCHMARK, SIMULATE_BENCHMARK
+    from shared.heavy import BUILD_BENCHMARK, RANDOM_PROOF, ROBUST_PROOF, SIMULATE_BENCHMARK
     from shared.ids import SCRIPT_FAMILY
     from shared.models import (
         AffordabilityRequest,
@@ -30,6 +33,9 @@ with workflow.unsafe.imports_passed_through():
         BenchmarkResult,
         BuildRequest,
         BuildResult,
+        CertifyPlan,
+        CertifyRequest,
+        CertifyResult,
         ErrorType,
         GenerateBenchmarkRequest,
         LookupRequest,
@@ -39,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
         ProofBasis,
         ProofResult,
         PublishRequest,
+        RandomProofRequest,
+        RobustProofRequest,
         Severity,
         SimulateRequest,
         SimulationMode,
@@ -47,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from shared.temporal import (
         ACT_ASSESS_AFFORDABILITY,
+        ACT_ASSESS_CERTIFICATION,
         ACT_LOOKUP_BENCHMARK,
         ACT_RECORD_BENCHMARK,
         LIGHT,
@@ -62,6 +71,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows._details import show, source_name
     from workflows._input import parse_input
 
+CERTIFIED = "certified-benchmarks"
+"""The patch that added the certification proofs after affordability (histories before it end there)."""
 # Deterministic failures of the engines that make the benchmark itself invalid: recorded as rejections.
 REJECTING_ERRORS = {ErrorType.INFEASIBLE_PARAMETERS.value, ErrorType.INVALID_GEOMETRY.value}
 
@@ -124,6 +135,7 @@ class GenerateBenchmark:
                 n_scenes=req.n_scenes,
                 check_interval_steps=req.check_interval_steps,
                 script=req.script,
+                certify=req.certify,
             ),
             result_type=LookupResult,
             summary=f"lookup {what}",
@@ -254,23 +266,74 @@ class GenerateBenchmark:
         if not afford.proof.passed or afford.caps is None:
             return await self._record(definition, base, proofs)
         definition = definition.model_copy(update={"caps": afford.caps})
-        published = base.model_copy(update={"verdict": Verdict.PUBLISHED, "caps": afford.caps})
+        base = base.model_copy(update={"caps": afford.caps})
+        plan = found.certify
+        if plan is not None and workflow.patched(CERTIFIED):
+            cert = await self._certify(definition, plan)
+            proofs += cert.proofs
+            base = base.model_copy(
+                update={
+                    "basis": (base.basis or ProofBasis()).with_certification(cert.basis),
+                    "random": cert.random,
+                    "robust": cert.robust,
+                }
+            )
+            if not all(p.passed for p in cert.proofs):
+                return await self._record(definition, base, proofs)
+        published = base.model_copy(update={"verdict": Verdict.PUBLISHED})
         return await self._record(definition, published, proofs)
+
+    async def _certify(self, definition: BenchmarkDefinition, plan: CertifyPlan) -> CertifyResult:
+        """The random-design shards and the perturbed reference side by side, then judged together."""
+        bid, shards, queue = definition.benchmark_id, plan.shards(), workflow.info().task_queue
+        self._stage(
+            "certify",
+            f"{plan.random_designs} random designs in {len(shards)} shard{'s' * (len(shards) > 1)} and "
+            f"{plan.perturbations} perturbed references",
+        )
+        random_calls = [
+            workflow.execute_activity(
+                RANDOM_PROOF.activity,
+                RandomProofRequest(definition=definition, plan=plan, start=start, stop=stop),
+                summary=f"random designs {start}-{stop - 1} of {bid}",
+                **heavy_options(RANDOM_PROOF, queue),
+            )
+            for start, stop in shards
+        ]
+        robust_call = workflow.execute_activity(
+            ROBUST_PROOF.activity,
+            RobustProofRequest(definition=definition, plan=plan),
+            summary=f"{plan.perturbations} perturbed references of {bid}",
+            **heavy_options(ROBUST_PROOF, queue),
+        )
+        *reports, robust = await self._all([*random_calls, robust_call])
+        return await workflow.execute_local_activity(
+            ACT_ASSESS_CERTIFICATION,
+            CertifyRequest(plan=plan, shards=list(reports), robust=robust),
+            result_type=CertifyResult,
+            summary=f"judge the certification of {bid}",
+            **LIGHT.kwargs(),
+        )
 
     async def _simulate_both(
         self, definition: BenchmarkDefinition
     ) -> tuple[SimulationReport, SimulationReport]:
-        """Baseline and reference side by side; if one fails, the other is cancelled before re-raising."""
-        tasks = [
-            asyncio.create_task(self._simulate(definition, mode))
-            for mode in (SimulationMode.BASELINE, SimulationMode.REFERENCE)
-        ]
+        """Baseline and reference side by side."""
+        baseline, reference = await self._all(
+            [self._simulate(definition, mode) for mode in (SimulationMode.BASELINE, SimulationMode.REFERENCE)]
+        )
+        return baseline, reference
+
+    @staticmethod
+    async def _all(calls: list[Awaitable[Any]]) -> list[Any]:
+        """The calls' results, in order; if one fails, the others are cancelled before re-raising."""
+        tasks = [asyncio.ensure_future(c) for c in calls]
         try:
             await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             failed = next((t for t in tasks if t.done() and t.exception() is not None), None)
             if failed is not None:
                 raise failed.exception()  # type: ignore[misc]
-            return tasks[0].result(), tasks[1].result()
+            return [t.result() for t in tasks]
         finally:
             for t in tasks:
                 if not t.done():

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         Proof,
         Verdict,
     )
+    from shared.splits import cross_family_fold, within_family_fold
     from shared.temporal import (
         ACT_FINALIZE_DATASET,
         ACT_PREPARE_DATASET,
@@ -257,7 +258,14 @@ class GenerateDataset:
         family, seed = dataset_item(req, index)
         bid = benchmark_id(family, seed, cursor.generator_version)
         self._running[index] = bid
-        base = {"index": index, "benchmark_id": bid, "family": family, "seed": seed}
+        base = {
+            "index": index,
+            "benchmark_id": bid,
+            "family": family,
+            "seed": seed,
+            "within_family_fold": within_family_fold(dataset, bid),
+            "cross_family_fold": cross_family_fold(family, list(req.families)),
+        }
         try:
             result: BenchmarkResult = await workflow.execute_child_workflow(
                 WF_GENERATE_BENCHMARK,
@@ -268,6 +276,7 @@ class GenerateDataset:
                     check_interval_steps=req.check_interval_steps,
                     dataset_id=dataset,
                     generator_version=cursor.generator_version,
+                    certify=req.certify,
                 ),
                 result_type=BenchmarkResult,
                 id=f"{workflow.info().workflow_id}--{bid}",
@@ -298,4 +307,9 @@ class GenerateDataset:
             max_weight_kg=result.caps.max_weight_kg if result.caps else None,
             success_share=reference.measured if reference else None,
             reused=result.reused,
+            level=result.difficulty.level if result.difficulty else None,
+            random_designs=result.random.simulated if result.random else None,
+            random_solve_rate=result.random.solve_rate if result.random else None,
+            random_upper_bound=result.random.upper_bound if result.random else None,
+            robust_share=result.robust.share if result.robust else None,
         )

@@ -15,6 +15,7 @@ the same designs are simulated, and the same stopping point is reached, with any
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections import Counter
@@ -87,10 +88,10 @@ def _simulate(
     rule: TrialRule,
 ) -> tuple[RandomDesignTrial | None, float, float]:
     """One design's scenes, stopped once decided; ``None`` when MuJoCo cannot compile it (an invalid draw)."""
-    scene = definition.model_copy(update={"reference_solution": design.specs})
+    scene, pieces = design_scene(definition, fixtures, design)
     started = time.perf_counter()
     try:
-        model = build_model(scene, {**fixtures, **design.pieces}, SimulationMode.REFERENCE)
+        model = build_model(scene, pieces, SimulationMode.REFERENCE)
     except SceneCompileError:
         return None, time.perf_counter() - started, 0.0
     compiled = time.perf_counter()
@@ -121,6 +122,37 @@ def _simulate(
     return trial, compiled - started, time.perf_counter() - compiled
 
 
+def seed_of(benchmark_id: str) -> int:
+    """The sampler seed of a benchmark: from its id, so every shard, retry and worker draws the same designs."""
+    return int(hashlib.sha256(benchmark_id.encode()).hexdigest()[:8], 16)
+
+
+def _fixtures(
+    definition: BenchmarkDefinition, collision: Mapping[str, list[Piece]]
+) -> dict[str, list[Piece]]:
+    return {p.label: list(collision[p.label]) for p in definition.fixtures}
+
+
+def sampler_for(
+    definition: BenchmarkDefinition,
+    collision: Mapping[str, list[Piece]],
+    caps: Caps,
+    catalog: Catalog,
+    seed: int,
+) -> Sampler:
+    """The benchmark's sampler (the catalogue's material prices bound the draws' material cost)."""
+    prices = {m: price for m, (price, _) in catalog.material_prices().items()}
+    return Sampler(definition, _fixtures(definition, collision), caps, prices, seed)
+
+
+def design_scene(
+    definition: BenchmarkDefinition, collision: Mapping[str, list[Piece]], design: RandomDesign
+) -> tuple[BenchmarkDefinition, dict[str, list[Piece]]]:
+    """The benchmark's scene with ``design`` in place of the reference solution (to simulate or picture)."""
+    scene = definition.model_copy(update={"reference_solution": design.specs})
+    return scene, {**_fixtures(definition, collision), **design.pieces}
+
+
 def _rank(t: RandomDesignTrial) -> tuple[bool, int, float]:
     return (
         not t.solved,
@@ -145,9 +177,8 @@ def run_trials(
     """Simulate random designs ``start..stop-1`` (or from ``resume.next_index``) and count the solvers."""
     if not 0 <= start <= stop:
         raise ValueError(f"need 0 <= start <= stop, got {start}..{stop}")
-    fixtures = {p.label: list(collision[p.label]) for p in definition.fixtures}
-    prices = {m: price for m, (price, _) in catalog.material_prices().items()}
-    sampler = Sampler(definition, fixtures, caps, prices, seed)
+    fixtures = _fixtures(definition, collision)
+    sampler = sampler_for(definition, collision, caps, catalog, seed)
     report = resume or RandomProofReport(
         sampler_version=SAMPLER_VERSION, requested=stop - start, next_index=start
     )

@@ -23,6 +23,7 @@ from shared.models.common import (
     SceneCount,
     Seed,
 )
+from shared.models.generation import CertifyOptions
 from shared.models.notify import WebhookUrl
 from shared.models.proofs import Proof, Verdict
 from shared.splits import FOLDS
@@ -59,6 +60,8 @@ class DatasetRequest(Model):
     """Set by the workflow itself when it continues as new; leave empty."""
     webhook: WebhookUrl | None = None
     """POSTed the dataset's result (counts and manifest reference) when the dataset completes."""
+    certify: CertifyOptions = CertifyOptions()
+    """The certification proofs' options for every benchmark of the dataset (unset: the worker's settings)."""
 
     @field_validator("base_seed")
     @classmethod

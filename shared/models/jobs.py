@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from shared.models.common import Model
-from shared.models.proofs import SceneResult
+from shared.models.proofs import RandomProofReport, SceneResult
 
 
 class HeavyProgress(Model):
@@ -20,6 +20,8 @@ class HeavyProgress(Model):
     completed: list[SceneResult] = Field(default_factory=list)
     steps: int = 0
     """Simulation steps this attempt has run so far (finished and running scenes), reported every few seconds."""
+    random: RandomProofReport | None = None
+    """The random-design proof's counts after its last finished batch (a retry resumes after it)."""
 
 
 class HeavyJob(Model):

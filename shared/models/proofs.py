@@ -212,6 +212,10 @@ CEILING_FIELDS = ("max_reference_unit_cost_usd", "max_reference_weight_kg", "cap
 """The parts of a :class:`ProofBasis` that only verdicts which reached the affordability proof depend on."""
 
 
+CERTIFICATION_FIELDS = ("sampler_version", "random_designs", "trivial_threshold", "perturbations")
+"""The parts of a :class:`ProofBasis` that only verdicts which reached the certification proofs depend on."""
+
+
 class ProofBasis(Model):
     """What a verdict depends on besides family, seed and generator version. A stored verdict is reused
     only when the new request's basis matches; ceilings count only for verdicts that reached them."""
@@ -265,6 +269,10 @@ class ProofBasis(Model):
 
     def certification(self) -> tuple[int | None, int | None, float | None, int | None]:
         return self.sampler_version, self.random_designs, self.trivial_threshold, self.perturbations
+
+    def with_certification(self, other: ProofBasis) -> ProofBasis:
+        """This basis with the certification proofs' sampler version, N, threshold and K of ``other``."""
+        return self.model_copy(update=other.model_dump(include=set(CERTIFICATION_FIELDS)))
 
     def with_ceilings(self, other: ProofBasis) -> ProofBasis:
         """This basis with the affordability ceilings, headroom and cost model of ``other``."""

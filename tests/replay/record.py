@@ -85,6 +85,10 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
             # the receiver is local, and named: its URL and token stay out of the histories
             webhook_allow_networks=[ipaddress.ip_network("127.0.0.1/32")],
             webhook_targets={"replay": SecretStr(f"{hooks}/done?token=recorded")},
+            # a short random-design proof, still in two shards (the history shows them side by side)
+            random_designs=200,
+            random_shard_size=100,
+            robust_perturbations=8,
         )
         strict = settings.model_copy(
             update={"max_reference_unit_cost_usd": 0.01, "data_dir": Path(tmp) / "strict"}
@@ -159,11 +163,22 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                         ]
                     ),
                 )
+                trivial_script = Path(tmp) / "wide_goal_benchmark.py"
+                trivial_script.write_text(
+                    (Path(__file__).parents[1] / "data" / "wide_goal_benchmark.py").read_text()
+                )
                 runs += [
                     (
                         "generate_benchmark_script",
                         WF_GENERATE_BENCHMARK,
                         {"script": {"path": str(benchmark_script)}},
+                        queue,
+                    ),
+                    # random designs solve it: rejected by the not_trivial_random proof, with its numbers
+                    (
+                        "generate_benchmark_trivial",
+                        WF_GENERATE_BENCHMARK,
+                        {"script": {"path": str(trivial_script)}},
                         queue,
                     ),
                     ("evaluate_design", WF_EVALUATE_DESIGN, good, queue),

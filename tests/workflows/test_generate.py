@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from shared.models import (
     BenchmarkDefinition,
     BenchmarkResult,
+    CertifyOptions,
     DatasetManifest,
     DatasetProgress,
     DatasetRequest,
@@ -49,10 +50,29 @@ async def test_benchmark_is_proven_published_and_then_reused(
         Proof.NOT_TRIVIAL,
         Proof.SOLVABLE,
         Proof.AFFORDABLE,
+        Proof.NOT_TRIVIAL_RANDOM,
+        Proof.ROBUST,
     ]
     assert all(p.passed for p in result.proofs)
     assert result.caps is not None and result.caps.max_unit_cost_usd > result.caps.reference_unit_cost_usd
     store = LocalStore(test_settings.local_store_dir)
+    # the certification: N random designs (in shards of the configured size, merged) fail, the reference
+    # survives perturbation, and the verdict carries its difficulty card and the basis it was proven on
+    random, robust, card = result.random, result.robust, result.difficulty
+    assert random is not None and robust is not None and card is not None
+    assert random.requested == test_settings.random_designs
+    assert 0 < random.simulated <= random.requested and random.solved <= random.simulated
+    assert random.upper_bound is not None and random.upper_bound < test_settings.trivial_threshold
+    assert random.best and len(random.best) <= 5
+    assert random.best_picture is not None
+    assert Image.open(io.BytesIO(store.get_ref(random.best_picture))).format == "PNG"
+    assert robust.perturbations == test_settings.robust_perturbations
+    assert robust.share >= test_settings.robust_required_share
+    assert 0 <= card.level <= 5 and card.random_upper_bound == random.upper_bound
+    assert card.reference_success_share is not None and card.reference_parts >= 1
+    assert result.basis is not None and result.basis.random_designs == test_settings.random_designs
+    trivial = next(p for p in result.proofs if p.proof == Proof.NOT_TRIVIAL_RANDOM)
+    assert f"of {random.simulated} random designs" in trivial.detail
     assert result.definition is not None
     store.get_ref(result.definition)  # the published definition is intact
     assert store.exists(f"benchmarks/{result.benchmark_id}/result.json")
@@ -72,6 +92,17 @@ async def test_benchmark_is_proven_published_and_then_reused(
         WF_GENERATE_BENCHMARK, req, id=_id("bench"), task_queue=worker_queue, result_type=BenchmarkResult
     )
     assert again.reused and again.verdict == result.verdict and again.definition == result.definition
+    assert again.difficulty == card
+
+    # a verdict proven with another N or threshold is not reused: it is proven again on the new basis
+    other: BenchmarkResult = await client.execute_workflow(
+        WF_GENERATE_BENCHMARK,
+        req.model_copy(update={"certify": CertifyOptions(random_designs=20)}),
+        id=_id("bench"),
+        task_queue=worker_queue,
+        result_type=BenchmarkResult,
+    )
+    assert not other.reused and other.random is not None and other.random.requested == 20
 
 
 async def test_dataset_over_three_families_with_continue_as_new(
@@ -106,6 +137,17 @@ async def test_dataset_over_three_families_with_continue_as_new(
         if e.verdict == Verdict.REJECTED:
             assert e.failed_proof is not None and e.reason
     assert manifest.request.resume is None
+    # every entry carries its splits; the cross-family fold is one per family, leave-one-family-out
+    from shared.splits import within_family_fold
+
+    for e in entries:
+        assert e.within_family_fold == within_family_fold(req.dataset_id or "", e.benchmark_id)
+        assert e.cross_family_fold == sorted(req.families).index(e.family)
+        if e.verdict == Verdict.PUBLISHED:  # certified: measured difficulty and the random proof's numbers
+            assert e.level is not None and 0 <= e.level <= 5
+            assert e.random_designs and e.random_upper_bound is not None
+            assert e.random_upper_bound < test_settings.trivial_threshold
+            assert e.robust_share is not None and e.robust_share >= test_settings.robust_required_share
 
     # continue-as-new happened (6 items in chunks of 4): two runs in the chain
     runs = [w async for w in client.list_workflows(f'WorkflowId = "{wf_id}"')]
@@ -206,6 +248,8 @@ async def test_a_benchmark_script_goes_through_the_same_proofs(
     store = LocalStore(test_settings.local_store_dir)
     assert result.definition is not None and store.get_ref(result.definition)
 
+    assert result.random is not None and result.difficulty is not None
+
     broken = test_settings.data_dir / "broken_benchmark.py"
     broken.write_text("def build():\n    raise RuntimeError('no fixtures today')\n")
     with pytest.raises(WorkflowFailureError) as info:
@@ -294,3 +338,62 @@ async def test_a_schedule_regenerates_its_dataset_every_run(
     assert [r.dataset_id for r in results] == [name, name]
     manifest = DatasetManifest.model_validate_json(store.get_ref(results[1].manifest))
     assert [e.reused for e in manifest.entries] == [True]
+
+
+async def test_a_planted_trivial_benchmark_is_rejected_as_trivial(
+    temporal_env, worker_queue, test_settings
+) -> None:
+    """A wide goal beside the drop (tests/data/wide_goal_benchmark.py): with nothing built the ball stays on
+    its pedestal and the reference rolls it off, but nearly any random part deflects it off too, so the
+    ``not_trivial_random`` proof rejects it, with the numbers."""
+    from pathlib import Path
+
+    script = test_settings.data_dir / "wide_goal_benchmark.py"
+    script.write_text((Path(__file__).parents[1] / "data" / "wide_goal_benchmark.py").read_text())
+    result: BenchmarkResult = await temporal_env.client.execute_workflow(
+        WF_GENERATE_BENCHMARK,
+        {"script": {"path": str(script)}},
+        id=_id("bench-trivial"),
+        task_queue=worker_queue,
+        result_type=BenchmarkResult,
+    )
+    assert result.verdict == Verdict.REJECTED, result.reason
+    assert result.failed_proof == Proof.NOT_TRIVIAL_RANDOM, result.reason
+    passed = {p.proof: p.passed for p in result.proofs}
+    assert passed[Proof.NOT_TRIVIAL] and passed[Proof.SOLVABLE], "the baseline misses, the reference solves"
+    random = result.random
+    assert random is not None and random.solved > 0 and random.upper_bound is not None
+    assert random.upper_bound >= test_settings.trivial_threshold
+    assert random.best and random.best[0].solved, "the best random design is one that solved it"
+    assert result.difficulty is not None and result.definition is None, "a rejection publishes no definition"
+
+
+@pytest.mark.parametrize(
+    ("certify", "field"),
+    [
+        ({"random_designs": 0}, "random_designs"),
+        ({"random_designs": 100_001}, "random_designs"),
+        ({"trivial_threshold": 0}, "trivial_threshold"),
+        ({"trivial_threshold": 1}, "trivial_threshold"),
+        ({"sampler_version": 99}, "sampler_version"),
+    ],
+)
+async def test_bad_certification_options_fail_at_the_boundary(
+    temporal_env, worker_queue, test_settings, certify, field
+) -> None:
+    """N out of range, a threshold outside (0, 1) or a sampler this worker does not have: a typed, non-retryable
+    error before any work, the same for a benchmark and a dataset, and nothing written."""
+    client: Client = temporal_env.client
+    store_dir = test_settings.local_store_dir
+    before = sorted(store_dir.rglob("*")) if store_dir.exists() else []
+    for workflow, arg in (
+        (WF_GENERATE_BENCHMARK, {"family": "gap", "seed": 3, "certify": certify}),
+        (WF_GENERATE_DATASET, {"families": ["gap"], "count": 1, "certify": certify}),
+    ):
+        with pytest.raises(WorkflowFailureError) as info:
+            await client.execute_workflow(workflow, arg, id=_id("bad-certify"), task_queue=worker_queue)
+        cause = application_error(info.value)
+        assert cause.type == "InvalidRequest" and cause.non_retryable, cause
+        assert field in cause.message, cause.message
+    after = sorted(store_dir.rglob("*")) if store_dir.exists() else []
+    assert after == before
