@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 FAMILIES ?= chute,gap,detour,lift
 COUNT ?= 12
 SEED ?= 1
+RANDOM_DESIGNS ?= 300
 PART ?= examples/bracket.step
 METHOD ?= cnc_milling
 MATERIAL ?= aluminum_6061
@@ -44,7 +45,7 @@ $(CHROMIUM) $(CHROMEDRIVER) &:
 
 ## The main job: embedded Temporal dev server + worker, a dataset over the four families, a summary table.
 run: install
-	$(VENV)/bin/mechbench generate --embedded --families $(FAMILIES) --count $(COUNT) --seed $(SEED)
+	$(VENV)/bin/mechbench generate --embedded --families $(FAMILIES) --count $(COUNT) --seed $(SEED) --random-designs $(RANDOM_DESIGNS)
 
 ## Manufacturing analysis of one part on the embedded stack: DFM findings, quote, ladder, alternatives.
 analyze: install

@@ -155,6 +155,11 @@ def test_no_server_is_a_one_line_hint_and_nothing_is_uploaded(args: list[str], t
         (["benchmark", "warp-drive"], "InvalidRequest", 2),
         (["benchmark", "gap", "2147483648"], "InvalidRequest", 2),
         (["benchmark", "gap", "2147483647"], "ServerUnreachable", 1),  # the contract's largest seed passes
+        (["generate", "--families", "gap", "--count", "1", "--random-designs", "0"], "InvalidRequest", 2),
+        (["benchmark", "gap", "3", "--random-designs", "100001"], "InvalidRequest", 2),
+        (["benchmark", "gap", "3", "--trivial-threshold", "1"], "InvalidRequest", 2),
+        (["benchmark", "gap", "3", "--trivial-threshold", "0"], "InvalidRequest", 2),
+        (["benchmark", "gap", "3", "--random-designs", "1"], "ServerUnreachable", 1),  # N = 1 passes
         (["report", "nope"], "InvalidRequest", 2),
         (["schedule", "list"], "ServerUnreachable", 1),
     ],

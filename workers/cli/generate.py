@@ -34,7 +34,14 @@ from shared.refs import make_ref
 from shared.settings import Settings
 from shared.store import ObjectStore, make_store
 from workers.cli.common import EXIT_FAILED, EXIT_OK, BadInput, checked, validation_message, workflow_failure
-from workers.cli.render import console, dataset_table, err, print_benchmark, print_locations
+from workers.cli.render import (
+    certification_summary,
+    console,
+    dataset_table,
+    err,
+    print_benchmark,
+    print_locations,
+)
 from workers.cli.runner import connect_embedded_or_remote, run, run_showing_stage, started
 
 
@@ -52,6 +59,12 @@ def dataset_request(
     return req
 
 
+def certify_options(random_designs: int | None, trivial_threshold: float | None) -> dict[str, object]:
+    """The certification options a command was given (checked with the request they go in)."""
+    given = {"random_designs": random_designs, "trivial_threshold": trivial_threshold}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def generate(
     families: Annotated[
         str, typer.Option(help=f"comma-separated families: {', '.join(FAMILIES)}")
@@ -62,6 +75,20 @@ def generate(
     max_parallel: Annotated[int, typer.Option(help="benchmarks generated at once")] = 4,
     n_scenes: Annotated[
         int | None, typer.Option(help="jittered scenes per proof (default: family's)")
+    ] = None,
+    random_designs: Annotated[
+        int | None,
+        typer.Option(
+            help="N: random designs each benchmark's not_trivial_random proof simulates (default: "
+            "MECHBENCH_RANDOM_DESIGNS)"
+        ),
+    ] = None,
+    trivial_threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="a benchmark is trivial when the random solve rate's 95% upper bound reaches this "
+            "(default: MECHBENCH_TRIVIAL_THRESHOLD)"
+        ),
     ] = None,
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="wait, with a progress bar, and print the table")
@@ -88,6 +115,7 @@ def generate(
             max_parallel=max_parallel,
             n_scenes=n_scenes,
             webhook=webhook,
+            certify=certify_options(random_designs, trivial_threshold),
         )
         ds = dataset_id(req, GENERATOR_VERSION)
         wf_id = f"dataset-{ds}"
@@ -124,6 +152,7 @@ def generate(
             return code
         if manifest is not None:
             console.print(dataset_table(manifest))
+            console.print(certification_summary(manifest))
         console.print(
             f"{result.published} published, {result.rejected} rejected"
             + (f", {result.failed} failed" if result.failed else "")
@@ -182,6 +211,12 @@ def benchmark(
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
+    random_designs: Annotated[
+        int | None, typer.Option(help="N: random designs the not_trivial_random proof simulates")
+    ] = None,
+    trivial_threshold: Annotated[
+        float | None, typer.Option(help="trivial when the random solve rate's 95% upper bound reaches this")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False,
 ) -> None:
     """Generate one benchmark (GenerateBenchmark) from a family and seed, or from a benchmark script
@@ -192,6 +227,7 @@ def benchmark(
         from shared.temporal import WF_GENERATE_BENCHMARK
 
         upload: tuple[str, bytes] | None = None
+        certify = certify_options(random_designs, trivial_threshold)
         if family.lower().endswith(".py"):
             from shared.ids import script_benchmark_id
             from shared.keys import upload_key
@@ -201,11 +237,16 @@ def benchmark(
             _, data = checked(read_part_file, Path(family).absolute(), "script", settings, "script")
             key = upload_key(sha256_hex(data), ".py")
             upload = (key, data)
-            req = GenerateBenchmarkRequest(script=PartSource(artifact=make_ref(key, data), filename=name))
+            try:
+                req = GenerateBenchmarkRequest(
+                    script=PartSource(artifact=make_ref(key, data), filename=name), certify=certify
+                )
+            except ValidationError as e:
+                raise BadInput(validation_message(e)) from None
             bid = script_benchmark_id(sha256_hex(data), GENERATOR_VERSION)
         else:
             try:
-                req = GenerateBenchmarkRequest(family=family, seed=seed)
+                req = GenerateBenchmarkRequest(family=family, seed=seed, certify=certify)
             except ValidationError as e:
                 raise BadInput(validation_message(e)) from None
             assert req.family is not None

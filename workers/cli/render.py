@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from engines.certify.difficulty import FORMULA
 from shared.models import (
     ArtifactRef,
     BenchmarkResult,
@@ -20,6 +21,7 @@ from shared.models import (
     DatasetResult,
     EvaluationResult,
     ManufacturingReport,
+    Proof,
     Verdict,
 )
 from shared.store import LocalStore, ObjectStore
@@ -31,7 +33,20 @@ err = Console(stderr=True, soft_wrap=True)  # error messages are never folded mi
 
 def dataset_table(manifest: DatasetManifest) -> Table:
     t = Table(title=f"dataset {manifest.dataset_id}", show_lines=False)
-    for col in ("benchmark", "family", "seed", "verdict", "reason", "reference", "max cost $", "max kg", ""):
+    cols = (
+        "benchmark",
+        "family",
+        "seed",
+        "verdict",
+        "reason",
+        "reference",
+        "random",
+        "level",
+        "max cost $",
+        "max kg",
+        "",
+    )
+    for col in cols:
         t.add_column(col, overflow="fold")
     colours = {Verdict.PUBLISHED: "green", Verdict.REJECTED: "yellow", Verdict.FAILED: "red"}
     for e in manifest.entries:
@@ -42,11 +57,36 @@ def dataset_table(manifest: DatasetManifest) -> Table:
             f"[{colours[e.verdict]}]{e.verdict.value}[/]",
             (f"{e.failed_proof.value}: " if e.failed_proof else "") + (e.reason or ""),
             f"{e.success_share:.0%}" if e.success_share is not None else "",
+            random_cell(e.random_designs, e.random_solve_rate, e.random_upper_bound),
+            "" if e.level is None else str(e.level),
             f"{e.max_unit_cost_usd:.2f}" if e.max_unit_cost_usd is not None else "",
             f"{e.max_weight_kg:.3f}" if e.max_weight_kg is not None else "",
             "reused" if e.reused else "",
         )
     return t
+
+
+def random_cell(designs: int | None, rate: float | None, upper: float | None) -> str:
+    """``solve rate (upper bound) / N``: how often random designs solved the benchmark."""
+    if designs is None or rate is None or upper is None:
+        return ""
+    return f"{rate:.1%} (<{upper:.1%}) of {designs}"
+
+
+def certification_summary(manifest: DatasetManifest) -> str:
+    """One line: the certification's outcome over the dataset (trivial and fragile rejections, levels)."""
+    entries = manifest.entries
+    trivial = sum(e.failed_proof == Proof.NOT_TRIVIAL_RANDOM for e in entries)
+    fragile = sum(e.failed_proof == Proof.ROBUST for e in entries)
+    levels = sorted(e.level for e in entries if e.verdict == Verdict.PUBLISHED and e.level is not None)
+    tried = sorted({e.random_designs for e in entries if e.random_designs is not None})
+    spread = ", ".join(f"{lv}: {levels.count(lv)}" for lv in sorted(set(levels))) or "none"
+    return (
+        f"certification: {trivial} rejected as solvable by random designs, {fragile} as not robust to "
+        f"perturbation; random = solve rate (95% upper bound) of N random designs "
+        f"(N {', '.join(map(str, tried)) or 'not run'}); published levels {spread} "
+        f"(level 0-5: {FORMULA})"
+    )
 
 
 def print_locations(store: ObjectStore, result: DatasetResult, url: str | None) -> None:
@@ -83,6 +123,21 @@ def print_benchmark(result: BenchmarkResult, store: ObjectStore) -> None:
             f"caps: unit cost ${c.max_unit_cost_usd:.2f}, weight {c.max_weight_kg:.3f} kg (reference "
             f"${c.reference_unit_cost_usd:.2f} and {c.reference_weight_kg:.3f} kg x {c.headroom_factor:g} "
             f"at quantity {c.target_quantity})"
+        )
+    if result.difficulty is not None:
+        d = result.difficulty
+        random = random_cell(d.random_designs, d.random_solve_rate, d.random_upper_bound)
+        console.print(
+            f"difficulty: level {d.level}"
+            + (f"; random designs {random}" if random else "")
+            + (f"; robust in {d.robust_share:.0%} of perturbations" if d.robust_share is not None else "")
+            + f" ({escape(d.formula)})"
+        )
+    if result.random is not None and result.random.best:
+        best = result.random.best[0]
+        console.print(
+            f"nearest random design #{best.index}: {', '.join(f'{p.kind} {p.material}' for p in best.parts)}; "
+            f"goal in {best.goal_scenes} of {best.scenes_run} scenes; {escape(best.detail)}"
         )
     if result.definition is not None:
         key = result.definition.key
