@@ -4,6 +4,7 @@ is none, store strings escaped, nothing external; and the `mechbench report` com
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
@@ -12,7 +13,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shared.keys import benchmark_definition_key, benchmark_result_key, manifest_key, thumbnail_key
+from engines.certify.difficulty import FORMULA
+from shared.keys import (
+    benchmark_definition_key,
+    benchmark_result_key,
+    manifest_key,
+    manifest_part_key,
+    random_best_key,
+    thumbnail_key,
+)
 from shared.models import (
     BenchmarkArtifacts,
     BenchmarkDefinition,
@@ -22,17 +31,25 @@ from shared.models import (
     DatasetEntry,
     DatasetManifest,
     DatasetRequest,
+    DifficultyCard,
+    JointSpec,
+    JointType,
+    ManifestPartRequest,
     PartRole,
     PartSpec,
     Payload,
     Proof,
     ProofResult,
+    RandomDesignTrial,
+    RandomPart,
+    RandomProofReport,
+    RobustProofReport,
     Verdict,
 )
 from shared.refs import make_ref
 from shared.store import LocalStore, ObjectStore
 from tests.helpers import run_cli
-from workers.report import DatasetNotFound, dataset_report, gather_report, known_datasets
+from workers.report import DatasetNotFound, dataset_report, gather_report, known_datasets, render_report
 
 DATASET = "report-test"
 EVIL = '<script>alert("x")</script> & "quotes" \'too\''
@@ -313,3 +330,368 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert proc.returncode == 2 and "--out" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# Certification: difficulty cards, random designs, trivial and fragile rejections, running datasets
+# ------------------------------------------------------------------------------------------------
+
+CERTIFIED = "cert-test"
+
+
+def _trial(hostile: bool = False) -> RandomDesignTrial:
+    word = EVIL if hostile else "plank"
+    return RandomDesignTrial(
+        index=17,
+        parts=[
+            RandomPart(
+                label="p0",
+                kind=word,
+                dims_mm=(120, 20, 5),
+                center_mm=(10, 0, 40),
+                euler_deg=(0, 15, 0),
+                material="aluminum_6061",
+                method="cnc_milling",
+                joint="hinge x",
+            )
+        ],
+        goal_scenes=7,
+        scenes_run=8,
+        min_goal_distance_mm=0.0,
+        solved=True,
+        unit_cost_usd=3.5,
+        detail=EVIL if hostile else "reached the goal in 7 of 8 scenes",
+    )
+
+
+def _random(
+    store: ObjectStore, bid: str, solved: int, upper: float, picture: bytes | None, hostile: bool = False
+) -> RandomProofReport:
+    best = store.put_bytes(random_best_key(bid, 0), picture, "image/png") if picture is not None else None
+    return RandomProofReport(
+        sampler_version=1,
+        requested=200,
+        simulated=200,
+        solved=solved,
+        next_index=200,
+        rejected_draws={(EVIL if hostile else "outside the build zone"): 12},
+        scenes_run=1600,
+        best=[_trial(hostile)],
+        solve_rate=solved / 200,
+        upper_bound=upper,
+        confidence=0.95,
+        threshold=0.05,
+        best_picture=best,
+    )
+
+
+def _robust(share: float, hostile: bool = False) -> RobustProofReport:
+    return RobustProofReport(
+        perturbations=20,
+        position_mm=2.0,
+        rotation_deg=3.0,
+        solved=round(20 * share),
+        share=share,
+        required_share=0.8,
+        worst_detail=EVIL if hostile else "perturbation 4: missed the goal",
+    )
+
+
+def _certified(
+    store: ObjectStore,
+    bid: str,
+    seed: int,
+    *,
+    failed: Proof | None = None,
+    picture: bytes | None = None,
+    hostile: bool = False,
+    entry_numbers: bool = True,
+) -> DatasetEntry:
+    """A benchmark that went through certification: published (``failed`` None), or rejected by
+    ``not_trivial_random`` (3 of 200 random designs... 40 of them) or by ``robust``. ``entry_numbers``:
+    the manifest entry carries the certification numbers, as the dataset writes them; without, the page
+    reads them from the result's difficulty card."""
+    definition = _definition(store, bid, "chute", seed, thumbnail=True)
+    hinge = PartSpec(
+        label="flap",
+        role=PartRole.REFERENCE,
+        material="aluminum_6061",
+        fixed=False,
+        volume_mm3=500.0,
+        mass_kg=0.05,
+        bbox=Box(min_mm=(0, 0, 0), max_mm=(80, 10, 4)),
+        joint=JointSpec(type=JointType.HINGE, axis=(0, 1, 0)),
+    )
+    ramp = hinge.model_copy(update={"label": "ramp", "fixed": True, "joint": None})
+    definition = definition.model_copy(
+        update={
+            "description": EVIL if hostile else "Get the ball into the bin without touching the wall",
+            "reference_solution": [ramp, hinge],
+        }
+    )
+    ref = store.put_model(benchmark_definition_key(bid), definition)
+    trivial = failed == Proof.NOT_TRIVIAL_RANDOM
+    random = _random(store, bid, 40 if trivial else 3, 0.2558 if trivial else 0.0386, picture, hostile)
+    robust = None if trivial else _robust(0.5 if failed == Proof.ROBUST else 0.9, hostile)
+    difficulty = DifficultyCard(
+        level=0 if trivial else 4,
+        formula=EVIL if hostile else FORMULA,
+        random_designs=random.simulated,
+        random_solve_rate=random.solve_rate,
+        random_upper_bound=random.upper_bound,
+        reference_success_share=0.875,
+        robust_share=robust.share if robust is not None else None,
+        cost_slack=0.5,
+        weight_slack=0.25,
+        reference_parts=2,
+        needs_joint=True,
+    )
+    verdict = Verdict.PUBLISHED if failed is None else Verdict.REJECTED
+    reason = None if failed is None else (EVIL if hostile else f"{failed.value} failed")
+    store.put_model(
+        benchmark_result_key(bid),
+        BenchmarkResult(
+            benchmark_id=bid,
+            family="chute",
+            seed=seed,
+            generator_version=1,
+            verdict=verdict,
+            failed_proof=failed,
+            reason=reason,
+            proofs=[ProofResult(proof=p, passed=p != failed, detail="measured") for p in Proof],
+            caps=definition.caps,
+            definition=ref,
+            random=random,
+            robust=robust,
+            difficulty=difficulty,
+        ),
+    )
+    numbers = {}
+    if entry_numbers:
+        numbers = {
+            "level": difficulty.level,
+            "random_designs": random.simulated,
+            "random_solve_rate": random.solve_rate,
+            "random_upper_bound": random.upper_bound,
+            "robust_share": difficulty.robust_share,
+        }
+    return DatasetEntry(
+        index=0,
+        benchmark_id=bid,
+        family="chute",
+        seed=seed,
+        verdict=verdict,
+        failed_proof=failed,
+        reason=reason,
+        max_unit_cost_usd=42.5 if failed is None else None,
+        max_weight_kg=0.75 if failed is None else None,
+        success_share=0.875,
+        **numbers,
+    )
+
+
+def _manifest(store: ObjectStore, entries: list[DatasetEntry], dataset_id: str = CERTIFIED) -> None:
+    entries = [e.model_copy(update={"index": i}) for i, e in enumerate(entries)]
+    store.put_model(
+        manifest_key(dataset_id),
+        DatasetManifest(
+            dataset_id=dataset_id,
+            request=DatasetRequest(
+                families=["chute"], count=len(entries), base_seed=1, dataset_id=dataset_id
+            ),
+            generator_version=1,
+            entries=entries,
+        ),
+    )
+
+
+def _section(page: str, name: str) -> str:
+    start = page.index(f'<section id="{name}">')
+    return page[start : page.index("</section>", start)]
+
+
+def _row(page: str, section: str, bid: str) -> str:
+    return re.search(rf'<tr data-benchmark="{bid}">.*?</tr>', _section(page, section), re.DOTALL).group(0)
+
+
+def _article(page: str, bid: str) -> str:
+    return re.search(rf'<article class="cert" id="c-{bid}".*?</article>', page, re.DOTALL).group(0)
+
+
+@pytest.mark.parametrize("entry_numbers", [True, False], ids=["from-entry", "from-difficulty-card"])
+def test_a_certified_benchmark_shows_its_level_solve_rate_and_difficulty_card(
+    tmp_path: Path, entry_numbers: bool
+) -> None:
+    store = LocalStore(tmp_path / "store")
+    _manifest(store, [_certified(store, "chute-s1-v1", 1, entry_numbers=entry_numbers)])
+    page = dataset_report(store, CERTIFIED)
+
+    card = _cards(page)["chute-s1-v1"]
+    assert '<dt>level</dt><dd><span class="level">4</span> of 5</dd>' in card
+    assert "3/200 solved, 1.5% (&le; 3.86%)" in card  # solve rate and its upper bound
+    assert "<dt>robust</dt><dd>90%</dd>" in card
+    assert "Get the ball into the bin without touching the wall." in card  # what an agent is given
+    assert "2 parts: ramp" in card and "flap (80×10×4 mm, aluminum_6061, hinge y)" in card
+
+    row = _row(page, "benchmarks", "chute-s1-v1")
+    assert '<td class="num level">4</td>' in row and '<td class="num designs">200</td>' in row
+    assert '<td class="num rate">1.5% (&le; 3.86%)</td>' in row and '<td class="num robust">90%</td>' in row
+
+    article = _article(page, "chute-s1-v1")
+    for shown in (
+        "<dt>random designs</dt><dd>200 simulated of 200 requested</dd>",
+        "<dt>solved</dt><dd>3</dd>",
+        "<dt>solve rate</dt><dd>1.5%</dd>",
+        "Clopper&ndash;Pearson, 95% one-sided, trivial at &ge; 5%",
+        "18 of 20 perturbations solved",
+        "<dt>cost slack</dt><dd>+50%</dd>",
+        "<dt>weight slack</dt><dd>+25%</dd>",
+        "<dt>reference parts</dt><dd>2</dd>",
+        "<dt>joint / motor</dt><dd>yes / no</dd>",
+        "outside the build zone 12",
+    ):
+        assert shown in article, shown
+    # the nearest random design, with its parts
+    assert 'data-design="17"' in article and "plank 120×20×5 mm" in article and "7/8" in article
+    assert f"<b>Difficulty level:</b> {html.escape(FORMULA)}" in page
+    assert 'class="bar level" data-level="4" data-count="1"' in page  # the level chart counts it
+    assert 'href="#c-chute-s1-v1"' in card  # the card links to its difficulty card
+
+
+def test_a_result_from_before_certification_shows_dashes(tmp_path: Path) -> None:
+    store = make_dataset(tmp_path / "store")  # results without random, robust or difficulty
+    report = gather_report(store, DATASET)
+    old = next(c for c in report.cards if c.entry.benchmark_id == "chute-s41-v1")
+    assert old.level is None and old.random_solve_rate is None and old.robust_share is None
+    page = render_report(report)
+
+    card = _cards(page)["chute-s41-v1"]
+    for name in ("level", "random", "robust"):
+        assert f"<dt>{name}</dt><dd>&ndash;</dd>" in card, name
+    row = _row(page, "benchmarks", "chute-s41-v1")
+    for cell in ("level", "designs", "rate", "robust"):
+        assert f'<td class="num {cell}">&ndash;</td>' in row, cell
+    article = _article(page, "chute-s41-v1")
+    for name in ("level", "random designs", "solved", "solve rate", "upper bound", "robust share"):
+        assert f"<dt>{name}</dt><dd>&ndash;</dd>" in article, name
+    assert "<dt>reference parts</dt><dd>&ndash;</dd>" in article
+    assert "<dt>cost slack</dt><dd>+50%</dd>" in article  # from the caps the result does carry
+    assert "No difficulty card" in article
+    assert "No difficulty recorded (results from before certification)" in page
+    assert "No random design simulated" not in page and 'class="best"' not in page
+    # nothing was rejected by the certification proofs
+    assert "None: no benchmark was rejected by random designs" in _section(page, "uncertified")
+    # the failed benchmark has no result: no article, and its card links to none
+    assert 'id="c-gap-s44-v1"' not in page and 'href="#c-gap-s44-v1"' not in page
+
+
+def test_a_trivial_rejection_shows_the_best_random_design_picture(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    best = _png((200, 40, 40))
+    _manifest(
+        store,
+        [
+            _certified(store, "chute-s1-v1", 1),
+            _certified(store, "chute-s2-v1", 2, failed=Proof.NOT_TRIVIAL_RANDOM, picture=best),
+            _certified(store, "chute-s3-v1", 3, failed=Proof.ROBUST, picture=None),
+        ],
+    )
+    report = gather_report(store, CERTIFIED)
+    cards = {c.entry.benchmark_id: c for c in report.cards}
+    assert cards["chute-s2-v1"].best_random_png == best
+    assert cards["chute-s1-v1"].best_random_png is None  # published: not read at all
+    page = render_report(report)
+
+    section = _section(page, "uncertified")
+    trivial = re.search(r'<article class="uncertified" data-benchmark="chute-s2-v1".*?</article>', section)
+    assert trivial is not None and 'data-proof="not_trivial_random"' in trivial.group(0)
+    pictures = re.findall(
+        r'<img class="shot" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', trivial.group(0)
+    )
+    assert len(pictures) == 2  # the scene with its reference, and the best random design
+    assert base64.b64decode(pictures[0]) == store.get_bytes(thumbnail_key("chute-s2-v1"))
+    assert base64.b64decode(pictures[1]) == store.get_bytes(random_best_key("chute-s2-v1", 0)) == best
+    assert "best random design #17: 7/8 goal scenes" in trivial.group(0)
+    assert "40 of 200 random designs solved it: solve rate 20% (&le; 25.6%), trivial at &ge; 5%" in section
+    # a fragile reference shows its pair too; without a rendered picture, a placeholder that says so
+    fragile = re.search(r'<article class="uncertified" data-benchmark="chute-s3-v1".*?</article>', section)
+    assert fragile is not None and 'data-proof="robust"' in fragile.group(0)
+    assert "10 of 20 perturbed references solved it: 50% (needs 80%)" in fragile.group(0)
+    assert "none rendered for the best random design" in fragile.group(0)
+    assert "chute-s1-v1" not in section
+
+    # a best picture that does not match its reference is never shown
+    store.put_bytes(random_best_key("chute-s2-v1", 0), b"\x89PNG\r\n\x1a\n tampered", "image/png")
+    section = _section(dataset_report(store, CERTIFIED), "uncertified")
+    trivial = re.search(r'<article class="uncertified" data-benchmark="chute-s2-v1".*?</article>', section)
+    assert trivial is not None and trivial.group(0).count("<img") == 1
+    assert "picture does not match its reference" in trivial.group(0)
+
+
+def _part(store: ObjectStore, chain: str, index: int, entries: list[DatasetEntry], dataset_id: str) -> None:
+    store.put_model(
+        manifest_part_key(dataset_id, chain, index),
+        ManifestPartRequest(dataset_id=dataset_id, chain=chain, part_index=index, entries=entries),
+    )
+
+
+def test_a_running_dataset_shows_the_benchmarks_of_its_finished_manifest_parts(tmp_path: Path) -> None:
+    running = "still-running"
+    store = LocalStore(tmp_path / "data" / "store")
+    first = _certified(store, "chute-s1-v1", 1)
+    second = _certified(store, "chute-s2-v1", 2, failed=Proof.NOT_TRIVIAL_RANDOM, picture=_png())
+    failed = DatasetEntry(
+        index=1, benchmark_id="chute-s2-v1", family="chute", seed=2, verdict=Verdict.FAILED, reason="boom"
+    )
+    _part(store, "aaaa", 0, [first.model_copy(update={"index": 0})], running)
+    _part(store, "aaaa", 1, [failed], running)  # an abandoned run's verdict on index 1...
+    _part(store, "bbbb", 0, [second.model_copy(update={"index": 1})], running)  # ...that a rerun finished
+    store.put_bytes(manifest_part_key(running, "cccc", 0), b"{not json", "application/json")
+    assert not store.exists(manifest_key(running))
+
+    report = gather_report(store, running)
+    assert report.running and report.manifest is None and report.parts_read == 3
+    assert [(c.entry.benchmark_id, c.entry.verdict) for c in report.cards] == [
+        ("chute-s1-v1", Verdict.PUBLISHED),
+        ("chute-s2-v1", Verdict.REJECTED),
+    ]
+    assert len(report.problems) == 1 and "cccc-00000.json unreadable" in report.problems[0]
+    page = render_report(report)
+    assert "no dataset" not in page.lower()
+    assert '<span class="badge running">running</span>' in page and "3 manifest parts written so far" in page
+    assert list(_cards(page)) == ["chute-s1-v1", "chute-s2-v1"]
+    assert '<span class="level">4</span> of 5' in _cards(page)["chute-s1-v1"]
+    assert 'data-benchmark="chute-s2-v1"' in _section(page, "uncertified")
+    assert "cccc-00000.json unreadable" in page
+    assert known_datasets(store) == [running]
+
+    # the command writes it too (no Temporal server: the store only)
+    proc = run_cli("report", running, "--json", data_dir=tmp_path / "data", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["benchmarks"] == 2
+
+    # parts of another dataset do not make this one exist
+    with pytest.raises(DatasetNotFound):
+        gather_report(store, "not-started")
+
+
+def test_stored_strings_in_the_certification_numbers_are_escaped(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    _manifest(
+        store,
+        [
+            _certified(store, "chute-s1-v1", 1, hostile=True),
+            _certified(
+                store, "chute-s2-v1", 2, failed=Proof.NOT_TRIVIAL_RANDOM, picture=_png(), hostile=True
+            ),
+        ],
+    )
+    page = dataset_report(store, CERTIFIED)
+    assert "<script" not in page.lower()
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot; &#x27;too&#x27;"
+    article = _article(page, "chute-s1-v1")
+    # the description, the random design's part and detail, the thrown-away draws, the perturbation's detail
+    assert article.count(escaped) >= 5, article
+    assert f"<b>Difficulty level:</b> {escaped}" in page  # the stored formula
+    assert escaped in _section(page, "uncertified")  # the trivial rejection's reason
+    assert f'title="chute, seed 1: {escaped}' in _cards(page)["chute-s1-v1"]  # in an attribute too

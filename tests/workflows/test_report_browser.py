@@ -106,6 +106,18 @@ async def test_report_gallery_in_headless_chromium(
         missing = [bid for bid in published if seen[bid] != "picture"]
         assert not missing, f"published benchmarks without a loaded picture: {missing} ({seen})"
         assert driver.find_elements(By.CSS_SELECTOR, "#summary svg")
+        # the certification numbers: each benchmark's level on its card, and its difficulty card below
+        articles = {
+            el.get_attribute("data-benchmark"): el
+            for el in driver.find_elements(By.CSS_SELECTOR, "article.cert")
+        }
+        for entry in manifest.entries:
+            if entry.level is not None:
+                assert f"{entry.level} of 5" in cards[entry.benchmark_id].text, entry.benchmark_id
+            if entry.verdict != Verdict.FAILED:
+                article = articles[entry.benchmark_id]
+                driver.execute_script("arguments[0].scrollIntoView();", article)
+                assert article.is_displayed() and "level" in article.text and "solve rate" in article.text
 
         driver.execute_script("window.scrollTo(0, 0);")
         ARTIFACTS.mkdir(exist_ok=True)
