@@ -12,6 +12,7 @@ BENCHES = [
     "benchmarks.bench_analysis",
     "benchmarks.bench_render",
     "benchmarks.bench_evaluation",
+    "benchmarks.bench_certify",
 ]
 
 
