@@ -44,7 +44,7 @@ def dataset_table(manifest: DatasetManifest) -> Table:
         "level",
         "max cost $",
         "max kg",
-        "",
+        "reused",
     )
     for col in cols:
         t.add_column(col, overflow="fold")
@@ -61,7 +61,7 @@ def dataset_table(manifest: DatasetManifest) -> Table:
             "" if e.level is None else str(e.level),
             f"{e.max_unit_cost_usd:.2f}" if e.max_unit_cost_usd is not None else "",
             f"{e.max_weight_kg:.3f}" if e.max_weight_kg is not None else "",
-            "reused" if e.reused else "",
+            "yes" if e.reused else "",
         )
     return t
 
