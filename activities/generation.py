@@ -307,7 +307,7 @@ class GenerationActivities:
                     f"reference still solves in {robust.solved} of {robust.perturbations} perturbations "
                     f"(±{robust.position_mm:g} mm, ±{robust.rotation_deg:g}°; required "
                     f"{plan.robust_required_share:.0%})"
-                    + (f"; first failing {robust.worst_detail}" if robust.worst_detail else "")
+                    + (f"; worst {robust.worst_detail}" if robust.worst_detail else "")
                 ),
                 measured=robust.share,
                 limit=plan.robust_required_share,

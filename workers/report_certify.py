@@ -162,7 +162,7 @@ def _cert_article(card: BenchmarkCard) -> str:
             )
         )
     if rb is not None and rb.worst_detail:
-        rows.append(("first failing perturbation", esc(rb.worst_detail)))
+        rows.append(("worst perturbation", esc(rb.worst_detail)))
     note = ""
     if d is None and r is None and rb is None:
         note = (

@@ -364,6 +364,25 @@ def test_run_perturbations_counts(chute) -> None:  # type: ignore[no-untyped-def
     assert (r.position_mm, r.rotation_deg, r.required_share) == (2.0, 1.0, 0.75)
 
 
+def test_run_perturbations_names_the_worst_and_refuses_none(chute, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The detail names the perturbation with the lowest success share (scripted shares: the selection, not
+    the physics, is under test), and zero perturbations is a ValueError, not a division by zero."""
+    from types import SimpleNamespace
+
+    d, collision, _ = chute
+    shares = iter([1.0, 0.5, 0.25, 0.5])
+
+    def scripted(*_args, **_kw):  # type: ignore[no-untyped-def]
+        share = next(shares)
+        return SimpleNamespace(success_share=share, outcome_counts={"goal_reached": int(share * 8)})
+
+    monkeypatch.setattr(robust, "simulate", scripted)
+    r = robust.run_perturbations(d, collision, 4, 0.75, seed=1)
+    assert r.solved == 1 and r.worst_detail.startswith("perturbation 2 (success share 25%)"), r.worst_detail
+    with pytest.raises(ValueError, match="at least 1"):
+        robust.run_perturbations(d, collision, 0, 0.75, seed=1)
+
+
 # --- a tiny real random proof ---------------------------------------------------------------------------
 
 
