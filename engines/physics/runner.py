@@ -16,9 +16,11 @@ Every scene ends with exactly one terminal outcome. After each chunk of ``check_
    stall, at most two chunks after. The detail names the part.
 
 A caller may also end a scene early as ``timeout`` once it has settled (``settle_s``, used by the random-design
-proof, see :data:`SETTLED_SPEED_M_S`): no motor in the scene, and the payload and every free body slower than
-that speed at every check for ``settle_s`` of simulated time. Nothing then moves again, so the payload, outside
-the goal, stays outside it.
+proof, see :data:`SETTLED_SPEED_M_S`): no motor in the scene, the payload and every free body slower than that
+speed at every check for ``settle_s`` of simulated time, and the payload farther from the goal than that speed
+carries it in the time left. A body creeping at that speed (soft contacts on a slope) therefore cannot creep
+into the goal before the end; one that would start moving again from rest is the assumption: at rest for
+``settle_s``, a scene without motors stays at rest.
 
 If none held after the last step, the outcome is ``timeout``; the last step counts toward the goal, so a
 goal reached in the final chunk is a goal. Checks read the state once per chunk (``qpos``/``qvel``, which
@@ -279,6 +281,7 @@ class _Judge:
         self.motors = _Motors(model, definition, data) if model.nu else None
         self.settle_s = settle_s if self.motors is None else None
         self.still_since: float | None = None
+        self.duration_s = definition.simulation.duration_s
 
     def check(self, final: bool = False) -> tuple[Outcome, str] | None:
         """One check after a chunk of steps. The payload is checked every time; the whole state (every
@@ -323,10 +326,10 @@ class _Judge:
         if self.motors is not None:
             return self.motors.overload(self.data.time)
         if self.settle_s is not None:
-            return self._settled(speed2)
+            return self._settled(speed2, dist2)
         return None
 
-    def _settled(self, speed2: float) -> tuple[Outcome, str] | None:
+    def _settled(self, speed2: float, goal_dist2: float) -> tuple[Outcome, str] | None:
         limit2 = SETTLED_SPEED_M_S**2
         still = speed2 < limit2
         if still and self.other_lin is not None:
@@ -337,7 +340,14 @@ class _Judge:
             self.still_since = None
         elif self.still_since is None:
             self.still_since = t
-        elif t - self.still_since >= self.settle_s:  # type: ignore[operator]
+        elif (
+            t - self.still_since >= self.settle_s
+            and goal_dist2
+            > (  # type: ignore[operator]
+                SETTLED_SPEED_M_S * (self.duration_s - t)
+            )
+            ** 2
+        ):
             return (
                 Outcome.TIMEOUT,
                 f"settled outside the goal at {t:.3g} s (nothing moves faster than 1 mm/s)",

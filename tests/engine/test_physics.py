@@ -423,6 +423,30 @@ def test_timeout_when_resting_on_the_floor_runs_every_step() -> None:
     assert result.max_payload_speed_m_s < 0.05
 
 
+def test_a_settled_scene_ends_early_only_when_the_goal_is_out_of_creeping_reach() -> None:
+    """``settle_s`` (the random-design proof's early stop): a ball at rest far from the goal ends as the
+    same ``timeout`` long before the duration; one at rest 1 mm beside the goal runs on until 1 mm/s could no
+    longer carry it there (t >= duration - 1 s); a scene that reaches its goal still does."""
+    far, collision = definition({"floor": FLOOR_PIECE}, start=(0, 0, 20), duration_s=3.0)
+    full = run_scene(build_model(far, collision, BASELINE), far, 0)
+    early = run_scene(build_model(far, collision, BASELINE), far, 0, settle_s=0.5)
+    assert full.outcome is early.outcome is Outcome.TIMEOUT and "settled" in early.detail
+    assert 0.5 <= early.time_s < 1.0 and full.time_s == pytest.approx(3.0)
+
+    near, collision = definition(
+        {"floor": FLOOR_PIECE}, start=(0, 0, 20), goal=((1, -100, 0), (200, 100, 100)), duration_s=3.0
+    )
+    result = run_scene(build_model(near, collision, BASELINE), near, 0, settle_s=0.5)
+    assert result.outcome is Outcome.TIMEOUT and result.time_s >= 2.0, (result.time_s, result.detail)
+
+    landing, collision = definition(
+        {"floor": FLOOR_PIECE}, start=(0, 0, 200), goal=((-100, -100, 0), (100, 100, 20)), duration_s=3.0
+    )
+    assert run_scene(build_model(landing, collision, BASELINE), landing, 0, settle_s=0.5).outcome is (
+        Outcome.GOAL_REACHED
+    )
+
+
 def test_goal_on_the_last_step_is_a_goal_not_a_timeout() -> None:
     """One check only (interval > steps), after the last step: the ball is in the goal by then."""
     d, collision = definition(
