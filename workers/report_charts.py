@@ -138,31 +138,45 @@ def verdict_chart(report: DatasetReport, families: list[str]) -> str:
     return _svg(width, height, "Verdicts per family", body, "verdicts")
 
 
+HIST_LEFT, HIST_PLOT_H = 28, 120
+"""A histogram's left margin and plot height (pixels)."""
+
+
+def _histogram(
+    counts: list[int], plot_w: int, cls: str, colour: str, keys: list[tuple[str, str]]
+) -> tuple[list[str], int, int, float]:
+    """The axis and one bar per count (``keys``: each bar's ``data-`` attribute text and tooltip label);
+    returns the body, the SVG's width and height and the bar width."""
+    left, bottom, plot_h = HIST_LEFT, 30, HIST_PLOT_H
+    most = max(counts, default=0) or 1
+    bw = plot_w / len(counts)
+    body = [
+        f'<line x1="{left}" y1="{14 + plot_h}" x2="{left + plot_w}" y2="{14 + plot_h}" stroke="#888"/>',
+        _text(left - 4, 18, str(most), "end"),
+        _text(left - 4, 14 + plot_h, "0", "end"),
+    ]
+    for i, (n, (data, label)) in enumerate(zip(counts, keys, strict=True)):
+        h = plot_h * n / most
+        x = left + i * bw
+        body.append(
+            f'<rect class="bar {cls}" {data} data-count="{n}" x="{x + 1:.1f}" '
+            f'y="{14 + plot_h - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="{colour}">'
+            f"<title>{label}: {n}</title></rect>"
+        )
+        if n:
+            body.append(_text(x + bw / 2, 14 + plot_h - h - 3, str(n), "middle"))
+    return body, left + plot_w + 24, plot_h + bottom + 14, bw
+
+
 def share_chart(report: DatasetReport) -> str:
     """Histogram of the reference solution's success share (entries that have one)."""
     shares = [c.entry.success_share for c in report.cards if c.entry.success_share is not None]
     bins = [0] * 10
     for s in shares:
         bins[min(9, max(0, int(s * 10)))] += 1
-    left, bottom, plot_w, plot_h = 28, 30, 280, 120
-    width, height = left + plot_w + 24, plot_h + bottom + 14
-    most = max(bins) or 1
-    bw = plot_w / 10
-    body = [
-        f'<line x1="{left}" y1="{14 + plot_h}" x2="{left + plot_w}" y2="{14 + plot_h}" stroke="#888"/>',
-        _text(left - 4, 18, str(most), "end"),
-        _text(left - 4, 14 + plot_h, "0", "end"),
-    ]
-    for i, n in enumerate(bins):
-        h = plot_h * n / most
-        x = left + i * bw
-        body.append(
-            f'<rect class="bar share" data-bin="{i * 10}-{i * 10 + 10}" data-count="{n}" x="{x + 1:.1f}" '
-            f'y="{14 + plot_h - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="#1f77b4">'
-            f"<title>{i * 10}-{i * 10 + 10}%: {n}</title></rect>"
-        )
-        if n:
-            body.append(_text(x + bw / 2, 14 + plot_h - h - 3, str(n), "middle"))
+    keys = [(f'data-bin="{i * 10}-{i * 10 + 10}"', f"{i * 10}-{i * 10 + 10}%") for i in range(10)]
+    body, width, height, _ = _histogram(bins, 280, "share", "#1f77b4", keys)
+    left, plot_w, plot_h = HIST_LEFT, 280, HIST_PLOT_H
     for pct in (0, 50, 100):
         body.append(_text(left + plot_w * pct / 100, 14 + plot_h + 14, f"{pct}%", "middle"))
     if not shares:
@@ -173,27 +187,11 @@ def share_chart(report: DatasetReport) -> str:
 def level_chart(report: DatasetReport) -> str:
     """Bars: benchmarks per difficulty level (those that have one)."""
     levels = Counter(c.level for c in report.cards if c.level is not None)
-    left, bottom, plot_w, plot_h = 28, 30, 180, 120
-    width, height = left + plot_w + 24, plot_h + bottom + 14
-    most = max(levels.values(), default=0) or 1
-    bw = plot_w / 6
-    body = [
-        f'<line x1="{left}" y1="{14 + plot_h}" x2="{left + plot_w}" y2="{14 + plot_h}" stroke="#888"/>',
-        _text(left - 4, 18, str(most), "end"),
-        _text(left - 4, 14 + plot_h, "0", "end"),
-    ]
-    for level in range(6):
-        n = levels[level]
-        h = plot_h * n / most
-        x = left + level * bw
-        body.append(
-            f'<rect class="bar level" data-level="{level}" data-count="{n}" x="{x + 1:.1f}" '
-            f'y="{14 + plot_h - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="#9467bd">'
-            f"<title>level {level}: {n}</title></rect>"
-        )
-        if n:
-            body.append(_text(x + bw / 2, 14 + plot_h - h - 3, str(n), "middle"))
-        body.append(_text(x + bw / 2, 14 + plot_h + 14, str(level), "middle"))
+    keys = [(f'data-level="{lv}"', f"level {lv}") for lv in range(6)]
+    body, width, height, bw = _histogram([levels[lv] for lv in range(6)], 180, "level", "#9467bd", keys)
+    left, plot_w, plot_h = HIST_LEFT, 180, HIST_PLOT_H
+    for lv in range(6):
+        body.append(_text(left + lv * bw + bw / 2, 14 + plot_h + 14, str(lv), "middle"))
     total = sum(levels.values())
     if not total:
         body.append(_text(left + plot_w / 2, 14 + plot_h / 2, "no difficulty recorded", "middle"))
