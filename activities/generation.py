@@ -66,7 +66,8 @@ def _basis_text(basis: ProofBasis) -> str:
     if basis.sampler_version is not None:
         text += (
             f", {basis.random_designs} random designs (sampler v{basis.sampler_version}, trivial at "
-            f"{basis.trivial_threshold:g}), {basis.perturbations} perturbations"
+            f"{basis.trivial_threshold:g}, confidence {basis.random_confidence}), {basis.perturbations} "
+            f"perturbations ({basis.robust_required_share} must solve)"
         )
     return text
 
@@ -143,14 +144,8 @@ class GenerationActivities:
             if result.basis is None:
                 return miss("the stored verdict records no proof basis")
             n_scenes, check_interval = result.basis.scenes_for(req.n_scenes, req.check_interval_steps)
-            wanted = ProofBasis(
-                n_scenes=n_scenes,
-                check_interval_steps=check_interval,
-                sampler_version=plan.sampler_version,
-                random_designs=plan.random_designs,
-                trivial_threshold=plan.trivial_threshold,
-                perturbations=plan.perturbations,
-                **self._ceilings(),
+            wanted = plan.basis().model_copy(
+                update={"n_scenes": n_scenes, "check_interval_steps": check_interval, **self._ceilings()}
             )
             if result.verdict == Verdict.PUBLISHED and result.random is None:
                 return miss("published before the certification proofs (random designs, robustness) existed")
@@ -313,13 +308,7 @@ class GenerationActivities:
                 limit=plan.robust_required_share,
             ),
         ]
-        basis = ProofBasis(
-            sampler_version=plan.sampler_version,
-            random_designs=plan.random_designs,
-            trivial_threshold=plan.trivial_threshold,
-            perturbations=plan.perturbations,
-        )
-        return CertifyResult(proofs=proofs, random=random, robust=robust, basis=basis)
+        return CertifyResult(proofs=proofs, random=random, robust=robust, basis=plan.basis())
 
     @activity.defn(name=ACT_RECORD_BENCHMARK)
     async def record_benchmark(self, req: PublishRequest) -> BenchmarkResult:

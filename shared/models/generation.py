@@ -55,6 +55,17 @@ class CertifyPlan(Model):
     shard_size: PositiveCount
     """Random designs per heavy activity: a large N runs as parallel shards whose counts are merged."""
 
+    def basis(self) -> ProofBasis:
+        """What a verdict certified by this plan depends on (compared when a stored verdict is reused)."""
+        return ProofBasis(
+            sampler_version=self.sampler_version,
+            random_designs=self.random_designs,
+            trivial_threshold=self.trivial_threshold,
+            random_confidence=self.confidence,
+            perturbations=self.perturbations,
+            robust_required_share=self.robust_required_share,
+        )
+
     def shards(self) -> list[tuple[int, int]]:
         n, size = self.random_designs, self.shard_size
         return [(start, min(start + size, n)) for start in range(0, n, size)]

@@ -212,7 +212,14 @@ CEILING_FIELDS = ("max_reference_unit_cost_usd", "max_reference_weight_kg", "cap
 """The parts of a :class:`ProofBasis` that only verdicts which reached the affordability proof depend on."""
 
 
-CERTIFICATION_FIELDS = ("sampler_version", "random_designs", "trivial_threshold", "perturbations")
+CERTIFICATION_FIELDS = (
+    "sampler_version",
+    "random_designs",
+    "trivial_threshold",
+    "random_confidence",
+    "perturbations",
+    "robust_required_share",
+)
 """The parts of a :class:`ProofBasis` that only verdicts which reached the certification proofs depend on."""
 
 
@@ -236,9 +243,11 @@ class ProofBasis(Model):
     sampler_version: int | None = None
     random_designs: int | None = None
     trivial_threshold: float | None = None
+    random_confidence: float | None = None
     perturbations: int | None = None
-    """The certification proofs' sampler version, N, trivial threshold and K; set once they ran (verdicts that
-    ended before them do not depend on them)."""
+    robust_required_share: float | None = None
+    """The certification proofs' sampler version, N, trivial threshold, confidence, K and required share; set
+    once they ran (verdicts that ended before them do not depend on them)."""
 
     @classmethod
     def asked(
@@ -267,11 +276,11 @@ class ProofBasis(Model):
             check_interval_steps if check_interval_steps is not None else own_ci,
         )
 
-    def certification(self) -> tuple[int | None, int | None, float | None, int | None]:
-        return self.sampler_version, self.random_designs, self.trivial_threshold, self.perturbations
+    def certification(self) -> tuple[object, ...]:
+        return tuple(getattr(self, f) for f in CERTIFICATION_FIELDS)
 
     def with_certification(self, other: ProofBasis) -> ProofBasis:
-        """This basis with the certification proofs' sampler version, N, threshold and K of ``other``."""
+        """This basis with the certification proofs' parameters (:data:`CERTIFICATION_FIELDS`) of ``other``."""
         return self.model_copy(update=other.model_dump(include=set(CERTIFICATION_FIELDS)))
 
     def with_ceilings(self, other: ProofBasis) -> ProofBasis:

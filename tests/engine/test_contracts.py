@@ -99,6 +99,36 @@ def test_proof_basis_covers() -> None:
     assert not wanted.model_copy(update={"caps_headroom": 2.0}).covers(wanted)
 
 
+def test_a_certified_basis_covers_only_the_same_certification() -> None:
+    """Every parameter a certification verdict depends on (the plan's basis) must match for reuse: sampler
+    version, N, threshold, confidence, K and the required share of perturbations."""
+    from shared.models import CertifyPlan
+    from shared.models.proofs import CERTIFICATION_FIELDS
+
+    plan = CertifyPlan(
+        sampler_version=1,
+        random_designs=1000,
+        trivial_threshold=0.1,
+        confidence=0.95,
+        perturbations=16,
+        robust_required_share=0.75,
+        shard_size=250,
+    )
+    ceilings = ProofBasis(
+        n_scenes=8, check_interval_steps=10, max_reference_unit_cost_usd=150, max_reference_weight_kg=5
+    )
+    wanted = ceilings.with_certification(plan.basis())
+    assert wanted.covers(wanted) and set(CERTIFICATION_FIELDS) == {
+        k for k, v in plan.basis().model_dump().items() if v is not None
+    }
+    others = {"sampler_version": 2, "random_designs": 300, "trivial_threshold": 0.05}
+    others |= {"random_confidence": 0.99, "perturbations": 8, "robust_required_share": 1.0}
+    for field, value in others.items():
+        assert not wanted.model_copy(update={field: value}).covers(wanted), field
+    # the shard size changes how the work is split, not the verdict
+    assert wanted.covers(ceilings.with_certification(plan.model_copy(update={"shard_size": 100}).basis()))
+
+
 def test_a_failed_childs_reason_is_its_innermost_error() -> None:
     from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, RetryState
 
