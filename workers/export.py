@@ -172,7 +172,10 @@ def export_dataset(
     manifest = _manifest(store, dataset_id)
     entries = sorted(manifest.entries, key=lambda e: e.index)
     chosen = [e for e in entries if include_rejected or e.verdict == Verdict.PUBLISHED]
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+    except OSError as e:
+        raise OutputRefused(f"cannot write in the directory holding {str(out)!r}: {e.strerror}") from None
     try:
         agent, grader = [], []
         for entry in chosen:

@@ -163,6 +163,8 @@ async def test_export_refusals_write_nothing(dataset: str, test_settings, tmp_pa
         with pytest.raises(OutputRefused):
             export_dataset(store, dataset, inside, force=True, protected=(test_settings.data_dir,))
     assert not (store.root / "x").exists()
+    with pytest.raises(OutputRefused, match="cannot write"):
+        export_dataset(store, dataset, Path("/proc/mechbench-export"))
 
     first = pq.read_table(_export_once(store, dataset, tmp_path / "first") / AGENT_TABLE).to_pylist()
     step_key = first[0]["fixtures"][0]["step"]
