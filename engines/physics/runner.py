@@ -18,9 +18,8 @@ Every scene ends with exactly one terminal outcome. After each chunk of ``check_
 A caller may also end a scene early as ``timeout`` once it has settled (``settle_s``, used by the random-design
 proof, see :data:`SETTLED_SPEED_M_S`): no motor in the scene, the payload and every free body slower than that
 speed at every check for ``settle_s`` of simulated time, and the payload farther from the goal than that speed
-carries it in the time left. A body creeping at that speed (soft contacts on a slope) therefore cannot creep
-into the goal before the end; one that would start moving again from rest is the assumption: at rest for
-``settle_s``, a scene without motors stays at rest.
+carries it in the time left (so a creeping ball cannot creep in later). Assumed: a scene without motors, at
+rest for ``settle_s``, stays at rest.
 
 If none held after the last step, the outcome is ``timeout``; the last step counts toward the goal, so a
 goal reached in the final chunk is a goal. Checks read the state once per chunk (``qpos``/``qvel``, which
@@ -336,18 +335,12 @@ class _Judge:
             lin = self.qvel[self.other_lin]
             still = float((lin * lin).sum(axis=1).max()) < limit2
         t = self.data.time
+        reach = SETTLED_SPEED_M_S * (self.duration_s - t)  # how far a creeping payload still gets
         if not still:
             self.still_since = None
         elif self.still_since is None:
             self.still_since = t
-        elif (
-            t - self.still_since >= self.settle_s
-            and goal_dist2
-            > (  # type: ignore[operator]
-                SETTLED_SPEED_M_S * (self.duration_s - t)
-            )
-            ** 2
-        ):
+        elif t - self.still_since >= self.settle_s and goal_dist2 > reach * reach:  # type: ignore[operator]
             return (
                 Outcome.TIMEOUT,
                 f"settled outside the goal at {t:.3g} s (nothing moves faster than 1 mm/s)",
