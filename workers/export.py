@@ -37,18 +37,25 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shared.keys import benchmark_definition_key, benchmark_result_key, manifest_key, manifest_part_key
+from shared.keys import benchmark_result_key, manifest_key
 from shared.models import (
     ArtifactRef,
-    BenchmarkDefinition,
     BenchmarkResult,
+    DatasetEntry,
     DatasetManifest,
     PartSpec,
     Verdict,
 )
 from shared.store import IntegrityError, LocalStore, ObjectNotFound, ObjectStore
 from workers.export_card import AGENT_TABLE, GRADER_DIR, GRADER_TABLE, dataset_card
-from workers.report import BenchmarkCard, DatasetNotFound, check_dataset_id
+from workers.report_data import (
+    BenchmarkCard,
+    DatasetNotFound,
+    check_dataset_id,
+    first_line,
+    parts_prefix,
+    stored_definition,
+)
 
 _TYPES = {"s": pa.string(), "i": pa.int32(), "l": pa.int64(), "f": pa.float64(), "b": pa.bool_()}
 _TYPES["v"] = pa.list_(pa.float64())  # a 3-vector
@@ -204,31 +211,27 @@ def _manifest(store: ObjectStore, dataset_id: str) -> DatasetManifest:
     try:
         return store.get_model(manifest_key(dataset_id), DatasetManifest)
     except ObjectNotFound:
-        parts = manifest_part_key(dataset_id, "chain", 0).rpartition("/")[0] + "/"
-        if next(iter(store.list(parts)), None) is not None:
+        if next(iter(store.list(parts_prefix(dataset_id))), None) is not None:
             raise DatasetRunning(dataset_id) from None
         raise DatasetNotFound(dataset_id) from None
     except (ValueError, IntegrityError) as e:
-        raise ExportError(f"the manifest of {dataset_id} is unreadable: {_line(e)}") from None
+        raise ExportError(f"the manifest of {dataset_id} is unreadable: {first_line(e)}") from None
 
 
-def _read(store: ObjectStore, entry: Any) -> dict[str, Any]:
+def _read(store: ObjectStore, entry: DatasetEntry) -> dict[str, Any]:
     """The entry's result and definition; a published entry must have both, others may lack them."""
     bid, needed = entry.benchmark_id, entry.verdict == Verdict.PUBLISHED
     result = definition = None
     try:
         result = store.get_model(benchmark_result_key(bid), BenchmarkResult)
-        if result.definition is not None:
-            definition = BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
-        elif store.exists(benchmark_definition_key(bid)):
-            definition = store.get_model(benchmark_definition_key(bid), BenchmarkDefinition)
+        definition = stored_definition(store, bid, result)
     except ObjectNotFound as e:
         if needed:
             raise ExportError(
                 f"{bid}: {e.args[0] if e.args else 'an object'} is missing from the store"
             ) from None
     except (ValueError, IntegrityError) as e:
-        raise ExportError(f"{bid}: unreadable: {_line(e)}") from None
+        raise ExportError(f"{bid}: unreadable: {first_line(e)}") from None
     if needed and definition is None:
         raise ExportError(f"{bid}: published, but its definition is missing from the store")
     return {"result": result, "definition": definition}
@@ -340,7 +343,7 @@ def without_parts(glb: bytes, labels: set[str]) -> bytes:
     try:
         scene = trimesh.load(io.BytesIO(glb), file_type="glb", force="scene")
     except Exception as e:  # noqa: BLE001 - any parse failure is a damaged artifact
-        raise ExportError(f"the stored scene.glb cannot be read: {_line(e)}") from None
+        raise ExportError(f"the stored scene.glb cannot be read: {first_line(e)}") from None
     kept = trimesh.Scene()
     for name, geometry in scene.geometry.items():
         for node in scene.graph.geometry_nodes.get(name, []):
@@ -368,7 +371,3 @@ def _replace(tmp: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]

@@ -272,7 +272,7 @@ def _read_parts(store: ObjectStore, dataset_id: str) -> tuple[list[DatasetEntry]
         except ObjectNotFound:
             continue  # removed since listed
         except (ValueError, IntegrityError) as e:  # ValidationError is a ValueError
-            problems.append(f"manifest part {name} unreadable: {_first_line(e)}")
+            problems.append(f"manifest part {name} unreadable: {first_line(e)}")
             continue
         if part.dataset_id != dataset_id:
             problems.append(f"manifest part {name} belongs to dataset {part.dataset_id}")
@@ -294,18 +294,15 @@ def _card(store: ObjectStore, entry: DatasetEntry) -> BenchmarkCard:
     except ObjectNotFound:
         pass  # a failed generation leaves no result
     except (ValueError, IntegrityError) as e:
-        problems.append(f"result unreadable: {_first_line(e)}")
+        problems.append(f"result unreadable: {first_line(e)}")
 
     definition: BenchmarkDefinition | None = None
     try:
-        if result is not None and result.definition is not None:
-            definition = BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
-        elif store.exists(benchmark_definition_key(bid)):
-            definition = store.get_model(benchmark_definition_key(bid), BenchmarkDefinition)
+        definition = stored_definition(store, bid, result)
     except ObjectNotFound:
         problems.append("definition missing from the store")
     except (ValueError, IntegrityError) as e:
-        problems.append(f"definition unreadable: {_first_line(e)}")
+        problems.append(f"definition unreadable: {first_line(e)}")
 
     thumb = definition.artifacts.thumbnail if definition is not None else None
     png, note = _read_png(store, thumb, "thumbnail")
@@ -329,6 +326,19 @@ def _card(store: ObjectStore, entry: DatasetEntry) -> BenchmarkCard:
     return replace(card, best_random_png=best, best_random_note=best_note)
 
 
+def stored_definition(
+    store: ObjectStore, benchmark_id: str, result: BenchmarkResult | None
+) -> BenchmarkDefinition | None:
+    """The benchmark's definition: the one its result refers to (checked against the reference), else the one
+    stored under its key (a rejection recorded before it referred to one), else None. Raises what the store
+    raises for a missing, damaged or undecodable object."""
+    if result is not None and result.definition is not None:
+        return BenchmarkDefinition.model_validate_json(store.get_ref(result.definition))
+    if store.exists(benchmark_definition_key(benchmark_id)):
+        return store.get_model(benchmark_definition_key(benchmark_id), BenchmarkDefinition)
+    return None
+
+
 def _read_png(store: ObjectStore, ref: ArtifactRef | None, what: str) -> tuple[bytes | None, str]:
     """The PNG behind ``ref``, verified against it, or None and why not."""
     if ref is None:
@@ -344,6 +354,7 @@ def _read_png(store: ObjectStore, ref: ArtifactRef | None, what: str) -> tuple[b
     return data, NO_PICTURE
 
 
-def _first_line(e: Exception) -> str:
+def first_line(e: BaseException) -> str:
+    """An error's first line (at most 200 characters), or its type's name."""
     text = str(e).strip().splitlines()
     return text[0][:200] if text else type(e).__name__

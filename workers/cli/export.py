@@ -15,6 +15,7 @@ from shared.settings import Settings
 from shared.store import make_store
 from workers.cli.common import EXIT_OK, BadInput, CommandError
 from workers.cli.render import err
+from workers.cli.report import dataset_argument, unknown_dataset
 from workers.cli.runner import run
 
 
@@ -36,15 +37,9 @@ def export(
 
     async def main(settings: Settings) -> int:
         from workers.export import DatasetRunning, ExportError, OutputRefused, export_dataset
-        from workers.report import DatasetNotFound, check_dataset_id, known_datasets
+        from workers.report_data import DatasetNotFound
 
-        try:
-            ds = check_dataset_id(dataset)
-        except ValueError as e:
-            raise BadInput(f"dataset_id: {e}") from None
-        unknown = f"dataset_id: no dataset {ds!r} in the store"
-        if settings.store == "local" and not settings.local_store_dir.is_dir():
-            raise BadInput(f"{unknown} ({settings.local_store_dir} does not exist)")  # creates nothing
+        ds = dataset_argument(dataset, settings)
         store = make_store(settings)
         try:
             summary = await asyncio.to_thread(
@@ -61,9 +56,7 @@ def export(
         except DatasetRunning:
             raise BadInput(f"dataset_id: {ds!r} is still running; export it once it has finished") from None
         except DatasetNotFound:
-            known = await asyncio.to_thread(known_datasets, store)
-            hint = f"; datasets there: {', '.join(known)}" if known else "; it holds no dataset"
-            raise BadInput(f"{unknown} {store.describe()}{hint}") from None
+            raise await unknown_dataset(store, ds) from None
         except ExportError as e:
             raise CommandError(f"{ds}: {e}; nothing was written", error_type="ExportError") from None
         if as_json:

@@ -14,10 +14,35 @@ import typer
 
 from shared.models import Verdict
 from shared.settings import Settings
-from shared.store import make_store
+from shared.store import ObjectStore, make_store
 from workers.cli.common import EXIT_OK, BadInput
 from workers.cli.render import err
 from workers.cli.runner import run
+
+
+def dataset_argument(dataset: str, settings: Settings) -> str:
+    """The DATASET_ID argument of ``report`` and ``export``, checked: a dataset id, and (local store) a store
+    directory that exists; :class:`BadInput` otherwise, with nothing created."""
+    from workers.report_data import check_dataset_id
+
+    try:
+        ds = check_dataset_id(dataset)
+    except ValueError as e:
+        raise BadInput(f"dataset_id: {e}") from None
+    if settings.store == "local" and not settings.local_store_dir.is_dir():
+        raise BadInput(
+            f"dataset_id: no dataset {ds!r} in the store ({settings.local_store_dir} does not exist)"
+        )
+    return ds
+
+
+async def unknown_dataset(store: ObjectStore, ds: str) -> BadInput:
+    """The error for a dataset the store does not hold, naming the datasets it does hold."""
+    from workers.report_data import known_datasets
+
+    known = await asyncio.to_thread(known_datasets, store)
+    hint = f"; datasets there: {', '.join(known)}" if known else "; it holds no dataset"
+    return BadInput(f"dataset_id: no dataset {ds!r} in the store {store.describe()}{hint}")
 
 
 def report(
@@ -32,33 +57,19 @@ def report(
     Reads the store only (no Temporal server). Prints the report's path; exit 2 for an unknown dataset."""
 
     async def main(settings: Settings) -> int:
-        from workers.report import (
-            DatasetNotFound,
-            check_dataset_id,
-            gather_report,
-            known_datasets,
-            render_report,
-        )
+        from workers.report import DatasetNotFound, gather_report, render_report
 
-        try:
-            ds = check_dataset_id(dataset)
-        except ValueError as e:
-            raise BadInput(f"dataset_id: {e}") from None
+        ds = dataset_argument(dataset, settings)
         target = out if out is not None else Path(f"{ds}-report.html")
         if target.is_dir():
             raise BadInput(f"--out: {str(target)!r} is a directory; name the HTML file to write")
         if not target.absolute().parent.is_dir():
             raise BadInput(f"--out: the directory of {str(target)!r} does not exist")
-        unknown = f"dataset_id: no dataset {ds!r} in the store"
-        if settings.store == "local" and not settings.local_store_dir.is_dir():
-            raise BadInput(f"{unknown} ({settings.local_store_dir} does not exist)")  # creates nothing
         store = make_store(settings)
         try:
             data = await asyncio.to_thread(gather_report, store, ds)
         except DatasetNotFound:
-            known = await asyncio.to_thread(known_datasets, store)
-            hint = f"; datasets there: {', '.join(known)}" if known else "; it holds no dataset"
-            raise BadInput(f"{unknown} {store.describe()}{hint}") from None
+            raise await unknown_dataset(store, ds) from None
         page = render_report(data)
         tmp = target.with_name(f".{target.name}.tmp")
         try:  # a reader sees the old report or the new one, never half of one
