@@ -77,6 +77,13 @@ class Family(ABC):
     name: ClassVar[str]
     nominal: ClassVar[dict[str, float]]
     """Sampled parameters and their nominal values, in sampling order."""
+    levels: ClassVar[int] = 1
+    """Complexity levels the family builds; seed ``s`` builds level :meth:`level` ``(s)``."""
+
+    def level(self, seed: int) -> int:
+        """The complexity level of ``seed``: ``1 + seed % levels``, so any run of ``levels`` consecutive
+        seeds covers every level once and a benchmark id (family, seed, version) still names one design."""
+        return 1 + seed % self.levels
 
     def sample(self, seed: int) -> dict[str, float]:
         """The sampled parameters of ``seed``, each within ``nominal * (1 ± PARAM_SPREAD)``.
