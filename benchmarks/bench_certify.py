@@ -48,14 +48,14 @@ class Built:
     build_s: float
 
 
-def build(family: str, settings: Settings, catalog: Catalog) -> Built:
-    """Seed 0 built as ``build_job`` builds it, with caps as ``assess_affordability`` sets them."""
+def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> Built:
+    """``seed`` built as ``build_job`` builds it, with caps as ``assess_affordability`` sets them."""
     t0 = time.perf_counter()
-    design = family_design(family, 0)
+    design = family_design(family, seed)
     basis = ProofBasis.asked(None, None, own=design.simulation)
-    bid = benchmark_id(family, 0, GENERATOR_VERSION)
+    bid = benchmark_id(family, seed, GENERATOR_VERSION)
     d, blobs, shapes = build_from_design(
-        design, family, 0, GENERATOR_VERSION, bid, basis.n_scenes, basis.check_interval_steps
+        design, family, seed, GENERATOR_VERSION, bid, basis.n_scenes, basis.check_interval_steps
     )
     collision = collision_pack.unpack(next(b.data for b in blobs if b.key == d.artifacts.collision.key))
     quantity, cost = settings.benchmark_target_quantity, 0.0
