@@ -16,7 +16,7 @@ PART ?= examples/bracket.step
 METHOD ?= cnc_milling
 MATERIAL ?= aluminum_6061
 QUANTITY ?= 100
-BENCHMARK ?= chute-s0-v1
+BENCHMARK ?= chute-s0-v2
 DESIGN ?= examples/designs/chute_design.py
 
 .PHONY: install browser run analyze evaluate dev worker test test-fast faults bench histories lint clean

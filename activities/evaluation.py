@@ -16,6 +16,7 @@ from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import PartFacts
 from shared.boundary import BoundaryError, check_design_total, checked_evaluation_id, published_benchmark
+from shared.cots import bought_totals
 from shared.keys import evaluation_prefix, evaluation_result_key
 from shared.logging import get_logger
 from shared.models import (
@@ -144,7 +145,8 @@ class EvaluationActivities:
     @activity.defn(name=ACT_PRICE_DESIGN)
     async def price_design(self, req: PriceDesignRequest) -> DesignCost:
         """Each part quoted by the manufacturing engine (the one that set the caps) at the benchmark's target
-        quantity with its own method and material; weights from the material densities."""
+        quantity with its own method and material, weights from the material densities; plus the bought parts
+        (motors, fasteners, bearings) at catalogue prices and masses, as the caps were set."""
         caps = req.definition.caps
         if caps is None:
             raise invalid_request(f"benchmark {req.definition.benchmark_id} has no caps")
@@ -174,8 +176,9 @@ class EvaluationActivities:
                         blocking=blocking,
                     )
                 )
-            cost = round(sum(line.unit_cost_usd for line in lines), 4)
-            weight = round(sum(line.mass_kg for line in lines), 6)
+            bought_usd, bought_kg, bought = bought_totals(req.parts)
+            cost = round(sum(line.unit_cost_usd for line in lines) + bought_usd, 4)
+            weight = round(sum(line.mass_kg for line in lines) + bought_kg, 6)
             return DesignCost(
                 quantity=quantity,
                 unit_cost_usd=cost,
@@ -186,8 +189,10 @@ class EvaluationActivities:
                 within_weight_cap=weight <= caps.max_weight_kg,
                 manufacturable=all(line.manufacturable for line in lines),
                 parts=lines,
+                bought=bought,
                 basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}, each part by its own "
-                "method and material, in its principal frame (as the caps were set)",
+                "method and material, in its principal frame (as the caps were set), plus bought parts at "
+                "catalogue prices",
             )
 
         return await asyncio.to_thread(price)

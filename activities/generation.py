@@ -18,6 +18,7 @@ from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import FACTS_VERSION, PartFacts
 from shared import metrics
+from shared.cots import bought_totals, describe
 from shared.families import GENERATOR_VERSION
 from shared.ids import benchmark_id, script_benchmark_id
 from shared.keys import benchmark_definition_key, benchmark_result_key, part_facts_key
@@ -225,7 +226,9 @@ class GenerationActivities:
                     blocked.append(f"{part.label} ({method.value}): {', '.join(blocking)}")
                 total += quote.unit_cost_usd
                 lines.append(f"{part.label} {method.value} {part.material.value} ${quote.unit_cost_usd:.2f}")
-            return total, lines, blocked
+            bought_usd, _, bought = bought_totals(d.reference_solution)
+            lines += [f"bought {text}" for text in describe(bought)]
+            return total + bought_usd, lines, blocked
 
         try:
             cost, lines, blocked = await asyncio.to_thread(price)
@@ -233,7 +236,7 @@ class GenerationActivities:
             return fail(f"reference solution cannot be quoted: {e}")
         if blocked:
             return fail("reference solution is not manufacturable as designed: " + "; ".join(blocked))
-        weight = sum(p.mass_kg for p in d.reference_solution)
+        weight = sum(p.mass_kg for p in d.reference_solution) + bought_totals(d.reference_solution)[1]
         for measured, limit, what, unit in (
             (cost, s.max_reference_unit_cost_usd, "reference unit cost", "USD"),
             (weight, s.max_reference_weight_kg, "reference weight", "kg"),

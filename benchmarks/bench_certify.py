@@ -30,6 +30,7 @@ from engines.manufacturing.catalog import Catalog, load_catalog
 from engines.manufacturing.extract import facts_from_shape, in_principal_frame
 from engines.physics import collision_pack
 from engines.physics.collision_pack import Piece
+from shared.cots import bought_totals
 from shared.families import GENERATOR_VERSION
 from shared.ids import benchmark_id
 from shared.models import BenchmarkDefinition, Caps, ManufacturingMethod, ProofBasis, RandomProofReport
@@ -64,7 +65,9 @@ def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> B
         facts = facts_from_shape(in_principal_frame(shapes[part.label]), part.step.sha256, "step")
         method = part.method or ManufacturingMethod.CNC_MILLING
         cost += evaluate(facts, method, part.material, quantity, catalog)[2].unit_cost_usd
-    weight = sum(p.mass_kg for p in d.reference_solution)
+    bought_usd, bought_kg, _ = bought_totals(d.reference_solution)
+    cost += bought_usd
+    weight = sum(p.mass_kg for p in d.reference_solution) + bought_kg
     h = settings.caps_headroom
     caps = Caps(
         max_unit_cost_usd=round(cost * h, 4),

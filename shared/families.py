@@ -10,7 +10,7 @@ from collections.abc import Iterable
 FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift")
 """Built-in procedural benchmark families."""
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever any family's output for a given seed changes; part of every benchmark id."""
 
 

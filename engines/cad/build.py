@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from build123d import Shape
 
+from engines.cad.assembly import assembly_findings
 from engines.cad.collision import Piece, convex_pieces
 from engines.cad.export import glb_bytes, load_step, step_bytes
 from engines.cad.families import FAMILIES, CadPart, FamilyDesign
@@ -195,6 +196,11 @@ def build_from_design(
     if overrides:
         simulation = simulation.model_validate({**simulation.model_dump(), **overrides})
 
+    problems = assembly_findings([specs[p.label] for p in design.reference])
+    if problems:
+        raise InfeasibleParameters(
+            f"{family} seed {seed}: the reference assembly is invalid: " + "; ".join(f.message for f in problems)
+        )
     definition = BenchmarkDefinition(
         benchmark_id=benchmark_id,
         family=family,

@@ -20,6 +20,8 @@ offending part, so a bad design gets a validation report instead of a crash or a
   wider than a full turn), ``motor.without_joint``, ``motor.invalid_limit`` (``max_effort`` or
   ``stall_s`` not positive, an on/off ``effort`` above ``max_effort``), ``motor.invalid_parameter``
   (period, duty, frequency out of range);
+- the assembly, all parts together (``engines/cad/assembly.py``): joints to missing parents, cycles, anchors
+  off a part, unknown catalogue items, motors beyond their item's limits;
 - then the geometry, exactly as a benchmark's reference solution is proven
   (:func:`engines.cad.validate.validate_geometry` with the design in the reference's place):
   ``design.outside_build_zone``, ``design.in_forbidden_zone``, ``part.interference`` (with a fixture or
@@ -50,6 +52,7 @@ from OCP.TopExp import TopExp_Explorer
 from OCP.TopoDS import TopoDS
 from pydantic import ValidationError
 
+from engines.cad.assembly import assembly_findings
 from engines.cad.build import bbox_of, part_volume_mm3
 from engines.cad.placement import place
 from engines.cad.validate import validate_geometry
@@ -350,6 +353,7 @@ def check_design(
 
     if not parts:
         return DesignCheck(parts, bounded(findings))
+    findings += assembly_findings([p.spec for p in parts])
     # Geometry of every part that parsed and loaded, even when others did not: the report names them all.
     report = check_geometry(definition, parts, fixture_shapes, tolerance_mm3)
     return DesignCheck(parts, bounded(findings + report.findings))

@@ -5,14 +5,16 @@ forbidden zones, the fixtures' collision pieces, the payload's spawn envelope an
 for family and script benchmarks. Design ``i`` of a benchmark is drawn from its own generator seeded by
 ``(SAMPLER_VERSION, seed, i)``: any design can be drawn again alone, so a shard or a retry starts anywhere.
 
-What it draws (version 1):
+What it draws (version 2):
 
 - 1, 2 or 3 parts, each a plank, a block, a wedge or a rod (uniform), with sizes relative to the build zone
   (:data:`SIZE_RANGES`) and a pose: yaw uniform over the full turn, pitch and roll uniform within
   ±:data:`MAX_TILT_DEG`, the centre uniform over the positions that keep the part inside the build zone;
 - a material and method pair the catalogue makes (uniform over the pairs);
 - when the benchmark's reference uses a joint, with probability :data:`JOINT_PROBABILITY` one part is put on
-  a hinge (a constant-velocity motor) or a slide (a sinusoidal motor) along a principal axis.
+  a hinge (a constant-velocity motor) or a slide (a sinusoidal motor) along a principal axis, driven by a
+  catalogue motor of the right kind (uniform over the items), asked for 20-100 % of its torque or force and
+  no more than its speed; its price and mass count like a design's.
 
 What it rejects, redrawing up to :data:`MAX_ATTEMPTS` times, so that what is counted is designs a validator
 accepts: a part outside the build zone, touching a forbidden zone's interior, interfering with a fixture,
@@ -24,6 +26,7 @@ design when it reaches the goal, and a design over the cost cap then fails, as i
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +35,7 @@ import numpy as np
 
 from engines.certify.primitives import Convex, Kind, local_vertices, overlap, rotation
 from engines.physics.collision_pack import Piece
+from shared.cots import MotorKind, bought_totals, motor, motor_items
 from shared.materials import MATERIALS, methods_for
 from shared.models import (
     SAMPLER_VERSION,
@@ -131,7 +135,8 @@ class RandomDesign:
 
     @property
     def mass_kg(self) -> float:
-        return sum(p.mass_kg for p in self.parts)
+        """Made parts and bought parts (the motor's item)."""
+        return sum(p.mass_kg for p in self.parts) + bought_totals(self.parts)[1]
 
     @property
     def summary(self) -> list[RandomPart]:
@@ -199,7 +204,7 @@ class Sampler:
         design = RandomDesign(index=index, parts=tuple(parts))
         if design.mass_kg > self.caps.max_weight_kg:
             return None, "over_weight_cap"
-        material_usd = sum(p.mass_kg * self.prices[p.material] for p in parts)
+        material_usd = sum(p.mass_kg * self.prices[p.material] for p in parts) + bought_totals(parts)[0]
         if material_usd > self.caps.max_unit_cost_usd:
             return None, "over_cost_cap"
         return design, ""
@@ -247,21 +252,29 @@ class Sampler:
 
 
 def _with_motor(part: DrawnPart, rng: np.random.Generator) -> DrawnPart:
-    """The part on a hinge (constant-velocity motor) or a slide (sinusoidal motor) along a principal axis."""
+    """The part on a hinge (constant-velocity motor) or a slide (sinusoidal motor) along a principal axis,
+    driven by a catalogue motor of that kind within its limits."""
     axis = [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)][int(rng.integers(0, 3))]
-    if rng.random() < 0.5:
+    rotary = rng.random() < 0.5
+    items = motor_items(MotorKind.ROTARY if rotary else MotorKind.LINEAR)
+    item = items[int(rng.integers(0, len(items)))]
+    limits = motor(item)
+    assert limits is not None
+    effort = float(rng.uniform(0.2, 1.0)) * limits.max_effort
+    if rotary:
         speed = float(rng.uniform(20.0, 180.0)) * (1 if rng.random() < 0.5 else -1)
+        speed = max(-limits.max_speed, min(limits.max_speed, speed))
         joint = JointSpec(type=JointType.HINGE, axis=axis, anchor_mm=part.center_mm)
-        motor = MotorSpec(
-            mode=MotorMode.CONSTANT_VELOCITY, max_effort=float(rng.uniform(0.5, 10.0)), velocity=speed
-        )
+        motor_spec = MotorSpec(mode=MotorMode.CONSTANT_VELOCITY, item=item, max_effort=effort, velocity=speed)
     else:
         amplitude = float(rng.uniform(5.0, 40.0))
+        frequency = min(float(rng.uniform(0.2, 1.5)), 0.999 * limits.max_speed / (2 * math.pi * amplitude))
         joint = JointSpec(type=JointType.SLIDE, axis=axis, range=(-amplitude - 1.0, amplitude + 1.0))
-        motor = MotorSpec(
+        motor_spec = MotorSpec(
             mode=MotorMode.SINUSOIDAL,
-            max_effort=float(rng.uniform(5.0, 100.0)),
+            item=item,
+            max_effort=effort,
             amplitude=amplitude,
-            frequency_hz=float(rng.uniform(0.2, 1.5)),
+            frequency_hz=frequency,
         )
-    return replace(part, joint=joint, motor=motor)
+    return replace(part, joint=joint, motor=motor_spec)

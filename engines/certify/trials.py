@@ -35,6 +35,7 @@ from engines.manufacturing.extract import facts_from_mesh
 from engines.physics.collision_pack import Piece
 from engines.physics.mjcf import SceneCompileError
 from engines.physics.runner import build_model, run_scene
+from shared.cots import bought_totals
 from shared.models import (
     SAMPLER_VERSION,
     BenchmarkDefinition,
@@ -69,7 +70,7 @@ class TrialRule:
 
 def quote_design(design: RandomDesign, caps: Caps, catalog: Catalog) -> tuple[float, list[str]]:
     """The design's unit cost at the caps' quantity (each part by its method and material, in its own frame,
-    as evaluations price parts) and the blocking DFM rules."""
+    as evaluations price parts, plus its bought parts) and the blocking DFM rules."""
     total, blocking = 0.0, []
     for part in design.parts:
         vertices = local_vertices(part.kind, part.dims_mm)
@@ -78,7 +79,7 @@ def quote_design(design: RandomDesign, caps: Caps, catalog: Catalog) -> tuple[fl
         _, findings, quote = evaluate(facts, part.method, part.material, caps.target_quantity, catalog)
         total += quote.unit_cost_usd
         blocking += [f"{part.label}: {f.rule_id}" for f in findings if f.severity == Severity.BLOCKING]
-    return total, blocking
+    return total + bought_totals(design.parts)[0], blocking
 
 
 def _simulate(

@@ -19,11 +19,14 @@ Contact model (the constants below):
   cone. A steel ball rolls down an incline at (5/7) g sin(theta) within 1-2 % (less the rolling resistance).
 
 Parts (``PartSpec``), in this order of precedence:
-- with a ``joint``: a body named after the label, a child of the world placed at the joint's anchor (a hinge's
-  ``anchor_mm``, else the part's bounding-box centre; a slide's bounding-box centre) and not rotated, holding
-  one ``hinge``/``slide`` joint named after the label (axis normalised; ``range`` in radians or metres and
-  ``limited`` when given; ``damping``) and the part's geoms offset by minus the anchor, so their world pose
-  is unchanged and ``qpos = 0`` is the placed pose. Density comes from the material, as for free parts;
+- with a ``joint``: a body named after the label, a child of its ``parent`` part's body (or of the world)
+  placed at the joint's anchor (a hinge's ``anchor_mm``, else the part's bounding-box centre; a slide's or a
+  fixed joint's bounding-box centre) relative to that body, and not rotated. It holds one ``hinge``/``slide``
+  joint named after the label (axis normalised; ``range`` in radians or metres and ``limited`` when given;
+  ``damping``), or none for a ``fixed`` (fastened) joint, which welds it to the parent; its geoms are offset
+  by minus the anchor, so their world pose is unchanged and ``qpos = 0`` is the placed pose. Parents compile
+  before their children; MuJoCo does not collide a body with its parent. Density comes from the material,
+  as for free parts;
 - ``fixed``: geoms of the world body (no body of their own);
 - otherwise free: a body with a ``freejoint`` at the bounding-box centre.
 Parts without a joint compile to exactly the XML they compiled to before joints existed (a test pins it).
@@ -167,7 +170,7 @@ def _unit_axis(part: PartSpec) -> tuple[float, float, float]:
 def _check_joint_and_motor(part: PartSpec) -> None:
     """The backstop for what design validation reports first (naming the part, in users' terms)."""
     joint, motor = part.joint, part.motor
-    if motor is not None and joint is None:
+    if motor is not None and (joint is None or joint.type is JointType.FIXED):
         raise SceneCompileError(f"part {part.label!r} has a motor but no joint to drive")
     if joint is not None:
         _unit_axis(part)
@@ -250,8 +253,17 @@ def _add_actuator(actuators: ET.Element, part: PartSpec) -> None:
         )
 
 
+Bodies = dict[str, tuple[ET.Element, tuple[float, float, float]]]
+"""The body of every part that has one, by label, with the body's world position (mm)."""
+
+
 def _add_part(
-    asset: ET.Element, worldbody: ET.Element, part: PartSpec, pieces: list[Piece], timestep_s: float
+    asset: ET.Element,
+    worldbody: ET.Element,
+    part: PartSpec,
+    pieces: list[Piece],
+    timestep_s: float,
+    bodies: Bodies,
 ) -> None:
     material = props(part.material)
     common = {
@@ -260,10 +272,17 @@ def _add_part(
         "condim": str(PART_CONDIM),
         "rgba": _rgba(material.rgba),
     }
-    if part.joint is not None:
+    joint = part.joint
+    if joint is not None:
+        # A child of its parent part's body (or of the world), placed at its anchor relative to that body.
+        holder, base = bodies.get(joint.parent or "", (worldbody, (0.0, 0.0, 0.0)))
         anchor = _joint_anchor_mm(part)
-        parent = ET.SubElement(worldbody, "body", name=part.label, pos=_m(anchor))
-        _add_joint(parent, part, timestep_s)
+        parent = ET.SubElement(
+            holder, "body", name=part.label, pos=_m(a - b for a, b in zip(anchor, base, strict=True))
+        )
+        if joint.type is not JointType.FIXED:
+            _add_joint(parent, part, timestep_s)
+        bodies[part.label] = (parent, anchor)
         offset = _m(-c for c in anchor)
         common["density"] = f"{material.density_kg_m3:g}"
     elif part.fixed:
@@ -272,6 +291,7 @@ def _add_part(
         centre = part.bbox.center_mm
         parent = ET.SubElement(worldbody, "body", name=part.label, pos=_m(centre))
         ET.SubElement(parent, "freejoint", name=part.label)
+        bodies[part.label] = (parent, centre)
         offset = _m(-c for c in centre)
         common["density"] = f"{material.density_kg_m3:g}"
     for i, piece in enumerate(pieces):
@@ -280,6 +300,32 @@ def _add_part(
         geom = ET.SubElement(parent, "geom", name=name, mesh=name, **common)
         if offset is not None:
             geom.set("pos", offset)
+
+
+def _parents_first(parts: Sequence[PartSpec]) -> list[PartSpec]:
+    """``parts`` with every joint's parent before its children, otherwise in input order (so scenes without
+    part-to-part joints compile exactly as before). A parent that is missing or in a cycle raises."""
+    labels = {p.label for p in parts}
+    placed: set[str] = set()
+    out: list[PartSpec] = []
+    pending = list(parts)
+    while pending:
+        rest = []
+        for p in pending:
+            parent = p.joint.parent if p.joint is not None else None
+            if parent is not None and parent not in labels:
+                raise SceneCompileError(
+                    f"part {p.label!r}: its joint's parent {parent!r} is not in the scene"
+                )
+            if parent is None or parent in placed:
+                out.append(p)
+                placed.add(p.label)
+            else:
+                rest.append(p)
+        if len(rest) == len(pending):
+            raise SceneCompileError(f"parts {[p.label for p in rest]} are joined in a cycle")
+        pending = rest
+    return out
 
 
 def _add_zone(worldbody: ET.Element, name: str, box: Box, rgba: Sequence[float]) -> None:
@@ -381,8 +427,9 @@ def compile_scene_xml(
             worldbody, "camera", name=EVIDENCE_CAMERA, pos=pos, xyaxes=axes, fovy=f"{_CAMERA_FOVY_DEG:g}"
         )
 
-    for part in parts:
-        _add_part(asset, worldbody, part, collision[part.label], sim.timestep_s)
+    bodies: Bodies = {}
+    for part in _parents_first(parts):
+        _add_part(asset, worldbody, part, collision[part.label], sim.timestep_s, bodies)
 
     payload = definition.payload
     material = props(payload.material)

@@ -16,7 +16,7 @@ from shared.keys import part_step_key
 from shared.models import BenchmarkResult, GenerateBenchmarkRequest, Verdict
 from shared.temporal import WF_GENERATE_BENCHMARK
 
-CHUTE = "chute-s0-v1"
+CHUTE = "chute-s0-v2"
 REPO = Path(__file__).resolve().parents[2]
 """The repository's root."""
 

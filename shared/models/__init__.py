@@ -117,6 +117,7 @@ from shared.models.dataset import (
 )
 from shared.models.evaluation import (
     MAX_DESIGN_PARTS,
+    BoughtLine,
     BuildDesignRequest,
     BuiltDesign,
     DesignCost,
@@ -263,6 +264,7 @@ __all__ = [
     "BenchmarkId",
     "BenchmarkProgress",
     "BenchmarkResult",
+    "BoughtLine",
     "Box",
     "BuildDesignRequest",
     "BuildRequest",

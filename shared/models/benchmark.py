@@ -44,20 +44,38 @@ class PartRole(StrEnum):
 class JointType(StrEnum):
     HINGE = "hinge"
     SLIDE = "slide"
+    FIXED = "fixed"
+    """Fastened to its ``parent`` part: no degree of freedom; the joint's fasteners are bought parts."""
+
+
+MAX_JOINT_FASTENERS = 16
+"""Fasteners one fixed joint may count."""
 
 
 class JointSpec(Model):
-    """One degree of freedom between a part and the world.
+    """How a part is held: one degree of freedom (hinge, slide) to the world or to a ``parent`` part, or
+    fastened (fixed) to a parent part.
 
     Angles are degrees for a hinge, lengths millimetres for a slide; ``range`` is relative to the part's
-    placed pose (0 = as placed). Whether the axis is usable (finite, non-zero) and the range ordered is
-    checked by design validation, which names the part, not by this model."""
+    placed pose (0 = as placed). Whether the axis is usable (finite, non-zero), the range ordered, the parent
+    present, the joints free of cycles and the anchor on both parts is checked by design validation
+    (``engines/cad/assembly.py``), which names the part, not by this model."""
 
     type: Annotated[JointType, BeforeValidator(normalise_token)]
-    axis: Direction
-    """Direction of the hinge axis or of the slide, world frame; normalised by the scene compiler."""
+    axis: Direction = (0.0, 0.0, 1.0)
+    """Direction of the hinge axis or of the slide, world frame; normalised by the scene compiler. A fixed
+    joint ignores it."""
+    parent: Identifier | None = None
+    """The label of the part this one is joined to (in the same design or reference), or None: the world.
+    A fixed joint needs a parent (a part fixed to the world is ``fixed: true`` with no joint)."""
+    fastener: Identifier = "screw_m4x12_iso4762"
+    """Fixed joints: the catalogue fastener (``shared/data/cots.toml``) counted ``fasteners`` times."""
+    fasteners: int = Field(default=2, ge=1, le=MAX_JOINT_FASTENERS)
+    bearing: Identifier | None = None
+    """Hinges: a catalogue bearing, counted twice (one each side), priced with the design."""
     anchor_mm: Point | None = None
-    """A point on a hinge axis, world millimetres after placement. Default: the part's bounding-box centre."""
+    """A point on a hinge axis, world millimetres after placement. Default: the part's bounding-box centre.
+    For a joint to a parent part, the anchor must lie on both parts."""
     range: tuple[JointCoordinate, JointCoordinate] | None = None
     """Hard stops ``(low, high)``: degrees (hinge) or millimetres (slide). Default: unlimited."""
     damping: float = Field(default=0.0, ge=0, le=1e6)
@@ -78,8 +96,12 @@ class MotorSpec(Model):
     and N for a slide. Limits are checked by design validation (naming the part), not by this model."""
 
     mode: Annotated[MotorMode, BeforeValidator(normalise_token)]
+    item: Identifier | None = None
+    """The bought motor (a ``[motors.<id>]`` row of ``shared/data/cots.toml``): a rotary item drives a hinge, a
+    linear one a slide; its torque or force and speed bound ``max_effort`` and the motion, and its price and
+    mass count in the design's cost and weight. Validation requires one."""
     max_effort: Effort
-    """The motor's torque (N*m) or force (N) limit; must be > 0."""
+    """The motor's torque (N*m) or force (N) limit; must be > 0 and at most the item's."""
     velocity: JointSpeed = 0.0
     """constant_velocity: deg/s or mm/s."""
     amplitude: JointCoordinate = 0.0

@@ -120,9 +120,10 @@ MAX_FAMILIES = 64
 """Family names one dataset request may list."""
 
 # The certification proofs (random designs, perturbed references): their bounds and the sampler's versions.
-SAMPLER_VERSION = 1
+SAMPLER_VERSION = 2
 """The random-design sampler this code draws with (``engines.certify.sampler``); bump it when what it draws
-changes, so verdicts proven with another sampler are proven again."""
+changes, so verdicts proven with another sampler are proven again. Version 2: motors are catalogue items
+(``shared/data/cots.toml``), within the item's limits and priced with the design."""
 SAMPLER_VERSIONS = (SAMPLER_VERSION,)
 """The sampler versions a request may name: only the one this code has."""
 

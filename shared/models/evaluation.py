@@ -151,8 +151,26 @@ class DesignPartCost(Model):
     """Rule ids of blocking DFM findings."""
 
 
+class BoughtLine(Model):
+    """Bought parts of one catalogue row (``shared/data/cots.toml``) that a design uses."""
+
+    item: Identifier
+    kind: str
+    """motor, fastener or bearing."""
+    name: str
+    count: int
+    unit_price_usd: float
+    mass_kg: float
+    """Of all ``count`` items."""
+    cost_usd: float
+    """Of all ``count`` items."""
+    used_by: list[Identifier]
+    """The parts whose motor or joint needs them."""
+
+
 class DesignCost(Model):
-    """The design priced by the manufacturing engine at the benchmark's target quantity."""
+    """The design priced at the benchmark's target quantity: each made part by the manufacturing engine, plus
+    its bought parts (motors, fasteners, bearings) at catalogue prices."""
 
     quantity: int
     unit_cost_usd: float
@@ -163,6 +181,8 @@ class DesignCost(Model):
     within_weight_cap: bool
     manufacturable: bool
     parts: list[DesignPartCost]
+    bought: list[BoughtLine] = Field(default_factory=list)
+    """Bought parts, included in ``unit_cost_usd`` and ``weight_kg``."""
     basis: str
     """Catalogue version and quantity the parts were quoted at."""
 

@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 from activities import activities_of
 from activities.dataset import DatasetActivities
 from activities.generation import GenerationActivities
+from shared.families import GENERATOR_VERSION
 from shared.models import DatasetManifest, DatasetProgress, DatasetResult, Verdict
 from shared.store import LocalStore, make_store
 from shared.temporal import (
@@ -164,7 +165,7 @@ async def test_a_failed_dataset_entry_carries_the_innermost_cause(temporal_env, 
                 break
             await asyncio.sleep(0.05)
         assert progress.running, "the child should be waiting for its build"
-        child_handle = client.get_workflow_handle(f"ds-{ds}--gap-s40-v1")
+        child_handle = client.get_workflow_handle(f"ds-{ds}--gap-s40-v{GENERATOR_VERSION}")
         await child_handle.terminate("stopped by the operator")
         result = await handle.result()
     assert result.failed == 1

@@ -33,7 +33,7 @@ from tests.helpers import application_error, publish_chute, wait_until_simulatin
 pytestmark = pytest.mark.temporal
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-BENCHMARK = "chute-s0-v1"
+BENCHMARK = "chute-s0-v2"
 ALUMINIUM_CNC = {"material": "aluminum_6061", "method": "cnc_milling"}
 
 

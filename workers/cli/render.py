@@ -281,6 +281,11 @@ def print_evaluation(result: EvaluationResult, store: ObjectStore) -> None:
             console.print(
                 f"  {p.label}: {p.method.value} {p.material.value} ${p.unit_cost_usd:.2f} {p.mass_kg:.3f} kg{blocking}"
             )
+        for b in c.bought:
+            console.print(
+                f"  bought {b.count} x {b.item} ({b.name}) ${b.cost_usd:.2f} {b.mass_kg:.3f} kg, for "
+                + ", ".join(b.used_by)
+            )
     ev = result.evidence
     if ev is not None:
         console.print(f"evidence (scene {ev.scene_index}, {ev.outcome.value}):")

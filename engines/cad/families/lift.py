@@ -57,6 +57,9 @@ cut (CNC.INTERNAL_CORNER_RADIUS would make the reference unmanufacturable, and t
 MOTOR_EFFORT_FACTOR = 4.0
 """The reference motor's ``max_effort``: this many times the weight of platform and ball (rounded up to
 the next newton), so it lifts them with a wide margin and never stalls at its limit."""
+MOTOR_ITEM = "linear_belt_nema17"
+"""A belt-driven linear module: the platform's peak speed (``pi * travel / (2 * rise_time_s)``, up to about
+330 mm/s) is far beyond a lead-screw actuator's, and its force limit is far above ``max_effort``."""
 CHECK_INTERVAL_STEPS = 2
 """Motor control is piecewise constant per check interval. The platform moves at up to ~330 mm/s, so at the
 default 20 ms its stiff servo would follow a staircase of ~7 mm steps; 4 ms makes them ~1 mm, for a smooth
@@ -161,6 +164,7 @@ class LiftFamily(Family):
         )
         motor = MotorSpec(
             mode="sinusoidal",
+            item=MOTOR_ITEM,
             max_effort=max_effort,
             amplitude=round(amplitude, 3),
             offset=round(amplitude, 3),
