@@ -10,6 +10,9 @@ from collections.abc import Iterable
 FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift")
 """Built-in procedural benchmark families."""
 
+ALL_FAMILIES = "all"
+"""What a dataset request (``--families all``) names to mean every family in :data:`FAMILIES`."""
+
 GENERATOR_VERSION = 2
 """Bumped whenever any family's output for a given seed changes; part of every benchmark id."""
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
+from shared.families import ALL_FAMILIES, FAMILIES
 from shared.models.common import (
     MAX_FAMILIES,
     MAX_SEED,
@@ -45,6 +46,7 @@ class DatasetCursor(Model):
 
 class DatasetRequest(Model):
     families: list[FamilyName] = Field(min_length=1, max_length=MAX_FAMILIES)
+    """Family names, or ``["all"]``: every built-in family (:data:`shared.families.FAMILIES`), in order."""
     count: PositiveCount
     """At most the worker's ``MECHBENCH_MAX_DATASET_COUNT``, and at most what the seeds allow (see
     ``base_seed``)."""
@@ -77,6 +79,13 @@ class DatasetRequest(Model):
                     f"up to {last}; seeds end at {MAX_SEED} (lower base_seed or count)"
                 )
         return base_seed
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _all_families(cls, value: object) -> object:
+        if isinstance(value, list | tuple) and [str(v).strip().lower() for v in value] == [ALL_FAMILIES]:
+            return list(FAMILIES)
+        return value
 
     @model_validator(mode="after")
     def _distinct_families(self) -> DatasetRequest:

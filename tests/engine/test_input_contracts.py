@@ -68,6 +68,16 @@ def _fields(e: pytest.ExceptionInfo[ValidationError]) -> set[str]:
 # --------------------------------------------------------------------------------------------
 
 
+def test_all_names_every_family_and_only_alone() -> None:
+    assert DatasetRequest(families=["all"], count=3).families == list(FAMILIES)
+    assert DatasetRequest.model_validate_json('{"families": [" All "], "count": 3}').families == list(FAMILIES)
+    from shared.boundary import dataset_request_problem
+    from shared.settings import Settings
+
+    mixed = DatasetRequest(families=["all", "chute"], count=3)  # "all" means all only alone
+    assert "unknown family ['all']" in (dataset_request_problem(mixed, Settings()) or "")
+
+
 def test_a_dataset_whose_last_seed_passes_the_largest_is_rejected_naming_base_seed() -> None:
     with pytest.raises(ValidationError) as e:
         DatasetRequest(families=["gap"], count=2, base_seed=MAX_SEED)

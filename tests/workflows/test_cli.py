@@ -284,3 +284,20 @@ def test_parts_are_not_left_open(parts: Path) -> None:
     mesh = trimesh.load(parts / "holed.stl", file_type="stl")
     assert not mesh.is_watertight and len(mesh.faces) == 10 and np.isfinite(mesh.vertices).all()
     assert os.path.getsize(parts / "holed.stl") == 84 + 50 * 10
+
+
+async def test_families_lists_every_family_with_what_its_reference_needs(cli) -> None:  # type: ignore[no-untyped-def]
+    from engines.cad.families import FAMILIES
+
+    proc = await cli("families", "--json")
+    assert proc.returncode == 0, proc.stderr
+    listed = {f["name"]: f for f in json.loads(proc.stdout)}
+    assert list(listed) == list(FAMILIES)
+    for name, info in listed.items():
+        assert info["idea"] and not info["idea"].startswith("``"), name
+        assert [n["level"] for n in info["needs"]] == list(range(1, FAMILIES[name].levels + 1))
+        assert all(n["reference_parts"] >= 1 and n["payloads"] >= 1 for n in info["needs"])
+    lift = listed["lift"]["needs"][0]
+    assert lift["motors"] == ["linear_belt_nema17"] and lift["bought"] == {"linear_belt_nema17": 1}
+    text = await cli("families")
+    assert text.returncode == 0 and "level 1:" in text.stdout and "lift" in text.stdout

@@ -4,6 +4,7 @@
     mechbench worker                   a worker for the Temporal cluster named in settings
     mechbench generate ...             start a dataset (``--wait`` shows progress, ``--embedded`` runs it all here)
     mechbench benchmark FAMILY SEED    generate one benchmark (or: mechbench benchmark SCRIPT.py)
+    mechbench families [--json]        the families: idea, levels, what each level's reference needs
     mechbench analyze PART ...         DFM findings and a quote for a STEP/STL part or a part script
     mechbench evaluate BENCHMARK DESIGN  a design (script or part files) against a published benchmark
     mechbench schedule create|list|pause|unpause|trigger|delete   periodic datasets (Temporal Schedules)
@@ -16,7 +17,7 @@ innermost typed error of a failed workflow); with ``--json`` it is also one JSON
 Every command ends with ``os._exit`` so an SDK teardown abort (temporalio/sdk-python issue #300) never hides
 the real status.
 
-One module per command group (:mod:`.generate` for ``generate`` and ``benchmark``, :mod:`.analyze`,
+One module per command group (:mod:`.generate` for ``generate`` and ``benchmark``, :mod:`.families`, :mod:`.analyze`,
 :mod:`.evaluate`, :mod:`.report`, :mod:`.export`, :mod:`.schedule`, :mod:`.service` for ``worker`` and ``dev``); what they
 print is in :mod:`.render`, how they run and fail in :mod:`.runner` and :mod:`.common`. This module
 assembles ``app`` (in the order ``--help`` lists the commands) and ``main``, the console script.
@@ -30,7 +31,7 @@ from typing import Annotated
 import typer
 
 from shared.families import GENERATOR_VERSION
-from workers.cli import analyze, evaluate, export, generate, report, schedule, service
+from workers.cli import analyze, evaluate, export, families, generate, report, schedule, service
 from workers.cli.common import EXIT_INTERRUPTED, EXIT_OK, BadInput
 from workers.cli.runner import finish, report_failure, state
 
@@ -44,6 +45,7 @@ app = typer.Typer(
 for command in (
     generate.generate,
     generate.benchmark,
+    families.families,
     analyze.analyze,
     evaluate.evaluate,
     report.report,

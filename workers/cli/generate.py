@@ -67,7 +67,7 @@ def certify_options(random_designs: int | None, trivial_threshold: float | None)
 
 def generate(
     families: Annotated[
-        str, typer.Option(help=f"comma-separated families: {', '.join(FAMILIES)}")
+        str, typer.Option(help=f"comma-separated families, or all: {', '.join(FAMILIES)}")
     ] = ",".join(FAMILIES),
     count: Annotated[int, typer.Option(help="number of benchmarks")] = 9,
     seed: Annotated[int, typer.Option(help="base seed")] = 0,

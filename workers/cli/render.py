@@ -7,6 +7,7 @@ Rendering only: nothing here reads settings, starts work or decides an exit code
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -308,3 +309,21 @@ def schedule_table(rows: list[Any]) -> Table:
         state = f"paused ({r.note})" if r.paused and r.note else ("paused" if r.paused else "active")
         t.add_row(r.schedule_id, r.every, state, str(r.next_run or "-"), "\n".join(r.recent_runs[-3:]) or "-")
     return t
+
+
+def print_families(infos: Sequence[Any]) -> None:
+    """``mechbench families``: one block per family (``engines.cad.families.describe.FamilyInfo``)."""
+    for info in infos:
+        console.print(
+            f"[bold]{info.name}[/bold] ({info.levels} level{'s' if info.levels > 1 else ''}): {info.idea}"
+        )
+        for n in info.needs:
+            bought = ", ".join(f"{c} x {item}" for item, c in n.bought.items()) or "none"
+            console.print(
+                f"  level {n.level}: {n.reference_parts} part{'s' if n.reference_parts != 1 else ''}, "
+                f"{n.joints} joint{'s' if n.joints != 1 else ''} ({n.part_to_part_joints} part-to-part), "
+                f"motors {', '.join(n.motors) or 'none'}; bought {bought}; {n.payloads} payload"
+                f"{'s' if n.payloads != 1 else ''}, {n.moving_fixtures} moving fixture"
+                f"{'s' if n.moving_fixtures != 1 else ''}",
+                highlight=False,
+            )
