@@ -9,6 +9,8 @@ from engines.cad.families.funnel import FunnelFamily
 from engines.cad.families.gap import GapFamily
 from engines.cad.families.lift import LiftFamily
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), FunnelFamily())}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), FunnelFamily())
+}
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]
