@@ -126,7 +126,12 @@ class FunnelFamily(Family):
 
         top = [(mx0, my0, z_top), (mx1, my0, z_top), (mx1, my1, z_top), (mx0, my1, z_top)]
         low = [(x0, y0, z_out), (x1, y0, z_out), (x1, y1, z_out), (x0, y1, z_out)]
-        interior = tuple(sum(q[k] for q in top + low) / 8 for k in range(3))
+        corners = top + low
+        interior: Point3 = (
+            sum(q[0] for q in corners) / 8,
+            sum(q[1] for q in corners) / 8,
+            sum(q[2] for q in corners) / 8,
+        )
         faces = {
             "west": [top[0], top[3], low[3], low[0]],
             "east": [top[1], top[2], low[2], low[1]],
@@ -139,7 +144,7 @@ class FunnelFamily(Family):
                 PartRole.REFERENCE,
                 MaterialId.ALUMINUM_6061,
                 ManufacturingMethod.CNC_MILLING,
-                plate(faces[name], interior),  # type: ignore[arg-type]
+                plate(faces[name], interior),
             )
             for name in PLATES
         ]
