@@ -30,6 +30,8 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
 
     from engines.cad.export import step_bytes
     from engines.manufacturing import samples
+    from shared.families import FAMILIES, GENERATOR_VERSION
+    from shared.ids import benchmark_id
     from shared.models import (
         AnalyzeRequest,
         DatasetRequest,
@@ -135,14 +137,15 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                     task_queue=queue,
                 )
                 store = LocalStore(settings.local_store_dir)
+                chute_id = benchmark_id("chute", 0, GENERATOR_VERSION)
                 chute = Path(tmp) / "chute.step"
-                chute.write_bytes(store.get_bytes("benchmarks/chute-s0-v1/parts/chute.step"))
+                chute.write_bytes(store.get_bytes(f"benchmarks/{chute_id}/parts/chute.step"))
                 script = Path(tmp) / "chute_design.py"
                 script.write_text((examples / "designs" / "chute_design.py").read_text())
                 benchmark_script = Path(tmp) / "ramp_benchmark.py"
                 benchmark_script.write_text((examples / "benchmarks" / "ramp_benchmark.py").read_text())
                 good = EvaluateRequest(
-                    benchmark_id="chute-s0-v1",
+                    benchmark_id=chute_id,
                     design=DesignSubmission(
                         parts=[
                             DesignPartFile(
@@ -153,7 +156,7 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                     ),
                 )
                 invalid = EvaluateRequest(
-                    benchmark_id="chute-s0-v1",
+                    benchmark_id=chute_id,
                     design=DesignSubmission(
                         parts=[
                             DesignPartFile(
@@ -190,7 +193,7 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                         "evaluate_design_script",
                         WF_EVALUATE_DESIGN,
                         EvaluateRequest(
-                            benchmark_id="chute-s0-v1",
+                            benchmark_id=chute_id,
                             design=DesignSubmission(script=PartSource(path=str(script))),
                             evidence=False,
                         ),
@@ -236,6 +239,12 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                         queue,
                     ),
                 ]
+                # every family beyond the first four: its first seed through every proof
+                runs += [
+                    (f"generate_benchmark_family_{name}", WF_GENERATE_BENCHMARK,
+                     GenerateBenchmarkRequest(family=name, seed=0), queue)
+                    for name in FAMILIES[4:]
+                ]  # fmt: skip
                 refused = {"analyze_manufacturing_webhook_secret"}
                 ids: dict[str, str] = {}
                 for name, wf, arg, q in runs:
@@ -253,12 +262,14 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                 if "generate_dataset_reused" in ids:
                     # a child of the second dataset run: the reused path of GenerateBenchmark
                     await save(
-                        client, "generate_benchmark_reused", f"{ids['generate_dataset_reused']}--chute-s5-v1"
+                        client,
+                        "generate_benchmark_reused",
+                        f"{ids['generate_dataset_reused']}--{benchmark_id('chute', 5, GENERATOR_VERSION)}",
                     )
                 if only is None or "generate_benchmark_repaired" in only:
                     # a published benchmark whose collision pieces were damaged: not reused, proven again
                     name = "generate_benchmark_repaired"
-                    damaged = store.path_of("benchmarks/chute-s0-v1/collision.npz")
+                    damaged = store.path_of(f"benchmarks/{chute_id}/collision.npz")
                     data = bytearray(damaged.read_bytes())
                     data[len(data) // 2 : len(data) // 2 + 5] = b"\x00" * 5
                     damaged.write_bytes(bytes(data))
