@@ -71,8 +71,8 @@ FENCE_LIFT_MM = 1.0
 """Gap between the deflector's underside and the channel floor's highest point."""
 CHANNEL_MIN_SLACK_MM = 3.0
 """The channel is at least two radii plus twice (the y jitter plus this) wide."""
-OPENING_MARGIN_MM = 4.0
-"""Extra opening width beyond what a ball leaving the deflector's end needs to clear the opening's edge."""
+OPENING_MARGIN_MM = 6.0
+"""Extra opening width beyond the narrowest a ball turned by the deflector passes through."""
 FALL_MARGIN_MM = 10.0
 """Gap width rule: at the far edge the ball's centre is at least this far plus one radius below the edge."""
 TIGHT_SLACK = 0.5
@@ -134,9 +134,9 @@ class RelayFamily(Family):
         wall_top = z_c + 2 * r + 5.0
         x0 = p["pit_gap_mm"]
         xo0 = x0 + p["run_length_mm"]
-        # A ball leaving the deflector's +y end (at the opening's far edge) crosses the opening's line
-        # (1 + 1 / sin 45) r = 2.41 r before that edge; it must clear the near edge by one radius.
-        w_o = 2.414 * r + CLEARANCE_MM + OPENING_MARGIN_MM + slack * p["opening_slack_radii"] * r
+        # The ball leaves the deflector's face at the opening's far edge and passes the opening's near edge
+        # (its wall's corner) between it and the face: the corner lies at least a diameter off the face.
+        w_o = 2 * math.sqrt(2) * r + CLEARANCE_MM + OPENING_MARGIN_MM + slack * p["opening_slack_radii"] * r
         xo1 = xo0 + w_o
         x_end = xo1 + WALL_MM + (2 + p["overrun_radii"]) * r
 
