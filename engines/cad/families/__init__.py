@@ -9,6 +9,8 @@ from engines.cad.families.gap import GapFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), RelayFamily())}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), RelayFamily())
+}
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]

@@ -1,32 +1,34 @@
 """``relay``: a ball dropped above a pit must be carried into a raised channel and turned round a corner.
 
-Fixtures: a floor and a raised channel running along +x whose entrance stands a gap away from the spawn
-(a forbidden pit lies on the floor from under the spawn to the channel). The channel's floor leans a few
-degrees to its -y side. Part way along, its +y wall has an opening into a side branch running along +y, and
-the goal is in that branch: around a 90 degree corner in plan view, so the ball must be carried over the
-gap *and* turned, two different jobs in two different places. With nothing built the ball falls into the
-pit; delivered into the channel but not turned, it rolls past the opening (the cross slope keeps it on the
-far side) into the channel's end wall (level 1) or off its open end into a forbidden drain (level 2).
+Fixtures: a floor, a raised channel running along +x whose entrance stands a gap away from the spawn (a
+forbidden pit lies on the floor from under the spawn to the channel), and a branch. Part way along the
+channel, its +y wall has an opening into the branch, which runs along +y and holds the goal: the goal lies
+round a 90 degree corner in plan view, so the ball must be carried over the gap *and* turned, two different
+jobs in two different places. With nothing built the ball falls into the pit; delivered into the channel but
+not turned, it rolls straight past the opening into a dead end: the channel's end wall (levels 1 and 3),
+far enough on that a ball resting against it lies wholly past the opening, or a forbidden drain (level 2).
 
-Levels: 1, two stages (chute, then turn; the branch is a roofed tunnel holding the goal); 2, the same with
-tighter geometry (a narrower channel and opening, half the slack) and the channel running on past the
-opening into the drain; 3, three stages: the branch is open and a gap the ball cannot jump (even at its
-loss-free speed) separates it from the goal platform at its end.
+Levels: 1, two stages (carry, then turn; the branch is a short roofed tunnel sloping down to its end wall,
+the goal inside it); 2, the same with tighter geometry (the channel and the opening keep half their slack)
+and the drain at the dead end; 3, three stages: the branch is open, and after a sloping runway a gap the ball
+cannot jump even at its loss-free speed separates it from the goal platform, a step lower.
 
 Reference solution, one part per stage:
 
-- ``chute``: an inclined plate with two low side rails, starting behind the spawn and ending just above the
-  channel floor in front of its entrance; the ball lands on it and rolls into the channel;
-- ``deflector``: a vertical fence across the channel at 45 degrees, from its -y wall to the far edge of the
-  opening. The ball hits it, loses the velocity along the fence's normal and keeps the part along it (half
-  its energy), slides along it to the opening, meets the branch's far wall and rolls down the branch. Its
-  spin about y (it was rolling along +x) presses it against the fence and then against that wall, so it
-  cannot drift back;
-- ``bridge`` (level 3): a plank with bevelled ends across the branch's gap, resting on both sides of it.
+- ``chute``: an inclined plate with two low side rails, from behind the spawn to just above the channel
+  floor in front of its entrance; the ball lands on it and rolls into the channel, straight along +x;
+- ``deflector``: a triangular block in plan whose long face crosses the channel at 45 degrees, from its -y
+  wall to the opening's far edge. The ball hits the face, loses the velocity along its normal (and some to
+  the face's friction, which also checks its spin) and leaves along it, heading about 45 degrees (see the
+  closed-form test), into the branch, whose far wall turns it the rest of the way. The opening is wide
+  enough that its near corner stands a ball's diameter and a margin off the face;
+- ``bridge`` (level 3): a plank across the gap, mounted (like every part) a step below the runway's end and a
+  step above the platform, so the ball, slow after the turn, only ever steps down, even with the plank a
+  little off its place.
 
 Every part is needed: without the chute the ball falls into the pit, without the deflector it passes the
-opening, without the bridge it falls into the gap. A single straight part cannot do two jobs: the chute
-lies over the pit, the fence inside the channel at a right angle to it, the bridge in the branch.
+opening, without the bridge it falls into the gap. A single straight part cannot do two of the jobs: the
+chute lies over the pit along +x, the deflector inside the channel across it, the bridge in the branch.
 """
 
 from __future__ import annotations
@@ -66,9 +68,9 @@ BRIDGE_STEP_MM = 2.0
 CLEARANCE_MM = 2.0
 """Gap between a reference part and the fixture next to it."""
 CHUTE_STEP_MM = 4.0
-"""The chute's lower end lies this far above the channel floor's highest point."""
+"""The chute's lower end lies this far above the channel floor."""
 FENCE_LIFT_MM = 1.0
-"""Gap between the deflector's underside and the channel floor's highest point."""
+"""Gap between the deflector's underside and the channel floor."""
 CHANNEL_MIN_SLACK_MM = 3.0
 """The channel is at least two radii plus twice (the y jitter plus this) wide."""
 OPENING_MARGIN_MM = 6.0
@@ -146,8 +148,8 @@ class RelayFamily(Family):
         def branch_z(y: float) -> float:
             return z_c - (y - half) * beta
 
-        # Chute: top surface z(x) = z_end + (x_end - x) tan(theta) from behind the spawn to just before the
-        # channel's entrance (its rails' top ends clear of the entrance by the clearance).
+        # Chute: top surface z(x) = cz1 + (cx1 - x) tan(theta) from cx0 behind the spawn to cx1 just before the
+        # channel's entrance (the rails' top ends, the chute's point nearest it, clear it by the clearance).
         inner = w - 6.0
         rail_h = 0.6 * r
         cx1 = x0 - CLEARANCE_MM - rail_h * sin_t
@@ -185,8 +187,8 @@ class RelayFamily(Family):
         if level != 2:
             channel.append(box((x_end, -half - WALL_MM, 0.0), (x_end + WALL_MM, half + WALL_MM, wall_top)))
 
-        # Branch fixture: floor, side walls (the east one is also the channel's end wall on levels 1 and 3),
-        # and per level a roofed dead end holding the goal, or a runway, a gap and a platform with an end stop.
+        # Branch fixture: per level a roofed dead end holding the goal, or a runway, a gap and a platform with
+        # an end stop; then its two side walls.
         forbidden: list[NamedBox] = []
         extra: dict[str, float] = {}
         if level == 3:
