@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift", "funnel")
+FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift", "funnel", "relay")
 """Built-in procedural benchmark families."""
 
 ALL_FAMILIES = "all"

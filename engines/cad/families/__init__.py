@@ -8,9 +8,18 @@ from engines.cad.families.detour import DetourFamily
 from engines.cad.families.funnel import FunnelFamily
 from engines.cad.families.gap import GapFamily
 from engines.cad.families.lift import LiftFamily
+from engines.cad.families.relay import RelayFamily
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), FunnelFamily())
+    f.name: f
+    for f in (
+        ChuteFamily(),
+        GapFamily(),
+        DetourFamily(),
+        LiftFamily(),
+        FunnelFamily(),
+        RelayFamily(),
+    )
 }
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]
