@@ -31,12 +31,11 @@ from engines.manufacturing.extract import facts_from_shape, in_principal_frame
 from engines.physics import collision_pack
 from engines.physics.collision_pack import Piece
 from shared.cots import bought_totals
-from shared.families import GENERATOR_VERSION
+from shared.families import FAMILIES, GENERATOR_VERSION
 from shared.ids import benchmark_id
 from shared.models import BenchmarkDefinition, Caps, ManufacturingMethod, ProofBasis, RandomProofReport
 from shared.settings import Settings
 
-FAMILIES = ("chute", "gap", "detour", "lift")
 BUDGET_S = 30.0
 """Target from the issue: one benchmark's random proof of N = 1000 in at most 30 s on 2 cores."""
 

@@ -35,7 +35,9 @@ def seeds_of(text: str) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--seeds", default="0-2", help="e.g. 0-19 or 0,3,6")
     parser.add_argument("--n", type=int, default=300, help="random designs per benchmark")
@@ -69,7 +71,15 @@ def main() -> None:
                 confidence=settings.random_confidence,
             )
             rnd = run_trials(
-                d, b.collision, b.caps, catalog, rule, seed_of(d.benchmark_id), 0, args.n, threads=args.threads
+                d,
+                b.collision,
+                b.caps,
+                catalog,
+                rule,
+                seed_of(d.benchmark_id),
+                0,
+                args.n,
+                threads=args.threads,
             )
             rob = run_perturbations(
                 d,
