@@ -7,7 +7,10 @@ from engines.cad.families.chute import ChuteFamily
 from engines.cad.families.detour import DetourFamily
 from engines.cad.families.gap import GapFamily
 from engines.cad.families.lift import LiftFamily
+from engines.cad.families.slide import SlideFamily
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily())}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), SlideFamily())
+}
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]
