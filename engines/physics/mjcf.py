@@ -14,6 +14,12 @@ Contact model (the constants below):
   torsional and rolling friction apply to it and a ball on a flat floor eventually stops, as real balls do;
 - the payload's rolling friction is a rolling-resistance coefficient times its radius (MuJoCo's rolling
   friction is a length: resisting torque = coefficient * normal force), torsional likewise;
+- payload shapes: a sphere and a capsule (which roll) are ``sphere``/``capsule`` geoms with the contact above;
+  a box and a cylinder (which rest on a flat face and slide) are ``box``/``cylinder`` geoms with ``condim=3``
+  and sliding friction only, like the parts: a block on an incline then holds while ``tan(theta) < mu`` and
+  slides at ``g (sin theta - mu cos theta)`` beyond (checked in ``tests/engine/test_family_slide.py``), and
+  no rolling resistance holds up a block that tips over. A sphere's geom and contact are what they were before
+  shapes existed (a test pins the scene text);
 - elliptic friction cones with ``impratio=10`` make resting contacts stiffer in the tangent plane: a free ABS
   block on a 15 degree aluminium slope creeps 0.8 mm in 3 s instead of 3.2 mm with the default pyramidal
   cone. A steel ball rolls down an incline at (5/7) g sin(theta) within 1-2 % (less the rolling resistance).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import mujoco
+import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
@@ -16,6 +17,8 @@ from engines.physics.mjcf import PART_CONDIM, PAYLOAD_CONDIM, compile_scene_xml
 from engines.physics.runner import compile_model, run_scene
 from shared.models import NamedBox, Outcome, Payload, SimulationMode
 from tests.engine.test_physics import FAR_PIECE, FLOOR_PIECE, definition
+from workers.export import PAYLOAD
+from workers.report_format import payload_text
 
 SHAPES = {
     "sphere": {"radius_mm": 12.0},
@@ -120,3 +123,18 @@ def test_the_geometry_proof_checks_the_payload_solid(shape: str) -> None:
     # A slab whose top lies 1 mm inside the payload's lowest point overlaps it; one 1 mm below does not.
     assert common_volume_mm3(solid, box((-50, -50, -hz - 10), (50, 50, -hz + 1))) > 0
     assert common_volume_mm3(solid, box((-50, -50, -hz - 10), (50, 50, -hz - 1))) == 0
+
+
+def test_report_and_export_describe_every_shape() -> None:
+    texts = {shape: payload_text(payload(shape)) for shape in SHAPES}
+    assert texts == {
+        "sphere": "24 mm steel_carbon ball",
+        "box": "40 x 30 x 20 mm steel_carbon box",
+        "cylinder": "30 mm x 40 mm steel_carbon cylinder",
+        "capsule": "20 mm x 50 mm steel_carbon capsule",
+    }
+    rows = [{"payload": payload(shape).model_dump(mode="json")} for shape in SHAPES]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([("payload", PAYLOAD)]))
+    box_row = table.column("payload").to_pylist()[1]
+    assert box_row["half_size_mm"] == [20.0, 15.0, 10.0] and box_row["radius_mm"] is None
+    assert table.column("payload").to_pylist()[0]["radius_mm"] == 12.0
