@@ -6,8 +6,7 @@ Every scene ends with exactly one terminal outcome. After each chunk of ``check_
 
 1. ``physics_instability``: a non-finite value in ``qpos``/``qvel``, or a free body whose linear speed
    exceeds ``max_speed_m_s``;
-2. ``forbidden_zone``: the payload's world AABB (a sphere's: centre ± radius; a box's, cylinder's or capsule's:
-   from its current orientation) overlaps a forbidden box's interior;
+2. ``forbidden_zone``: the payload's world AABB (``engines.physics.extent``) overlaps a forbidden box's interior;
 3. ``goal_reached``: the payload centre lies inside the goal box (boundary included);
 4. ``out_of_bounds``: the payload centre lies outside the simulation bounds;
 5. ``motor_overload``: a motor has given at least ``OVERLOAD_EFFORT_SHARE`` (98 %) of its ``max_effort``
@@ -61,6 +60,7 @@ import mujoco
 import numpy as np
 
 from engines.physics.collision_pack import Piece
+from engines.physics.extent import PayloadExtent
 from engines.physics.mjcf import (
     MM_TO_M,
     PAYLOAD_BODY,
@@ -261,10 +261,7 @@ class _Judge:
         self.qpos, self.qvel = data.qpos, data.qvel  # views on MjData's buffers, valid as long as ``data``
         self.qpos_adr = int(joint.qposadr[0])
         self.dof_adr = int(joint.dofadr[0])
-        payload = definition.payload
-        self.shape = payload.shape
-        self.half_m = np.asarray(payload.half_extents_mm, dtype=np.float64) * MM_TO_M
-        self.radius_m = (payload.radius_mm or 0.0) * MM_TO_M
+        self.extent = PayloadExtent(definition.payload)
         self.max_speed = definition.simulation.max_speed_m_s
         self.max_speed2 = self.max_speed**2
         free = [
@@ -314,7 +311,7 @@ class _Judge:
                 detail = f"body {self.other_names[fastest]!r} at {speed:.3g} m/s > {self.max_speed:g} m/s"
                 return Outcome.PHYSICS_INSTABILITY, detail
         if self.forbidden:
-            rx, ry, rz = self._half_extents()
+            rx, ry, rz = self.extent(self.qpos[self.qpos_adr + 3 : self.qpos_adr + 7])
         for name, (x0, y0, z0, x1, y1, z1) in self.forbidden:
             if x - rx < x1 and x0 < x + rx and y - ry < y1 and y0 < y + ry and z - rz < z1 and z0 < z + rz:
                 return Outcome.FORBIDDEN_ZONE, f"payload touched forbidden zone {name!r}"
@@ -332,27 +329,6 @@ class _Judge:
         if self.settle_s is not None:
             return self._settled(speed2, dist2)
         return None
-
-    def _half_extents(self) -> tuple[float, float, float]:
-        """Half the payload's world AABB (m) in its current orientation."""
-        if self.shape == "sphere":
-            r = self.radius_m
-            return r, r, r
-        w, qx, qy, qz = self.qpos[self.qpos_adr + 3 : self.qpos_adr + 7].tolist()
-        rot = np.empty(9)
-        mujoco.mju_quat2Mat(rot, np.array([w, qx, qy, qz]))
-        rot = np.abs(rot.reshape(3, 3))
-        if self.shape == "box":
-            hx, hy, hz = (rot @ self.half_m).tolist()
-            return hx, hy, hz
-        # Cylinder or capsule: its axis is the body's z column; half_m[2] is the half-height of its bounding box.
-        axis = rot[:, 2]
-        r = self.radius_m
-        if self.shape == "capsule":
-            hx, hy, hz = (axis * (self.half_m[2] - r) + r).tolist()
-        else:
-            hx, hy, hz = (axis * self.half_m[2] + r * np.sqrt(np.maximum(1.0 - axis * axis, 0.0))).tolist()
-        return hx, hy, hz
 
     def _settled(self, speed2: float, goal_dist2: float) -> tuple[Outcome, str] | None:
         limit2 = SETTLED_SPEED_M_S**2
