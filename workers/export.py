@@ -83,7 +83,9 @@ PART = _struct(  # joint and motor: the JointSpec's and MotorSpec's JSON, or nul
     "part",
     "label:s material:s method:s fixed:b volume_mm3:f mass_kg:f bbox:box step:s step_sha256:s joint:s motor:s",
 )
-PAYLOAD = _struct("payload", "label:s shape:s radius_mm:f material:s start_mm:v jitter_mm:v")
+PAYLOAD = _struct(  # dimensions a shape does not use are null (a sphere has radius_mm only)
+    "payload", "label:s shape:s radius_mm:f half_length_mm:f half_size_mm:v material:s start_mm:v jitter_mm:v"
+)
 SIMULATION = _struct(
     "simulation",
     "timestep_s:f duration_s:f check_interval_steps:i n_scenes:i required_success_share:f jitter_seed:l "

@@ -11,10 +11,25 @@ import base64
 import html
 import math
 
-from shared.models import PartSpec, RandomPart
+from shared.models import PartSpec, Payload, RandomPart
 from workers.report_data import NO_PICTURE, BenchmarkCard
 
 DASH = "&ndash;"
+
+
+def payload_text(payload: Payload) -> str:
+    """``30 mm steel_carbon ball``, ``40 x 30 x 60 mm abs box``, ``20 mm x 50 mm ... cylinder``: its size
+    (diameter; full sides; diameter by full height, a capsule's from tip to tip), material and shape."""
+    full = [2 * v for v in payload.half_extents_mm]
+    w, h = full[0], full[2]
+    if payload.shape == "sphere":
+        size = f"{w:.0f} mm"
+    elif payload.shape == "box":
+        size = " x ".join(f"{v:.0f}" for v in full) + " mm"
+    else:
+        size = f"{w:.0f} mm x {h:.0f} mm"
+    noun = "ball" if payload.shape == "sphere" else payload.shape
+    return f"{size} {payload.material} {noun}"
 
 
 def esc(value: object) -> str:
@@ -132,7 +147,7 @@ def description(card: BenchmarkCard) -> str:
     if not goal:
         g = d.goal_zone
         goal = (
-            f"get the {2 * d.payload.radius_mm:.0f} mm {d.payload.material} ball from "
+            f"get the {payload_text(d.payload)} from "
             f"({_xyz(d.payload.start_mm)}) mm into the goal zone ({_xyz(g.min_mm)})–({_xyz(g.max_mm)}) mm"
         )
     ref = d.reference_solution

@@ -14,7 +14,7 @@ from engines.cad.assembly import assembly_findings
 from engines.cad.collision import Piece, convex_pieces
 from engines.cad.export import glb_bytes, load_step, step_bytes
 from engines.cad.families import FAMILIES, CadPart, FamilyDesign
-from engines.cad.primitives import sphere
+from engines.cad.primitives import payload_solid
 from engines.physics.collision_pack import pack
 from shared.families import unknown_families_message
 from shared.keys import collision_key, part_step_key, scene_glb_key
@@ -180,7 +180,7 @@ def build_from_design(
         collision[part.label] = convex_pieces(part.shape, COLLISION_TOLERANCE_MM)
 
     collision_blob = Blob(collision_key(benchmark_id), pack(collision), NPZ_MEDIA_TYPE)
-    ball = sphere(design.payload.start_mm, design.payload.radius_mm)
+    ball = payload_solid(design.payload, design.payload.start_mm)
     scene = [(p.label, p.shape, props(p.material).rgba) for p in design.fixtures]
     scene.append((design.payload.label, ball, props(design.payload.material).rgba))
     scene += [(p.label, p.shape, props(p.material).rgba) for p in design.reference]

@@ -13,11 +13,11 @@ measured value against its limit:
   of volume; touching is allowed. A sort-and-sweep broadphase picks the candidate solid pairs, and only
   those get the exact (BRep boolean) check;
 - ``payload.fixture_interference`` / ``payload.reference_interference`` (``payload.design_interference``
-  when a submitted design is checked in the reference solution's place): the payload sphere overlaps no
+  when a submitted design is checked in the reference solution's place): the payload's solid overlaps no
   solid at any spawn point it can get: the nominal start and the corners of the jitter box
-  ``start ± jitter_mm`` (the same broadphase picks the candidate sphere/solid pairs);
+  ``start ± jitter_mm`` (the same broadphase picks the candidate payload/solid pairs);
 - ``payload.envelope_outside_build_zone`` / ``payload.envelope_in_forbidden_zone``: every spawn position
-  (radius plus jitter) lies inside the build zone and clear of the forbidden zones;
+  (half-extent plus jitter) lies inside the build zone and clear of the forbidden zones;
 - ``reference.outside_build_zone`` / ``reference.in_forbidden_zone`` (``design.*`` for a design): the
   reference parts stay inside the build zone (bounding box) and clear of the forbidden zones (exact check
   against the zone's box).
@@ -35,7 +35,7 @@ from OCP.BRepGProp import BRepGProp
 from OCP.GProp import GProp_GProps
 
 from engines.cad.broadphase import AABB, Vec3, sweep_and_prune
-from engines.cad.primitives import box, sphere
+from engines.cad.primitives import box, payload_solid
 from shared.models import BenchmarkDefinition, Box, Finding, GeometryReport, PartRole, Payload, Severity
 
 CONTAINMENT_SLACK_MM = 1e-3
@@ -140,7 +140,7 @@ def _payload_zone_findings(definition: BenchmarkDefinition) -> list[Finding]:
         findings.append(
             Finding(
                 rule="payload.envelope_outside_build_zone",
-                message=f"payload spawn envelope (radius + jitter) extends {out:.2f} mm beyond the build zone",
+                message=f"payload spawn envelope (half-extent + jitter) extends {out:.2f} mm beyond the build zone",
                 parts=[payload.label, "build_zone"],
                 measured=out,
                 limit=0.0,
@@ -177,20 +177,16 @@ def spawn_points(payload: Payload) -> list[Vec3]:
 def _payload_solid_findings(
     definition: BenchmarkDefinition, entries: list[_SolidEntry], tolerance_mm3: float
 ) -> tuple[list[Finding], int]:
-    """Payload sphere at every spawn point against every solid: broadphase, then exact volume on candidates.
+    """The payload solid (as spawned) at every spawn point against every solid: broadphase, then exact volume on candidates.
 
     One finding per interfering part, at the spawn point with the largest overlap; returns the findings
     and the number of exact checks made.
     """
     payload = definition.payload
-    radius = payload.radius_mm
+    hx, hy, hz = payload.half_extents_mm
     points = spawn_points(payload)
     ball_aabbs: list[AABB] = [
-        (
-            (p[0] - radius, p[1] - radius, p[2] - radius),
-            (p[0] + radius, p[1] + radius, p[2] + radius),
-        )
-        for p in points
+        ((p[0] - hx, p[1] - hy, p[2] - hz), (p[0] + hx, p[1] + hy, p[2] + hz)) for p in points
     ]
     n = len(entries)
     pairs = [(i, j - n) for i, j in sweep_and_prune([e.aabb for e in entries] + ball_aabbs) if i < n <= j]
@@ -200,7 +196,7 @@ def _payload_solid_findings(
     for i, k in pairs:
         ball = balls.get(k)
         if ball is None:
-            ball = balls[k] = sphere(points[k], radius)
+            ball = balls[k] = payload_solid(payload, points[k])
         volume = common_volume_mm3(ball, entries[i].solid)
         if volume > 0:
             per_point = overlap.setdefault(entries[i].label, {})

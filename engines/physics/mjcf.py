@@ -14,6 +14,12 @@ Contact model (the constants below):
   torsional and rolling friction apply to it and a ball on a flat floor eventually stops, as real balls do;
 - the payload's rolling friction is a rolling-resistance coefficient times its radius (MuJoCo's rolling
   friction is a length: resisting torque = coefficient * normal force), torsional likewise;
+- payload shapes: a sphere and a capsule (which roll) are ``sphere``/``capsule`` geoms with the contact above;
+  a box and a cylinder (which rest on a flat face and slide) are ``box``/``cylinder`` geoms with ``condim=3``
+  and sliding friction only, like the parts: a block on an incline then holds while ``tan(theta) < mu`` and
+  slides at ``g (sin theta - mu cos theta)`` beyond (checked in ``tests/engine/test_family_slide.py``), and
+  no rolling resistance holds up a block that tips over. A sphere's geom and contact are what they were before
+  shapes existed (a test pins the scene text);
 - elliptic friction cones with ``impratio=10`` make resting contacts stiffer in the tangent plane: a free ABS
   block on a 15 degree aluminium slope creeps 0.8 mm in 3 s instead of 3.2 mm with the default pyramidal
   cone. A steel ball rolls down an incline at (5/7) g sin(theta) within 1-2 % (less the rolling resistance).
@@ -361,6 +367,40 @@ def _camera_pose(bounds: Box) -> tuple[str, str, float]:
     return _nums(centre + direction * distance), _nums(np.concatenate([x_axis, y_axis])), 2 * radius
 
 
+def _add_payload(worldbody: ET.Element, definition: BenchmarkDefinition) -> None:
+    """The payload's body, free joint and one geom of its shape (see the contact model above)."""
+    payload = definition.payload
+    material = props(payload.material)
+    body = ET.SubElement(worldbody, "body", name=PAYLOAD_BODY, pos=_m(payload.start_mm))
+    ET.SubElement(body, "freejoint", name=PAYLOAD_BODY)
+    if payload.shape in ("box", "cylinder"):
+        # Flat-faced: sliding friction only, like the parts (rolling resistance would resist tipping).
+        size = payload.half_size_mm if payload.shape == "box" else (payload.radius_mm, payload.half_length_mm)
+        assert size is not None and None not in size
+        geom_size = _m(size)  # type: ignore[arg-type]
+        friction, condim = f"{material.friction:g} 0 0", str(PART_CONDIM)
+    else:
+        assert payload.radius_mm is not None
+        radius_m = payload.radius_mm * MM_TO_M
+        geom_size = _num(radius_m)
+        if payload.shape == "capsule":
+            assert payload.half_length_mm is not None
+            geom_size = _nums((radius_m, payload.half_length_mm * MM_TO_M))
+        friction = _nums((material.friction, TORSIONAL_PER_RADIUS * radius_m, ROLLING_RESISTANCE * radius_m))
+        condim = str(PAYLOAD_CONDIM)
+    ET.SubElement(
+        body,
+        "geom",
+        name=payload.label,
+        type=payload.shape,
+        size=geom_size,
+        density=f"{material.density_kg_m3:g}",
+        friction=friction,
+        condim=condim,
+        rgba=_rgba(material.rgba),
+    )
+
+
 def compile_scene_xml(
     definition: BenchmarkDefinition, collision: dict[str, list[Piece]], mode: SimulationMode
 ) -> str:
@@ -431,22 +471,7 @@ def compile_scene_xml(
     for part in _parents_first(parts):
         _add_part(asset, worldbody, part, collision[part.label], sim.timestep_s, bodies)
 
-    payload = definition.payload
-    material = props(payload.material)
-    radius_m = payload.radius_mm * MM_TO_M
-    body = ET.SubElement(worldbody, "body", name=PAYLOAD_BODY, pos=_m(payload.start_mm))
-    ET.SubElement(body, "freejoint", name=PAYLOAD_BODY)
-    ET.SubElement(
-        body,
-        "geom",
-        name=payload.label,
-        type="sphere",
-        size=_num(radius_m),
-        density=f"{material.density_kg_m3:g}",
-        friction=_nums((material.friction, TORSIONAL_PER_RADIUS * radius_m, ROLLING_RESISTANCE * radius_m)),
-        condim=str(PAYLOAD_CONDIM),
-        rgba=_rgba(material.rgba),
-    )
+    _add_payload(worldbody, definition)
 
     _add_zone(worldbody, "goal", definition.goal_zone, _GOAL_RGBA)
     for zone in definition.forbidden_zones:

@@ -2,7 +2,7 @@
 
 What the images show: the compiled scene (engines.physics.mjcf) as seen from its fixed camera
 ``overview``. That camera frames the simulation bounds from above and to one side. The images show the
-fixtures, the reference solution when the scene contains it, the payload ball in its material colour, and
+fixtures, the reference solution when the scene contains it, the payload in its material colour, and
 the translucent goal, forbidden and build zones. When a model has no camera of the requested name, MuJoCo's
 default free camera is used instead. It looks at the model's ``<statistic center/extent>``. Shadows,
 reflections and the skybox are turned off because they cost about 90 % of the llvmpipe render time. The

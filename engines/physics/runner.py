@@ -6,7 +6,7 @@ Every scene ends with exactly one terminal outcome. After each chunk of ``check_
 
 1. ``physics_instability``: a non-finite value in ``qpos``/``qvel``, or a free body whose linear speed
    exceeds ``max_speed_m_s``;
-2. ``forbidden_zone``: the payload sphere's AABB overlaps a forbidden box's interior;
+2. ``forbidden_zone``: the payload's world AABB (``engines.physics.extent``) overlaps a forbidden box's interior;
 3. ``goal_reached``: the payload centre lies inside the goal box (boundary included);
 4. ``out_of_bounds``: the payload centre lies outside the simulation bounds;
 5. ``motor_overload``: a motor has given at least ``OVERLOAD_EFFORT_SHARE`` (98 %) of its ``max_effort``
@@ -60,6 +60,7 @@ import mujoco
 import numpy as np
 
 from engines.physics.collision_pack import Piece
+from engines.physics.extent import PayloadExtent
 from engines.physics.mjcf import (
     MM_TO_M,
     PAYLOAD_BODY,
@@ -260,7 +261,7 @@ class _Judge:
         self.qpos, self.qvel = data.qpos, data.qvel  # views on MjData's buffers, valid as long as ``data``
         self.qpos_adr = int(joint.qposadr[0])
         self.dof_adr = int(joint.dofadr[0])
-        self.radius_m = definition.payload.radius_mm * MM_TO_M
+        self.extent = PayloadExtent(definition.payload)
         self.max_speed = definition.simulation.max_speed_m_s
         self.max_speed2 = self.max_speed**2
         free = [
@@ -309,9 +310,10 @@ class _Judge:
                 speed = math.sqrt(speeds2[fastest])
                 detail = f"body {self.other_names[fastest]!r} at {speed:.3g} m/s > {self.max_speed:g} m/s"
                 return Outcome.PHYSICS_INSTABILITY, detail
-        r = self.radius_m
+        if self.forbidden:
+            rx, ry, rz = self.extent(self.qpos[self.qpos_adr + 3 : self.qpos_adr + 7])
         for name, (x0, y0, z0, x1, y1, z1) in self.forbidden:
-            if x - r < x1 and x0 < x + r and y - r < y1 and y0 < y + r and z - r < z1 and z0 < z + r:
+            if x - rx < x1 and x0 < x + rx and y - ry < y1 and y0 < y + ry and z - rz < z1 and z0 < z + rz:
                 return Outcome.FORBIDDEN_ZONE, f"payload touched forbidden zone {name!r}"
         x0, y0, z0, x1, y1, z1 = self.goal
         dx, dy, dz = max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1), max(z0 - z, 0.0, z - z1)

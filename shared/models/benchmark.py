@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from shared.models.common import (
     MAX_DURATION_S,
@@ -24,6 +25,7 @@ from shared.models.common import (
     Material,
     Method,
     Model,
+    PayloadLength,
     Point,
     PositiveAmount,
     PositiveCount,
@@ -139,24 +141,91 @@ class PartSpec(Model):
     motor: MotorSpec | None = None
 
 
+PayloadShape = Literal["sphere", "box", "cylinder", "capsule"]
+
+_PAYLOAD_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "sphere": ("radius_mm",),
+    "box": ("half_size_mm",),
+    "cylinder": ("radius_mm", "half_length_mm"),
+    "capsule": ("radius_mm", "half_length_mm"),
+}
+"""The dimensions each payload shape needs; the others must be left out."""
+_OPTIONAL_DIMENSIONS = ("radius_mm", "half_length_mm", "half_size_mm")
+
+
 class Payload(Model):
+    """The free body to deliver, spawned axis-aligned (a cylinder's and a capsule's axis along world z).
+
+    Dimensions by ``shape``: a sphere has ``radius_mm``; a box ``half_size_mm`` (x, y, z); a cylinder and a
+    capsule ``radius_mm`` and ``half_length_mm`` (half the height of the cylinder, of the capsule's straight
+    middle, along z). A definition written before shapes existed (a sphere with a radius) parses and dumps
+    exactly as it did: dimensions a shape does not use are left out of the dump."""
+
     label: Identifier = "payload"
-    shape: Literal["sphere"] = "sphere"
-    radius_mm: float = Field(gt=0, le=500)
+    shape: PayloadShape = "sphere"
+    radius_mm: PayloadLength | None = None
+    half_length_mm: PayloadLength | None = None
+    half_size_mm: tuple[PayloadLength, PayloadLength, PayloadLength] | None = None
     material: Material
     start_mm: Point
     jitter_mm: Point = (0.0, 0.0, 0.0)
 
     @model_validator(mode="after")
-    def _jitter_non_negative(self) -> Payload:
+    def _dimensions_and_jitter(self) -> Payload:
+        needed = _PAYLOAD_DIMENSIONS[self.shape]
+        for field in _OPTIONAL_DIMENSIONS:
+            given = getattr(self, field) is not None
+            if field in needed and not given:
+                raise ValueError(f"{field} is required for a {self.shape} payload")
+            if field not in needed and given:
+                raise ValueError(
+                    f"{field} does not apply to a {self.shape} payload (it takes {', '.join(needed)})"
+                )
         if any(j < 0 for j in self.jitter_mm):
             raise ValueError("jitter_mm must be >= 0 on every axis")
         return self
 
+    @model_serializer(mode="wrap")
+    def _without_unused_dimensions(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        data: dict[str, object] = handler(self)
+        for field in _OPTIONAL_DIMENSIONS:
+            if data.get(field, 0) is None:
+                del data[field]
+        return data
+
+    @property
+    def half_extents_mm(self) -> tuple[float, float, float]:
+        """Half the payload's axis-aligned bounding box as spawned (x, y, z)."""
+        if self.shape == "box":
+            assert self.half_size_mm is not None
+            return self.half_size_mm
+        r = self.radius_mm
+        assert r is not None
+        if self.shape == "sphere":
+            return (r, r, r)
+        h = self.half_length_mm
+        assert h is not None
+        return (r, r, h if self.shape == "cylinder" else h + r)
+
+    @property
+    def bounding_radius_mm(self) -> float:
+        """The radius of the smallest centred sphere holding the payload in any orientation (a sphere's
+        radius; a box's half-diagonal; ...)."""
+        if self.shape == "sphere":
+            assert self.radius_mm is not None
+            return self.radius_mm
+        if self.shape == "capsule":
+            assert self.radius_mm is not None and self.half_length_mm is not None
+            return self.radius_mm + self.half_length_mm
+        hx, _, hz = self.half_extents_mm
+        if self.shape == "cylinder":
+            return math.hypot(hx, hz)
+        return math.sqrt(sum(h * h for h in self.half_extents_mm))
+
     @property
     def envelope(self) -> Box:
-        """Every position the payload can occupy at spawn, including its radius and jitter."""
-        m = tuple(j + self.radius_mm for j in self.jitter_mm)
+        """Every position the payload can occupy at spawn, including its extent and jitter."""
+        m = tuple(j + h for j, h in zip(self.jitter_mm, self.half_extents_mm, strict=True))
         return Box(min_mm=self.start_mm, max_mm=self.start_mm).expanded(m)  # type: ignore[arg-type]
 
 

@@ -58,6 +58,12 @@ MillimetreLength = Annotated[float, Field(ge=-MAX_LENGTH_MM, le=MAX_LENGTH_MM, a
 Point = tuple[MillimetreLength, MillimetreLength, MillimetreLength]
 """A position in world millimetres, each coordinate within ±:data:`MAX_LENGTH_MM`."""
 
+MAX_PAYLOAD_MM = 500.0
+"""Half a metre: the largest radius, half-length or half-size of a payload (a family's payloads are a few
+centimetres; a world is well under a metre across)."""
+PayloadLength = Annotated[float, Field(gt=0, le=MAX_PAYLOAD_MM, allow_inf_nan=False)]
+"""A payload's radius, half-length or half-size in millimetres: above zero, at most :data:`MAX_PAYLOAD_MM`."""
+
 MAX_ANGLE_DEG = 3600.0
 """±10 turns: rotations and phases in degrees. Every orientation is reached within one turn."""
 Degrees = Annotated[float, Field(ge=-MAX_ANGLE_DEG, le=MAX_ANGLE_DEG, allow_inf_nan=False)]

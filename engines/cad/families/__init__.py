@@ -9,6 +9,7 @@ from engines.cad.families.funnel import FunnelFamily
 from engines.cad.families.gap import GapFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
+from engines.cad.families.slide import SlideFamily
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -19,6 +20,7 @@ FAMILIES: dict[str, Family] = {
         LiftFamily(),
         FunnelFamily(),
         RelayFamily(),
+        SlideFamily(),
     )
 }
 

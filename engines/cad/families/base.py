@@ -142,6 +142,17 @@ def payload(radius_mm: float, start_mm: Point3) -> Payload:
     )
 
 
+def box_payload(half_size_mm: Point3, start_mm: Point3, material: MaterialId = PAYLOAD_MATERIAL) -> Payload:
+    """An axis-aligned box payload (half sizes along x, y, z) centred on ``start_mm``."""
+    return Payload(
+        shape="box",
+        half_size_mm=tuple(round(v, 3) for v in half_size_mm),  # type: ignore[arg-type]
+        material=material,
+        start_mm=tuple(round(v, 3) for v in start_mm),  # type: ignore[arg-type]
+        jitter_mm=SPAWN_JITTER_MM,
+    )
+
+
 def rolling_speed_bound_m_s(drop_mm: float) -> float:
     """An upper bound of a ball's speed after falling ``drop_mm`` (no rolling, no losses)."""
     return math.sqrt(2 * GRAVITY_M_S2 * drop_mm * 1e-3)
