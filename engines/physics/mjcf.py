@@ -66,14 +66,20 @@ import numpy as np
 
 from engines.physics.collision_pack import Piece
 from shared.materials import props
-from shared.models import BenchmarkDefinition, Box, JointType, MotorMode, PartSpec, SimulationMode
+from shared.models import BenchmarkDefinition, Box, JointType, MotorMode, PartSpec, Payload, SimulationMode
 
 MM_TO_M = 1e-3
 DECIMALS = 7
 """Decimals of every length written to the XML, in metres (0.1 micrometre)."""
 
 PAYLOAD_BODY = "payload"
-"""Name of the payload body and of its free joint."""
+"""Name of the (first) payload's body and of its free joint; an extra payload's are ``payload/<label>``."""
+
+
+def payload_body(definition: BenchmarkDefinition, index: int) -> str:
+    """The body (and free joint) name of payload ``index`` of :attr:`BenchmarkDefinition.payloads`."""
+    return PAYLOAD_BODY if index == 0 else f"{PAYLOAD_BODY}/{definition.payloads[index].label}"
+
 
 GRAVITY_M_S2 = 9.81
 
@@ -346,8 +352,9 @@ EVIDENCE_CAMERA = "evidence"
 
 
 def evidence_frame(definition: BenchmarkDefinition) -> Box:
-    """The smallest box holding the build zone, the goal zone and the payload's spawn envelope."""
-    boxes = [definition.build_zone, definition.goal_zone, definition.payload.envelope]
+    """The smallest box holding the build zone, the goal zones and the payloads' spawn envelopes."""
+    boxes = [definition.build_zone, definition.goal_zone]
+    boxes += [b for p in definition.payloads for b in (p.envelope, definition.goal_of(p))]
     return Box(
         min_mm=tuple(min(b.min_mm[k] for b in boxes) for k in range(3)),  # type: ignore[arg-type]
         max_mm=tuple(max(b.max_mm[k] for b in boxes) for k in range(3)),  # type: ignore[arg-type]
@@ -367,12 +374,11 @@ def _camera_pose(bounds: Box) -> tuple[str, str, float]:
     return _nums(centre + direction * distance), _nums(np.concatenate([x_axis, y_axis])), 2 * radius
 
 
-def _add_payload(worldbody: ET.Element, definition: BenchmarkDefinition) -> None:
-    """The payload's body, free joint and one geom of its shape (see the contact model above)."""
-    payload = definition.payload
+def _add_payload(worldbody: ET.Element, payload: Payload, name: str) -> None:
+    """A payload's body and free joint (both ``name``) and one geom of its shape (see the contact model)."""
     material = props(payload.material)
-    body = ET.SubElement(worldbody, "body", name=PAYLOAD_BODY, pos=_m(payload.start_mm))
-    ET.SubElement(body, "freejoint", name=PAYLOAD_BODY)
+    body = ET.SubElement(worldbody, "body", name=name, pos=_m(payload.start_mm))
+    ET.SubElement(body, "freejoint", name=name)
     if payload.shape in ("box", "cylinder"):
         # Flat-faced: sliding friction only, like the parts (rolling resistance would resist tipping).
         size = payload.half_size_mm if payload.shape == "box" else (payload.radius_mm, payload.half_length_mm)
@@ -471,9 +477,13 @@ def compile_scene_xml(
     for part in _parents_first(parts):
         _add_part(asset, worldbody, part, collision[part.label], sim.timestep_s, bodies)
 
-    _add_payload(worldbody, definition)
+    for index, payload in enumerate(definition.payloads):
+        _add_payload(worldbody, payload, payload_body(definition, index))
 
     _add_zone(worldbody, "goal", definition.goal_zone, _GOAL_RGBA)
+    for payload in definition.payloads:
+        if payload.goal_zone is not None:
+            _add_zone(worldbody, f"goal/{payload.label}", payload.goal_zone, _GOAL_RGBA)
     for zone in definition.forbidden_zones:
         _add_zone(worldbody, f"forbidden/{zone.name}", zone, _FORBIDDEN_RGBA)
     _add_zone(worldbody, "build_zone", definition.build_zone, _BUILD_RGBA)

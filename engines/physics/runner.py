@@ -21,6 +21,13 @@ speed at every check for ``settle_s`` of simulated time, and the payload farther
 carries it in the time left (so a creeping ball cannot creep in later). Assumed: a scene without motors, at
 rest for ``settle_s``, stays at rest.
 
+With several payloads (``BenchmarkDefinition.payloads``: a sorter's) each is checked as above, in order, and
+a payload that has reached its goal is done (only the instability check still sees it): the scene is
+``goal_reached`` at the check where the last payload reaches its own goal (``Payload.goal_zone``, else the
+benchmark's), whatever the order they arrive in; any payload not yet done that touches a forbidden zone or
+leaves the bounds ends it first. Details then name the payload. The checks live in
+:mod:`engines.physics.judge`.
+
 If none held after the last step, the outcome is ``timeout``; the last step counts toward the goal, so a
 goal reached in the final chunk is a goal. Checks read the state once per chunk (``qpos``/``qvel``, which
 after ``mj_step`` describe the new state, unlike ``xpos``) and compare Python floats: a few comparisons
@@ -60,19 +67,21 @@ import mujoco
 import numpy as np
 
 from engines.physics.collision_pack import Piece
-from engines.physics.extent import PayloadExtent
+from engines.physics.judge import (
+    FULL_STATE_CHECK_EVERY,
+    OVERLOAD_EFFORT_SHARE,
+    SETTLED_SPEED_M_S,
+    STALL_SPEED,
+    Judge,
+)
 from engines.physics.mjcf import (
     MM_TO_M,
     PAYLOAD_BODY,
-    POSITION_SERVO_DAMPING_S,
     SceneCompileError,
     compile_scene_xml,
 )
 from shared.models import (
     BenchmarkDefinition,
-    Box,
-    JointType,
-    MotorMode,
     Outcome,
     SceneResult,
     SimulationMode,
@@ -80,6 +89,10 @@ from shared.models import (
 )
 
 __all__ = [
+    "FULL_STATE_CHECK_EVERY",
+    "OVERLOAD_EFFORT_SHARE",
+    "SETTLED_SPEED_M_S",
+    "STALL_SPEED",
     "SceneCompileError",
     "build_model",
     "compile_model",
@@ -87,6 +100,7 @@ __all__ = [
     "replay_scene",
     "run_scene",
     "scene_jitter",
+    "scene_jitters",
     "simulate",
     "total_steps",
     "trajectory_npz",
@@ -120,11 +134,21 @@ install_process_hooks()
 
 
 def scene_jitter(definition: BenchmarkDefinition, scene_index: int) -> tuple[float, float, float]:
-    """Payload spawn offset (mm) of scene ``scene_index``: uniform in ``±jitter_mm`` per axis, seeded."""
+    """The (first) payload's spawn offset (mm) of scene ``scene_index``: uniform in ``±jitter_mm`` per axis,
+    seeded."""
+    return scene_jitters(definition, scene_index)[0]
+
+
+def scene_jitters(definition: BenchmarkDefinition, scene_index: int) -> list[tuple[float, float, float]]:
+    """Every payload's spawn offset (mm) of scene ``scene_index``, in order: three uniform draws in
+    ``±1`` per payload from one generator seeded by ``(jitter_seed, scene_index)``, times its ``jitter_mm``
+    (so the first payload's offset is what it was before extra payloads existed)."""
     rng = np.random.default_rng([definition.simulation.jitter_seed, scene_index])
-    jitter = np.asarray(definition.payload.jitter_mm, dtype=np.float64)
-    x, y, z = (rng.uniform(-1.0, 1.0, size=3) * jitter).tolist()
-    return x, y, z
+    out = []
+    for payload in definition.payloads:
+        x, y, z = (rng.uniform(-1.0, 1.0, size=3) * np.asarray(payload.jitter_mm, dtype=np.float64)).tolist()
+        out.append((x, y, z))
+    return out
 
 
 def total_steps(definition: BenchmarkDefinition) -> int:
@@ -149,212 +173,6 @@ def build_model(
 
 STEPS_EVERY_S = 5.0
 """How often :func:`simulate` reports the steps run so far (``on_steps``) while scenes are running."""
-
-FULL_STATE_CHECK_EVERY = 8
-"""A NaN anywhere reaches the payload within a few steps; the whole-state scan need not run every check."""
-
-OVERLOAD_EFFORT_SHARE = 0.98
-"""A motor giving at least this share of its ``max_effort`` is at its limit (a saturated servo gives exactly
-its limit; 2 % allows for a torque motor set to just under it)."""
-STALL_SPEED = {JointType.HINGE: math.radians(2.0), JointType.SLIDE: 2.0 * MM_TO_M}
-"""A joint slower than this (rad/s, m/s: 2 deg/s or 2 mm/s) is stalled, for the overload check."""
-_UNIT = {JointType.HINGE: math.radians(1.0), JointType.SLIDE: MM_TO_M}
-"""Joint units of the contracts (deg, mm) in MuJoCo's (rad, m)."""
-_EFFORT_UNIT = {JointType.HINGE: "N*m", JointType.SLIDE: "N"}
-
-
-class _Motors:
-    """The scene's actuators, resolved once: their controls and their overload (stall) timers.
-
-    Actuators are named after their part (see ``engines.physics.mjcf``); the part's spec in the
-    definition gives the motor's mode and numbers."""
-
-    def __init__(self, model: mujoco.MjModel, definition: BenchmarkDefinition, data: mujoco.MjData) -> None:
-        specs = {p.label: p for p in definition.fixtures + definition.reference_solution}
-        self.ctrl, self.force, self.qvel = data.ctrl, data.actuator_force, data.qvel
-        # per actuator: (mode, a, b, c, d) in MuJoCo units, see control()
-        self.laws: list[tuple[MotorMode, float, float, float, float]] = []
-        # per actuator: (label, dof address, force threshold, stall speed, stall_s, max_effort, effort unit)
-        self.limits: list[tuple[str, int, float, float, float, float, str]] = []
-        for i in range(model.nu):
-            label = model.actuator(i).name
-            spec = specs.get(label)
-            if spec is None or spec.motor is None or spec.joint is None:
-                raise SceneCompileError(f"actuator {label!r} has no motor and joint in the definition")
-            motor, kind = spec.motor, spec.joint.type
-            unit = _UNIT[kind]
-            if motor.mode is MotorMode.CONSTANT_VELOCITY:
-                law = (motor.mode, motor.velocity * unit, 0.0, 0.0, 0.0)
-            elif motor.mode is MotorMode.SINUSOIDAL:
-                omega = 2.0 * math.pi * motor.frequency_hz
-                law = (
-                    motor.mode,
-                    motor.offset * unit,
-                    motor.amplitude * unit,
-                    omega,
-                    math.radians(motor.phase_deg),
-                )
-            else:
-                law = (motor.mode, motor.effort, motor.period_s, motor.duty * motor.period_s, 0.0)
-            self.laws.append(law)
-            dof = int(model.jnt_dofadr[int(model.actuator_trnid[i, 0])])
-            self.limits.append(
-                (
-                    label,
-                    dof,
-                    OVERLOAD_EFFORT_SHARE * motor.max_effort,
-                    STALL_SPEED[kind],
-                    motor.stall_s,
-                    motor.max_effort,
-                    _EFFORT_UNIT[kind],
-                )
-            )
-        self.stalled_since: list[float | None] = [None] * model.nu
-
-    def control(self, t: float) -> None:
-        """Set every actuator's ``ctrl`` for time ``t`` (held until the next call)."""
-        ctrl = self.ctrl
-        for i, (mode, a, b, c, d) in enumerate(self.laws):
-            if mode is MotorMode.CONSTANT_VELOCITY:
-                ctrl[i] = a
-            elif mode is MotorMode.SINUSOIDAL:
-                phase = c * t + d
-                ctrl[i] = a + b * math.sin(phase) + POSITION_SERVO_DAMPING_S * b * c * math.cos(phase)
-            else:
-                ctrl[i] = a if math.fmod(t, b) < c else 0.0
-
-    def overload(self, t: float) -> tuple[Outcome, str] | None:
-        """``motor_overload`` once a motor has been at its limit and stalled for its ``stall_s``."""
-        force, qvel, since = self.force, self.qvel, self.stalled_since
-        for i, (label, dof, threshold, stall_speed, stall_s, max_effort, unit) in enumerate(self.limits):
-            f = abs(float(force[i]))
-            if f >= threshold and abs(float(qvel[dof])) < stall_speed:
-                start = since[i]
-                if start is None:
-                    since[i] = t
-                elif t - start >= stall_s:
-                    detail = (
-                        f"motor of part {label!r} stalled at {f:.3g} {unit} (max_effort {max_effort:g} {unit}) "
-                        f"for {t - start:.3g} s >= stall_s {stall_s:g} s"
-                    )
-                    return Outcome.MOTOR_OVERLOAD, detail
-            else:
-                since[i] = None
-        return None
-
-
-SETTLED_SPEED_M_S = 1e-3
-"""Bodies slower than this (1 mm/s) count as at rest for ``settle_s``."""
-
-
-class _Judge:
-    """The per-chunk checks of one scene on one ``MjData``, with indices and limits resolved once."""
-
-    def __init__(
-        self,
-        model: mujoco.MjModel,
-        definition: BenchmarkDefinition,
-        data: mujoco.MjData,
-        settle_s: float | None = None,
-    ) -> None:
-        joint = model.joint(PAYLOAD_BODY)
-        self.qpos, self.qvel = data.qpos, data.qvel  # views on MjData's buffers, valid as long as ``data``
-        self.qpos_adr = int(joint.qposadr[0])
-        self.dof_adr = int(joint.dofadr[0])
-        self.extent = PayloadExtent(definition.payload)
-        self.max_speed = definition.simulation.max_speed_m_s
-        self.max_speed2 = self.max_speed**2
-        free = [
-            j for j in range(model.njnt) if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE and j != joint.id
-        ]
-        self.other_names = [model.joint(j).name for j in free]
-        self.other_lin = (
-            np.array([np.arange(3) + model.jnt_dofadr[j] for j in free], dtype=np.intp) if free else None
-        )
-        self.goal = _box_m(definition.goal_zone)
-        self.bounds = _box_m(definition.simulation_bounds)
-        self.forbidden = [(z.name, _box_m(z)) for z in definition.forbidden_zones]
-        self.max_payload_speed2 = 0.0
-        self.min_goal_dist2 = math.inf
-        self.checks = 0
-        self.data = data
-        self.motors = _Motors(model, definition, data) if model.nu else None
-        self.settle_s = settle_s if self.motors is None else None
-        self.still_since: float | None = None
-        self.duration_s = definition.simulation.duration_s
-
-    def check(self, final: bool = False) -> tuple[Outcome, str] | None:
-        """One check after a chunk of steps. The payload is checked every time; the whole state (every
-        body's position and velocity) every :data:`FULL_STATE_CHECK_EVERY` checks and on the final one."""
-        qpos, qvel = self.qpos, self.qvel
-        x, y, z = qpos[self.qpos_adr : self.qpos_adr + 3].tolist()
-        vx, vy, vz = qvel[self.dof_adr : self.dof_adr + 3].tolist()
-        self.checks += 1
-        if not math.isfinite(x + y + z + vx + vy + vz) or (
-            (final or self.checks % FULL_STATE_CHECK_EVERY == 0)
-            and not math.isfinite(qpos.dot(qpos) + qvel.dot(qvel))
-        ):
-            return Outcome.PHYSICS_INSTABILITY, "non-finite position or velocity"
-        speed2 = vx * vx + vy * vy + vz * vz
-        self.max_payload_speed2 = max(self.max_payload_speed2, speed2)
-        if speed2 > self.max_speed2:
-            return (
-                Outcome.PHYSICS_INSTABILITY,
-                f"payload at {math.sqrt(speed2):.3g} m/s > {self.max_speed:g} m/s",
-            )
-        if self.other_lin is not None:
-            lin = qvel[self.other_lin]
-            speeds2 = (lin * lin).sum(axis=1)
-            fastest = int(speeds2.argmax())
-            if speeds2[fastest] > self.max_speed2:
-                speed = math.sqrt(speeds2[fastest])
-                detail = f"body {self.other_names[fastest]!r} at {speed:.3g} m/s > {self.max_speed:g} m/s"
-                return Outcome.PHYSICS_INSTABILITY, detail
-        if self.forbidden:
-            rx, ry, rz = self.extent(self.qpos[self.qpos_adr + 3 : self.qpos_adr + 7])
-        for name, (x0, y0, z0, x1, y1, z1) in self.forbidden:
-            if x - rx < x1 and x0 < x + rx and y - ry < y1 and y0 < y + ry and z - rz < z1 and z0 < z + rz:
-                return Outcome.FORBIDDEN_ZONE, f"payload touched forbidden zone {name!r}"
-        x0, y0, z0, x1, y1, z1 = self.goal
-        dx, dy, dz = max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1), max(z0 - z, 0.0, z - z1)
-        dist2 = dx * dx + dy * dy + dz * dz
-        self.min_goal_dist2 = min(self.min_goal_dist2, dist2)
-        if dist2 == 0.0:
-            return Outcome.GOAL_REACHED, "payload centre inside the goal zone"
-        x0, y0, z0, x1, y1, z1 = self.bounds
-        if not (x0 <= x <= x1 and y0 <= y <= y1 and z0 <= z <= z1):
-            return Outcome.OUT_OF_BOUNDS, "payload centre left the simulation bounds"
-        if self.motors is not None:
-            return self.motors.overload(self.data.time)
-        if self.settle_s is not None:
-            return self._settled(speed2, dist2)
-        return None
-
-    def _settled(self, speed2: float, goal_dist2: float) -> tuple[Outcome, str] | None:
-        limit2 = SETTLED_SPEED_M_S**2
-        still = speed2 < limit2
-        if still and self.other_lin is not None:
-            lin = self.qvel[self.other_lin]
-            still = float((lin * lin).sum(axis=1).max()) < limit2
-        t = self.data.time
-        reach = SETTLED_SPEED_M_S * (self.duration_s - t)  # how far a creeping payload still gets
-        if not still:
-            self.still_since = None
-        elif self.still_since is None:
-            self.still_since = t
-        elif t - self.still_since >= self.settle_s and goal_dist2 > reach * reach:  # type: ignore[operator]
-            return (
-                Outcome.TIMEOUT,
-                f"settled outside the goal at {t:.3g} s (nothing moves faster than 1 mm/s)",
-            )
-        return None
-
-
-def _box_m(box: Box) -> tuple[float, float, float, float, float, float]:
-    """``(x0, y0, z0, x1, y1, z1)`` in metres."""
-    x0, y0, z0 = (v * MM_TO_M for v in box.min_mm)
-    x1, y1, z1 = (v * MM_TO_M for v in box.max_mm)
-    return x0, y0, z0, x1, y1, z1
 
 
 @overload
@@ -456,10 +274,11 @@ def _run(
     ``tally[scene_index]`` holds the steps run so far (one list store per chunk; read by another thread)."""
     jitter = scene_jitter(definition, scene_index)
     mujoco.mj_resetData(model, data)
-    judge = _Judge(model, definition, data, settle_s)
+    judge = Judge(model, definition, data, settle_s)
     motors = judge.motors
     adr = judge.qpos_adr
-    data.qpos[adr : adr + 3] += np.asarray(jitter) * MM_TO_M
+    for p, offset in zip(judge.payloads, scene_jitters(definition, scene_index), strict=True):
+        data.qpos[p.qpos : p.qpos + 3] += np.asarray(offset) * MM_TO_M
 
     if observe is not None:
         observe(False)

@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, SerializerFunctionWrapHandler, mode
 
 from shared.models.common import (
     MAX_DURATION_S,
+    MAX_PAYLOADS,
     Amount,
     ArtifactRef,
     CheckInterval,
@@ -169,6 +170,8 @@ class Payload(Model):
     material: Material
     start_mm: Point
     jitter_mm: Point = (0.0, 0.0, 0.0)
+    goal_zone: Box | None = None
+    """This payload's own goal (a sorter's payloads each have one); None: the benchmark's ``goal_zone``."""
 
     @model_validator(mode="after")
     def _dimensions_and_jitter(self) -> Payload:
@@ -188,7 +191,7 @@ class Payload(Model):
     @model_serializer(mode="wrap")
     def _without_unused_dimensions(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
         data: dict[str, object] = handler(self)
-        for field in _OPTIONAL_DIMENSIONS:
+        for field in (*_OPTIONAL_DIMENSIONS, "goal_zone"):
             if data.get(field, 0) is None:
                 del data[field]
         return data
@@ -272,7 +275,10 @@ class BenchmarkDefinition(Model):
     params: dict[str, float] = Field(default_factory=dict)
     fixtures: list[PartSpec] = Field(min_length=1)
     payload: Payload
+    extra_payloads: list[Payload] = Field(default_factory=list, max_length=MAX_PAYLOADS - 1)
+    """More payloads spawned with the first (a sorter's); see :attr:`payloads`."""
     goal_zone: Box
+    """The goal of every payload that names none of its own (``Payload.goal_zone``)."""
     forbidden_zones: list[NamedBox] = Field(default_factory=list)
     build_zone: Box
     simulation_bounds: Box
@@ -281,9 +287,26 @@ class BenchmarkDefinition(Model):
     caps: Caps | None = None
     artifacts: BenchmarkArtifacts
 
+    @model_serializer(mode="wrap")
+    def _without_empty_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """A one-payload definition dumps as it did before extra payloads existed."""
+        data: dict[str, object] = handler(self)
+        if data.get("extra_payloads") == []:
+            del data["extra_payloads"]
+        return data
+
+    @property
+    def payloads(self) -> list[Payload]:
+        """Every payload, the first (``payload``) first."""
+        return [self.payload, *self.extra_payloads]
+
+    def goal_of(self, payload: Payload) -> Box:
+        """The goal zone ``payload`` must reach: its own, else the benchmark's."""
+        return payload.goal_zone if payload.goal_zone is not None else self.goal_zone
+
     @model_validator(mode="after")
     def _unique_labels(self) -> BenchmarkDefinition:
-        labels = [p.label for p in self.fixtures + self.reference_solution] + [self.payload.label]
+        labels = [p.label for p in self.fixtures + self.reference_solution] + [p.label for p in self.payloads]
         dup = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
         if dup:
             raise ValueError(f"part labels must be unique; duplicated: {dup}")

@@ -61,6 +61,8 @@ Point = tuple[MillimetreLength, MillimetreLength, MillimetreLength]
 MAX_PAYLOAD_MM = 500.0
 """Half a metre: the largest radius, half-length or half-size of a payload (a family's payloads are a few
 centimetres; a world is well under a metre across)."""
+MAX_PAYLOADS = 4
+"""Payloads one benchmark may spawn (its ``payload`` and up to three ``extra_payloads``)."""
 PayloadLength = Annotated[float, Field(gt=0, le=MAX_PAYLOAD_MM, allow_inf_nan=False)]
 """A payload's radius, half-length or half-size in millimetres: above zero, at most :data:`MAX_PAYLOAD_MM`."""
 
