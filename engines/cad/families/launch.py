@@ -66,8 +66,8 @@ MOTOR_STALL_S = 2.0
 LIMIT_MARGIN_DEG = 2.0
 """The hinge's lower stop lies this far below the placed (start) pose."""
 ARM_MATERIAL = MaterialId.ABS
-ARM_METHOD = ManufacturingMethod.FDM_PRINTING
-"""Printed: the pocket's wedges and rails meet the plate in sharp internal corners."""
+ARM_METHOD = ManufacturingMethod.CNC_MILLING
+"""Milled from ABS plate: light (a small servo swings it) and longer than a desktop printer's bed."""
 CHECK_INTERVAL_STEPS = 1
 """The servo's target moves about 1 degree per 4 ms check (a 20 ms check would make 5 degree steps)."""
 MIN_WALL_RISE_MM = 20.0
