@@ -8,7 +8,7 @@ and a wide bin right behind it; 2, a tall wall (reaching close under the referen
 bin farther from it; 3, as 2 with a narrow bin and forbidden zones on the floor between the wall and the bin
 and beyond the bin, so a short or long throw fails at once.
 
-Reference solution: a catapult arm (a printed plate with a V pocket holding the ball and side rails) on a
+Reference solution: a catapult arm (a milled ABS plate with a V pocket holding the ball, and side rails) on a
 hinge to the world about +y, placed level and pointing back (-x) from the hinge, the pocket at radius
 ``R`` (hinge axis to ball centre). A sinusoidal position servo swings it up from rest,
 ``q(t) = A (1 - cos(2 pi f t))``, and the hinge's hard stop (the catapult's crossbar) halts it at
