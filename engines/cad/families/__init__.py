@@ -9,6 +9,8 @@ from engines.cad.families.gap import GapFamily
 from engines.cad.families.launch import LaunchFamily
 from engines.cad.families.lift import LiftFamily
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), LaunchFamily())}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), LaunchFamily())
+}
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]
