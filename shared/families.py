@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift", "funnel", "relay", "slide")
+FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift", "funnel", "relay", "launch", "slide")
 """Built-in procedural benchmark families."""
 
 ALL_FAMILIES = "all"

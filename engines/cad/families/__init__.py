@@ -7,6 +7,7 @@ from engines.cad.families.chute import ChuteFamily
 from engines.cad.families.detour import DetourFamily
 from engines.cad.families.funnel import FunnelFamily
 from engines.cad.families.gap import GapFamily
+from engines.cad.families.launch import LaunchFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
 from engines.cad.families.slide import SlideFamily
@@ -20,6 +21,7 @@ FAMILIES: dict[str, Family] = {
         LiftFamily(),
         FunnelFamily(),
         RelayFamily(),
+        LaunchFamily(),
         SlideFamily(),
     )
 }
