@@ -1,8 +1,9 @@
 """``conveyor``: a ball resting on a flat floor must be moved several hundred mm along it into a bay.
 
 Fixtures: a floor and a bay (a back wall, the backstop, and two short side walls) whose interior is the goal,
-``push_distance_mm`` ahead of the ball along +x on the same flat floor. Level 3 moves the bay sideways by
-``offset_mm`` and puts an obstacle block on the straight line from the ball to the bay.
+``push_distance_mm`` ahead of the ball along +x on the same flat floor. Level 2 pushes 1.6 times as far. Level
+3 moves the bay sideways by ``offset_mm`` (its near side open: the ball comes in across it) and puts an
+obstacle block on the straight line from the ball to the bay, so the ball must be pushed straight, then turned.
 
 Why nothing passive can do it. The ball spawns resting on the floor (at most 2 mm above it, the spawn jitter)
 and its spawn envelope reaches down to the floor, so no part can be built under it: it sits at the bottom of
@@ -10,9 +11,9 @@ its potential and a fixed part does no work on it. It needs a push, and a real o
 the ball a rolling resistance ``c = 0.003`` (``engines.physics.mjcf.ROLLING_RESISTANCE``), a resisting torque
 ``c * r * N``, so a ball rolling without slipping decelerates at ``a = (5/7) c g = 0.021 m/s^2`` and stops
 after ``v^2 / (2 a)``: nudged at 20 mm/s it rolls 10 mm, at 50 mm/s 60 mm. To cover ``D`` = 300 mm within
-the few seconds a scene lasts it must start at ~0.15 m/s or more, the speed of a drop of
-``7 v^2 / (10 g)`` ~ 1.6 mm, which it cannot get: there is no slope under it and the build zone is only
-about one ball height above the floor.
+a 3 s scene it must start at ``D / t + a t / 2`` = 0.13 m/s or more, the speed a ball gains rolling down
+``7 v^2 / (10 g)`` = 1.2 mm of slope, and it has none: no part fits under it, and the build zone, a ball's
+height plus 12 mm, has no room for a ramp it could be lifted onto, had anything passive the means to lift it.
 
 Reference solution: a pusher, a U-shaped scoop (a back plate behind the ball and two short arms beside it)
 on a slide joint along +x, driven by a sinusoidal position motor that makes one smooth stroke from rest to
@@ -22,7 +23,7 @@ the start, pushes it while it accelerates, and the ball, now rolling at the stro
 enters the bay and stops against the backstop (the contacts are critically damped: it does not bounce back
 out), while the scoop comes to rest at the bay's mouth. Level 3 adds a second reference part, a guide rail:
 a straight wall at ``rail_angle_deg`` to +x beyond the scoop's stroke, which the launched ball meets and
-follows sideways into the offset bay (it keeps most of its speed: the rail only turns it).
+follows sideways into the offset bay (it keeps some two thirds of its speed through the turn).
 """
 
 from __future__ import annotations
@@ -65,12 +66,16 @@ LEVEL2_DISTANCE_FACTOR = 1.6
 """Level 2 pushes this much farther."""
 PUSHER_EFFORT_N = 5.0
 """The reference motor's force limit. Pushing needs little: accelerating scoop and ball (~0.2 kg) at the
-stroke's peak ~1 m/s^2 takes ~0.2 N; 5 N makes a stiff servo (2.5 N/mm) that follows its target within a
-fraction of a millimetre. A belt-driven linear module gives 50 N."""
+stroke's peak ~1 m/s^2 takes ~0.2 N; 5 N makes a stiff servo (2.5 N/mm, a sag under that load of 0.1 mm)
+that follows its target within a few millimetres (the runner holds the control per 20 ms chunk). A
+belt-driven linear module gives 50 N."""
 MIN_DURATION_S, MAX_DURATION_S, SETTLE_MARGIN_S = 3.0, 6.0, 1.5
 PUSHER_MATERIAL = MaterialId.ABS
 PUSHER_METHOD = ManufacturingMethod.FDM_PRINTING
 """Printed: the scoop's arms meet its back plate in sharp vertical internal corners an end mill cannot cut."""
+RAIL_MATERIAL = MaterialId.ALUMINUM_6061
+RAIL_METHOD = ManufacturingMethod.CNC_MILLING
+"""Milled: a plain bar up to ~560 mm long, more than a desktop printer's bed, within a mill's travel."""
 
 
 class ConveyorFamily(Family):
@@ -187,7 +192,7 @@ class ConveyorFamily(Family):
             fixtures_extra.append(CadPart("obstacle", PartRole.FIXTURE, FIXTURE_MATERIAL, None, obstacle))
         reference = [scoop]
         if rail is not None:
-            reference.append(CadPart("rail", PartRole.REFERENCE, PUSHER_MATERIAL, PUSHER_METHOD, rail))
+            reference.append(CadPart("rail", PartRole.REFERENCE, RAIL_MATERIAL, RAIL_METHOD, rail))
 
         # Build zone: the scoop over its whole stroke (hard stops included) up to the bay, one ball high.
         zone_top = 2 * r + jz + 1.0 + 10.0
