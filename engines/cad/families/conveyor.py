@@ -55,11 +55,13 @@ SCOOP_MM = 5.0
 """Thickness of the scoop's back plate and arms."""
 SCOOP_GAP_MM = 3.0
 """Gap between the scoop and the ball's spawn envelope (jitter included)."""
-SCOOP_LIFT_MM = 2.0
-"""The scoop floats this far above the floor (the slide carries it; it never rubs the floor)."""
+SCOOP_LIFT_MM = 4.0
+"""The scoop floats this far above the floor (the slide carries it): more than the robust proof's 2 mm shift plus
+its 1 degree tilt, so a perturbed scoop does not rub the floor and stall."""
 RAIL_MM = 6.0
-RAIL_CLEARANCE_MM = 6.0
-"""Gap between the scoop's arm tips at the end of the stroke and the guide rail (level 3)."""
+RAIL_CLEARANCE_MM = 12.0
+"""Gap between the scoop's arm tips at the end of the stroke and the guide rail (level 3): more than the robust
+proof can close by moving both parts 2 mm and turning the long rail 1 degree."""
 LIMIT_MARGIN_MM = 2.0
 """The slide's hard stops lie this far beyond the stroke's ends."""
 LEVEL2_DISTANCE_FACTOR = 1.6
