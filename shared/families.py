@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift", "funnel", "relay", "launch", "slide")
+FAMILIES: tuple[str, ...] = (
+    "chute",
+    "gap",
+    "detour",
+    "lift",
+    "funnel",
+    "relay",
+    "conveyor",
+    "launch",
+    "slide",
+)
 """Built-in procedural benchmark families."""
 
 ALL_FAMILIES = "all"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engines.cad.families.base import CadPart, Family, FamilyDesign
 from engines.cad.families.chute import ChuteFamily
+from engines.cad.families.conveyor import ConveyorFamily
 from engines.cad.families.detour import DetourFamily
 from engines.cad.families.funnel import FunnelFamily
 from engines.cad.families.gap import GapFamily
@@ -21,6 +22,7 @@ FAMILIES: dict[str, Family] = {
         LiftFamily(),
         FunnelFamily(),
         RelayFamily(),
+        ConveyorFamily(),
         LaunchFamily(),
         SlideFamily(),
     )
