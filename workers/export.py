@@ -83,8 +83,10 @@ PART = _struct(  # joint and motor: the JointSpec's and MotorSpec's JSON, or nul
     "part",
     "label:s material:s method:s fixed:b volume_mm3:f mass_kg:f bbox:box step:s step_sha256:s joint:s motor:s",
 )
-PAYLOAD = _struct(  # dimensions a shape does not use are null (a sphere has radius_mm only)
-    "payload", "label:s shape:s radius_mm:f half_length_mm:f half_size_mm:v material:s start_mm:v jitter_mm:v"
+PAYLOAD = _struct(  # dimensions a shape does not use are null (a sphere has radius_mm only); goal_zone null:
+    # the benchmark's goal_zone
+    "payload",
+    "label:s shape:s radius_mm:f half_length_mm:f half_size_mm:v material:s start_mm:v jitter_mm:v goal_zone:box",
 )
 SIMULATION = _struct(
     "simulation",
@@ -104,7 +106,7 @@ AGENT_SCHEMA = pa.schema(
         "id:s index:i family:s seed:l generator_version:i verdict:s failed_proof:s description:s level:i "
         "random_designs:i random_solve_rate:f random_upper_bound:f robust_share:f within_family_fold:i "
         "cross_family_fold:i build_zone:box goal_zone:box forbidden_zones:named_box[] simulation_bounds:box "
-        "payload:payload simulation:simulation caps:caps fixtures:part[] scene_glb:s"
+        "payload:payload extra_payloads:payload[] simulation:simulation caps:caps fixtures:part[] scene_glb:s"
     )
 )
 """The agent view: a whitelist (``pa.Table.from_pylist`` drops every key a row has beyond it)."""
@@ -320,6 +322,7 @@ def _rows(
         forbidden_zones=[z.model_dump(mode="json") for z in d.forbidden_zones],
         simulation_bounds=d.simulation_bounds.model_dump(mode="json"),
         payload=d.payload.model_dump(mode="json"),
+        extra_payloads=[p.model_dump(mode="json") for p in d.extra_payloads],
         simulation=d.simulation.model_dump(mode="json"),
         fixtures=_parts(store, d.fixtures, root, f"{files}/fixtures"),
     )

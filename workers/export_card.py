@@ -93,9 +93,11 @@ def dataset_card(
 {req.base_seed}). The dataset holds {counts.get("published", 0)} published, {counts.get("rejected", 0)} rejected
 and {counts.get("failed", 0)} failed benchmarks; this export holds {which}.
 
-Each benchmark is a scene of fixed parts, a payload (a ball, or a box, cylinder or capsule: `payload.shape`)
-spawned with jitter, a goal zone, forbidden zones and a build zone: a design (parts placed in the build zone, within the caps on unit cost and weight) solves it
-when the payload reaches the goal in the required share of scenes. Millimetres, world frame, z up.
+Each benchmark is a scene of fixed (or benchmark-driven) parts, a payload (a ball, or a box, cylinder or capsule:
+`payload.shape`) and up to three `extra_payloads`, spawned with jitter, a goal zone (a payload with its own
+`goal_zone` must reach that one), forbidden zones and a build zone: a design (parts placed in the build zone,
+within the caps on unit cost and weight) solves it when every payload reaches its goal in the required share
+of scenes. Millimetres, world frame, z up.
 
 ## Files
 

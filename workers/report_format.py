@@ -150,6 +150,9 @@ def description(card: BenchmarkCard) -> str:
             f"get the {payload_text(d.payload)} from "
             f"({_xyz(d.payload.start_mm)}) mm into the goal zone ({_xyz(g.min_mm)})–({_xyz(g.max_mm)}) mm"
         )
+        for p in d.extra_payloads:
+            pg = d.goal_of(p)
+            goal += f"; the {payload_text(p)} from ({_xyz(p.start_mm)}) mm into ({_xyz(pg.min_mm)})–({_xyz(pg.max_mm)}) mm"
     ref = d.reference_solution
     if ref:
         what = f"{len(ref)} part{'' if len(ref) == 1 else 's'}: " + "; ".join(_spec_text(p) for p in ref)

@@ -234,11 +234,16 @@ class EvaluateDesign:
         self._honour_cancellation()
         timings = {"build": round(built.build_s, 3)}
         if not built.valid or built.scene is None:
-            scene_names = {"build_zone", "goal_zone", definition.payload.label}
+            scene_names = {"build_zone", "goal_zone", *(p.label for p in definition.payloads)}
             offenders = sorted(
                 {p for f in built.findings for p in f.parts}
                 - scene_names
-                - {p for f in built.findings for p in f.parts if p.startswith("forbidden_zone:")}
+                - {
+                    p
+                    for f in built.findings
+                    for p in f.parts
+                    if p.startswith(("forbidden_zone:", "goal_zone:"))
+                }
             )
             reason = f"{len(built.findings)} validation finding(s)"
             if offenders:

@@ -180,9 +180,9 @@ def build_from_design(
         collision[part.label] = convex_pieces(part.shape, COLLISION_TOLERANCE_MM)
 
     collision_blob = Blob(collision_key(benchmark_id), pack(collision), NPZ_MEDIA_TYPE)
-    ball = payload_solid(design.payload, design.payload.start_mm)
     scene = [(p.label, p.shape, props(p.material).rgba) for p in design.fixtures]
-    scene.append((design.payload.label, ball, props(design.payload.material).rgba))
+    for payload in [design.payload, *design.extra_payloads]:
+        scene.append((payload.label, payload_solid(payload, payload.start_mm), props(payload.material).rgba))
     scene += [(p.label, p.shape, props(p.material).rgba) for p in design.reference]
     glb_blob = Blob(scene_glb_key(benchmark_id), glb_bytes(scene), GLB_MEDIA_TYPE)
     blobs += [collision_blob, glb_blob]
@@ -199,7 +199,8 @@ def build_from_design(
     problems = assembly_findings([specs[p.label] for p in design.reference])
     if problems:
         raise InfeasibleParameters(
-            f"{family} seed {seed}: the reference assembly is invalid: " + "; ".join(f.message for f in problems)
+            f"{family} seed {seed}: the reference assembly is invalid: "
+            + "; ".join(f.message for f in problems)
         )
     definition = BenchmarkDefinition(
         benchmark_id=benchmark_id,
@@ -210,6 +211,7 @@ def build_from_design(
         params=design.params,
         fixtures=[specs[p.label] for p in design.fixtures],
         payload=design.payload,
+        extra_payloads=design.extra_payloads,
         goal_zone=design.goal_zone,
         forbidden_zones=design.forbidden_zones,
         build_zone=design.build_zone,

@@ -281,7 +281,7 @@ def check_design(
         )
         return DesignCheck([], findings)
 
-    taken = {p.label for p in definition.fixtures} | {definition.payload.label}
+    taken = {p.label for p in definition.fixtures} | {p.label for p in definition.payloads}
     seen: dict[str, int] = {}
     parts: list[CheckedPart] = []
     for index, item in enumerate(inputs):

@@ -86,10 +86,9 @@ def _fmt(v: tuple[float, ...]) -> str:
 def _zone_findings(definition: BenchmarkDefinition) -> list[Finding]:
     findings: list[Finding] = []
     bounds = definition.simulation_bounds
-    zones: list[tuple[str, Box]] = [
-        ("goal_zone", definition.goal_zone),
-        ("build_zone", definition.build_zone),
-    ]
+    goals: list[tuple[str, Box]] = [("goal_zone", definition.goal_zone)]
+    goals += [(f"goal_zone:{p.label}", p.goal_zone) for p in definition.payloads if p.goal_zone is not None]
+    zones: list[tuple[str, Box]] = [*goals, ("build_zone", definition.build_zone)]
     zones += [(f"forbidden_zone:{z.name}", z) for z in definition.forbidden_zones]
     for name, zone in zones:
         if not bounds.contains_box(zone):
@@ -119,28 +118,48 @@ def _zone_findings(definition: BenchmarkDefinition) -> list[Finding]:
                 )
             )
     for zone in definition.forbidden_zones:
-        if definition.goal_zone.overlaps(zone):
-            findings.append(
-                Finding(
-                    rule="zone.goal_forbidden_overlap",
-                    message=f"goal zone overlaps forbidden zone {zone.name!r}: the goal could only be reached "
-                    "by entering a forbidden zone",
-                    parts=["goal_zone", f"forbidden_zone:{zone.name}"],
+        for name, goal in goals:
+            if goal.overlaps(zone):
+                findings.append(
+                    Finding(
+                        rule="zone.goal_forbidden_overlap",
+                        message=f"{name.replace('_', ' ')} overlaps forbidden zone {zone.name!r}: the goal could "
+                        "only be reached by entering a forbidden zone",
+                        parts=[name, f"forbidden_zone:{zone.name}"],
+                    )
                 )
-            )
     return findings
 
 
 def _payload_zone_findings(definition: BenchmarkDefinition) -> list[Finding]:
     findings: list[Finding] = []
-    payload = definition.payload
+    for payload in definition.payloads:
+        findings += _one_payload_zone_findings(definition, payload)
+    payloads = definition.payloads
+    for i, a in enumerate(payloads):
+        for b in payloads[i + 1 :]:
+            if a.envelope.overlaps(b.envelope):
+                findings.append(
+                    Finding(
+                        rule="payload.envelopes_overlap",
+                        message=f"the spawn envelopes of payloads {a.label!r} and {b.label!r} overlap: they could "
+                        "spawn inside each other",
+                        parts=[a.label, b.label],
+                    )
+                )
+    return findings
+
+
+def _one_payload_zone_findings(definition: BenchmarkDefinition, payload: Payload) -> list[Finding]:
+    findings: list[Finding] = []
     envelope = payload.envelope
     if not definition.build_zone.contains_box(envelope):
         out = _protrusion_mm((envelope.min_mm, envelope.max_mm), definition.build_zone)
         findings.append(
             Finding(
                 rule="payload.envelope_outside_build_zone",
-                message=f"payload spawn envelope (half-extent + jitter) extends {out:.2f} mm beyond the build zone",
+                message=f"payload {payload.label!r} spawn envelope (half-extent + jitter) extends {out:.2f} mm "
+                "beyond the build zone",
                 parts=[payload.label, "build_zone"],
                 measured=out,
                 limit=0.0,
@@ -152,7 +171,7 @@ def _payload_zone_findings(definition: BenchmarkDefinition) -> list[Finding]:
             findings.append(
                 Finding(
                     rule="payload.envelope_in_forbidden_zone",
-                    message=f"payload spawn envelope overlaps forbidden zone {zone.name!r}",
+                    message=f"payload {payload.label!r} spawn envelope overlaps forbidden zone {zone.name!r}",
                     parts=[payload.label, f"forbidden_zone:{zone.name}"],
                 )
             )
@@ -175,14 +194,15 @@ def spawn_points(payload: Payload) -> list[Vec3]:
 
 
 def _payload_solid_findings(
-    definition: BenchmarkDefinition, entries: list[_SolidEntry], tolerance_mm3: float
+    payload: Payload, entries: list[_SolidEntry], tolerance_mm3: float
 ) -> tuple[list[Finding], int]:
     """The payload solid (as spawned) at every spawn point against every solid: broadphase, then exact volume on candidates.
 
     One finding per interfering part, at the spawn point with the largest overlap; returns the findings
-    and the number of exact checks made.
+    and the number of exact checks made. A part that misses the payload at those points but enters its
+    spawn envelope (the box of every spawn position, between the points too) is ``payload.<role>_in_envelope``,
+    as the random-design sampler refuses it.
     """
-    payload = definition.payload
     hx, hy, hz = payload.half_extents_mm
     points = spawn_points(payload)
     ball_aabbs: list[AABB] = [
@@ -222,14 +242,43 @@ def _payload_solid_findings(
         findings.append(
             Finding(
                 rule=f"payload.{kind}_interference",
-                message=f"payload at {where} overlaps {kind} {label!r} by {volume:.2f} mm3{also}",
+                message=f"payload {payload.label!r} at {where} overlaps {kind} {label!r} by {volume:.2f} mm3{also}",
                 parts=[payload.label, label],
                 measured=volume,
                 limit=tolerance_mm3,
                 unit="mm3",
             )
         )
-    return findings, len(pairs)
+    # Between the points: the envelope box (conservative at its corners, as the sampler's keep-out is).
+    envelope = payload.envelope
+    env_aabb: AABB = (envelope.min_mm, envelope.max_mm)
+    flagged = {f.parts[1] for f in findings}
+    swept: dict[str, float] = {}
+    env_solid: Solid | None = None
+    checks = len(pairs)
+    for entry in entries:
+        if entry.label in flagged or not _aabbs_overlap(entry.aabb, env_aabb):
+            continue
+        if env_solid is None:
+            env_solid = box(envelope.min_mm, envelope.max_mm)
+        checks += 1
+        swept[entry.label] = swept.get(entry.label, 0.0) + common_volume_mm3(env_solid, entry.solid)
+    for label, volume in sorted(swept.items()):
+        if volume > tolerance_mm3:
+            kind = roles[label].value
+            findings.append(
+                Finding(
+                    rule=f"payload.{kind}_in_envelope",
+                    message=f"{kind} {label!r} enters payload {payload.label!r}'s spawn envelope "
+                    f"{_fmt(envelope.min_mm)}..{_fmt(envelope.max_mm)} (every position it can spawn at, start "
+                    f"± jitter ± its half-extent) by {volume:.2f} mm3",
+                    parts=[payload.label, label],
+                    measured=volume,
+                    limit=tolerance_mm3,
+                    unit="mm3",
+                )
+            )
+    return findings, checks
 
 
 def validate_geometry(
@@ -310,11 +359,12 @@ def validate_geometry(
                 )
             )
 
-    # The payload at its nominal spawn point and at every corner of its jitter box, against every solid.
+    # Every payload at its nominal spawn point and at every corner of its jitter box, against every solid.
     subject = entries if only is None else [e for e in entries if e.label in only]
-    payload_findings, payload_checks = _payload_solid_findings(definition, subject, tolerance_mm3)
-    findings += payload_findings
-    exact_checks += payload_checks
+    for payload in definition.payloads:
+        payload_findings, payload_checks = _payload_solid_findings(payload, subject, tolerance_mm3)
+        findings += payload_findings
+        exact_checks += payload_checks
 
     # Reference (or design) parts: inside the build zone, clear of forbidden zones.
     solid_zones = [zone for zone in definition.forbidden_zones if min(zone.size_mm) > 0]

@@ -166,7 +166,7 @@ class Sampler:
         self.obstacles = [
             Convex.of(np.asarray(v)) for p in definition.fixtures for v, _ in fixture_pieces.get(p.label, [])
         ]
-        self.envelope = Convex.of_box(definition.payload.envelope)
+        self.envelopes = [Convex.of_box(p.envelope) for p in definition.payloads]
         self.caps = caps
         self.prices = dict(material_prices_usd_kg)
         self.pairs = [(m, meth) for m in sorted(MATERIALS) for meth in methods_for(m) if m in self.prices]
@@ -228,7 +228,7 @@ class Sampler:
         convex = Convex.of(local - centre_of_local + center)
         if any(overlap(convex, z) for z in self.forbidden):
             return None, "forbidden_zone"
-        if overlap(convex, self.envelope):
+        if any(overlap(convex, e) for e in self.envelopes):
             return None, "payload_interference"
         if any(overlap(convex, o) for o in self.obstacles):
             return None, "fixture_interference"

@@ -12,7 +12,7 @@ import math
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from build123d import Compound, Shape, Solid
@@ -69,6 +69,8 @@ class FamilyDesign:
     build_zone: Box
     simulation_bounds: Box
     simulation: SimulationSettings
+    extra_payloads: list[Payload] = field(default_factory=list)
+    """More payloads spawned with ``payload``, each with its own goal zone or the shared one."""
 
 
 class Family(ABC):

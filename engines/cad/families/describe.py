@@ -53,7 +53,7 @@ def describe(family: Family) -> FamilyInfo:
     needs = []
     for seed in range(family.levels):
         d = family.generate(seed)
-        payloads = getattr(d, "payloads", None) or [d.payload]
+        payloads = [d.payload, *d.extra_payloads]
         needs.append(
             LevelNeeds(
                 level=family.level(seed),
