@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from build123d import Shape
 
+from engines.cad.assembly import assembly_findings
 from engines.cad.build import build_benchmark
 from engines.cad.families.base import GRAVITY_M_S2
 from engines.cad.families.launch import ARM_SPEED_DEG_S, release_radius_mm, trajectory_z
@@ -56,9 +57,9 @@ def test_measured_throw_matches_the_ballistic_prediction(seed: int) -> None:
     """Release speed and angle, free flight and landing of the reference's throw against the closed form."""
     definition, collision, _ = built(seed)
     p = definition.params
-    (arm,) = definition.reference_solution
-    assert arm.motor is not None
-    stop_s = 1 / (4 * arm.motor.frequency_hz)  # the servo's target passes the stop, at its top speed
+    hub, arm = definition.reference_solution  # the servo drives the hub; the arm is fastened to it
+    assert hub.motor is not None and arm.joint is not None and arm.joint.parent == "hub"
+    stop_s = 1 / (4 * hub.motor.frequency_hz)  # the servo's target passes the stop, at its top speed
     model = build_model(definition, collision, SimulationMode.REFERENCE)
     result, states = run_scene(model, definition, 0, trajectory=True)
     assert result.outcome is Outcome.GOAL_REACHED, result.detail
@@ -115,14 +116,16 @@ def test_no_passive_part_can_carry_the_ball_over_the_wall(seed: int) -> None:
 def test_reference_motor_is_a_hobby_servo_swinging_onto_its_stop() -> None:
     for seed in SEEDS:
         definition, _, _ = built(seed)
-        (arm,) = definition.reference_solution
-        joint, motor = arm.joint, arm.motor
+        hub, arm = definition.reference_solution
+        assert arm.joint is not None and arm.joint.type is JointType.FIXED and arm.joint.parent == "hub"
+        assert assembly_findings(definition.reference_solution) == []
+        joint, motor = hub.joint, hub.motor
         assert joint is not None and motor is not None and joint.type is JointType.HINGE
         assert motor.mode is MotorMode.SINUSOIDAL and motor.phase_deg == -90.0
         assert joint.range is not None and joint.range[1] == motor.amplitude == motor.offset
         peak_deg_s = 2 * math.pi * motor.frequency_hz * motor.amplitude
         assert peak_deg_s == pytest.approx(ARM_SPEED_DEG_S, rel=1e-3) and peak_deg_s <= 300.0
-        assert motor.max_effort <= 1.5
+        assert motor.max_effort <= 1.5 and motor.item == "servo_ds3218"
         assert 1 / (2 * motor.frequency_hz) < motor.stall_s  # pressed on the stop for half a period
 
 
@@ -131,10 +134,12 @@ def test_a_throw_off_by_fifteen_percent_misses(factor: float) -> None:
     """The same arm and stop with the servo 15 % slower or faster lands short of or past the level-3 bin
     (into a forbidden zone), in every scene: the throw must be computed, not guessed."""
     definition, collision, _ = built(2)
-    (arm,) = definition.reference_solution
-    assert arm.motor is not None
-    motor = arm.motor.model_copy(update={"frequency_hz": arm.motor.frequency_hz * factor})
-    changed = definition.model_copy(update={"reference_solution": [arm.model_copy(update={"motor": motor})]})
+    hub, arm = definition.reference_solution
+    assert hub.motor is not None
+    motor = hub.motor.model_copy(update={"frequency_hz": hub.motor.frequency_hz * factor})
+    changed = definition.model_copy(
+        update={"reference_solution": [hub.model_copy(update={"motor": motor}), arm]}
+    )
     report = simulate(changed, collision, SimulationMode.REFERENCE, changed.simulation.n_scenes, threads=1)
     assert report.success_share == 0, report.outcome_counts
     assert report.outcome_counts.get(Outcome.FORBIDDEN_ZONE.value, 0) == changed.simulation.n_scenes

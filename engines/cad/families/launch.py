@@ -8,8 +8,9 @@ and a wide bin right behind it; 2, a tall wall (reaching close under the referen
 bin farther from it; 3, as 2 with a narrow bin and forbidden zones on the floor between the wall and the bin
 and beyond the bin, so a short or long throw fails at once.
 
-Reference solution: a catapult arm (a milled ABS plate with a V pocket holding the ball, and side rails) on a
-hinge to the world about +y, placed level and pointing back (-x) from the hinge, the pocket at radius
+Reference solution: a catapult arm (a milled ABS plate with a V pocket holding the ball, and side rails)
+fastened (a fixed joint, two M4 screws) to an aluminium hub, the part on a hinge to the world about +y that
+the servo drives, placed level and pointing back (-x) from the hinge, the pocket at radius
 ``R`` (hinge axis to ball centre). A sinusoidal position servo swings it up from rest,
 ``q(t) = A (1 - cos(2 pi f t))``, and the hinge's hard stop (the catapult's crossbar) halts it at
 ``q = A``, where the motion is fastest (``2 pi f A = ARM_SPEED_DEG_S``) and not accelerating; the ball
@@ -48,7 +49,12 @@ from shared.models import JointSpec, ManufacturingMethod, MaterialId, MotorSpec,
 PLATE_MM = 5.0
 RAIL_MM = 4.0
 HUB_MM = 10.0
-"""The arm's plate reaches this far past the hinge axis (+x)."""
+"""The hub reaches this far past the hinge axis (+x)."""
+HUB_SPAN_MM = 30.0
+"""The hub, an aluminium block on the servo's horn, reaches this far back (-x) along the arm; the arm plate
+is fastened to its end face."""
+HUB_MATERIAL = MaterialId.ALUMINUM_6061
+HUB_FASTENERS = 2
 WEDGE_FLAT_MM = 3.0
 POCKET_GAP_RADII = 0.4
 """Flat gap between the V pocket's two 45-degree faces, in radii: the ball rests on both faces, not on it."""
@@ -162,9 +168,10 @@ class LaunchFamily(Family):
         x_back = xb - wedge - WEDGE_FLAT_MM
         x_front = xa + wedge + WEDGE_FLAT_MM
         rail_h = RAIL_RADII * r
+        hub = box((-HUB_SPAN_MM, -half_w, hz - PLATE_MM), (HUB_MM, half_w, hz))
         arm = compound(
             [
-                box((x_back, -half_w, hz - PLATE_MM), (HUB_MM, half_w, hz)),
+                box((x_back, -half_w, hz - PLATE_MM), (-HUB_SPAN_MM, half_w, hz)),
                 prism_xz(
                     [(xa, hz), (x_front, hz), (x_front, hz + wedge), (xa + wedge, hz + wedge)],
                     -inner_y,
@@ -263,15 +270,24 @@ class LaunchFamily(Family):
             ],
             reference=[
                 CadPart(
+                    "hub",
+                    PartRole.REFERENCE,
+                    HUB_MATERIAL,
+                    ManufacturingMethod.CNC_MILLING,
+                    hub,
+                    fixed=False,
+                    joint=joint,
+                    motor=motor,
+                ),
+                CadPart(
                     "arm",
                     PartRole.REFERENCE,
                     ARM_MATERIAL,
                     ARM_METHOD,
                     arm,
                     fixed=False,
-                    joint=joint,
-                    motor=motor,
-                )
+                    joint=JointSpec(type="fixed", parent="hub", fasteners=HUB_FASTENERS),
+                ),
             ],
             payload=payload(r, spawn),
             goal_zone=zone((x_b0, -by, BIN_BASE_MM), (x_b1, by, rim)),
