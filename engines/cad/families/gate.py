@@ -81,7 +81,7 @@ class GateFamily(Family):
         "deck_slope_deg": 2.0,
         "sweep_speed_deg_s": 150.0,
         "pivot_offset_mm": 75.0,
-        "edge_radii": 2.5,
+        "edge_radii": 0.9,
         "run_out_radii": 6.0,
     }
 
@@ -91,7 +91,9 @@ class GateFamily(Family):
         r = p["radius_mm"]
         slope = p["deck_slope_deg"]
         a = p["pivot_offset_mm"]
-        edge = p["edge_radii"] * r  # the deck's open +y edge (and its -y edge), from the ball's line y = 0
+        # The deck's clear half-width from the ball's line y = 0: one radius plus a narrow margin, so a ball the
+        # arm pushes even a little outward goes over the open edge.
+        edge = (1.0 + p["edge_radii"]) * r
         speed = p["sweep_speed_deg_s"] * LEVEL_SPEED[level]
         clearance = ARM_UNDERSIDE_RADII * r
         reach = a + edge + RAIL_MM + 2.0 * r  # the arm's length from its axis: well past the open edge
