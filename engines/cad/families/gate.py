@@ -1,23 +1,27 @@
-"""``gate``: a ball rolls along a raised deck past a motorised sweeper arm that knocks it off the deck.
+"""``gate``: a ball rolls down a raised deck past a motorised sweeper arm that knocks it off the deck.
 
-Fixtures: a floor (the forbidden pit: the ball must not touch it), a deck sloping gently down along +x with
-an end wall, and a sweeper: an arm on a hinge beside the deck (its axis normal to the deck, off the deck's -y
-edge), driven by a constant-velocity motor. The benchmark drives the sweeper; a design cannot change it. The
-arm sweeps over the deck with its underside ``arm_clearance_radii`` radii above it, lower than the ball's top,
-and reaches past the deck's open +y edge. The payload drops onto the deck in front of the arm, which starts
-behind it, so with nothing built the arm catches the ball within the first half turn and wipes it off the
-open edge into the pit. The goal is the far end of the deck, beyond the arm's reach. At level 3 a second
-sweeper stands further along the deck.
+Fixtures: a floor (the forbidden pit: the ball must not touch it), a narrow deck sloping gently down along +x,
+with a low kerb on its -y side, an open +y edge and an end wall, and a sweeper: an arm on a hinge whose axis
+is normal to the deck, off the deck's -y side, driven by a constant-velocity motor (a moving fixture: the
+benchmark drives it in every mode, and a design cannot change it). The arm sweeps over the deck clockwise
+seen from above, its underside 1.3 radii above the deck (above the ball's centre, below its top, over the
+kerb), and reaches two radii past the open edge. The payload drops onto the deck just ahead of the arm, so
+with nothing built the arm catches the ball at once and wipes it off the open edge into the pit; with the arm
+held still the ball rolls down the deck into the goal, its far end, beyond the arm's reach. HDPE ball and arm
+(MuJoCo mixes friction by the maximum, so both must be slippery): with steel's 0.6 the arm's downward push
+jammed the ball against a guard and stalled the motor, where a real sweeper's ball would skid along.
 
-Reference solution: a low guard rail along the deck's open edge, under the arm's sweep (its top about one
-radius above the deck, below the arm's underside), from the spawn to the end wall. The arm passes over the
-rail, but the ball cannot: pushed by the arm's lower edge (above the ball's centre, so the push presses it
-down, never lifts it over the rail) it is driven along the rail like snow along a plough's wall until it
-slips past the arm's tip, and then rolls down the deck, hugging the rail, into the goal. A ball against the
-rail is out of a later sweep's way only in part, but every later push again runs it along the rail.
+Reference solution: a guard rail along the open edge, from behind the spawn to the end wall, as low as the
+kerb (0.8 radius), half a radius under the arm's sweep. The arm passes over the rail but the ball cannot:
+the arm's lower edge touches the ball above its centre, so its push presses the ball down onto the deck and
+never lifts it over the rail, and the ball is driven along the rail like snow along a plough's wall until it
+slips past the arm's tip and rolls, between rail and kerb, down to the goal. A later sweep only drives it
+along the rail again. Half a radius (at least 4 mm) keeps the rail clear of the arm under the robustness
+proof's ±2 mm / ±1 degree.
 
-Levels: 1 a slow sweeper and a high arm (a wide window for the rail's height); 2 a faster sweeper and a lower
-arm (a narrow window); 3 the level-2 sweeper and a second one further along the deck.
+Levels: 1 one sweeper at the sampled speed (90-210 deg/s); 2 the sweeper 1.4 times faster (126-294 deg/s),
+so the ball is flung harder along the rail; 3 the faster sweeper and a second one further along the deck,
+which the ball must also pass (a longer rail).
 """
 
 from __future__ import annotations
@@ -41,7 +45,15 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import Point3, box
-from shared.models import JointSpec, JointType, ManufacturingMethod, MaterialId, MotorMode, MotorSpec, PartRole
+from shared.models import (
+    JointSpec,
+    JointType,
+    ManufacturingMethod,
+    MaterialId,
+    MotorMode,
+    MotorSpec,
+    PartRole,
+)
 
 DECK_MM = 12.0
 """Thickness of the deck slab."""
@@ -179,12 +191,13 @@ class GateFamily(Family):
         bounds = simulation_bounds(lo_x - reach, -side - reach, hi_x + reach, side + reach, top)
         (bx0, by0, _), (bx1, by1, _) = bounds.min_mm, bounds.max_mm
 
-        def deck_box(x0: float, x1: float, y0: float, y1: float, z0: float, z1: float):  # noqa: ANN202
+        def deck_box(
+            x0: float, x1: float, y0: float, y1: float, z0: float, z1: float
+        ) -> tuple[Point3, Point3]:
+            """The world bounding box of a box of the deck's frame."""
             corners = [world((x, y, z)) for x in (x0, x1) for y in (y0, y1) for z in (z0, z1)]
-            return (
-                tuple(min(c[i] for c in corners) for i in range(3)),
-                tuple(max(c[i] for c in corners) for i in range(3)),
-            )
+            lo = (min(c[0] for c in corners), min(c[1] for c in corners), min(c[2] for c in corners))
+            return lo, (max(c[0] for c in corners), max(c[1] for c in corners), max(c[2] for c in corners))
 
         goal_lo, goal_hi = deck_box(x_goal, x_end, -edge, edge, 0.0, 2.0 * r)
         build_lo, build_hi = deck_box(x_start, x_end, y0 - 10.0, y1 + 10.0, 0.0, clearance + 3.0 * r)
@@ -216,9 +229,9 @@ class GateFamily(Family):
                 CadPart("guard-rail", PartRole.REFERENCE, RAIL_MATERIAL, RAIL_METHOD, placed(rail)),
             ],
             payload=payload(r, spawn).model_copy(update={"material": BALL_MATERIAL}),
-            goal_zone=zone(goal_lo, goal_hi),  # type: ignore[arg-type]
+            goal_zone=zone(goal_lo, goal_hi),
             forbidden_zones=[named_zone("pit", (bx0 + 1.0, by0 + 1.0, 0.0), (bx1 - 1.0, by1 - 1.0, r))],
-            build_zone=zone(build_lo, build_hi),  # type: ignore[arg-type]
+            build_zone=zone(build_lo, build_hi),
             simulation_bounds=bounds,
             simulation=simulation_settings(seed, duration_s=duration),
         )
