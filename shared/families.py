@@ -16,6 +16,7 @@ FAMILIES: tuple[str, ...] = (
     "relay",
     "conveyor",
     "launch",
+    "gate",
     "slide",
 )
 """Built-in procedural benchmark families."""

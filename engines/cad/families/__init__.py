@@ -8,6 +8,7 @@ from engines.cad.families.conveyor import ConveyorFamily
 from engines.cad.families.detour import DetourFamily
 from engines.cad.families.funnel import FunnelFamily
 from engines.cad.families.gap import GapFamily
+from engines.cad.families.gate import GateFamily
 from engines.cad.families.launch import LaunchFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
@@ -24,6 +25,7 @@ FAMILIES: dict[str, Family] = {
         RelayFamily(),
         ConveyorFamily(),
         LaunchFamily(),
+        GateFamily(),
         SlideFamily(),
     )
 }
