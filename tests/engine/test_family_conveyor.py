@@ -10,6 +10,7 @@ from functools import cache
 import numpy as np
 import pytest
 
+from engines.cad.assembly import assembly_findings
 from engines.cad.build import build_benchmark, build_from_design
 from engines.cad.families import FAMILIES
 from engines.cad.families.base import floor_part, zone
@@ -110,7 +111,10 @@ def test_the_reference_fits_its_motor_and_the_build_zone(seed: int) -> None:
     definition, _ = built(seed)
     level = 1 + seed % 3
     parts = {p.label: p for p in definition.reference_solution}
-    assert set(parts) == ({"scoop", "rail"} if level == 3 else {"scoop"})
+    assert set(parts) == ({"scoop", "scoop-arms", "rail"} if level == 3 else {"scoop", "scoop-arms"})
+    arms = parts["scoop-arms"].joint
+    assert arms is not None and arms.type is JointType.FIXED and arms.parent == "scoop"
+    assert assembly_findings(definition.reference_solution) == []
     scoop = parts["scoop"]
     joint, motor = scoop.joint, scoop.motor
     assert joint is not None and motor is not None and joint.type is JointType.SLIDE
@@ -120,8 +124,10 @@ def test_the_reference_fits_its_motor_and_the_build_zone(seed: int) -> None:
     assert motor.max_effort <= 50.0
     assert 2 * math.pi * motor.frequency_hz * motor.amplitude <= 500.0
     low, high = joint.range
+    moving = [scoop.bbox, parts["scoop-arms"].bbox]  # the arms ride on the plate
+    lo = tuple(min(b.min_mm[k] for b in moving) for k in range(3))
+    hi = tuple(max(b.max_mm[k] for b in moving) for k in range(3))
     for travel in (low, high):
-        lo, hi = scoop.bbox.min_mm, scoop.bbox.max_mm
         moved = Box(min_mm=(lo[0] + travel, lo[1], lo[2]), max_mm=(hi[0] + travel, hi[1], hi[2]))
         assert definition.build_zone.contains_box(moved), (travel, moved, definition.build_zone)
         assert moved.max_mm[0] < definition.goal_zone.max_mm[0]

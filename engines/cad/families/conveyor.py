@@ -15,8 +15,8 @@ a 3 s scene it must start at ``D / t + a t / 2`` = 0.13 m/s or more, the speed a
 ``7 v^2 / (10 g)`` = 1.2 mm of slope, and it has none: no part fits under it, and the build zone, a ball's
 height plus 12 mm, has no room for a ramp it could be lifted onto, had anything passive the means to lift it.
 
-Reference solution: a pusher, a U-shaped scoop (a back plate behind the ball and two short arms beside it)
-on a slide joint along +x, driven by a sinusoidal position motor that makes one smooth stroke from rest to
+Reference solution: a pusher, a U-shaped scoop (an aluminium back plate behind the ball, and two short printed
+arms beside it fastened to the plate: an assembly with a fixed joint) on a slide joint along +x, driven by a sinusoidal position motor that makes one smooth stroke from rest to
 rest: ``x(t) = A (1 - cos(pi t / T))``, the travel ``2 A`` in ``T``. The scoop meets the ball gently near
 the start, pushes it while it accelerates, and the ball, now rolling at the stroke's peak speed
 ``v = pi A / T``, runs ahead when the scoop slows down; rolling resistance costs it only ``a t``, so it
@@ -66,6 +66,10 @@ LIMIT_MARGIN_MM = 2.0
 """The slide's hard stops lie this far beyond the stroke's ends."""
 LEVEL2_DISTANCE_FACTOR = 1.6
 """Level 2 pushes this much farther."""
+CARRIAGE_MATERIAL = MaterialId.ALUMINUM_6061
+"""The scoop's back plate: a milled plate on the linear module's carriage; the printed arms (the U's sides) are
+fastened to it with ``ARM_FASTENERS`` screws (a fixed joint)."""
+ARM_FASTENERS = 4
 MOTOR_ITEM = "linear_belt_nema17"
 """A belt-driven linear module: the scoop's peak speed (up to about 460 mm/s) is far beyond a lead screw's."""
 PUSHER_EFFORT_N = 5.0
@@ -169,12 +173,21 @@ class ConveyorFamily(Family):
         scoop = CadPart(
             "scoop",
             PartRole.REFERENCE,
-            PUSHER_MATERIAL,
-            PUSHER_METHOD,
-            compound(scoop_local),
+            CARRIAGE_MATERIAL,
+            ManufacturingMethod.CNC_MILLING,
+            scoop_local[0],
             fixed=False,
             joint=joint,
             motor=motor,
+        )
+        arms = CadPart(
+            "scoop-arms",
+            PartRole.REFERENCE,
+            PUSHER_MATERIAL,
+            PUSHER_METHOD,
+            compound(scoop_local[1:]),
+            fixed=False,
+            joint=JointSpec(type="fixed", parent="scoop", fasteners=ARM_FASTENERS),
         )
 
         # Bay: a backstop behind the goal and two side walls; the side walls start past the scoop's arm tips
@@ -195,7 +208,7 @@ class ConveyorFamily(Family):
         fixtures_extra = [CadPart("bay", PartRole.FIXTURE, FIXTURE_MATERIAL, None, bay)]
         if obstacle is not None:
             fixtures_extra.append(CadPart("obstacle", PartRole.FIXTURE, FIXTURE_MATERIAL, None, obstacle))
-        reference = [scoop]
+        reference = [scoop, arms]
         if rail is not None:
             reference.append(CadPart("rail", PartRole.REFERENCE, RAIL_MATERIAL, RAIL_METHOD, rail))
 
