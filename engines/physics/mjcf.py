@@ -66,7 +66,16 @@ import numpy as np
 
 from engines.physics.collision_pack import Piece
 from shared.materials import props
-from shared.models import BenchmarkDefinition, Box, JointType, MotorMode, PartSpec, Payload, SimulationMode
+from shared.models import (
+    BenchmarkDefinition,
+    Box,
+    JointType,
+    MotorMode,
+    PartRole,
+    PartSpec,
+    Payload,
+    SimulationMode,
+)
 
 MM_TO_M = 1e-3
 DECIMALS = 7
@@ -131,6 +140,9 @@ MIN_AXIS_NORM = 1e-9
 _GOAL_RGBA = (0.1, 0.8, 0.2, 0.3)
 _FORBIDDEN_RGBA = (0.9, 0.1, 0.1, 0.3)
 _BUILD_RGBA = (0.5, 0.5, 0.5, 0.12)
+MOVING_FIXTURE_RGBA = (0.95, 0.6, 0.05, 1.0)
+"""A benchmark's own moving fixture (one with a joint) is drawn amber, whatever its material, so pictures
+show what moves by itself."""
 _CAMERA_DIRECTION = np.array([0.55, -1.0, 0.75])
 _CAMERA_FOVY_DEG = 45.0
 _MIN_HALF_SIZE_M = 1e-5
@@ -278,11 +290,12 @@ def _add_part(
     bodies: Bodies,
 ) -> None:
     material = props(part.material)
+    moving_fixture = part.role is PartRole.FIXTURE and part.joint is not None
     common = {
         "type": "mesh",
         "friction": f"{material.friction:g} 0 0",
         "condim": str(PART_CONDIM),
-        "rgba": _rgba(material.rgba),
+        "rgba": _rgba(MOVING_FIXTURE_RGBA if moving_fixture else material.rgba),
     }
     joint = part.joint
     if joint is not None:
