@@ -99,6 +99,7 @@ def _validate(
     bounds: Box = BOUNDS,
     shapes: dict[str, Shape] | None = None,
     tolerance_mm3: float = 1.0,
+    jitter: tuple[float, float, float] = (3, 3, 1),
 ) -> GeometryReport:
     reference = reference or {}
     definition = BenchmarkDefinition(
@@ -108,7 +109,7 @@ def _validate(
         generator_version=1,
         fixtures=[_spec(k, v) for k, v in fixtures.items()],
         reference_solution=[_spec(k, v, PartRole.REFERENCE) for k, v in reference.items()],
-        payload=Payload(radius_mm=radius, material="steel_carbon", start_mm=start, jitter_mm=(3, 3, 1)),
+        payload=Payload(radius_mm=radius, material="steel_carbon", start_mm=start, jitter_mm=jitter),
         goal_zone=goal,
         forbidden_zones=forbidden or [],
         build_zone=build,
@@ -219,6 +220,18 @@ def test_payload_jitter_corner_overlapping_a_reference_part_is_found() -> None:
     report = _validate({"floor": FLOOR}, {"shelf": block}, start=(0, 0, 100))
     assert _rules(report) == ["payload.reference_interference"]
     assert "(-3.0, -3.0, 99.0)" in report.findings[0].message
+
+
+def test_a_part_between_the_checked_spawn_points_is_found_by_the_sweep() -> None:
+    """With a wide jitter (±50 mm) a 5 mm cube halfway between the nominal start and a corner misses the
+    ball at all nine checked points, yet balls spawned near it would hit it: the swept space finds it, by
+    the depth it reaches in. 11 mm farther from the box of spawn centres than the radius, it is clear."""
+    cube = box((22.5, 22.5, 97.5), (27.5, 27.5, 102.5))
+    report = _validate({"floor": FLOOR}, {"pin": cube}, start=(0, 0, 100), jitter=(50, 50, 0))
+    assert _rules(report) == ["payload.reference_in_envelope"]
+    assert report.findings[0].unit == "mm" and report.findings[0].measured == pytest.approx(10.0, abs=1e-3)
+    clear = box((61.0, -5, 97.5), (66.0, 5, 102.5))  # 11 mm past the centres' box edge at x = 50
+    assert _validate({"floor": FLOOR}, {"pin": clear}, start=(0, 0, 100), jitter=(50, 50, 0)).valid
 
 
 def test_payload_spawned_inside_a_reference_part_is_found() -> None:
