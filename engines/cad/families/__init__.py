@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from engines.cad.families.base import CadPart, Family, FamilyDesign
+from engines.cad.families.brake import BrakeFamily
 from engines.cad.families.chute import ChuteFamily
 from engines.cad.families.detour import DetourFamily
 from engines.cad.families.gap import GapFamily
 from engines.cad.families.lift import LiftFamily
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily())}
+FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), BrakeFamily())}
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]
