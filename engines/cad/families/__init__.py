@@ -9,6 +9,8 @@ from engines.cad.families.detour import DetourFamily
 from engines.cad.families.gap import GapFamily
 from engines.cad.families.lift import LiftFamily
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), BrakeFamily())}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (ChuteFamily(), GapFamily(), DetourFamily(), LiftFamily(), BrakeFamily())
+}
 
 __all__ = ["FAMILIES", "CadPart", "Family", "FamilyDesign"]

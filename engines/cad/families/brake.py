@@ -1,17 +1,22 @@
 """``brake``: a fast ball flies off the foot of a long ramp over a short tray; it must be stopped in the tray.
 
-Fixtures: a floor, a long ramp whose lower end is a launch lip high above the floor, and a short open tray
-(a base and two side walls; its front is the ramp's support face, its back wall is missing). The payload
-spawns near the top of the ramp, rolls down and leaves the lip at ``v = sqrt(10/7 g h)`` (less the rolling
-resistance), so with nothing built it flies over the whole tray and lands in the pit beyond it (a forbidden
-zone on the floor). The goal is the tray's interior below its rim. Level 1 has a moderate ramp, level 2 a
-higher one (a faster ball), level 3 a shorter tray set a gap away from the ramp, with the gap's floor
-forbidden (a ball bounced back out of the tray falls into it).
+Fixtures: a floor, a long ramp whose lower end is a launch lip high above the floor, and a short open tray (a
+base and two side walls; its back wall is missing). The payload spawns near the top of the ramp, rolls down
+and leaves the lip at ``v = sqrt(10/7 g h (1 - c cot theta))`` (``c`` the rolling resistance), so with
+nothing built it flies over the whole tray and lands in the pit beyond it (a forbidden zone on the floor).
+The goal is the tray's interior below its rim, which a ball only enters once it has lost its speed along the
+travel: the flight passes well above it. Levels: 1, a moderate ramp and the tray at the ramp's foot (the
+ramp's support face is its front wall); 2, a ramp 1.9 times as high (a faster ball, a longer flight);
+3, a ramp 1.3 times as high, a tray a quarter shorter standing a gap away from the ramp, the gap's floor
+forbidden, so a ball bounced back out of the tray fails too.
 
-Reference solution: a backstop (a plate standing on the floor just past the tray's far end, tall enough to
-cover the ball's flight there for any jitter) whose upper part leans back over the tray. The ball meets the
-plate at speed; the (nearly plastic) contact takes away the velocity normal to the plate, and since the plate's
-face looks down towards the ramp, what is left of the rebound points down into the tray, not back out of it.
+Reference solution: a backstop, a printed plate held across the flight at the tray's far end. It covers
+the band the ball's centre crosses there, from the slowest ball the family allows for (``SPEED_FLOOR`` of
+the rolling speed) to the fastest (the highest jittered spawn), plus a margin, and its face leans back over
+the tray, so it looks slightly down towards the ramp. MuJoCo's contacts here are critically damped (nearly
+plastic), so the plate takes away the ball's velocity normal to its face; what little rebounds points down
+into the tray, where the ball falls and stays. The lip height is derived from the tray (the slowest ball
+crosses the backstop's lowest point with ``flight_clearance_mm`` to spare), so every seed is feasible.
 """
 
 from __future__ import annotations
@@ -120,9 +125,7 @@ class BrakeFamily(Family):
         # tray's front wall at levels 1 and 2. The ball's centre drops `drop` from spawn to the lip.
         along = drop / sin_t + 2 * r + 10.0
         x_top = -along * cos_t
-        ramp = prism_xz(
-            [(x_top, 0.0), (0.0, 0.0), (0.0, lip_h), (x_top, lip_h + along * sin_t)], -side, side
-        )
+        ramp = prism_xz([(x_top, 0.0), (0.0, 0.0), (0.0, lip_h), (x_top, lip_h + along * sin_t)], -side, side)
         contact_s = drop / sin_t
         cx, cz = -contact_s * cos_t, lip_h + contact_s * sin_t
         spawn = (cx + (r + clearance) * sin_t, 0.0, cz + (r + clearance) * cos_t)
@@ -183,13 +186,13 @@ class BrakeFamily(Family):
                 CadPart("ramp", PartRole.FIXTURE, FIXTURE_MATERIAL, None, ramp),
                 CadPart("tray", PartRole.FIXTURE, FIXTURE_MATERIAL, None, tray),
             ],
-            reference=[
-                CadPart("backstop", PartRole.REFERENCE, BACKSTOP_MATERIAL, BACKSTOP_METHOD, backstop)
-            ],
+            reference=[CadPart("backstop", PartRole.REFERENCE, BACKSTOP_MATERIAL, BACKSTOP_METHOD, backstop)],
             payload=payload(r, spawn),
             goal_zone=zone((x0, -half_w, TRAY_BASE_MM), (x1, half_w, rim)),
             forbidden_zones=forbidden,
-            build_zone=zone((0.0, -side - 20.0, 0.0), (x_land + 2 * r, side + 20.0, max(zt, lip_h + 2 * r) + 40.0)),
+            build_zone=zone(
+                (0.0, -side - 20.0, 0.0), (x_land + 2 * r, side + 20.0, max(zt, lip_h + 2 * r) + 40.0)
+            ),
             simulation_bounds=bounds,
             simulation=simulation_settings(seed, duration_s=3.0),
         )
