@@ -47,16 +47,18 @@ TRAY_BASE_MM = 5.0
 TRAY_WALL_MM = 6.0
 PLATE_MM = 6.0
 """Backstop thickness."""
-BACKSTOP_LEAN_DEG = 10.0
-"""The backstop's face leans back over the tray by this angle from vertical."""
-BACKSTOP_FLOOR_MM = 5.0
-"""The backstop's lowest point stays this far above the tray's rim."""
+SIDE_CLEARANCE_MM = 0.5
+"""Gap between the backstop and each of the tray's side walls."""
+FLIGHT_FLOOR_MM = 5.0
+"""The slowest ball's lowest point over the tray stays this far (plus the margin and the clearance) above the rim."""
 BACKSTOP_MATERIAL = MaterialId.ABS
 BACKSTOP_METHOD = ManufacturingMethod.FDM_PRINTING
 COVER_MARGIN_MM = 8.0
 """The backstop reaches this far above the highest (jittered, loss-free) flight at its face."""
 SPEED_FLOOR = 0.9
 """The slowest lip speed the tray and pit are sized for, as a share of the loss-free rolling speed."""
+BUILD_ZONE_ASPECT = 0.35
+"""The build zone's width as a share of its length."""
 LEVEL_DROP_FACTOR = {1: 1.0, 2: 1.9, 3: 1.3}
 LEVEL_TRAY_FACTOR = {1: 1.0, 2: 1.0, 3: 0.75}
 LEVEL3_GAP_RADII = 3.0
@@ -112,10 +114,10 @@ class BrakeFamily(Family):
         gap = LEVEL3_GAP_RADII * r if level == 3 else 0.0
         x0 = gap + TRAY_WALL_MM if level == 3 else 0.0
         x1 = x0 + tray_len
-        x_hit = x1 - r  # the ball's centre where it meets the backstop
+        x_hit = x1 - PLATE_MM - r  # the ball's centre where it meets the backstop
 
         # Lip height: the slowest ball still crosses the backstop's lowest point with the flight clearance.
-        lowest = rim + BACKSTOP_FLOOR_MM + COVER_MARGIN_MM + r
+        lowest = rim + FLIGHT_FLOOR_MM + COVER_MARGIN_MM + r
         lip_h = lowest + fall(x_hit, v_low) - r * cos_t + p["flight_clearance_mm"]
 
         def centre_z(x: float, v: float) -> float:
@@ -139,20 +141,11 @@ class BrakeFamily(Family):
             walls.append(box((x0 - TRAY_WALL_MM, -side, TRAY_BASE_MM), (x0, side, rim)))
         tray = compound(walls)
 
-        # Backstop: a plate across the flight at the tray's far end, its face leaning back over the tray by
-        # BACKSTOP_LEAN_DEG, covering the band the ball's centre crosses there (slowest to fastest ball).
-        zb = centre_z(x_hit, v_low) - r - COVER_MARGIN_MM
+        # Backstop: the tray's missing back wall, a plate on the base's far end between the side walls, up to
+        # above the band the ball's centre crosses there (slowest to fastest ball).
         zt = centre_z(x_hit, v_top) + r + COVER_MARGIN_MM
-        z_mid = 0.5 * (zb + zt)
-        lean = math.tan(math.radians(BACKSTOP_LEAN_DEG))
-
-        def face_x(z: float) -> float:
-            return x1 - (z - z_mid) * lean
-
-        backstop = prism_xz(
-            [(face_x(zb), zb), (face_x(zb) + PLATE_MM, zb), (face_x(zt) + PLATE_MM, zt), (face_x(zt), zt)],
-            -half_w,
-            half_w,
+        backstop = box(
+            (x1 - PLATE_MM, -half_w + SIDE_CLEARANCE_MM, TRAY_BASE_MM), (x1, half_w - SIDE_CLEARANCE_MM, zt)
         )
 
         # Where the fastest ball lands with nothing built: the pit reaches beyond it.
@@ -162,8 +155,12 @@ class BrakeFamily(Family):
         x_pit_end = x_land + 4 * r + 60.0
 
         top = spawn[2] + r + jz + 20.0
-        bounds = simulation_bounds(x_top, -side, x_pit_end, side, top)
-        forbidden = [named_zone("pit", (x1 + r, -side - 60.0, 0.0), (x_pit_end, side + 60.0, r))]
+        # Build zone: from the spawn to past the landing point, as wide as a quarter of its length, so that
+        # parts of any yaw fit in it (the ball's path is a narrow line down its middle).
+        bx0, bx1 = spawn[0] - r - jx - 20.0, x_land + 2 * r
+        half_zone = max(side + 20.0, BUILD_ZONE_ASPECT * (bx1 - bx0) / 2)
+        bounds = simulation_bounds(x_top, -half_zone, x_pit_end, half_zone, top)
+        forbidden = [named_zone("pit", (x1 + r, -half_zone, 0.0), (x_pit_end, half_zone, r))]
         if level == 3:
             forbidden.append(named_zone("gap", (0.0, -side, 0.0), (x0 - TRAY_WALL_MM, side, r)))
         params = {
@@ -188,11 +185,9 @@ class BrakeFamily(Family):
             ],
             reference=[CadPart("backstop", PartRole.REFERENCE, BACKSTOP_MATERIAL, BACKSTOP_METHOD, backstop)],
             payload=payload(r, spawn),
-            goal_zone=zone((x0, -half_w, TRAY_BASE_MM), (x1, half_w, rim)),
+            goal_zone=zone((x0, -half_w, TRAY_BASE_MM), (x1 - PLATE_MM, half_w, rim)),
             forbidden_zones=forbidden,
-            build_zone=zone(
-                (0.0, -side - 20.0, 0.0), (x_land + 2 * r, side + 20.0, max(zt, lip_h + 2 * r) + 40.0)
-            ),
+            build_zone=zone((bx0, -half_zone, 0.0), (bx1, half_zone, spawn[2] + r + jz + 20.0)),
             simulation_bounds=bounds,
             simulation=simulation_settings(seed, duration_s=3.0),
         )
