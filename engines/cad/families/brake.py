@@ -10,13 +10,17 @@ ramp's support face is its front wall); 2, a ramp 1.9 times as high (a faster ba
 3, a ramp 1.3 times as high, a tray a quarter shorter standing a gap away from the ramp, the gap's floor
 forbidden, so a ball bounced back out of the tray fails too.
 
-Reference solution: a backstop, a printed plate held across the flight at the tray's far end. It covers
-the band the ball's centre crosses there, from the slowest ball the family allows for (``SPEED_FLOOR`` of
-the rolling speed) to the fastest (the highest jittered spawn), plus a margin, and its face leans back over
-the tray, so it looks slightly down towards the ramp. MuJoCo's contacts here are critically damped (nearly
-plastic), so the plate takes away the ball's velocity normal to its face; what little rebounds points down
-into the tray, where the ball falls and stays. The lip height is derived from the tray (the slowest ball
-crosses the backstop's lowest point with ``flight_clearance_mm`` to spare), so every seed is feasible.
+Reference solution: a backstop, the tray's missing back wall built tall: a printed plate standing on the
+tray's base at its far end, between the side walls, up to above the band the ball's centre crosses there,
+from the slowest ball the family allows for (``SPEED_FLOOR`` of the rolling speed) to the fastest (the highest
+jittered spawn), plus a margin. MuJoCo's contacts here are critically damped (nearly plastic: a steel ball
+dropped 300 mm rebounds about 10 mm), so the plate takes away the ball's speed along the travel; the ball
+falls into the tray in front of it and stays there. The lip height is derived from the tray (the slowest
+ball passes over the rim with a margin and ``flight_clearance_mm`` to spare), so every seed is feasible.
+
+The build zone reaches from the spawn to past the landing point and is a third as wide as it is long, so
+random parts of any yaw fit; the ball's path is a narrow line along its middle, and a part that stops the
+ball anywhere but over the short tray drops it on the ramp, into the pit or (level 3) into the gap.
 """
 
 from __future__ import annotations
