@@ -13,7 +13,7 @@ import mujoco
 import pytest
 
 from engines.cad.build import build_from_design
-from engines.cad.families import FAMILIES, CadPart
+from engines.cad.families import FAMILIES, CadPart, FamilyDesign
 from engines.cad.families.brake import TRAY_BASE_MM, BrakeFamily, lip_speed_m_s
 from engines.cad.primitives import box
 from engines.physics.collision_pack import Piece, unpack
@@ -53,10 +53,10 @@ def built(seed: int, variant: str = "reference") -> tuple[BenchmarkDefinition, d
     return d, collision
 
 
-def _variant_part(design: object, variant: str) -> CadPart:
-    goal = design.goal_zone  # type: ignore[attr-defined]
+def _variant_part(design: FamilyDesign, variant: str) -> CadPart:
+    goal = design.goal_zone
     (x0, y0, _), (x1, y1, rim) = goal.min_mm, goal.max_mm
-    p = design.params  # type: ignore[attr-defined]
+    p = design.params
     r = p["radius_mm"]
     if variant == "back_wall":
         # The tray's missing back wall, as high again as its rim: the flight passes over it.

@@ -58,9 +58,11 @@ FLIGHT_FLOOR_MM = 5.0
 BACKSTOP_MATERIAL = MaterialId.ABS
 BACKSTOP_METHOD = ManufacturingMethod.FDM_PRINTING
 COVER_MARGIN_MM = 8.0
-"""The backstop reaches this far above the highest (jittered, loss-free) flight at its face."""
+"""The backstop reaches this far above the fastest (highest jittered spawn) flight at its face; the slowest
+flight passes this far (plus ``FLIGHT_FLOOR_MM`` and the clearance) above the rim."""
 SPEED_FLOOR = 0.9
-"""The slowest lip speed the tray and pit are sized for, as a share of the loss-free rolling speed."""
+"""The slowest lip speed the lip height and the backstop are sized for, as a share of the rolling speed
+(:func:`lip_speed_m_s`; measured lip speeds lie within 0.2 % of it)."""
 BUILD_ZONE_ASPECT = 0.35
 """The build zone's width as a share of its length."""
 LEVEL_DROP_FACTOR = {1: 1.0, 2: 1.9, 3: 1.3}
@@ -159,7 +161,7 @@ class BrakeFamily(Family):
         x_pit_end = x_land + 4 * r + 60.0
 
         top = spawn[2] + r + jz + 20.0
-        # Build zone: from the spawn to past the landing point, as wide as a quarter of its length, so that
+        # Build zone: from the spawn to past the landing point, BUILD_ZONE_ASPECT as wide as it is long, so that
         # parts of any yaw fit in it (the ball's path is a narrow line down its middle).
         bx0, bx1 = spawn[0] - r - jx - 20.0, x_land + 2 * r
         half_zone = max(side + 20.0, BUILD_ZONE_ASPECT * (bx1 - bx0) / 2)
