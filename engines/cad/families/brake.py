@@ -88,7 +88,7 @@ class BrakeFamily(Family):
         "flight_clearance_mm": 40.0,
         "tray_length_radii": 7.0,
         "tray_width_radii": 5.0,
-        "rim_height_radii": 1.6,
+        "rim_height_radii": 2.0,
     }
 
     def generate(self, seed: int) -> FamilyDesign:
