@@ -14,6 +14,7 @@ FAMILIES: tuple[str, ...] = (
     "lift",
     "funnel",
     "relay",
+    "brake",
     "conveyor",
     "launch",
     "gate",

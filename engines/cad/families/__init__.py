@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engines.cad.families.base import CadPart, Family, FamilyDesign
+from engines.cad.families.brake import BrakeFamily
 from engines.cad.families.chute import ChuteFamily
 from engines.cad.families.conveyor import ConveyorFamily
 from engines.cad.families.detour import DetourFamily
@@ -23,6 +24,7 @@ FAMILIES: dict[str, Family] = {
         LiftFamily(),
         FunnelFamily(),
         RelayFamily(),
+        BrakeFamily(),
         ConveyorFamily(),
         LaunchFamily(),
         GateFamily(),
