@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from build123d import Shape
+
 from engines.cad.build import build_from_design, family_design
 from engines.certify import trials
 from engines.certify.trials import TrialRule, run_trials, seed_of
@@ -46,6 +48,7 @@ class Built:
     collision: dict[str, list[Piece]]
     caps: Caps
     build_s: float
+    shapes: dict[str, Shape]
 
 
 def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> Built:
@@ -77,7 +80,7 @@ def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> B
         target_quantity=quantity,
         cost_basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}",
     )
-    return Built(d.model_copy(update={"caps": caps}), collision, caps, time.perf_counter() - t0)
+    return Built(d.model_copy(update={"caps": caps}), collision, caps, time.perf_counter() - t0, shapes)
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """Every proof a published benchmark needs, per family and seed, on the engines alone (no Temporal): the
-geometry check, the baseline (stable, not solved), the reference (solved in the required share of scenes),
+geometry proof (``validate_geometry``), the baseline (stable, not solved), the reference (solved in the required share of scenes),
 the caps from the reference's quote, the random-design proof and the perturbation proof, judged as
 ``GenerateBenchmark`` judges them. Not a test: a study tool for family authors, and the source of the per-
 level random solve rates in the families' documentation.
@@ -18,11 +18,12 @@ from collections import defaultdict
 
 from benchmarks.bench_certify import build
 from engines.cad.families import FAMILIES
+from engines.cad.validate import validate_geometry
 from engines.certify.robust import run_perturbations
 from engines.certify.trials import TrialRule, run_trials, seed_of
 from engines.manufacturing.catalog import load_catalog
 from engines.physics.runner import simulate
-from shared.models import Outcome, SimulationMode
+from shared.models import Outcome, Severity, SimulationMode
 from shared.settings import Settings
 
 
@@ -61,6 +62,7 @@ def main() -> None:
                 per_level[(family, level)].append((False, 0, 0, 1.0))
                 continue
             d, sim = b.definition, b.definition.simulation
+            geometry = validate_geometry(d, b.shapes)
             base = simulate(d, b.collision, SimulationMode.BASELINE, sim.n_scenes, threads=args.threads)
             ref = simulate(d, b.collision, SimulationMode.REFERENCE, sim.n_scenes, threads=args.threads)
             unstable = base.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0)
@@ -93,6 +95,13 @@ def main() -> None:
             failed = [
                 name
                 for name, bad in (
+                    (
+                        "invalid geometry: "
+                        + ", ".join(
+                            sorted({f.rule for f in geometry.findings if f.severity == Severity.BLOCKING})
+                        ),
+                        not geometry.valid,
+                    ),
                     ("baseline solved", base.success_share > 0),
                     ("baseline unstable", unstable > 0),
                     ("reference fails", ref.success_share < sim.required_success_share),
