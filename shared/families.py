@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift")
+FAMILIES: tuple[str, ...] = ("chute", "gap", "detour", "lift", "lever")
 """Built-in procedural benchmark families."""
 
 GENERATOR_VERSION = 1

@@ -1,0 +1,328 @@
+"""``lever``: a ball dropped beside a tower must be raised onto the shelf on top by a falling counterweight.
+
+Fixtures: a floor and a tower whose top is a shelf sloping gently down to a back wall, with lips at its ends.
+The tower stands beside (+y of) the spot where the payload spawns, well below the shelf, so with nothing built
+the ball lands on the floor and stays there. No motor is needed, and none is meant to be used: the cost cap
+(1.5 times the reference's parts) leaves no room for a bought motor. The goal is the shelf (the ball's centre
+over it, at least one radius in from its front edge). Level 1 has a counterweight arm longer than the ball's
+arm (a light counterweight); level 2 a higher shelf on a longer ball arm and a shorter counterweight arm (a
+heavy counterweight); level 3 adds a heavier (larger) ball and a forbidden pit on the floor under the spawn.
+
+Reference solution, two parts and no motor:
+
+- ``lever`` (printed ABS): a beam along x on a hinge (axis +y through the origin's vertical, no motor) with a
+  tray at its ball end (-x) and a cup at its counterweight end (+x). The hinge's range is ``(0, sweep)``: the
+  lever rests at its lower stop, the ball end down by ``sweep`` degrees (its own weight and the ball's keep it
+  there), and turns until the beam is level at its upper stop. The tray slopes down toward the tower by
+  ``side_slope_deg``, across the beam, a slope the turn about y leaves unchanged; it has rims at both ends and
+  along its far side, none on the tower's side, where the tower's front face is its wall. The ball rests in
+  the tray against that face, is pushed up along it (a shallow wedge: it slides without jamming), and rolls
+  onto the shelf once the tray's edge has risen over the shelf's front edge (``SHELF_DROP_MM`` under it at the
+  upper stop). The turn happens in the xz plane, so the gap to the face stays the same all the way up.
+- ``counterweight`` (a steel block, a free body): it starts inside the cup, ``cw_drop_mm`` above its floor,
+  falls into it, slides against the cup's inner wall and tips the lever.
+
+Torque balance about the hinge (gravity only; x from the hinge axis, positive on the counterweight's side):
+the lever turns ball-end up when ``M x_M + m x_m + m_l x_l > 0``, with the counterweight's mass ``M`` at its
+arm ``x_M = b``, the ball's ``m`` at ``x_m = -a`` (the ball's weight acts through its centre however the tray,
+the rim and the face share its support) and the lever's own static moment ``m_l x_l``. Without the
+counterweight the sum is negative, so the lever stays down. The counterweight is sized from the balance at the
+lower stop, ``M b = k (m a - m_l x_l)`` with ``k = 1 + torque_margin``: the mechanical advantage ``b / a``
+sets how heavy it must be, light on level 1 (``b > a``), heavier on levels 2 and 3 (``b < a``), and a larger
+ball needs proportionally more. Energy says the same: the counterweight falls ``b / a`` times as far as the
+ball rises, so it must weigh more than ``a / b`` balls (plus the lever's share).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+from build123d import Axis, Face, Location, Shape, Solid, Vector, Wire
+
+from engines.cad.families.base import (
+    FIXTURE_MATERIAL,
+    GRAVITY_M_S2,
+    PAYLOAD_MATERIAL,
+    SPAWN_JITTER_MM,
+    CadPart,
+    Family,
+    FamilyDesign,
+    compound,
+    floor_part,
+    named_zone,
+    payload,
+    simulation_bounds,
+    simulation_settings,
+    zone,
+)
+from engines.cad.primitives import box
+from shared.materials import props
+from shared.models import JointSpec, ManufacturingMethod, MaterialId, PartRole
+
+PLATE_MM = 6.0
+"""Thickness of the beam, the tray and the cup's walls."""
+RAIL_MM = 4.0
+WALL_MM = 8.0
+"""Thickness of the shelf's lips and back wall."""
+TRAY_LENGTH_RADII = 4.0
+"""The tray's inner length (between its end rims), in ball radii."""
+TOWER_GAP_MM = 6.0
+"""Gap between the tray's edge and the tower's face: more than the robust proof's ±2 mm and ±1 degree can
+close there, less than the ball's radius (less its slope's share) so the ball sits on the tray."""
+FLOOR_CLEARANCE_MM = 10.0
+"""Least gap between the floor and the lever at its lower stop."""
+SHELF_DROP_MM = 2.0
+"""The shelf's front edge lies this far under the tray's edge at the upper stop."""
+SHELF_SLOPE_DEG = 3.0
+SPAWN_CLEARANCE_MM = 2.0
+"""Gap between the ball and the tower's face at the jitter box's nearest corner."""
+CUP_CLEARANCE_MM = 4.0
+"""Gap between the counterweight and each of the cup's walls."""
+CUP_WALL_ABOVE_MM = 6.0
+"""The cup's walls rise this far above the counterweight's spawn bottom, so it falls guided."""
+CW_LENGTH_RADII = 3.0
+CW_WIDTH_RADII = 2.0
+"""The counterweight's length along the lever and its width, in ball radii; its height follows from its
+mass."""
+CUP_MM = 3.0
+"""Thickness of the cup's floor and walls (thin: the lever's own weight stays on the tray's side)."""
+LEVER_MATERIAL = MaterialId.ABS
+LEVER_METHOD = ManufacturingMethod.FDM_PRINTING
+"""Printed: the rims and the cup's walls meet the beam in sharp internal corners (see ``lift``)."""
+CW_MATERIAL = MaterialId.STEEL_CARBON
+CW_METHOD = ManufacturingMethod.CNC_MILLING
+LEVELS: dict[int, dict[str, float]] = {
+    1: {"lift": 1.0, "ratio": 1.0, "ball": 1.0},
+    2: {"lift": 1.5, "ratio": 0.5, "ball": 1.0},
+    3: {"lift": 1.5, "ratio": 0.5, "ball": 1.25},
+}
+"""Per level: scale of the shelf's height (in ball radii), the arm ratio ``b / a`` before the sampled share
+(``ratio * (1 + arm_ratio / 4)``: 1.15-1.35 on level 1, 0.57-0.67 on levels 2 and 3) and the ball's scale."""
+SPINE_MM = 8.0
+"""Width of the beam between the hinge and the cup: narrow, so the lever's own weight stays on the tray's side
+of the hinge (without the counterweight the lever stays down)."""
+
+
+def rot_y(angle_deg: float) -> np.ndarray:
+    """The turn about +y by ``angle_deg`` (build123d's ``rotate(Axis.Y, ...)``): positive raises -x."""
+    c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def rot_x(angle_deg: float) -> np.ndarray:
+    c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
+def prism_yz(points_yz: Sequence[tuple[float, float]], x_min: float, x_max: float) -> Solid:
+    """A convex polygon in the YZ plane extruded along +x from ``x_min`` to ``x_max``."""
+    wire = Wire.make_polygon([Vector(x_min, y, z) for y, z in points_yz], close=True)
+    return Solid.extrude(Face(wire), Vector(x_max - x_min, 0, 0))
+
+
+def static_moment(shape: Shape, density_kg_m3: float) -> tuple[float, float]:
+    """Mass (kg) and mass times the centre's x (kg*mm) of a part made of touching solids."""
+    mass = moment = 0.0
+    for solid in shape.solids():
+        m = density_kg_m3 * solid.volume * 1e-9
+        mass += m
+        moment += m * solid.center().X
+    return mass, moment
+
+
+class LeverFamily(Family):
+    name = "lever"
+    levels = 3
+    nominal: ClassVar[dict[str, float]] = {
+        "radius_mm": 13.0,
+        "lift_radii": 4.5,
+        "sweep_deg": 28.0,
+        "side_slope_deg": 7.0,
+        "arm_ratio": 1.0,
+        "torque_margin": 1.0,
+        "rise_time_s": 0.8,
+        "fall_gap_mm": 10.0,
+        "cw_drop_mm": 8.0,
+        "shelf_depth_radii": 5.0,
+    }
+
+    def generate(self, seed: int) -> FamilyDesign:
+        p = self.sample(seed)
+        level = self.level(seed)
+        lv = LEVELS[level]
+        r = round(p["radius_mm"] * lv["ball"], 3)
+        sweep = p["sweep_deg"]
+        phi = p["side_slope_deg"]
+        sin_s, sin_p, cos_p = (
+            math.sin(math.radians(sweep)),
+            math.sin(math.radians(phi)),
+            math.cos(math.radians(phi)),
+        )
+        _, jy, jz = SPAWN_JITTER_MM
+        half_w = 1.6 * r + RAIL_MM
+        inner = half_w - RAIL_MM
+        rim_h = 0.8 * r
+        tray_len = TRAY_LENGTH_RADII * r + 2 * RAIL_MM
+        gap = p["fall_gap_mm"]
+        # The ball's end of the lever: long enough that turning by the sweep lifts the tray's edge from under
+        # the spawn to the shelf (lift_radii ball radii above the spawn, to first order).
+        lift = p["lift_radii"] * lv["lift"] * r
+        tip = (lift + r + gap + half_w * sin_p + SHELF_DROP_MM) / sin_s + tray_len / 2
+
+        # The lever at its upper stop (level), hinge at the origin, beam top at z = 0. The tray spans
+        # x = -tip .. x_in and slopes down toward +y (the tower) by phi about its centre line y = 0.
+        x_in = -tip + tray_len
+        tilt = rot_x(-phi)
+
+        def tray_piece(lo: tuple[float, float, float], hi: tuple[float, float, float]) -> Solid:
+            return box(lo, hi).rotate(Axis.X, -phi).moved(Location((x_in, 0.0, 0.0)))
+
+        tray = [
+            tray_piece((-tray_len, -half_w, -PLATE_MM), (0.0, half_w, 0.0)),
+            tray_piece((-tray_len, -half_w, 0.0), (0.0, -inner, rim_h)),
+            tray_piece((-tray_len, -inner, 0.0), (-tray_len + RAIL_MM, half_w, rim_h)),
+            tray_piece((-RAIL_MM, -inner, 0.0), (0.0, half_w, rim_h)),
+        ]
+        # The ball's arm (needed for the counterweight's): against the outer rim, at the lower stop.
+        ball_mass = props(PAYLOAD_MATERIAL).density_kg_m3 * 4.0 / 3.0 * math.pi * r**3 * 1e-9
+        ball_low = rot_y(-sweep) @ (np.array([-tip + RAIL_MM + r, 0.0, 0.0]) + tilt @ np.array([0.0, 0.0, r]))
+        arm_a = -float(ball_low[0])
+        arm_b = lv["ratio"] * (1.0 + p["arm_ratio"] / 4) * arm_a / math.cos(math.radians(sweep))
+        cw_len, cw_w = CW_LENGTH_RADII * r, CW_WIDTH_RADII * r
+        cup_in = arm_b - cw_len / 2 - CUP_CLEARANCE_MM  # the cup's inner wall face
+        cup_out = arm_b + cw_len / 2 + CUP_CLEARANCE_MM
+        x_end = cup_out + CUP_MM
+        drop = p["cw_drop_mm"]
+        wall_h = drop + CUP_WALL_ABOVE_MM
+        cup_w = cw_w / 2 + CUP_CLEARANCE_MM
+        beam = [
+            box((x_in - RAIL_MM, -half_w, -PLATE_MM), (0.0, half_w, 0.0)),
+            box((0.0, -SPINE_MM / 2, -PLATE_MM), (cup_in - CUP_MM, SPINE_MM / 2, 0.0)),
+            box((cup_in - CUP_MM, -cup_w - CUP_MM, -CUP_MM), (x_end, cup_w + CUP_MM, 0.0)),
+            box((cup_in - CUP_MM, -cup_w - CUP_MM, 0.0), (cup_in, cup_w + CUP_MM, wall_h)),
+            box((cup_out, -cup_w - CUP_MM, 0.0), (x_end, cup_w + CUP_MM, wall_h)),
+            box((cup_in, -cup_w - CUP_MM, 0.0), (cup_out, -cup_w, wall_h)),
+            box((cup_in, cup_w, 0.0), (cup_out, cup_w + CUP_MM, wall_h)),
+        ]
+        level_shape = compound(tray + beam)
+
+        # Hinge height: the lever at its lower stop clears the floor.
+        lo_bb = level_shape.rotate(Axis.Y, -sweep).bounding_box()
+        z_hinge = FLOOR_CLEARANCE_MM - lo_bb.min.Z
+
+        def placed(shape: Shape) -> Shape:
+            return shape.rotate(Axis.Y, -sweep).moved(Location((0.0, 0.0, z_hinge)))
+
+        lever_shape = placed(level_shape)
+
+        # Counterweight from the torque balance at the lower stop (it slides to the cup's inner wall).
+        lever_mass, lever_moment = static_moment(lever_shape, props(LEVER_MATERIAL).density_kg_m3)
+        cw_arm = float((rot_y(-sweep) @ np.array([cup_in + cw_len / 2, 0.0, 0.0]))[0])
+        k = 1.0 + p["torque_margin"]
+        cw_mass = k * (ball_mass * arm_a - lever_moment) / cw_arm
+        cw_h = cw_mass / (props(CW_MATERIAL).density_kg_m3 * 1e-9) / (cw_len * cw_w)
+        cw_shape = placed(
+            box((arm_b - cw_len / 2, -cw_w / 2, drop), (arm_b + cw_len / 2, cw_w / 2, drop + cw_h))
+        )
+
+        # Tower beside the tray (+y), its face TOWER_GAP_MM from the tray's edge, along the tray's x range at
+        # both stops; the shelf's front edge SHELF_DROP_MM under the tray's edge at the upper stop.
+        y_face = max(half_w, half_w * cos_p + rim_h * sin_p) + TOWER_GAP_MM
+        shelf_z = z_hinge - half_w * sin_p - SHELF_DROP_MM
+        depth = p["shelf_depth_radii"] * r
+        y_back = y_face + depth
+        back_z = shelf_z - depth * math.tan(math.radians(SHELF_SLOPE_DEG))
+        lip_h = 1.2 * r
+        tx0 = min(-tip, lever_shape.bounding_box().min.X) - WALL_MM
+        tx1 = x_in + WALL_MM
+        top_xz = [(y_face, shelf_z), (y_back, back_z), (y_back, back_z + lip_h), (y_face, shelf_z + lip_h)]
+        tower = compound(
+            [
+                prism_yz([(y_face, 0.0), (y_back, 0.0), (y_back, back_z), (y_face, shelf_z)], tx0, tx1),
+                box((tx0, y_back, 0.0), (tx1, y_back + WALL_MM, back_z + lip_h)),
+                prism_yz(top_xz, tx0, tx0 + WALL_MM),
+                prism_yz(top_xz, tx1 - WALL_MM, tx1),
+            ]
+        )
+
+        # Spawn: fall_gap_mm straight above a ball touching the tray, placed so that the fall ends over the
+        # tray's middle, the jitter box's nearest corner SPAWN_CLEARANCE_MM from the face.
+        y_spawn = y_face - r - jy - SPAWN_CLEARANCE_MM
+        y_plane = (y_spawn - r * sin_p) / cos_p
+        on_tray = tilt @ np.array([0.0, y_plane, 0.0]) + np.array(
+            [x_in - tray_len / 2 - gap * sin_s, 0.0, 0.0]
+        )
+        centre = rot_y(-sweep) @ (on_tray + r * tilt @ np.array([0.0, 0.0, 1.0]))
+        x_spawn = float(centre[0])
+        spawn_z = float(centre[2]) + z_hinge + gap
+
+        # A rotary damper in the hinge: the lever turns at about the speed that takes it through the sweep in
+        # rise_time_s under the net torque at the lower stop, so the tray reaches its upper stop slowly and the
+        # ball is not tossed off it (undamped, the excess work of the counterweight would throw it).
+        net_torque = GRAVITY_M_S2 * (cw_mass * cw_arm - ball_mass * arm_a + lever_moment) * 1e-3  # N*m
+        damping = net_torque * p["rise_time_s"] / math.radians(sweep)
+        joint = JointSpec(
+            type="hinge",
+            axis=(0.0, 1.0, 0.0),
+            anchor_mm=(0.0, 0.0, round(z_hinge, 3)),
+            range=(0.0, sweep),
+            damping=round(damping, 6),
+        )
+        reach = max(lever_shape.bounding_box().max.Z, cw_shape.bounding_box().max.Z, spawn_z + r + jz)
+        lbb = lever_shape.bounding_box()
+        build_zone = zone((tx0, -half_w - 20.0, 0.0), (lbb.max.X + 20.0, y_face, reach + 20.0))
+        bounds = simulation_bounds(
+            tx0,
+            -half_w - 20.0,
+            build_zone.max_mm[0],
+            y_back + WALL_MM,
+            max(build_zone.max_mm[2], back_z + lip_h),
+        )
+        forbidden = []
+        if level == 3:
+            forbidden.append(named_zone("pit", (tx0, -half_w - 20.0, 0.0), (tx1, y_face, 5.0)))
+        params = {
+            **p,
+            "complexity_level": float(level),
+            "ball_radius_mm": r,
+            "ball_arm_mm": round(arm_a, 3),
+            "counterweight_arm_mm": round(cw_arm, 3),
+            "ball_mass_kg": round(ball_mass, 6),
+            "counterweight_mass_kg": round(cw_mass, 6),
+            "lever_mass_kg": round(lever_mass, 6),
+            "lever_moment_kg_mm": round(lever_moment, 6),
+            "hinge_damping_nms_rad": round(damping, 6),
+            "hinge_height_mm": round(z_hinge, 3),
+            "shelf_height_mm": round(shelf_z, 3),
+            "spawn_height_mm": round(spawn_z, 3),
+            "lift_height_mm": round(shelf_z - spawn_z, 3),
+        }
+        return FamilyDesign(
+            params=params,
+            description=(
+                f"A {2 * r:.0f} mm steel ball is dropped beside a tower; get it onto the shelf on top, "
+                f"{shelf_z - spawn_z:.0f} mm above where it starts, without a motor."
+            ),
+            fixtures=[floor_part(bounds), CadPart("tower", PartRole.FIXTURE, FIXTURE_MATERIAL, None, tower)],
+            reference=[
+                CadPart(
+                    "lever",
+                    PartRole.REFERENCE,
+                    LEVER_MATERIAL,
+                    LEVER_METHOD,
+                    lever_shape,
+                    fixed=False,
+                    joint=joint,
+                ),
+                CadPart("counterweight", PartRole.REFERENCE, CW_MATERIAL, CW_METHOD, cw_shape, fixed=False),
+            ],
+            payload=payload(r, (x_spawn, y_spawn, spawn_z)),
+            goal_zone=zone((tx0 + WALL_MM, y_face + r, back_z), (tx1 - WALL_MM, y_back, shelf_z + 2 * r)),
+            forbidden_zones=forbidden,
+            build_zone=build_zone,
+            simulation_bounds=bounds,
+            simulation=simulation_settings(seed, duration_s=3.0),
+        )
