@@ -63,12 +63,23 @@ from shared.materials import props
 from shared.models import JointSpec, ManufacturingMethod, MaterialId, PartRole
 
 PLATE_MM = 6.0
-"""Thickness of the beam, the tray and the cup's walls."""
-RAIL_MM = 4.0
+"""Thickness of the spine."""
+RIM_MM = 4.0
+SIDE_SLOPE_BASE_DEG = 8.5
+"""The tray's slope toward the tower is this plus ``side_slope_deg`` (10.3-12.7 degrees): steep enough to roll
+the ball onto the shelf, shallow enough that the ball pressed between tray and face slides up the face without
+jamming (a wedge: it then weighs about 1.5 times its weight on the tray)."""
+TRAY_EDGE_MM = 8.0
+"""Thickness of the tray's wedge at its edge by the tower."""
 WALL_MM = 8.0
 """Thickness of the shelf's lips and back wall."""
 TRAY_LENGTH_RADII = 4.0
-"""The tray's inner length (between its end rims), in ball radii."""
+"""The tray's inner length between its end rims on the tower's side, in ball radii."""
+RIM_SKEW_DEG = -12.0
+"""The tray's end rims are turned about z by this angle (the pocket widens away from the tower), so the edges
+where they meet the tray's sloping top lie more than 8.1 degrees off every axis: no corner along a mill's axis,
+whatever the part's principal frame. (Turned the other way, a rim would press the ball into the face and jam
+it.)"""
 TOWER_GAP_MM = 6.0
 """Gap between the tray's edge and the tower's face: more than the robust proof's ±2 mm and ±1 degree can
 close there, less than the ball's radius (less its slope's share) so the ball sits on the tray."""
@@ -88,10 +99,13 @@ CW_WIDTH_RADII = 2.0
 """The counterweight's length along the lever and its width, in ball radii; its height follows from its
 mass."""
 CUP_MM = 3.0
-"""Thickness of the cup's floor and walls (thin: the lever's own weight stays on the tray's side)."""
-LEVER_MATERIAL = MaterialId.ABS
-LEVER_METHOD = ManufacturingMethod.FDM_PRINTING
-"""Printed: the rims and the cup's walls meet the beam in sharp internal corners (see ``lift``)."""
+"""Thickness of the cup's floor and its two end walls (thin: the lever's own weight stays on the tray's side;
+no side walls, which would meet the end walls in vertical corners)."""
+LEVER_MATERIAL = MaterialId.HARDWOOD
+LEVER_METHOD = ManufacturingMethod.CNC_MILLING
+"""Milled: a lever up to a metre long does not fit a desktop printer. Its blocks meet only along horizontal
+edges (a floor and a wall), never two walls in a vertical corner an end mill cannot cut, and nothing
+overhangs a face a 3-axis tool path cannot see."""
 CW_MATERIAL = MaterialId.STEEL_CARBON
 CW_METHOD = ManufacturingMethod.CNC_MILLING
 LEVELS: dict[int, dict[str, float]] = {
@@ -140,7 +154,7 @@ class LeverFamily(Family):
         "radius_mm": 13.0,
         "lift_radii": 4.5,
         "sweep_deg": 28.0,
-        "side_slope_deg": 7.0,
+        "side_slope_deg": 3.0,
         "arm_ratio": 1.0,
         "torque_margin": 1.0,
         "rise_time_s": 0.8,
@@ -155,40 +169,53 @@ class LeverFamily(Family):
         lv = LEVELS[level]
         r = round(p["radius_mm"] * lv["ball"], 3)
         sweep = p["sweep_deg"]
-        phi = p["side_slope_deg"]
+        phi = SIDE_SLOPE_BASE_DEG + p["side_slope_deg"]
         sin_s, sin_p, cos_p = (
             math.sin(math.radians(sweep)),
             math.sin(math.radians(phi)),
             math.cos(math.radians(phi)),
         )
         _, jy, jz = SPAWN_JITTER_MM
-        half_w = 1.6 * r + RAIL_MM
-        inner = half_w - RAIL_MM
+        tan_p = math.tan(math.radians(phi))
+        half_w = 1.6 * r
         rim_h = 0.8 * r
-        tray_len = TRAY_LENGTH_RADII * r + 2 * RAIL_MM
+        tray_len = TRAY_LENGTH_RADII * r + 2 * RIM_MM  # at the tower's side; the rims are skewed
         gap = p["fall_gap_mm"]
         # The ball's end of the lever: long enough that turning by the sweep lifts the tray's edge from under
         # the spawn to the shelf (lift_radii ball radii above the spawn, to first order).
         lift = p["lift_radii"] * lv["lift"] * r
-        tip = (lift + r + gap + half_w * sin_p + SHELF_DROP_MM) / sin_s + tray_len / 2
+        tip = (lift + r + gap + SHELF_DROP_MM) / sin_s + tray_len / 2
 
-        # The lever at its upper stop (level), hinge at the origin, beam top at z = 0. The tray spans
-        # x = -tip .. x_in and slopes down toward +y (the tower) by phi about its centre line y = 0.
+        # The lever at its upper stop (level), hinge at the origin on the spine's top face (z = 0). Milled in one
+        # piece: a narrow spine along x with blocks on top, none of two walls meeting in a vertical corner.
+        # The tray, x = -tip .. x_in, is a wedge whose top slopes down toward +y (the tower) by phi, with a
+        # rim at each end and none along its sides.
         x_in = -tip + tray_len
-        tilt = rot_x(-phi)
 
-        def tray_piece(lo: tuple[float, float, float], hi: tuple[float, float, float]) -> Solid:
-            return box(lo, hi).rotate(Axis.X, -phi).moved(Location((x_in, 0.0, 0.0)))
+        def tray_top(y: float) -> float:
+            return TRAY_EDGE_MM + (half_w - y) * tan_p
 
-        tray = [
-            tray_piece((-tray_len, -half_w, -PLATE_MM), (0.0, half_w, 0.0)),
-            tray_piece((-tray_len, -half_w, 0.0), (0.0, -inner, rim_h)),
-            tray_piece((-tray_len, -inner, 0.0), (-tray_len + RAIL_MM, half_w, rim_h)),
-            tray_piece((-RAIL_MM, -inner, 0.0), (0.0, half_w, rim_h)),
-        ]
+        wedge = [(-half_w, 0.0), (half_w, 0.0), (half_w, tray_top(half_w)), (-half_w, tray_top(-half_w))]
+        skew = math.tan(math.radians(RIM_SKEW_DEG))
+
+        def rim(x_at: float, sign: float) -> Solid:
+            """A rim RIM_MM thick standing on the tray's top, its pocket face through (x_at, +half_w) and
+            turned by RIM_SKEW_DEG about z, toward the pocket at -y."""
+            corners = []
+            for y in (half_w, -half_w):
+                face = x_at + sign * (half_w - y) * skew
+                corners += [(face, y), (face - sign * RIM_MM, y)]
+            quad = [corners[0], corners[1], corners[3], corners[2]]
+            wire = Wire.make_polygon([Vector(x, y, tray_top(y)) for x, y in quad], close=True)
+            return Solid.extrude(Face(wire), Vector(0.0, 0.0, rim_h))
+
+        tray = [prism_yz(wedge, -tip, x_in), rim(-tip + RIM_MM, 1.0), rim(x_in - RIM_MM, -1.0)]
         # The ball's arm (needed for the counterweight's): against the outer rim, at the lower stop.
+        normal = np.array([0.0, sin_p, cos_p])
         ball_mass = props(PAYLOAD_MATERIAL).density_kg_m3 * 4.0 / 3.0 * math.pi * r**3 * 1e-9
-        ball_low = rot_y(-sweep) @ (np.array([-tip + RAIL_MM + r, 0.0, 0.0]) + tilt @ np.array([0.0, 0.0, r]))
+        y_ball = half_w + TOWER_GAP_MM - r  # against the tower's face
+        x_ball = -tip + RIM_MM + (half_w - y_ball) * skew + r / math.cos(math.radians(RIM_SKEW_DEG))
+        ball_low = rot_y(-sweep) @ (np.array([x_ball, y_ball, tray_top(y_ball)]) + r * normal)
         arm_a = -float(ball_low[0])
         arm_b = lv["ratio"] * (1.0 + p["arm_ratio"] / 4) * arm_a / math.cos(math.radians(sweep))
         cw_len, cw_w = CW_LENGTH_RADII * r, CW_WIDTH_RADII * r
@@ -199,13 +226,10 @@ class LeverFamily(Family):
         wall_h = drop + CUP_WALL_ABOVE_MM
         cup_w = cw_w / 2 + CUP_CLEARANCE_MM
         beam = [
-            box((x_in - RAIL_MM, -half_w, -PLATE_MM), (0.0, half_w, 0.0)),
-            box((0.0, -SPINE_MM / 2, -PLATE_MM), (cup_in - CUP_MM, SPINE_MM / 2, 0.0)),
-            box((cup_in - CUP_MM, -cup_w - CUP_MM, -CUP_MM), (x_end, cup_w + CUP_MM, 0.0)),
-            box((cup_in - CUP_MM, -cup_w - CUP_MM, 0.0), (cup_in, cup_w + CUP_MM, wall_h)),
-            box((cup_out, -cup_w - CUP_MM, 0.0), (x_end, cup_w + CUP_MM, wall_h)),
-            box((cup_in, -cup_w - CUP_MM, 0.0), (cup_out, -cup_w, wall_h)),
-            box((cup_in, cup_w, 0.0), (cup_out, cup_w + CUP_MM, wall_h)),
+            box((-tip, -SPINE_MM / 2, -PLATE_MM), (x_end, SPINE_MM / 2, 0.0)),
+            box((cup_in - CUP_MM, -cup_w, 0.0), (x_end, cup_w, CUP_MM)),
+            box((cup_in - CUP_MM, -cup_w, CUP_MM), (cup_in, cup_w, CUP_MM + wall_h)),
+            box((cup_out, -cup_w, CUP_MM), (x_end, cup_w, CUP_MM + wall_h)),
         ]
         level_shape = compound(tray + beam)
 
@@ -225,13 +249,16 @@ class LeverFamily(Family):
         cw_mass = k * (ball_mass * arm_a - lever_moment) / cw_arm
         cw_h = cw_mass / (props(CW_MATERIAL).density_kg_m3 * 1e-9) / (cw_len * cw_w)
         cw_shape = placed(
-            box((arm_b - cw_len / 2, -cw_w / 2, drop), (arm_b + cw_len / 2, cw_w / 2, drop + cw_h))
+            box(
+                (arm_b - cw_len / 2, -cw_w / 2, CUP_MM + drop),
+                (arm_b + cw_len / 2, cw_w / 2, CUP_MM + drop + cw_h),
+            )
         )
 
         # Tower beside the tray (+y), its face TOWER_GAP_MM from the tray's edge, along the tray's x range at
         # both stops; the shelf's front edge SHELF_DROP_MM under the tray's edge at the upper stop.
-        y_face = max(half_w, half_w * cos_p + rim_h * sin_p) + TOWER_GAP_MM
-        shelf_z = z_hinge - half_w * sin_p - SHELF_DROP_MM
+        y_face = max(half_w, cup_w) + TOWER_GAP_MM
+        shelf_z = z_hinge + TRAY_EDGE_MM - SHELF_DROP_MM
         depth = p["shelf_depth_radii"] * r
         y_back = y_face + depth
         back_z = shelf_z - depth * math.tan(math.radians(SHELF_SLOPE_DEG))
@@ -251,11 +278,9 @@ class LeverFamily(Family):
         # Spawn: fall_gap_mm straight above a ball touching the tray, placed so that the fall ends over the
         # tray's middle, the jitter box's nearest corner SPAWN_CLEARANCE_MM from the face.
         y_spawn = y_face - r - jy - SPAWN_CLEARANCE_MM
-        y_plane = (y_spawn - r * sin_p) / cos_p
-        on_tray = tilt @ np.array([0.0, y_plane, 0.0]) + np.array(
-            [x_in - tray_len / 2 - gap * sin_s, 0.0, 0.0]
-        )
-        centre = rot_y(-sweep) @ (on_tray + r * tilt @ np.array([0.0, 0.0, 1.0]))
+        y_touch = y_spawn - r * sin_p
+        on_tray = np.array([x_in - tray_len / 2 - gap * sin_s, y_touch, tray_top(y_touch)])
+        centre = rot_y(-sweep) @ (on_tray + r * normal)
         x_spawn = float(centre[0])
         spawn_z = float(centre[2]) + z_hinge + gap
 
