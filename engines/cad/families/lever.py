@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
-from build123d import Axis, Face, Location, Shape, Solid, Vector, Wire
+from build123d import Axis, Face, Location, Shape, Shell, Solid, Vector, Wire
 
 from engines.cad.families.base import (
     FIXTURE_MATERIAL,
@@ -58,7 +58,7 @@ from engines.cad.families.base import (
     simulation_settings,
     zone,
 )
-from engines.cad.primitives import box
+from engines.cad.primitives import Point3, box
 from shared.materials import props
 from shared.models import JointSpec, ManufacturingMethod, MaterialId, PartRole
 
@@ -137,6 +137,16 @@ def prism_yz(points_yz: Sequence[tuple[float, float]], x_min: float, x_max: floa
     return Solid.extrude(Face(wire), Vector(x_max - x_min, 0, 0))
 
 
+def hexahedron(bottom: Sequence[Point3], top: Sequence[Point3]) -> Solid:
+    """The convex solid between two quadrilaterals (counter-clockwise seen from above), joined corner to
+    corner by planar sides."""
+    quads = [list(bottom)[::-1], list(top)] + [
+        [bottom[i], bottom[(i + 1) % 4], top[(i + 1) % 4], top[i]] for i in range(4)
+    ]
+    faces = [Face(Wire.make_polygon([Vector(*p) for p in q], close=True)) for q in quads]
+    return Solid(Shell(faces))
+
+
 def static_moment(shape: Shape, density_kg_m3: float) -> tuple[float, float]:
     """Mass (kg) and mass times the centre's x (kg*mm) of a part made of touching solids."""
     mass = moment = 0.0
@@ -195,21 +205,30 @@ class LeverFamily(Family):
         def tray_top(y: float) -> float:
             return TRAY_EDGE_MM + (half_w - y) * tan_p
 
-        wedge = [(-half_w, 0.0), (half_w, 0.0), (half_w, tray_top(half_w)), (-half_w, tray_top(-half_w))]
         skew = math.tan(math.radians(RIM_SKEW_DEG))
 
-        def rim(x_at: float, sign: float) -> Solid:
-            """A rim RIM_MM thick standing on the tray's top, its pocket face through (x_at, +half_w) and
-            turned by RIM_SKEW_DEG about z, toward the pocket at -y."""
-            corners = []
-            for y in (half_w, -half_w):
-                face = x_at + sign * (half_w - y) * skew
-                corners += [(face, y), (face - sign * RIM_MM, y)]
-            quad = [corners[0], corners[1], corners[3], corners[2]]
-            wire = Wire.make_polygon([Vector(x, y, tray_top(y)) for x, y in quad], close=True)
-            return Solid.extrude(Face(wire), Vector(0.0, 0.0, rim_h))
+        def block(
+            x0: float, x1: float, y0: float, y1: float, z0: float, z1: float, on_tray: bool = False
+        ) -> Solid:
+            """A block whose ends x0, x1 (at y = +half_w) are turned by RIM_SKEW_DEG about z, standing on the
+            tray's sloping top (z measured from it) when ``on_tray``."""
 
-        tray = [prism_yz(wedge, -tip, x_in), rim(-tip + RIM_MM, 1.0), rim(x_in - RIM_MM, -1.0)]
+            def corner(x: float, y: float, z: float) -> tuple[float, float, float]:
+                return (x + (half_w - y) * skew, y, z + (tray_top(y) if on_tray else 0.0))
+
+            plan = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            return hexahedron([corner(x, y, z0) for x, y in plan], [corner(x, y, z1) for x, y in plan])
+
+        def wedge_block(x0: float, x1: float) -> Solid:
+            plan = [(x0, -half_w), (x1, -half_w), (x1, half_w), (x0, half_w)]
+            bottom = [(x + (half_w - y) * skew, y, 0.0) for x, y in plan]
+            return hexahedron(bottom, [(x, y, tray_top(y)) for x, y, _ in bottom])
+
+        tray = [
+            wedge_block(-tip, x_in),
+            block(-tip, -tip + RIM_MM, -half_w, half_w, 0.0, rim_h, on_tray=True),
+            block(x_in - RIM_MM, x_in, -half_w, half_w, 0.0, rim_h, on_tray=True),
+        ]
         # The ball's arm (needed for the counterweight's): against the outer rim, at the lower stop.
         normal = np.array([0.0, sin_p, cos_p])
         ball_mass = props(PAYLOAD_MATERIAL).density_kg_m3 * 4.0 / 3.0 * math.pi * r**3 * 1e-9
@@ -226,10 +245,10 @@ class LeverFamily(Family):
         wall_h = drop + CUP_WALL_ABOVE_MM
         cup_w = cw_w / 2 + CUP_CLEARANCE_MM
         beam = [
-            box((-tip, -SPINE_MM / 2, -PLATE_MM), (x_end, SPINE_MM / 2, 0.0)),
-            box((cup_in - CUP_MM, -cup_w, 0.0), (x_end, cup_w, CUP_MM)),
-            box((cup_in - CUP_MM, -cup_w, CUP_MM), (cup_in, cup_w, CUP_MM + wall_h)),
-            box((cup_out, -cup_w, CUP_MM), (x_end, cup_w, CUP_MM + wall_h)),
+            block(-tip, x_end, -SPINE_MM / 2, SPINE_MM / 2, -PLATE_MM, 0.0),
+            block(cup_in - CUP_MM, x_end, -cup_w, cup_w, 0.0, CUP_MM),
+            block(cup_in - CUP_MM, cup_in, -cup_w, cup_w, CUP_MM, CUP_MM + wall_h),
+            block(cup_out, x_end, -cup_w, cup_w, CUP_MM, CUP_MM + wall_h),
         ]
         level_shape = compound(tray + beam)
 
@@ -249,9 +268,13 @@ class LeverFamily(Family):
         cw_mass = k * (ball_mass * arm_a - lever_moment) / cw_arm
         cw_h = cw_mass / (props(CW_MATERIAL).density_kg_m3 * 1e-9) / (cw_len * cw_w)
         cw_shape = placed(
-            box(
-                (arm_b - cw_len / 2, -cw_w / 2, CUP_MM + drop),
-                (arm_b + cw_len / 2, cw_w / 2, CUP_MM + drop + cw_h),
+            block(
+                arm_b - cw_len / 2,
+                arm_b + cw_len / 2,
+                -cw_w / 2,
+                cw_w / 2,
+                CUP_MM + drop,
+                CUP_MM + drop + cw_h,
             )
         )
 
@@ -279,7 +302,9 @@ class LeverFamily(Family):
         # tray's middle, the jitter box's nearest corner SPAWN_CLEARANCE_MM from the face.
         y_spawn = y_face - r - jy - SPAWN_CLEARANCE_MM
         y_touch = y_spawn - r * sin_p
-        on_tray = np.array([x_in - tray_len / 2 - gap * sin_s, y_touch, tray_top(y_touch)])
+        on_tray = np.array(
+            [x_in - tray_len / 2 + (half_w - y_touch) * skew - gap * sin_s, y_touch, tray_top(y_touch)]
+        )
         centre = rot_y(-sweep) @ (on_tray + r * normal)
         x_spawn = float(centre[0])
         spawn_z = float(centre[2]) + z_hinge + gap
