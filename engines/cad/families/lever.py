@@ -2,35 +2,40 @@
 
 Fixtures: a floor and a tower whose top is a shelf sloping gently down to a back wall, with lips at its ends.
 The tower stands beside (+y of) the spot where the payload spawns, well below the shelf, so with nothing built
-the ball lands on the floor and stays there. No motor is needed, and none is meant to be used: the cost cap
-(1.5 times the reference's parts) leaves no room for a bought motor. The goal is the shelf (the ball's centre
-over it, at least one radius in from its front edge). Level 1 has a counterweight arm longer than the ball's
-arm (a light counterweight); level 2 a higher shelf on a longer ball arm and a shorter counterweight arm (a
-heavy counterweight); level 3 adds a heavier (larger) ball and a forbidden pit on the floor under the spawn.
+the ball lands on the floor and stays there. The goal is the shelf (the ball's centre over it, at least one
+radius in from its front edge). No motor is needed or meant (see the report: today's cost cap would still fit
+a hobby servo). Level 1 has a counterweight arm longer than the ball's arm (mechanical advantage > 1, a light
+counterweight); level 2 a higher shelf, so a longer ball arm, and a shorter counterweight arm (a heavy
+counterweight); level 3 adds a larger, heavier ball and a forbidden pit on the floor under the spawn.
 
 Reference solution, two parts and no motor:
 
-- ``lever`` (printed ABS): a beam along x on a hinge (axis +y through the origin's vertical, no motor) with a
-  tray at its ball end (-x) and a cup at its counterweight end (+x). The hinge's range is ``(0, sweep)``: the
-  lever rests at its lower stop, the ball end down by ``sweep`` degrees (its own weight and the ball's keep it
-  there), and turns until the beam is level at its upper stop. The tray slopes down toward the tower by
-  ``side_slope_deg``, across the beam, a slope the turn about y leaves unchanged; it has rims at both ends and
-  along its far side, none on the tower's side, where the tower's front face is its wall. The ball rests in
-  the tray against that face, is pushed up along it (a shallow wedge: it slides without jamming), and rolls
-  onto the shelf once the tray's edge has risen over the shelf's front edge (``SHELF_DROP_MM`` under it at the
-  upper stop). The turn happens in the xz plane, so the gap to the face stays the same all the way up.
+- ``lever`` (milled hardwood): a narrow spine along x on a hinge (axis +y, no motor) with a tray on its ball
+  end (-x) and a cup on its counterweight end (+x). The hinge's range is ``(0, sweep)``: the lever rests on its
+  lower stop, the ball end down by ``sweep`` degrees (its own weight and the ball's keep it there), and turns
+  until the spine is level on its upper stop. A rotary damper in the hinge (``damping``) makes the turn last
+  about ``rise_time_s`` instead of slamming the tray into its stop and tossing the ball. The tray is a wedge
+  whose top slopes down toward the tower by 10-13 degrees, across the spine (a slope the turn about y leaves
+  unchanged), with a rim at each end and none along its sides: the tower's front face, ``TOWER_GAP_MM`` away,
+  is its wall. The ball rests in the tray against that face, is pushed up along it (a shallow wedge: it slides
+  without jamming), and rolls onto the shelf once the tray's edge has risen over the shelf's front edge
+  (``SHELF_DROP_MM`` under it at the upper stop). The turn happens in the xz plane, so the gap to the face
+  stays the same all the way up. Every block's ends are turned by ``RIM_SKEW_DEG`` about z so the milled part
+  has no concave edge along a machine axis.
 - ``counterweight`` (a steel block, a free body): it starts inside the cup, ``cw_drop_mm`` above its floor,
   falls into it, slides against the cup's inner wall and tips the lever.
 
 Torque balance about the hinge (gravity only; x from the hinge axis, positive on the counterweight's side):
 the lever turns ball-end up when ``M x_M + m x_m + m_l x_l > 0``, with the counterweight's mass ``M`` at its
 arm ``x_M = b``, the ball's ``m`` at ``x_m = -a`` (the ball's weight acts through its centre however the tray,
-the rim and the face share its support) and the lever's own static moment ``m_l x_l``. Without the
-counterweight the sum is negative, so the lever stays down. The counterweight is sized from the balance at the
-lower stop, ``M b = k (m a - m_l x_l)`` with ``k = 1 + torque_margin``: the mechanical advantage ``b / a``
-sets how heavy it must be, light on level 1 (``b > a``), heavier on levels 2 and 3 (``b < a``), and a larger
-ball needs proportionally more. Energy says the same: the counterweight falls ``b / a`` times as far as the
-ball rises, so it must weigh more than ``a / b`` balls (plus the lever's share).
+the rim and the face share its support) and the lever's own static moment ``m_l x_l < 0`` (the tray's side is
+the heavier). Without the counterweight the sum is negative, so the lever stays down. The counterweight is
+sized from the balance at the lower stop, ``M b = k (m a - m_l x_l)`` with ``k = 1 + torque_margin``
+(1.6-2.4): the mechanical advantage ``b / a`` sets how heavy it must be, light on level 1 (``b > a``), heavier
+on levels 2 and 3 (``b < a``), and a larger ball needs proportionally more. Energy says the same: the
+counterweight falls ``b / a`` times as far as the ball rises, so it must weigh more than ``a / b`` balls (plus
+the lever's share). The damping is ``(k - 1) (m a - m_l x_l) g * rise_time_s / sweep``: the net torque over the
+speed that covers the sweep in ``rise_time_s``.
 """
 
 from __future__ import annotations
