@@ -17,6 +17,7 @@ FAMILIES: tuple[str, ...] = (
     "brake",
     "conveyor",
     "launch",
+    "lever",
     "gate",
     "slide",
 )

@@ -11,6 +11,7 @@ from engines.cad.families.funnel import FunnelFamily
 from engines.cad.families.gap import GapFamily
 from engines.cad.families.gate import GateFamily
 from engines.cad.families.launch import LaunchFamily
+from engines.cad.families.lever import LeverFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
 from engines.cad.families.slide import SlideFamily
@@ -27,6 +28,7 @@ FAMILIES: dict[str, Family] = {
         BrakeFamily(),
         ConveyorFamily(),
         LaunchFamily(),
+        LeverFamily(),
         GateFamily(),
         SlideFamily(),
     )
