@@ -17,6 +17,7 @@ FAMILIES: tuple[str, ...] = (
     "conveyor",
     "launch",
     "slide",
+    "sorter",
 )
 """Built-in procedural benchmark families."""
 

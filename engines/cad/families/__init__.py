@@ -12,6 +12,7 @@ from engines.cad.families.launch import LaunchFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
 from engines.cad.families.slide import SlideFamily
+from engines.cad.families.sorter import SorterFamily
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -25,6 +26,7 @@ FAMILIES: dict[str, Family] = {
         ConveyorFamily(),
         LaunchFamily(),
         SlideFamily(),
+        SorterFamily(),
     )
 }
 
