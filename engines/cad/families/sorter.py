@@ -68,6 +68,11 @@ GOAL_SPACING_MM = 20.0
 """Free floor between consecutive goals (forbidden at levels 2 and 3)."""
 FORBIDDEN_HEIGHT_MM = 5.0
 FIXED_POINT_PASSES = 4
+BISECTIONS = 40
+CATCH_CLEARANCE_MM = 15.0
+GUARD_CLEARANCE_MM = 8.0
+"""Level 3: the side guards stand this far beyond the largest ball (and its spawn jitter, 3 mm, inside it)."""
+"""Level 3: a ball is still this far behind the one ahead when that one has dropped (kinematic estimate)."""
 PART_MATERIAL = MaterialId.ALUMINUM_6061
 PART_METHOD = ManufacturingMethod.CNC_MILLING
 
@@ -76,6 +81,30 @@ def bar(x0: float, x1: float, y0: float, y1: float, depth: float, surface: Calla
     """A bar under the track surface ``surface(x)`` from ``x0`` to ``x1``, ``depth`` thick (vertically)."""
     pts = [(x0, surface(x0)), (x0, surface(x0) - depth), (x1, surface(x1) - depth), (x1, surface(x1))]
     return prism_xz(pts, y0, y1)
+
+
+def rolling_accel_x(theta: float, radius: float, gap: float | None) -> float:
+    """A solid ball's acceleration along x (m/s^2) rolling down the slope ``theta`` on a flat strip
+    (``gap`` None) or on two edges ``gap`` apart: it turns about the line through its contact points, at
+    ``h = sqrt(r^2 - gap^2 / 4)`` from its centre, so ``a = g sin(theta) / (1 + (2/5) (r / h)^2)``."""
+    ratio2 = 1.0 if gap is None else radius**2 / (radius**2 - gap**2 / 4)
+    return GRAVITY_M_S2 * math.sin(theta) * math.cos(theta) / (1.0 + 0.4 * ratio2)
+
+
+def arrival_s(x0: float, x_target: float, sections: list[tuple[float, float]]) -> float:
+    """Time (s) for a ball starting at rest at ``x0`` to reach ``x_target``, with constant accelerations
+    along x per section (``(x_until, a_x)``, in order; the last one holds beyond its end)."""
+    t, v, x = 0.0, 0.0, x0
+    for k, (x_until, a) in enumerate(sections):
+        end = x_target if k == len(sections) - 1 else min(x_until, x_target)
+        if end <= x:
+            continue
+        d = (end - x) * 1e-3
+        dt = (-v + math.sqrt(v * v + 2 * a * d)) / a
+        t, v, x = t + dt, v + a * dt, end
+        if x >= x_target:
+            break
+    return t
 
 
 def landing_reach_mm(speed_m_s: float, theta: float, drop_mm: float) -> float:
@@ -116,7 +145,6 @@ class SorterFamily(Family):
         xs = [0.0]
         for k in range(1, n):
             xs.append(xs[-1] - (radii[k - 1] + radii[k] + 2 * jx + p["spacing_mm"]))
-        x_start = xs[-1] - r_max - jx - 10.0
         x_filler_end = radii[0] + jx + p["run_mm"]
 
         # Track: surface z(x) = z_end + (x_end - x) tan(theta). Segment k (rail pair k, gap gaps[k]) ends where
@@ -147,6 +175,33 @@ class SorterFamily(Family):
             x_end = drops[-1]
         drops, reaches = layout(x_end)
 
+        # Kinematics: on the rails a larger ball rolls faster than a smaller one sitting deeper in a narrower
+        # gap, so each ball behind (from the third on) starts far enough back that it has not caught up with
+        # the one ahead (centres r_k + r_k+1 + CATCH_CLEARANCE_MM apart) when that one is past its drop point.
+        def sections(k: int) -> list[tuple[float, float]]:
+            out = [(x_filler_end, rolling_accel_x(theta, radii[k], None))]
+            for j in range(min(k, n - 1)):
+                out.append((drops[j + 1] if j + 1 < n else x_end, rolling_accel_x(theta, radii[k], gaps[j])))
+            return out
+
+        land = [math.sqrt(2 * h * 1e-3 / GRAVITY_M_S2) for h in lift]
+        for k in range(1, n - 1):
+            t_gone = land[k] + arrival_s(xs[k], drops[k] + radii[k], sections(k))
+            x_meet = drops[k] - radii[k + 1] - CATCH_CLEARANCE_MM
+
+            def late(x: float, k: int = k, x_meet: float = x_meet, t_gone: float = t_gone) -> bool:
+                return land[k + 1] + arrival_s(x, x_meet, sections(k + 1)) >= t_gone
+
+            lo, hi = x_meet - 5000.0, xs[k + 1]
+            if not late(hi):
+                for _ in range(BISECTIONS):
+                    mid = (lo + hi) / 2
+                    lo, hi = (mid, hi) if late(mid) else (lo, mid)
+                xs[k + 1] = round(lo, 3)
+        drops, reaches = layout(x_end)
+        x_start = xs[-1] - r_max - jx - 10.0
+        arrivals = [land[k] + arrival_s(xs[k], drops[k], sections(k)) for k in range(n)]
+
         def surface(x: float) -> float:
             return z_end + (x_end - x) * tan_t
 
@@ -172,6 +227,18 @@ class SorterFamily(Family):
             suffix = "" if n == 2 else f"_{k + 1}"
             parts.append(self._part(f"rail_left{suffix}", bar(a, b, -y1, -y0, RAIL_DEPTH_MM, surface)))
             parts.append(self._part(f"rail_right{suffix}", bar(a, b, y0, y1, RAIL_DEPTH_MM, surface)))
+        if level == 3:
+            # Guards along both sides, as high over the track as the largest ball's radius: on the rails the
+            # larger balls catch up with the smaller ones ahead (see above), and a knock must not throw one off.
+            g0 = max(gaps[-1] / 2 + RAIL_WIDTH_MM + FILLER_CLEARANCE_MM, r_max + GUARD_CLEARANCE_MM)
+            g1 = g0 + RAIL_WIDTH_MM
+
+            def guard_top(x: float) -> float:
+                return surface(x) + r_max
+
+            for side, (y0, y1) in (("left", (-g1, -g0)), ("right", (g0, g1))):
+                shape = bar(x_start, x_end, y0, y1, RAIL_DEPTH_MM + r_max, guard_top)
+                parts.append(self._part(f"guard_{side}", shape))
 
         # Payloads: ball k spawns fall_gap above the track's highest point under its jittered envelope.
         balls = []
@@ -201,10 +268,8 @@ class SorterFamily(Family):
         bounds = simulation_bounds(x_start, -side, x_last, side, top_spawn)
         build_zone = zone((x_start - 20.0, -side, 0.0), (x_end + 20.0, side, top_spawn + 20.0))
 
-        # Duration: the largest ball rolls the whole track (from rest, at (5/7) g sin(theta)) and falls, twice.
-        length_m = (x_end - xs[-1]) / math.cos(theta) * 1e-3
-        roll_s = math.sqrt(2 * length_m / (5 / 7 * GRAVITY_M_S2 * math.sin(theta)))
-        duration = round(min(2.0 * roll_s + 1.0, 8.0), 2)
+        # Duration: twice the latest ball's arrival at its drop point, and a second to fall.
+        duration = round(min(2.0 * max(arrivals) + 1.0, 8.0), 2)
 
         params: dict[str, float] = {
             **p,
