@@ -253,17 +253,19 @@ class SorterFamily(Family):
 
         side = max(half_y) + 40.0
         forbidden: list[NamedBox] = []
+        # Forbidden floor between consecutive goals (every level): a ball rolling along the floor through a
+        # nearer goal into a farther one touches it, so balls set down on the floor together cannot sort
+        # themselves by rolling. Levels 2 and 3 also forbid the floor under the spawn points.
+        for k in range(n - 1):
+            lo, hi = goals[k].max_mm[0] + 2.0, goals[k + 1].min_mm[0] - 2.0
+            forbidden.append(
+                named_zone(f"between_{k + 1}", (lo, -side, 0.0), (hi, side, FORBIDDEN_HEIGHT_MM))
+            )
         if level >= 2:
             pit_x1 = goals[0].min_mm[0] - GOAL_SPACING_MM / 2
             forbidden.append(
                 named_zone("spawn_floor", (x_start, -side, 0.0), (pit_x1, side, FORBIDDEN_HEIGHT_MM))
             )
-            for k in range(n - 1):
-                lo, hi = goals[k].max_mm[0] + 2.0, goals[k + 1].min_mm[0] - 2.0
-                if hi > lo:
-                    forbidden.append(
-                        named_zone(f"between_{k + 1}", (lo, -side, 0.0), (hi, side, FORBIDDEN_HEIGHT_MM))
-                    )
         x_last = goals[-1].max_mm[0]
         bounds = simulation_bounds(x_start, -side, x_last, side, top_spawn)
         build_zone = zone((x_start - 20.0, -side, 0.0), (x_end + 20.0, side, top_spawn + 20.0))
