@@ -69,6 +69,7 @@ GOAL_SPACING_MM = 20.0
 FORBIDDEN_HEIGHT_MM = 5.0
 FIXED_POINT_PASSES = 4
 BISECTIONS = 40
+MIN_DURATION_S, MAX_DURATION_S = 3.0, 6.0
 CATCH_CLEARANCE_MM = 15.0
 GUARD_CLEARANCE_MM = 8.0
 """Level 3: the side guards stand this far beyond the largest ball (and its spawn jitter, 3 mm, inside it)."""
@@ -270,8 +271,8 @@ class SorterFamily(Family):
         bounds = simulation_bounds(x_start, -side, x_last, side, top_spawn)
         build_zone = zone((x_start - 20.0, -side, 0.0), (x_end + 20.0, side, top_spawn + 20.0))
 
-        # Duration: twice the latest ball's arrival at its drop point, and a second to fall.
-        duration = round(min(2.0 * max(arrivals) + 1.0, 8.0), 2)
+        # Duration: twice the latest ball's arrival at its drop point and a second to fall, within 3-6 s.
+        duration = round(min(max(2.0 * max(arrivals) + 1.0, MIN_DURATION_S), MAX_DURATION_S), 2)
 
         params: dict[str, float] = {
             **p,
