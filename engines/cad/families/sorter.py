@@ -1,15 +1,17 @@
 """``sorter``: sort balls by size. Two or three steel balls of different diameters are dropped one behind
-another along +x, and each must reach its own goal zone: the smallest nearest, the largest farthest.
+another along +x, and each must reach its own goal zone on the floor ahead: the smallest the nearest, the
+largest the farthest.
 
 The balls spawn at the same time on one line along +x, the smallest in front (downstream) and each larger
 one behind it, far enough apart that their spawn envelopes stay clear; so with nothing built they all fall
 onto the floor where they start, and none reaches a goal. The goals lie on the floor further along +x, one
-per ball, in order of size and apart from each other, so a part that carries every ball to one place solves
-at most one of them. Fixtures: the floor only. Levels:
+per ball, in order of size, with forbidden floor between consecutive goals: a part that carries every ball
+to one place solves at most one of them, and balls set down on the floor together cannot sort themselves by
+rolling through a nearer goal into a farther one. Fixtures: the floor only. Levels:
 
 1. two balls (small, large), two goals;
-2. two balls closer in size (``STEP_SCALE``), and forbidden floor: under the spawn points and between and
-   before the goals;
+2. two balls closer in size (``STEP_SCALE``: tighter gap margins), and the floor under the spawn points
+   forbidden too;
 3. three balls (small, medium, large), three goals, forbidden floor as 2.
 
 Reference solution: an inclined track along +x (surface ``z(x) = z_end + (x_end - x) tan(theta)``) of
@@ -19,10 +21,13 @@ ball lands on the filler and rolls down; where the filler ends, the small ball (
 through the gap into its goal, while a larger one (diameter > ``w1``) rides on the rails' edges. Level 3
 continues with a second rail pair whose gap ``w2`` lies between the medium and the large diameter: the medium
 ball drops through there, and the large one rides to the end and falls into the farthest goal. A ball
-passes a gap of width ``w`` exactly when ``w > d``; the gaps keep ``STEP`` (the radius step between sizes,
-at least 6 mm) of margin each way, so a ±2 mm shift of a rail or the spawn jitter does not change the
-sort. Each rail segment is long enough that a ball dropping at its start lands (at the loss-free speed)
-before the next goal begins.
+passes a gap of width ``w`` exactly when ``w > d``; the gaps keep the radius step between sizes (at least
+6 mm) of margin each way, so a ±2 mm shift of a rail or the spawn jitter does not change the sort. Each rail
+segment is long enough that a ball dropping at its start lands (at the loss-free speed) before the next goal
+begins. On two edges a ball turns about the line through its contact points, so a smaller ball sitting
+deeper in a narrower gap rolls slower than a larger one behind it: at level 3 the large ball spawns far
+enough back (rolling kinematics, :func:`rolling_accel_x`) not to catch the medium one before it drops, and
+two side guards keep a ball on the track if it is knocked anyway.
 """
 
 from __future__ import annotations
