@@ -20,6 +20,7 @@ FAMILIES: tuple[str, ...] = (
     "lever",
     "gate",
     "slide",
+    "sorter",
 )
 """Built-in procedural benchmark families."""
 

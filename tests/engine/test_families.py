@@ -118,7 +118,7 @@ def test_build_produces_consistent_definition_and_artifacts(family: str) -> None
     assert definition.artifacts.scene_glb == blob(blobs, "scene.glb").ref
     assert set(unpack(blob(blobs, "collision.npz").data)) == {p.label for p in parts}
     scene = trimesh.load(trimesh.util.wrap_as_stream(blob(blobs, "scene.glb").data), file_type="glb")
-    assert set(scene.geometry) == {p.label for p in parts} | {definition.payload.label}
+    assert set(scene.geometry) == {p.label for p in parts} | {p.label for p in definition.payloads}
     sim = definition.simulation
     assert (sim.timestep_s, sim.n_scenes, sim.required_success_share, sim.jitter_seed) == (0.002, 8, 0.75, 1)
     assert 3.0 <= sim.duration_s <= 6.0

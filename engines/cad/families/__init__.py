@@ -15,6 +15,7 @@ from engines.cad.families.lever import LeverFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
 from engines.cad.families.slide import SlideFamily
+from engines.cad.families.sorter import SorterFamily
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -31,6 +32,7 @@ FAMILIES: dict[str, Family] = {
         LeverFamily(),
         GateFamily(),
         SlideFamily(),
+        SorterFamily(),
     )
 }
 
