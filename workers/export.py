@@ -105,7 +105,7 @@ AGENT_SCHEMA = pa.schema(
     _fields(
         "id:s index:i family:s seed:l generator_version:i verdict:s failed_proof:s description:s level:i "
         "random_designs:i random_solve_rate:f random_upper_bound:f robust_share:f within_family_fold:i "
-        "cross_family_fold:i build_zone:box goal_zone:box forbidden_zones:named_box[] simulation_bounds:box "
+        "cross_family_fold:i max_motors:i build_zone:box goal_zone:box forbidden_zones:named_box[] simulation_bounds:box "
         "payload:payload extra_payloads:payload[] simulation:simulation caps:caps fixtures:part[] scene_glb:s"
     )
 )
@@ -323,6 +323,7 @@ def _rows(
         simulation_bounds=d.simulation_bounds.model_dump(mode="json"),
         payload=d.payload.model_dump(mode="json"),
         extra_payloads=[p.model_dump(mode="json") for p in d.extra_payloads],
+        max_motors=d.max_motors,
         simulation=d.simulation.model_dump(mode="json"),
         fixtures=_parts(store, d.fixtures, root, f"{files}/fixtures"),
     )

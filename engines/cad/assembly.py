@@ -15,7 +15,9 @@ part in each finding:
 - ``motor.unknown_item`` / ``motor.item_mismatch`` / ``motor.over_item_limit``: the motor names no
   catalogue motor, one that drives the other kind of joint (rotary for hinges, linear for slides), or is
   asked for more torque, force or speed than the item gives (the finding names the item and its limit);
-- ``motor.on_fixed_joint``: a fastened joint has nothing to drive.
+- ``motor.on_fixed_joint``: a fastened joint has nothing to drive;
+- ``design.too_many_motors``: the benchmark allows fewer motors (``max_motors``; the lever's is 0: it must be
+  solved passively).
 """
 
 from __future__ import annotations
@@ -127,10 +129,25 @@ def _hinge_anchor(part: PartSpec) -> tuple[float, float, float]:
     return j.anchor_mm if j is not None and j.anchor_mm is not None else part.bbox.center_mm
 
 
-def assembly_findings(parts: Sequence[PartSpec]) -> list[Finding]:
-    """Every joint and motor of ``parts`` checked together (see the module docstring)."""
+def assembly_findings(parts: Sequence[PartSpec], max_motors: int | None = None) -> list[Finding]:
+    """Every joint and motor of ``parts`` checked together (see the module docstring); ``max_motors`` is the
+    benchmark's limit (None: none)."""
     by_label = {p.label: p for p in parts}
     found: list[Finding] = []
+    motorised = [p.label for p in parts if p.motor is not None]
+    if max_motors is not None and len(motorised) > max_motors:
+        allowed = (
+            "no motor" if max_motors == 0 else f"at most {max_motors} motor{'s' if max_motors > 1 else ''}"
+        )
+        found.append(
+            Finding(
+                rule="design.too_many_motors",
+                message=f"this benchmark allows {allowed}; parts {', '.join(repr(x) for x in motorised)} have one",
+                parts=motorised,
+                measured=float(len(motorised)),
+                limit=float(max_motors),
+            )
+        )
     for part in parts:
         found += motor_findings(part)
         j = part.joint

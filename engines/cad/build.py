@@ -196,7 +196,7 @@ def build_from_design(
     if overrides:
         simulation = simulation.model_validate({**simulation.model_dump(), **overrides})
 
-    problems = assembly_findings([specs[p.label] for p in design.reference])
+    problems = assembly_findings([specs[p.label] for p in design.reference], design.max_motors)
     if problems:
         raise InfeasibleParameters(
             f"{family} seed {seed}: the reference assembly is invalid: "
@@ -212,6 +212,7 @@ def build_from_design(
         fixtures=[specs[p.label] for p in design.fixtures],
         payload=design.payload,
         extra_payloads=design.extra_payloads,
+        max_motors=design.max_motors,
         goal_zone=design.goal_zone,
         forbidden_zones=design.forbidden_zones,
         build_zone=design.build_zone,

@@ -353,7 +353,7 @@ def check_design(
 
     if not parts:
         return DesignCheck(parts, bounded(findings))
-    findings += assembly_findings([p.spec for p in parts])
+    findings += assembly_findings([p.spec for p in parts], definition.max_motors)
     # Geometry of every part that parsed and loaded, even when others did not: the report names them all.
     report = check_geometry(definition, parts, fixture_shapes, tolerance_mm3)
     return DesignCheck(parts, bounded(findings + report.findings))

@@ -14,7 +14,8 @@ What it draws (version 2):
 - when the benchmark's reference uses a joint, with probability :data:`JOINT_PROBABILITY` one part is put on
   a hinge (a constant-velocity motor) or a slide (a sinusoidal motor) along a principal axis, driven by a
   catalogue motor of the right kind (uniform over the items), asked for 20-100 % of its torque or force and
-  no more than its speed; its price and mass count like a design's.
+  no more than its speed; its price and mass count like a design's. A benchmark that allows no motor
+  (``max_motors`` 0) gets no motorised draws.
 
 What it rejects, redrawing up to :data:`MAX_ATTEMPTS` times, so that what is counted is designs a validator
 accepts: a part outside the build zone, touching a forbidden zone's interior, interfering with a fixture,
@@ -172,7 +173,9 @@ class Sampler:
         self.pairs = [(m, meth) for m in sorted(MATERIALS) for meth in methods_for(m) if m in self.prices]
         if not self.pairs:
             raise ValueError("the catalogue makes no material: nothing to draw random designs from")
-        self.joints = any(p.joint is not None for p in definition.reference_solution)
+        self.joints = definition.max_motors != 0 and any(
+            p.joint is not None for p in definition.reference_solution
+        )
         size = self.hi - self.lo
         self.scale = (max(size[0], size[1]), min(size[0], size[1]), size[2])
 

@@ -51,6 +51,8 @@ class JointType(StrEnum):
     """Fastened to its ``parent`` part: no degree of freedom; the joint's fasteners are bought parts."""
 
 
+MAX_DESIGN_MOTORS = 32
+"""The most motors a benchmark's ``max_motors`` may allow (one per design part)."""
 MAX_JOINT_FASTENERS = 16
 """Fasteners one fixed joint may count."""
 
@@ -284,6 +286,8 @@ class BenchmarkDefinition(Model):
     simulation_bounds: Box
     simulation: SimulationSettings = SimulationSettings()
     reference_solution: list[PartSpec] = Field(default_factory=list)
+    max_motors: int | None = Field(default=None, ge=0, le=MAX_DESIGN_MOTORS)
+    """At most this many motors in a design (0: a passive mechanism, the lever's); None: no limit."""
     caps: Caps | None = None
     artifacts: BenchmarkArtifacts
 
@@ -293,6 +297,8 @@ class BenchmarkDefinition(Model):
         data: dict[str, object] = handler(self)
         if data.get("extra_payloads") == []:
             del data["extra_payloads"]
+        if data.get("max_motors", 0) is None:
+            del data["max_motors"]
         return data
 
     @property

@@ -226,3 +226,12 @@ def test_the_compiler_refuses_what_validation_reports() -> None:
     d, collision = _scene([a, b], {"a": BASE, "b": ARM})
     with pytest.raises(SceneCompileError, match="cycle"):
         compile_scene_xml(d, collision, REFERENCE)
+
+
+def test_a_benchmark_that_allows_no_motor_refuses_a_motorised_design() -> None:
+    base = spec("base", BASE, {"type": "hinge", "axis": (0, 0, 1), "anchor_mm": (0, 0, 50)}, SERVO)
+    arm = spec("arm", ARM, {"type": "fixed", "parent": "base"})
+    found = assembly_findings([base, arm], max_motors=0)
+    assert [(f.rule, f.parts, f.limit) for f in found] == [("design.too_many_motors", ["base"], 0.0)]
+    assert "allows no motor" in found[0].message
+    assert assembly_findings([base, arm], max_motors=1) == [] == assembly_findings([base, arm])

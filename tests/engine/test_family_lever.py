@@ -198,3 +198,22 @@ def test_the_counterweight_is_what_lifts_the_ball(seed: int) -> None:
     light, pieces = with_counterweight_scaled(definition, collision, 0.9 / (1.0 + p["torque_margin"]))
     report = simulate(light, pieces, REFERENCE, 2)
     assert report.outcome_counts.get(Outcome.GOAL_REACHED.value, 0) == 0, report.outcome_counts
+
+
+def test_no_motor_is_allowed_and_random_designs_draw_none() -> None:
+    """The benchmark allows no motor (``max_motors`` 0), and the random-design sampler, whose designs must be
+    valid, never puts one on a part (its reference has a joint, which would otherwise draw motorised parts)."""
+    from engines.certify.sampler import Sampler
+    from shared.materials import MATERIALS
+    from shared.models import Caps
+
+    definition, collision = built(0)
+    assert definition.max_motors == 0
+    caps = Caps(
+        max_unit_cost_usd=1e4, max_weight_kg=1e3, headroom_factor=1.5, reference_unit_cost_usd=1.0,
+        reference_weight_kg=1.0, cost_basis="test",
+    )  # fmt: skip
+    fixtures = {p.label: collision[p.label] for p in definition.fixtures}
+    sampler = Sampler(definition, fixtures, caps, {m: 4.0 for m in MATERIALS}, seed=0)
+    drawn = [d for d in (sampler.draw(i)[0] for i in range(200)) if d is not None]
+    assert len(drawn) > 100 and all(p.motor is None for d in drawn for p in d.parts)

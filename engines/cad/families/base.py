@@ -71,6 +71,8 @@ class FamilyDesign:
     simulation: SimulationSettings
     extra_payloads: list[Payload] = field(default_factory=list)
     """More payloads spawned with ``payload``, each with its own goal zone or the shared one."""
+    max_motors: int | None = None
+    """At most this many motors in a design (0: the task must be solved passively); None: no limit."""
 
 
 class Family(ABC):

@@ -359,7 +359,7 @@ class LeverFamily(Family):
             params=params,
             description=(
                 f"A {2 * r:.0f} mm steel ball is dropped beside a tower; get it onto the shelf on top, "
-                f"{shelf_z - spawn_z:.0f} mm above where it starts, without a motor."
+                f"{shelf_z - spawn_z:.0f} mm above where it starts. No motor is allowed (max_motors 0)."
             ),
             fixtures=[floor_part(bounds), CadPart("tower", PartRole.FIXTURE, FIXTURE_MATERIAL, None, tower)],
             reference=[
@@ -380,4 +380,5 @@ class LeverFamily(Family):
             build_zone=build_zone,
             simulation_bounds=bounds,
             simulation=simulation_settings(seed, duration_s=3.0),
+            max_motors=0,
         )
