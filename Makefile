@@ -8,8 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-FAMILIES ?= chute,gap,detour,lift
-COUNT ?= 12
+FAMILIES ?= all
+COUNT ?= 13
 SEED ?= 1
 RANDOM_DESIGNS ?= 300
 PART ?= examples/bracket.step
@@ -43,7 +43,7 @@ $(CHROMIUM) $(CHROMEDRIVER) &:
 	$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends chromium chromium-driver
 
-## The main job: embedded Temporal dev server + worker, a dataset over the four families, a summary table.
+## The main job: embedded Temporal dev server + worker, a dataset of one benchmark per family, a summary table.
 run: install
 	$(VENV)/bin/mechbench generate --embedded --families $(FAMILIES) --count $(COUNT) --seed $(SEED) --random-designs $(RANDOM_DESIGNS)
 
