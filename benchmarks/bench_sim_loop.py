@@ -3,6 +3,9 @@
 Scene: a walled floor, a 20 degree ramp (box meshes) and a 20 mm steel ball that rolls down the ramp and
 on across the floor; the goal is out of reach so every scene runs its full 10 s (5000 steps).
 
+Also the detour family's scene, and the assembly scene with the most bodies among the families' hardest
+levels (reference included: part-to-part joints, motors, several payloads, moving fixtures).
+
 Prints medians over ``--reps`` repetitions of:
 - raw ``mj_step(m, d, nstep=5000)`` vs :func:`run_scene` with check intervals 10 and 1 (steps/s, ratio);
 - 8 jittered scenes via :func:`simulate` on 1 thread vs 2 threads (wall time, ratio).
@@ -150,6 +153,24 @@ def main() -> None:
     )
     family_model = build_model(family_def, family_col, SimulationMode.BASELINE)
     _loop_vs_raw("detour seed 0, baseline (10 s)", family_def, family_model, args.reps)
+
+    # The assembly scene with the most bodies: every new family's hardest level (seed 2), with its reference
+    # (part-to-part joints, motors, several payloads, moving fixtures), the one whose model has most bodies.
+    from engines.cad.families import FAMILIES
+    from shared.families import GENERATOR_VERSION
+
+    best = None
+    for name, family in FAMILIES.items():
+        if family.levels < 3:
+            continue
+        d, b, _ = build_benchmark(name, 2, GENERATOR_VERSION, f"{name}-s2-v{GENERATOR_VERSION}")
+        col = collision_pack.unpack(next(x.data for x in b if x.key.endswith("collision.npz")))
+        m = build_model(d, col, SimulationMode.REFERENCE)
+        if best is None or m.nbody > best[2].nbody:
+            best = (name, d, m)
+    assert best is not None
+    name, d, m = best
+    _loop_vs_raw(f"{name} seed 2, reference (the assembly scene with the most bodies)", d, m, args.reps)
 
     n = args.scenes
     seq = _median_s(lambda: simulate(definition, collision, SimulationMode.BASELINE, n, threads=1), args.reps)

@@ -11,6 +11,7 @@ from PIL import Image
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
+from shared.keys import benchmark_result_key
 from shared.models import (
     BenchmarkDefinition,
     BenchmarkResult,
@@ -155,6 +156,56 @@ async def test_dataset_over_three_families_with_continue_as_new(
 
     progress = await client.get_workflow_handle(wf_id).query("progress", result_type=DatasetProgress)
     assert progress.completed == 6 and progress.stage == "done"
+
+
+NEW_FAMILIES = [
+    "funnel", "relay", "brake", "conveyor", "launch", "lever", "gate", "slide", "sorter"
+]  # fmt: skip
+"""The families that came with assemblies, bought motors, several payloads and moving fixtures."""
+
+
+async def test_every_new_family_is_published_through_temporal(
+    temporal_env, worker_queue, test_settings
+) -> None:
+    """One benchmark of each new family, as a dataset: every proof (the random designs and the perturbed
+    references included) passes, the stored definitions carry what makes the family (a fastened arm, a
+    catalogue motor priced into the caps, three payloads with their own goals, a moving fixture, no motor
+    allowed)."""
+    from engines.cad.families import FAMILIES
+    from shared.families import FAMILIES as NAMES
+
+    assert set(NEW_FAMILIES) | {"chute", "gap", "detour", "lift"} == set(NAMES)
+    client: Client = temporal_env.client
+    assert all(FAMILIES[name].level(2) == 3 for name in NEW_FAMILIES)  # seed 2: the hardest level
+    req = DatasetRequest(
+        families=NEW_FAMILIES, count=len(NEW_FAMILIES), base_seed=2, max_parallel=4, dataset_id=_id("new")
+    )
+    result = await client.execute_workflow(
+        WF_GENERATE_DATASET, req, id=_id("dataset"), task_queue=worker_queue, result_type=DatasetResult
+    )
+    store = LocalStore(test_settings.local_store_dir)
+    manifest = DatasetManifest.model_validate_json(store.get_ref(result.manifest))
+    outcomes = {e.family: (e.verdict, e.reason) for e in manifest.entries}
+    assert all(v == Verdict.PUBLISHED for v, _ in outcomes.values()), outcomes
+    by_family: dict[str, BenchmarkDefinition] = {}
+    for e in manifest.entries:
+        assert e.seed == 2 and e.level is not None
+        stored = BenchmarkResult.model_validate_json(store.get_bytes(benchmark_result_key(e.benchmark_id)))
+        assert stored.definition is not None
+        d = BenchmarkDefinition.model_validate_json(store.get_ref(stored.definition))
+        assert d.params["complexity_level"] == 3
+        by_family[e.family] = d
+    launch, conveyor = by_family["launch"], by_family["conveyor"]
+    for d, child in ((launch, "arm"), (conveyor, "scoop-arms")):
+        parts = {p.label: p for p in d.reference_solution}
+        assert parts[child].joint is not None and parts[child].joint.parent is not None
+        assert d.caps is not None and "bought" in d.caps.cost_basis
+    assert "servo_ds3218" in launch.caps.cost_basis  # type: ignore[union-attr]
+    assert len(by_family["sorter"].payloads) == 3
+    assert all(p.goal_zone is not None for p in by_family["sorter"].extra_payloads)
+    assert any(p.joint is not None and p.motor is not None for p in by_family["gate"].fixtures)
+    assert by_family["lever"].max_motors == 0
+    assert by_family["slide"].payload.shape == "box"
 
 
 async def test_unknown_family_is_rejected_before_any_work(temporal_env, worker_queue, test_settings) -> None:
