@@ -14,6 +14,8 @@ A *benchmark script* defines ``build()`` returning a dict::
         "simulation": {"duration_s": 3.0, ...},   # optional: SimulationSettings() by default
         "description": "...",                      # optional
         "params": {"radius_mm": 12.0},             # optional: {} by default
+        "extra_payloads": [{"label": "small", ..., "goal_zone": {...}}],  # optional: up to 3 more payloads
+        "max_motors": 0,                           # optional: the motors a design may have (default: any)
     }
 
 Shapes are in world millimetres. Fixture metadata: ``label``, ``material``, ``fixed`` (default true),
@@ -38,6 +40,8 @@ from engines.cad.export import load_step
 from engines.cad.families.base import CadPart, FamilyDesign
 from engines.cad.placement import place
 from shared.models import (
+    MAX_DESIGN_PARTS,
+    MAX_PAYLOADS,
     DesignPartMeta,
     Identifier,
     JointSpec,
@@ -53,7 +57,7 @@ from shared.models import (
 )
 
 REQUIRED_KEYS = ("payload", "goal_zone", "build_zone", "simulation_bounds")
-OPTIONAL_KEYS = ("forbidden_zones", "simulation", "description", "params")
+OPTIONAL_KEYS = ("forbidden_zones", "simulation", "description", "params", "extra_payloads", "max_motors")
 MAX_DESCRIPTION_CHARS = 4000
 
 
@@ -155,6 +159,21 @@ def benchmark_design(bundle: BenchmarkBundle) -> FamilyDesign:
         raise InvalidBenchmarkScript(f"missing benchmark keys {missing}")
 
     payload = _validated(Payload, spec["payload"], "payload")
+    extras = spec.get("extra_payloads", [])
+    if not isinstance(extras, list):
+        raise InvalidBenchmarkScript(f"extra_payloads: must be a list, not {type(extras).__name__}")
+    if len(extras) > MAX_PAYLOADS - 1:
+        raise InvalidBenchmarkScript(
+            f"extra_payloads: at most {MAX_PAYLOADS - 1} ({MAX_PAYLOADS} payloads in all), got {len(extras)}"
+        )
+    extra_payloads = [_validated(Payload, x, f"extra_payloads.{i}") for i, x in enumerate(extras)]
+    max_motors = spec.get("max_motors")
+    if max_motors is not None and (
+        isinstance(max_motors, bool)
+        or not isinstance(max_motors, int)
+        or not 0 <= max_motors <= MAX_DESIGN_PARTS
+    ):
+        raise InvalidBenchmarkScript(f"max_motors: an integer from 0 to {MAX_DESIGN_PARTS}, or absent")
     goal_zone = _validated(Zone, spec["goal_zone"], "goal_zone")
     build_zone = _validated(Zone, spec["build_zone"], "build_zone")
     bounds = _validated(Zone, spec["simulation_bounds"], "simulation_bounds")
@@ -191,7 +210,7 @@ def benchmark_design(bundle: BenchmarkBundle) -> FamilyDesign:
         )
     reference = design_parts(bundle.reference_solution)
 
-    labels = [p.label for p in fixtures + reference] + [payload.label]
+    labels = [p.label for p in fixtures + reference] + [p.label for p in [payload, *extra_payloads]]
     duplicated = sorted({label for label in labels if labels.count(label) > 1})
     if duplicated:
         raise InvalidBenchmarkScript(
@@ -209,6 +228,8 @@ def benchmark_design(bundle: BenchmarkBundle) -> FamilyDesign:
         build_zone=build_zone,
         simulation_bounds=bounds,
         simulation=simulation,
+        extra_payloads=extra_payloads,
+        max_motors=max_motors,
     )
 
 

@@ -43,6 +43,7 @@ from shared.models.common import (
     MAX_BENCHMARK_ID_CHARS,
     MAX_CHECK_INTERVAL_STEPS,
     MAX_CHUNK_SIZE,
+    MAX_DESIGN_PARTS,
     MAX_DURATION_S,
     MAX_EFFORT,
     MAX_FAMILIES,
@@ -51,6 +52,7 @@ from shared.models.common import (
     MAX_JOINT_SPEED,
     MAX_LENGTH_MM,
     MAX_PARALLEL,
+    MAX_PAYLOADS,
     MAX_PERTURBATIONS,
     MAX_QUANTITY,
     MAX_RANDOM_DESIGNS,
@@ -117,7 +119,6 @@ from shared.models.dataset import (
     PreparedDataset,
 )
 from shared.models.evaluation import (
-    MAX_DESIGN_PARTS,
     BoughtLine,
     BuildDesignRequest,
     BuiltDesign,
@@ -246,6 +247,7 @@ __all__ = [
     "MAX_LADDER_RUNGS",
     "MAX_LENGTH_MM",
     "MAX_PARALLEL",
+    "MAX_PAYLOADS",
     "MAX_PERTURBATIONS",
     "MAX_QUANTITY",
     "MAX_RANDOM_DESIGNS",

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from shared.models.common import (
+    MAX_DESIGN_PARTS,
     MAX_DURATION_S,
     MAX_PAYLOADS,
     Amount,
@@ -51,8 +52,6 @@ class JointType(StrEnum):
     """Fastened to its ``parent`` part: no degree of freedom; the joint's fasteners are bought parts."""
 
 
-MAX_DESIGN_MOTORS = 32
-"""The most motors a benchmark's ``max_motors`` may allow (one per design part)."""
 MAX_JOINT_FASTENERS = 16
 """Fasteners one fixed joint may count."""
 
@@ -286,7 +285,7 @@ class BenchmarkDefinition(Model):
     simulation_bounds: Box
     simulation: SimulationSettings = SimulationSettings()
     reference_solution: list[PartSpec] = Field(default_factory=list)
-    max_motors: int | None = Field(default=None, ge=0, le=MAX_DESIGN_MOTORS)
+    max_motors: int | None = Field(default=None, ge=0, le=MAX_DESIGN_PARTS)
     """At most this many motors in a design (0: a passive mechanism, the lever's); None: no limit."""
     caps: Caps | None = None
     artifacts: BenchmarkArtifacts

@@ -61,6 +61,8 @@ Point = tuple[MillimetreLength, MillimetreLength, MillimetreLength]
 MAX_PAYLOAD_MM = 500.0
 """Half a metre: the largest radius, half-length or half-size of a payload (a family's payloads are a few
 centimetres; a world is well under a metre across)."""
+MAX_DESIGN_PARTS = 32
+"""Parts one design may have (and so the most motors a benchmark's ``max_motors`` may allow)."""
 MAX_PAYLOADS = 4
 """Payloads one benchmark may spawn (its ``payload`` and up to three ``extra_payloads``)."""
 PayloadLength = Annotated[float, Field(gt=0, le=MAX_PAYLOAD_MM, allow_inf_nan=False)]

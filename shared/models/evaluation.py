@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from shared.models.benchmark import BenchmarkDefinition, JointSpec, MotorSpec, PartSpec
 from shared.models.common import (
+    MAX_DESIGN_PARTS,
     ArtifactRef,
     BenchmarkId,
     Count,
@@ -49,9 +50,6 @@ class DesignPartFile(Model):
 
     source: PartSource
     metadata: dict[str, Any]
-
-
-MAX_DESIGN_PARTS = 32
 
 
 class DesignSubmission(Model):

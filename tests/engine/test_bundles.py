@@ -652,6 +652,16 @@ def test_benchmark_design_names_the_offending_part_or_field(ramp_bundle: Benchma
     fails(_edited(ramp_bundle, benchmark={**spec, "simulation": {"n_scenes": 0}}), "simulation: n_scenes")
     fails(_edited(ramp_bundle, benchmark={**spec, "params": {"a": "x"}}), "params.a")
     fails(_edited(ramp_bundle, benchmark={**spec, "goal": {}}), "unknown benchmark keys ['goal']")
+    extra = {**spec["payload"], "label": "second"}
+    fails(
+        _edited(ramp_bundle, benchmark={**spec, "extra_payloads": [extra] * 4}),
+        "extra_payloads: at most 3 (4 payloads in all), got 4",
+    )
+    fails(
+        _edited(ramp_bundle, benchmark={**spec, "extra_payloads": [{**extra, "label": "payload"}]}),
+        "duplicated: ['payload']",
+    )
+    fails(_edited(ramp_bundle, benchmark={**spec, "max_motors": -1}), "max_motors")
     fails(
         _edited(ramp_bundle, benchmark={k: v for k, v in spec.items() if k != "build_zone"}),
         "missing benchmark keys ['build_zone']",
@@ -668,6 +678,14 @@ def test_benchmark_design_defaults(ramp_bundle: BenchmarkBundle) -> None:
     assert design.simulation == SimulationSettings()
     assert design.params == {} and design.description == "" and design.forbidden_zones == []
     assert design.fixtures[0].fixed is True
+    assert design.extra_payloads == [] and design.max_motors is None
+    two = benchmark_design(
+        _edited(
+            ramp_bundle,
+            benchmark={**spec, "extra_payloads": [{**spec["payload"], "label": "b"}], "max_motors": 0},
+        )
+    )
+    assert [p.label for p in two.extra_payloads] == ["b"] and two.max_motors == 0
 
 
 def test_benchmark_design_from_bytes(runs: dict[str, ScriptResult | ScriptError]) -> None:
