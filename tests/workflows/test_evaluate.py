@@ -220,6 +220,40 @@ async def test_an_invalid_design_gets_a_report_naming_each_offending_part(
         },
         {"file": "chute.step", "label": "ramp", **ALUMINIUM_CNC},
         {"file": "chute.step", "label": "ramp2", **ALUMINIUM_CNC},
+        # assemblies and bought motors: a joint to a part that is not there, an unknown catalogue motor, a
+        # servo asked for more than it gives, a cycle of fastened parts
+        {
+            "file": "block.step",
+            "label": "orphan",
+            **ALUMINIUM_CNC,
+            "joint": {"type": "fixed", "parent": "ghost"},
+        },
+        {
+            "file": "block.step",
+            "label": "spin",
+            **ALUMINIUM_CNC,
+            "joint": {"type": "hinge", "axis": [0, 0, 1]},
+            "motor": {"mode": "constant_velocity", "item": "warp_drive", "max_effort": 1, "velocity": 10},
+        },
+        {
+            "file": "block.step",
+            "label": "strong",
+            **ALUMINIUM_CNC,
+            "joint": {"type": "hinge", "axis": [0, 0, 1]},
+            "motor": {"mode": "constant_velocity", "item": "servo_hs422", "max_effort": 5, "velocity": 10},
+        },
+        {
+            "file": "block.step",
+            "label": "loop-a",
+            **ALUMINIUM_CNC,
+            "joint": {"type": "fixed", "parent": "loop-b"},
+        },
+        {
+            "file": "block.step",
+            "label": "loop-b",
+            **ALUMINIUM_CNC,
+            "joint": {"type": "fixed", "parent": "loop-a"},
+        },
     )
     result = await _evaluate(temporal_env.client, worker_queue, {"benchmark_id": BENCHMARK, "design": design})
     assert result.verdict == EvaluationVerdict.INVALID and result.simulation is None
@@ -231,8 +265,15 @@ async def test_an_invalid_design_gets_a_report_naming_each_offending_part(
         ("motor.without_joint", "lift"),
         ("motor.invalid_limit", "lift"),
         ("part.interference", "ramp2"),
+        ("joint.unknown_parent", "orphan"),
+        ("motor.unknown_item", "spin"),
+        ("motor.over_item_limit", "strong"),
+        ("joint.cycle", "loop-a"),
+        ("joint.cycle", "loop-b"),
     ):
         assert expected in rules, (expected, sorted(rules))
+    over = next(f for f in result.findings if f.rule == "motor.over_item_limit")
+    assert "servo_hs422" in over.message and over.limit == 0.4
     for name in ("far", "gold", "flap", "lift", "ramp2"):
         assert name in result.reason
 
