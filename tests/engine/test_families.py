@@ -247,11 +247,14 @@ LIFT_SEEDS = (0, 3, 8)
 def test_lift_needs_a_motor_and_its_platform_stays_in_the_build_zone(seed: int) -> None:
     definition, _, _ = built("lift", seed)
     tower = next(p for p in definition.fixtures if p.label == "tower")
-    (platform,) = definition.reference_solution
+    platform, tray = definition.reference_solution  # an assembly: the printed tray fastened on the plate
     joint, motor = platform.joint, platform.motor
     assert joint is not None and motor is not None and joint.type is JointType.SLIDE
     assert joint.axis == (0.0, 0.0, 1.0) and joint.range is not None
-    assert (platform.material, platform.method) == (MaterialId.ABS, ManufacturingMethod.FDM_PRINTING)
+    assert motor.item == "linear_belt_nema17"
+    assert (platform.material, platform.method) == (MaterialId.ALUMINUM_6061, ManufacturingMethod.CNC_MILLING)
+    assert (tray.material, tray.method) == (MaterialId.ABS, ManufacturingMethod.FDM_PRINTING)
+    assert tray.joint is not None and tray.joint.type is JointType.FIXED and tray.joint.parent == "platform"
 
     # Gravity only takes the ball down: the goal lies wholly above every spawn position.
     assert definition.goal_zone.min_mm[2] > definition.payload.envelope.max_mm[2]
@@ -264,16 +267,17 @@ def test_lift_needs_a_motor_and_its_platform_stays_in_the_build_zone(seed: int) 
     assert 0.85 <= 1 / (2 * motor.frequency_hz) <= 2.2  # the rise time (s)
     # Over its whole range (hard stops included) the platform stays inside the build zone, clear of the
     # floor and of the tower.
-    for travel in (low, high):
-        moved = platform.bbox.model_copy(
-            update={
-                "min_mm": (*platform.bbox.min_mm[:2], platform.bbox.min_mm[2] + travel),
-                "max_mm": (*platform.bbox.max_mm[:2], platform.bbox.max_mm[2] + travel),
-            }
-        )
-        assert definition.build_zone.contains_box(moved), (travel, moved, definition.build_zone)
-        assert moved.min_mm[2] > 0
-    assert platform.bbox.max_mm[0] < tower.bbox.min_mm[0]
+    for part in (platform, tray):  # the tray rides on the plate
+        for travel in (low, high):
+            moved = part.bbox.model_copy(
+                update={
+                    "min_mm": (*part.bbox.min_mm[:2], part.bbox.min_mm[2] + travel),
+                    "max_mm": (*part.bbox.max_mm[:2], part.bbox.max_mm[2] + travel),
+                }
+            )
+            assert definition.build_zone.contains_box(moved), (travel, moved, definition.build_zone)
+            assert moved.min_mm[2] > 0
+        assert part.bbox.max_mm[0] < tower.bbox.min_mm[0]
 
 
 def test_lift_reference_lifts_the_ball_onto_the_shelf_where_it_stays() -> None:

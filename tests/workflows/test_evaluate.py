@@ -461,9 +461,10 @@ async def test_a_retried_design_simulation_resumes_after_the_last_finished_scene
 async def test_motors_end_to_end_a_lift_is_published_and_a_weak_motor_overloads(
     temporal_env, worker_queue, test_settings
 ) -> None:  # type: ignore[no-untyped-def]
-    """The motor-driven family's benchmark passes every proof (its reference solution is a motorised slide);
-    the same platform submitted as a design passes, and with a motor too weak to lift it the motor stalls
-    at its hard stop: motor_overload in every scene."""
+    """The motor-driven family's benchmark passes every proof (its reference solution is an assembly on a
+    motorised slide); the same two parts submitted as a design file, the tray fastened to the platform, pass
+    with their bought motor and screws priced; with a motor too weak to lift them it stalls at its hard stop:
+    motor_overload in every scene."""
     client = temporal_env.client
     published: BenchmarkResult = await client.execute_workflow(
         WF_GENERATE_BENCHMARK,
@@ -477,32 +478,45 @@ async def test_motors_end_to_end_a_lift_is_published_and_a_weak_motor_overloads(
     from activities.evaluation import published_definition
 
     definition, _ = published_definition(store, published.benchmark_id)
-    (reference,) = definition.reference_solution
+    # The reference is an assembly: the plate on the motorised slide, the printed tray fastened on it.
+    reference, tray = definition.reference_solution
     assert reference.joint is not None and reference.motor is not None and reference.step is not None
-    platform = test_settings.data_dir / "designs" / "lift-platform.step"
-    platform.parent.mkdir(exist_ok=True)
-    platform.write_bytes(store.get_ref(reference.step))
-    meta = {
-        "label": "platform",
-        "material": reference.material.value,
-        "method": reference.method.value if reference.method else "cnc",
-        "joint": reference.joint.model_dump(mode="json"),
-        "motor": reference.motor.model_dump(mode="json"),
-    }
-    design = {"parts": [{"source": {"path": str(platform)}, "metadata": meta}]}
+    assert tray.joint is not None and tray.joint.parent == "platform" and tray.step is not None
+    parts_dir = test_settings.data_dir / "designs"
+    parts_dir.mkdir(exist_ok=True)
+
+    def part(spec, label, **changes):  # type: ignore[no-untyped-def]
+        path = parts_dir / f"lift-{label}.step"
+        path.write_bytes(store.get_ref(spec.step))
+        meta = {
+            "label": label,
+            "material": spec.material.value,
+            "method": spec.method.value if spec.method else "cnc",
+            "joint": spec.joint.model_dump(mode="json"),
+            **({"motor": spec.motor.model_dump(mode="json")} if spec.motor else {}),
+            **changes,
+        }
+        return {"source": {"path": str(path)}, "metadata": meta}
+
+    design = {"parts": [part(reference, "platform"), part(tray, "tray")]}
     result = await _evaluate(
         client, worker_queue, {"benchmark_id": published.benchmark_id, "design": design, "evidence": False}
     )
     assert result.verdict == EvaluationVerdict.PASSED, result.reason
-    assert result.parts[0].motor is not None and result.parts[0].joint is not None
+    assert result.parts[0].motor is not None and result.parts[1].joint is not None
+    assert result.cost is not None
+    assert {b.item: b.count for b in result.cost.bought} == {
+        "linear_belt_nema17": 1,
+        "screw_m4x12_iso4762": 4,
+    }
 
-    weak = {**meta, "motor": {**meta["motor"], "max_effort": 0.05}}
+    weak_motor = {**reference.motor.model_dump(mode="json"), "max_effort": 0.05}
     failed = await _evaluate(
         client,
         worker_queue,
         {
             "benchmark_id": published.benchmark_id,
-            "design": {"parts": [{"source": {"path": str(platform)}, "metadata": weak}]},
+            "design": {"parts": [part(reference, "platform", motor=weak_motor), part(tray, "tray")]},
             "evidence": False,
         },
     )

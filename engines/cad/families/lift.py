@@ -3,11 +3,12 @@
 Fixtures: a floor and a tower whose top is a shelf, gently sloping down to a back wall, with side walls. The
 payload spawns a short way above the floor in front of the tower, well below the shelf, so with nothing built
 it lands on the floor and stays there: gravity only takes it down. The goal is the shelf (the ball's centre
-over it, at least one radius in from its front edge). Reference solution: a platform (a plate with two low
-side rails and a back rim) on a vertical slide joint, driven by a sinusoidal position motor whose phase makes
-it start at the bottom at rest and reach the top after ``rise_time_s``. The platform is inclined toward the
-tower, so the ball rolls against the tower's front face and, once the platform's front edge has risen above
-the shelf, rolls over the edge onto the shelf.
+over it, at least one radius in from its front edge). Reference solution: a platform, an assembly of a milled
+aluminium plate and a printed tray (two low side rails and a back rim) fastened on it, on a vertical slide
+joint driven by a sinusoidal position motor (a belt-driven linear module) whose phase makes it start at the
+bottom at rest and reach the top after ``rise_time_s``. The platform is inclined toward the tower, so the
+ball rolls against the tower's front face and, once the platform's front edge has risen above the shelf,
+rolls over the edge onto the shelf.
 """
 
 from __future__ import annotations
@@ -50,10 +51,14 @@ SHELF_SLOPE_DEG = 3.0
 """The shelf descends toward its back wall by this angle."""
 LANDING_SETBACK_MM = 8.0
 """The ball spawns above a point of the platform one radius and this much from its front end."""
-PLATFORM_MATERIAL = MaterialId.ABS
-PLATFORM_METHOD = ManufacturingMethod.FDM_PRINTING
-"""Printed: the rails and the back rim meet in sharp vertical internal corners, which an end mill cannot
-cut (CNC.INTERNAL_CORNER_RADIUS would make the reference unmanufacturable, and the benchmark unaffordable)."""
+PLATFORM_MATERIAL = MaterialId.ALUMINUM_6061
+PLATFORM_METHOD = ManufacturingMethod.CNC_MILLING
+"""The platform is a flat milled plate on the linear module's carriage."""
+TRAY_MATERIAL = MaterialId.ABS
+TRAY_METHOD = ManufacturingMethod.FDM_PRINTING
+"""The tray (two side rails and a back rim, fastened on the plate) is printed: its parts meet in sharp vertical
+internal corners, which an end mill cannot cut (CNC.INTERNAL_CORNER_RADIUS would make it unmanufacturable)."""
+TRAY_FASTENERS = 4
 MOTOR_EFFORT_FACTOR = 4.0
 """The reference motor's ``max_effort``: this many times the weight of platform and ball (rounded up to
 the next newton), so it lifts them with a wide margin and never stalls at its limit."""
@@ -92,9 +97,9 @@ class LiftFamily(Family):
         inner = 1.6 * r
         half_w = inner + RAIL_MM
         rail_h = 0.6 * r
-        platform_local = compound(
+        plate_local = box((0.0, -half_w, -PLATE_MM), (length, half_w, 0.0))
+        tray_local = compound(
             [
-                box((0.0, -half_w, -PLATE_MM), (length, half_w, 0.0)),
                 box((0.0, -half_w, 0.0), (length, -inner, rail_h)),
                 box((0.0, inner, 0.0), (length, half_w, rail_h)),
                 box((0.0, -inner, 0.0), (RAIL_MM, inner, rail_h)),
@@ -104,7 +109,8 @@ class LiftFamily(Family):
         x_front_top = -TOWER_GAP_MM - rail_h * sin_t
         z_front_top = FLOOR_CLEARANCE_MM + PLATE_MM * cos_t  # the plate's front top edge, placed pose
         origin = (x_front_top - length * cos_t, 0.0, z_front_top + length * sin_t)
-        platform = Location(Vector(*origin)) * (Rot(0, angle, 0) * platform_local)
+        platform = Location(Vector(*origin)) * (Rot(0, angle, 0) * plate_local)
+        tray = Location(Vector(*origin)) * (Rot(0, angle, 0) * tray_local)
 
         def surface_z(x: float) -> float:
             """The platform's top surface (placed pose) at world x."""
@@ -146,13 +152,13 @@ class LiftFamily(Family):
         frequency = 1.0 / (2.0 * rise_s)
 
         # Motor: lift platform and ball with a wide margin.
-        plate_volume_mm3 = (
-            2 * half_w * length * PLATE_MM + (2 * RAIL_MM * length + 2 * inner * RAIL_MM) * rail_h
-        )
+        plate_volume_mm3 = 2 * half_w * length * PLATE_MM
+        tray_volume_mm3 = (2 * RAIL_MM * length + 2 * inner * RAIL_MM) * rail_h
         ball_volume_mm3 = 4.0 / 3.0 * math.pi * r**3
         weight_n = (
             (
                 props(PLATFORM_MATERIAL).density_kg_m3 * plate_volume_mm3
+                + props(TRAY_MATERIAL).density_kg_m3 * tray_volume_mm3
                 + props(PAYLOAD_MATERIAL).density_kg_m3 * ball_volume_mm3
             )
             * 1e-9
@@ -209,7 +215,16 @@ class LiftFamily(Family):
                     fixed=False,
                     joint=joint,
                     motor=motor,
-                )
+                ),
+                CadPart(
+                    "tray",
+                    PartRole.REFERENCE,
+                    TRAY_MATERIAL,
+                    TRAY_METHOD,
+                    tray,
+                    fixed=False,
+                    joint=JointSpec(type="fixed", parent="platform", fasteners=TRAY_FASTENERS),
+                ),
             ],
             payload=payload(r, (x_spawn, 0.0, spawn_z)),
             goal_zone=zone(
