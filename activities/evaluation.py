@@ -176,7 +176,8 @@ class EvaluationActivities:
                         blocking=blocking,
                     )
                 )
-            bought_usd, bought_kg, bought = bought_totals(req.parts)
+            # caps set before bought parts were priced are compared with designs priced the same way
+            bought_usd, bought_kg, bought = bought_totals(req.parts) if caps.bought_parts else (0.0, 0.0, [])
             cost = round(sum(line.unit_cost_usd for line in lines) + bought_usd, 4)
             weight = round(sum(line.mass_kg for line in lines) + bought_kg, 6)
             return DesignCost(
@@ -191,8 +192,13 @@ class EvaluationActivities:
                 parts=lines,
                 bought=bought,
                 basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}, each part by its own "
-                "method and material, in its principal frame (as the caps were set), plus bought parts at "
-                "catalogue prices",
+                "method and material, in its principal frame (as the caps were set), "
+                + (
+                    "plus bought parts at catalogue prices"
+                    if caps.bought_parts
+                    else "without bought parts (these "
+                    "caps were set before bought parts were priced; generate the benchmark again to include them)"
+                ),
             )
 
         return await asyncio.to_thread(price)

@@ -253,6 +253,7 @@ class GenerationActivities:
             reference_weight_kg=round(weight, 6),
             target_quantity=quantity,
             cost_basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}: " + "; ".join(lines),
+            bought_parts=True,
         )
         return AffordabilityResult(
             proof=ProofResult(

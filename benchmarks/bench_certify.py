@@ -79,6 +79,7 @@ def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> B
         reference_weight_kg=round(weight, 6),
         target_quantity=quantity,
         cost_basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}",
+        bought_parts=True,
     )
     return Built(d.model_copy(update={"caps": caps}), collision, caps, time.perf_counter() - t0, shapes)
 

@@ -15,6 +15,7 @@ Light imports only (stdlib ``tomllib`` and pydantic), like ``shared.materials``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import tomllib
@@ -79,16 +80,18 @@ class Catalogue(BaseModel):
     springs: dict[str, CatalogueSpring] = Field(default_factory=dict)
 
 
-def _load(path: str) -> Catalogue:
+def _load(path: str) -> tuple[Catalogue, str]:
     with open(path, "rb") as f:
-        raw: dict[str, Any] = tomllib.load(f)
+        data = f.read()
+    raw: dict[str, Any] = tomllib.loads(data.decode())
     try:
-        return Catalogue.model_validate(raw)
+        return Catalogue.model_validate(raw), hashlib.sha256(data).hexdigest()
     except ValidationError as e:
         raise RuntimeError(f"{path}: invalid catalogue row: {e}") from None
 
 
-CATALOGUE = _load(COTS_TOML)
+CATALOGUE, CATALOGUE_SHA256 = _load(COTS_TOML)
+"""The catalogue, and the sha256 of its file (part of what an evaluation's verdict rests on)."""
 BEARINGS_PER_HINGE = 2
 
 

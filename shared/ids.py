@@ -59,15 +59,20 @@ def dataset_item(request: DatasetRequest, index: int) -> tuple[str, int]:
     return request.families[index % n], request.base_seed + index // n
 
 
-EVALUATOR_VERSION = 1
-"""Bumped when validation, pricing or judging of designs changes what a stored result would say."""
+EVALUATOR_VERSION = 2
+"""Bumped when validation, pricing or judging of designs changes what a stored result would say. Version 2:
+assemblies, motors as catalogue items, bought parts in the price, several payloads."""
 
 
 def evaluation_basis(definition_sha256: str, catalog_label: str) -> str:
     """What an evaluation's verdict rests on besides the design and its options: the benchmark definition
     (its sha256), the evaluator's version and the catalogue that prices the parts. The worker's lookup and
-    the CLI (which names the workflow ``evaluate-<evaluation id>`` before it starts) both use it."""
-    return f"{definition_sha256}:{EVALUATOR_VERSION}:{catalog_label}"
+    the CLI (which names the workflow ``evaluate-<evaluation id>`` before it starts) both use it. The bought-
+    part catalogue (``shared/data/cots.toml``) counts by its content: a price or a limit changed there is a new
+    evaluation."""
+    from shared.cots import CATALOGUE_SHA256
+
+    return f"{definition_sha256}:{EVALUATOR_VERSION}:{catalog_label}:cots-{CATALOGUE_SHA256[:12]}"
 
 
 def evaluation_id(

@@ -212,7 +212,13 @@ def assembly_findings(parts: Sequence[PartSpec], max_motors: int | None = None) 
 
 
 def _cycles(parts: Sequence[PartSpec]) -> list[Finding]:
-    parent = {p.label: p.joint.parent for p in parts if p.joint is not None and p.joint.parent is not None}
+    parent = {
+        p.label: p.joint.parent
+        for p in parts
+        if p.joint is not None
+        and p.joint.parent is not None
+        and p.joint.parent != p.label  # self: unknown_parent
+    }
     reported: set[str] = set()
     found: list[Finding] = []
     for start in parent:

@@ -196,6 +196,17 @@ def build_from_design(
     if overrides:
         simulation = simulation.model_validate({**simulation.model_dump(), **overrides})
 
+    fixture_labels = {p.label for p in design.fixtures}
+    stray = [
+        p.label
+        for p in design.fixtures
+        if p.joint is not None and p.joint.parent not in (None, *fixture_labels)
+    ]
+    if stray:
+        raise InfeasibleParameters(
+            f"{family} seed {seed}: fixtures {stray} are joined to parts that are not fixtures (a design replaces "
+            "the reference, so a fixture may only be joined to the world or to another fixture)"
+        )
     problems = assembly_findings([specs[p.label] for p in design.reference], design.max_motors)
     if problems:
         raise InfeasibleParameters(

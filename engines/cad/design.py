@@ -174,7 +174,7 @@ def metadata_findings(meta: DesignPartMeta) -> list[Finding]:
     if problem:
         add("part.method_material", problem)
     joint, motor = meta.joint, meta.motor
-    if joint is not None:
+    if joint is not None and joint.type is not JointType.FIXED:  # a fixed joint has no axis to use
         norm = math.sqrt(sum(c * c for c in joint.axis))
         if not norm > 1e-9:
             add(

@@ -92,10 +92,10 @@ def _distance_mm(a: Shape, b: Shape) -> float:
 
 
 def _sweep_reach(payload: Payload) -> tuple[float, float] | None:
-    """``(radius, half straight length along z)`` of the capsule that holds the payload as spawned, or None
-    for a box payload."""
-    if payload.shape == "box":
-        return None
+    """``(radius, half straight length along z)`` of the capsule that is the payload as spawned (a sphere, a
+    capsule), or None for a box or a cylinder, checked against their envelope box."""
+    if payload.shape in ("box", "cylinder"):  # flat ends: their envelope box (a cylinder's: conservative at
+        return None  # its vertical edges only), not a capsule that would reach past a floor it rests on
     r = payload.radius_mm or 0.0
     return r, (payload.half_length_mm or 0.0) if payload.shape != "sphere" else 0.0
 
@@ -291,10 +291,10 @@ def _payload_solid_findings(
         )
     envelope = payload.envelope
     env_aabb: AABB = (envelope.min_mm, envelope.max_mm)
-    # Between the points: every spawn position is a centre in the jitter box. A sphere (or a capsule, or a
-    # cylinder, taken as the capsule around it) misses a part exactly when the part is farther than its
-    # radius from that box of centres (the box grown by half the straight length along z); a box payload,
-    # spawned axis-aligned, sweeps exactly its envelope box.
+    # Between the points: every spawn position is a centre in the jitter box. A sphere (or a capsule) misses
+    # a part exactly when the part is farther than its radius from that box of centres (the box grown by half
+    # the straight length along z); a box payload, spawned axis-aligned, sweeps exactly its envelope box, and
+    # a cylinder at most its envelope box.
     swept: dict[str, float] = {}
     centres: Solid | None = None
     checks = len(pairs)
@@ -303,7 +303,7 @@ def _payload_solid_findings(
         if entry.label in {f.parts[1] for f in findings} or not _aabbs_overlap(entry.aabb, env_aabb):
             continue
         checks += 1
-        if reach is None:  # a box payload
+        if reach is None:  # a box or a cylinder payload
             depth = common_volume_mm3(_box_solid(envelope.min_mm, envelope.max_mm), entry.solid)
             if depth > tolerance_mm3:
                 swept[entry.label] = max(swept.get(entry.label, 0.0), depth)

@@ -182,25 +182,25 @@ class Judge:
         qpos, qvel = self.qpos, self.qvel
         self.checks += 1
         states = []
-        fastest2 = 0.0
         for p in self.payloads:
             x, y, z = qpos[p.qpos : p.qpos + 3].tolist()
             vx, vy, vz = qvel[p.dof : p.dof + 3].tolist()
             if not math.isfinite(x + y + z + vx + vy + vz):
                 return Outcome.PHYSICS_INSTABILITY, "non-finite position or velocity"
-            speed2 = vx * vx + vy * vy + vz * vz
+            states.append((p, x, y, z, vx * vx + vy * vy + vz * vz))
+        if (final or self.checks % FULL_STATE_CHECK_EVERY == 0) and not math.isfinite(
+            qpos.dot(qpos) + qvel.dot(qvel)
+        ):
+            return Outcome.PHYSICS_INSTABILITY, "non-finite position or velocity"
+        fastest2 = 0.0
+        for p, _, _, _, speed2 in states:
+            fastest2 = max(fastest2, speed2)
+            self.max_payload_speed2 = max(self.max_payload_speed2, speed2)
             if speed2 > self.max_speed2:
                 return (
                     Outcome.PHYSICS_INSTABILITY,
                     f"{p.name} at {math.sqrt(speed2):.3g} m/s > {self.max_speed:g} m/s",
                 )
-            fastest2 = max(fastest2, speed2)
-            states.append((p, x, y, z))
-        if (final or self.checks % FULL_STATE_CHECK_EVERY == 0) and not math.isfinite(
-            qpos.dot(qpos) + qvel.dot(qvel)
-        ):
-            return Outcome.PHYSICS_INSTABILITY, "non-finite position or velocity"
-        self.max_payload_speed2 = max(self.max_payload_speed2, fastest2)
         if self.other_lin is not None:
             lin = qvel[self.other_lin]
             speeds2 = (lin * lin).sum(axis=1)
@@ -211,7 +211,7 @@ class Judge:
                 return Outcome.PHYSICS_INSTABILITY, detail
         far2 = 0.0  # the farthest pending payload's distance to its goal, for the settle check
         pending = 0
-        for p, x, y, z in states:
+        for p, x, y, z, _ in states:
             if p.reached:
                 continue
             if self.forbidden:

@@ -80,6 +80,19 @@ class JointSpec(Model):
     anchor_mm: Point | None = None
     """A point on a hinge axis, world millimetres after placement. Default: the part's bounding-box centre.
     For a joint to a parent part, the anchor must lie on both parts."""
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """A joint to the world without a bearing dumps as it did before parts could join each other."""
+        data: dict[str, object] = handler(self)
+        for key in ("parent", "bearing"):
+            if data.get(key, 0) is None:
+                del data[key]
+        if self.type is not JointType.FIXED:
+            data.pop("fastener", None)
+            data.pop("fasteners", None)
+        return data
+
     range: tuple[JointCoordinate, JointCoordinate] | None = None
     """Hard stops ``(low, high)``: degrees (hinge) or millimetres (slide). Default: unlimited."""
     damping: float = Field(default=0.0, ge=0, le=1e6)
@@ -122,6 +135,14 @@ class MotorSpec(Model):
     stall_s: Seconds = 1.0
     """The motor overloads when it gives (nearly) its full ``max_effort`` while (nearly) not moving for
     this long; must be > 0."""
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """A motor without an item (stored before the catalogue) dumps as it did."""
+        data: dict[str, object] = handler(self)
+        if data.get("item", 0) is None:
+            del data["item"]
+        return data
 
 
 class PartSpec(Model):
@@ -253,6 +274,10 @@ class Caps(Model):
     reference_weight_kg: Amount
     target_quantity: PositiveCount = 1
     cost_basis: str = Field(description="how reference_unit_cost_usd was obtained")
+    bought_parts: bool = False
+    """The reference's bought parts (motors, fasteners, bearings) are in the cost and the weight; designs are
+    priced the same way. False for caps set before bought parts were priced: designs are then priced without
+    theirs, as those caps were."""
 
 
 class BenchmarkArtifacts(Model):

@@ -308,12 +308,16 @@ def test_card(chute, lift) -> None:  # type: ignore[no-untyped-def]
         RandomProofReport(sampler_version=SAMPLER_VERSION, requested=1000, simulated=1000, threshold=0.1),
         0.95,
     )
-    for (d, _, caps), parts, mech in ((chute, 1, False), (lift, 1, True)):
+    for (d, _, caps), parts, mech in ((chute, 1, False), (lift, 2, True)):  # lift: plate and fastened tray
         c = difficulty.card(d, 1.0, caps, random, None)
-        assert c.level == difficulty.level(random.upper_bound, 0.1, parts, mech) == 3 + mech
+        assert (
+            c.level
+            == difficulty.level(random.upper_bound, 0.1, parts, mech)
+            == min(5, 3 + (parts > 1) + mech)
+        )
         assert (c.formula, c.random_designs, c.random_solve_rate) == (difficulty.FORMULA, 1000, 0.0)
         assert c.cost_slack == c.weight_slack == 0.5 and (c.needs_joint, c.needs_motor) == (mech, mech)
-        assert difficulty.card(d, 1.0, None, None, None).level == int(mech)
+        assert difficulty.card(d, 1.0, None, None, None).level == (parts > 1) + mech
 
 
 # --- the perturbed reference ----------------------------------------------------------------------------
