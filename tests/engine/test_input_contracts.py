@@ -70,7 +70,9 @@ def _fields(e: pytest.ExceptionInfo[ValidationError]) -> set[str]:
 
 def test_all_names_every_family_and_only_alone() -> None:
     assert DatasetRequest(families=["all"], count=3).families == list(FAMILIES)
-    assert DatasetRequest.model_validate_json('{"families": [" All "], "count": 3}').families == list(FAMILIES)
+    assert DatasetRequest.model_validate_json('{"families": [" All "], "count": 3}').families == list(
+        FAMILIES
+    )
     from shared.boundary import dataset_request_problem
     from shared.settings import Settings
 

@@ -16,6 +16,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.heavy import HeavyActivities
 from runtime.supervisor import HeavySupervisor
+from shared.families import GENERATOR_VERSION
 from shared.models import (
     BenchmarkResult,
     BuildRequest,
@@ -106,7 +107,13 @@ async def test_simulation_resumes_after_the_last_finished_scene(test_settings) -
     try:
         build = await ActivityEnvironment().run(
             heavy.build_benchmark,
-            BuildRequest(benchmark_id="gap-s4-v1", family="gap", seed=4, generator_version=1, n_scenes=4),
+            BuildRequest(
+                benchmark_id=f"gap-s4-v{GENERATOR_VERSION}",
+                family="gap",
+                seed=4,
+                generator_version=GENERATOR_VERSION,
+                n_scenes=4,
+            ),
         )
         definition = build.definition
         # Pretend attempt 1 finished scenes 0 and 1 before dying; mark them so a re-run would be visible.

@@ -298,6 +298,7 @@ async def test_families_lists_every_family_with_what_its_reference_needs(cli) ->
         assert [n["level"] for n in info["needs"]] == list(range(1, FAMILIES[name].levels + 1))
         assert all(n["reference_parts"] >= 1 and n["payloads"] >= 1 for n in info["needs"])
     lift = listed["lift"]["needs"][0]
-    assert lift["motors"] == ["linear_belt_nema17"] and lift["bought"] == {"linear_belt_nema17": 1}
+    assert lift["motors"] == ["linear_belt_nema17"] and lift["part_to_part_joints"] == 1
+    assert lift["bought"] == {"linear_belt_nema17": 1, "screw_m4x12_iso4762": 4}
     text = await cli("families")
     assert text.returncode == 0 and "level 1:" in text.stdout and "lift" in text.stdout
