@@ -16,6 +16,7 @@ from temporalio.exceptions import CancelledError
 
 from engines.cad.export import step_bytes
 from engines.cad.primitives import box
+from shared.families import GENERATOR_VERSION
 from shared.keys import evaluation_result_key, upload_key
 from shared.models import (
     BenchmarkResult,
@@ -33,7 +34,7 @@ from tests.helpers import application_error, publish_chute, wait_until_simulatin
 pytestmark = pytest.mark.temporal
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-BENCHMARK = "chute-s0-v2"
+BENCHMARK = f"chute-s0-v{GENERATOR_VERSION}"
 ALUMINIUM_CNC = {"material": "aluminum_6061", "method": "cnc_milling"}
 
 

@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from engines.cad.export import step_bytes
 from engines.cad.primitives import box
+from shared.families import GENERATOR_VERSION
 from shared.models import (
     EvaluationResult,
     EvaluationVerdict,
@@ -31,7 +32,7 @@ from tests.helpers import application_error, publish_chute
 
 pytestmark = pytest.mark.temporal
 
-BENCHMARK = "chute-s0-v1"
+BENCHMARK = f"chute-s0-v{GENERATOR_VERSION}"
 ALUMINIUM_CNC = {"material": "aluminum_6061", "method": "cnc_milling"}
 FAR = {"position_mm": [1e308, 0.0, 0.0]}
 
