@@ -12,13 +12,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.analysis import stage_source
-from engines.certify import difficulty
+from engines.certify import affordability, difficulty
+from engines.certify.affordability import Ceilings, price_reference
 from engines.certify.trials import merge
-from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import FACTS_VERSION, PartFacts
 from shared import metrics
-from shared.cots import bought_totals, describe
 from shared.families import GENERATOR_VERSION
 from shared.ids import benchmark_id, script_benchmark_id
 from shared.keys import benchmark_definition_key, benchmark_result_key, part_facts_key
@@ -29,19 +28,17 @@ from shared.models import (
     AffordabilityResult,
     BenchmarkDefinition,
     BenchmarkResult,
-    Caps,
     CertifyPlan,
     CertifyRequest,
     CertifyResult,
     ErrorType,
     LookupRequest,
     LookupResult,
-    ManufacturingMethod,
+    PartSpec,
     Proof,
     ProofBasis,
     ProofResult,
     PublishRequest,
-    Severity,
     StagedPart,
     Verdict,
 )
@@ -207,65 +204,22 @@ class GenerationActivities:
         if not d.reference_solution:
             return fail("no reference solution to price")
         catalog = load_catalog()
-        quantity = s.benchmark_target_quantity
+        ceilings = Ceilings.of(s)
 
-        def price() -> tuple[float, list[str], list[str]]:
-            total, lines, blocked = 0.0, [], []
-            for part in d.reference_solution:
-                method = part.method or ManufacturingMethod.CNC_MILLING
-                if part.step is None:
-                    raise ApplicationError(f"reference part {part.label} has no STEP artifact to price")
-                facts = PartFacts.from_npz(
-                    self._store.get_bytes(
-                        part_facts_key(part.step.sha256, FACTS_VERSION, principal_frame=True)
-                    )
-                )
-                _, findings, quote = evaluate(facts, method, part.material, quantity, catalog)
-                blocking = sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING})
-                if blocking:
-                    blocked.append(f"{part.label} ({method.value}): {', '.join(blocking)}")
-                total += quote.unit_cost_usd
-                lines.append(f"{part.label} {method.value} {part.material.value} ${quote.unit_cost_usd:.2f}")
-            bought_usd, _, bought = bought_totals(d.reference_solution)
-            lines += [f"bought {text}" for text in describe(bought)]
-            return total + bought_usd, lines, blocked
+        def facts_of(part: PartSpec) -> PartFacts:
+            if part.step is None:
+                raise ApplicationError(f"reference part {part.label} has no STEP artifact to price")
+            key = part_facts_key(part.step.sha256, FACTS_VERSION, principal_frame=True)
+            return PartFacts.from_npz(self._store.get_bytes(key))
 
         try:
-            cost, lines, blocked = await asyncio.to_thread(price)
+            priced = await asyncio.to_thread(
+                price_reference, d.reference_solution, facts_of, ceilings.quantity, catalog
+            )
         except ValueError as e:  # a family pairing a material with a method that does not take it
             return fail(f"reference solution cannot be quoted: {e}")
-        if blocked:
-            return fail("reference solution is not manufacturable as designed: " + "; ".join(blocked))
-        weight = sum(p.mass_kg for p in d.reference_solution) + bought_totals(d.reference_solution)[1]
-        for measured, limit, what, unit in (
-            (cost, s.max_reference_unit_cost_usd, "reference unit cost", "USD"),
-            (weight, s.max_reference_weight_kg, "reference weight", "kg"),
-        ):
-            if measured > limit:
-                return fail(
-                    f"{what} {measured:.3f} {unit} exceeds the ceiling of {limit:.3f} {unit}", measured, limit
-                )
-        caps = Caps(
-            max_unit_cost_usd=round(cost * s.caps_headroom, 4),
-            max_weight_kg=round(weight * s.caps_headroom, 6),
-            headroom_factor=s.caps_headroom,
-            reference_unit_cost_usd=round(cost, 4),
-            reference_weight_kg=round(weight, 6),
-            target_quantity=quantity,
-            cost_basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}: " + "; ".join(lines),
-            bought_parts=True,
-        )
-        return AffordabilityResult(
-            proof=ProofResult(
-                proof=Proof.AFFORDABLE,
-                passed=True,
-                detail=f"reference ${cost:.2f}/unit at {quantity}, {weight:.3f} kg; caps x{s.caps_headroom}",
-                measured=cost,
-                limit=s.max_reference_unit_cost_usd,
-            ),
-            caps=caps,
-            basis=basis,
-        )
+        proof, caps = affordability.judge(priced, ceilings, catalog.label)
+        return AffordabilityResult(proof=proof, caps=caps, basis=basis)
 
     @activity.defn(name=ACT_ASSESS_CERTIFICATION)
     async def assess_certification(self, req: CertifyRequest) -> CertifyResult:

@@ -26,20 +26,24 @@ from build123d import Shape
 
 from engines.cad.build import build_from_design, family_design
 from engines.certify import trials
+from engines.certify.affordability import Ceilings, judge, price_reference
 from engines.certify.trials import TrialRule, run_trials, seed_of
-from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import Catalog, load_catalog
 from engines.manufacturing.extract import facts_from_shape, in_principal_frame
+from engines.manufacturing.facts import PartFacts
 from engines.physics import collision_pack
 from engines.physics.collision_pack import Piece
-from shared.cots import bought_totals
 from shared.families import FAMILIES, GENERATOR_VERSION
 from shared.ids import benchmark_id
-from shared.models import BenchmarkDefinition, Caps, ManufacturingMethod, ProofBasis, RandomProofReport
+from shared.models import BenchmarkDefinition, Caps, PartSpec, ProofBasis, RandomProofReport
 from shared.settings import Settings
 
 BUDGET_S = 30.0
 """Target from the issue: one benchmark's random proof of N = 1000 in at most 30 s on 2 cores."""
+
+
+class NotAffordable(Exception):
+    """The reference fails the affordability proof (the pipeline rejects the benchmark there)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class Built:
 
 
 def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> Built:
-    """``seed`` built as ``build_job`` builds it, with caps as ``assess_affordability`` sets them."""
+    """``seed`` built as ``build_job`` builds it, with caps as ``assess_affordability`` sets them; raises
+    :class:`NotAffordable` where that proof fails."""
     t0 = time.perf_counter()
     design = family_design(family, seed)
     basis = ProofBasis.asked(None, None, own=design.simulation)
@@ -61,26 +66,16 @@ def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> B
         design, family, seed, GENERATOR_VERSION, bid, basis.n_scenes, basis.check_interval_steps
     )
     collision = collision_pack.unpack(next(b.data for b in blobs if b.key == d.artifacts.collision.key))
-    quantity, cost = settings.benchmark_target_quantity, 0.0
-    for part in d.reference_solution:
+
+    def facts_of(part: PartSpec) -> PartFacts:
         assert part.step is not None
-        facts = facts_from_shape(in_principal_frame(shapes[part.label]), part.step.sha256, "step")
-        method = part.method or ManufacturingMethod.CNC_MILLING
-        cost += evaluate(facts, method, part.material, quantity, catalog)[2].unit_cost_usd
-    bought_usd, bought_kg, _ = bought_totals(d.reference_solution)
-    cost += bought_usd
-    weight = sum(p.mass_kg for p in d.reference_solution) + bought_kg
-    h = settings.caps_headroom
-    caps = Caps(
-        max_unit_cost_usd=round(cost * h, 4),
-        max_weight_kg=round(weight * h, 6),
-        headroom_factor=h,
-        reference_unit_cost_usd=round(cost, 4),
-        reference_weight_kg=round(weight, 6),
-        target_quantity=quantity,
-        cost_basis=f"manufacturing quote ({catalog.label}) at quantity {quantity}",
-        bought_parts=True,
-    )
+        return facts_from_shape(in_principal_frame(shapes[part.label]), part.step.sha256, "step")
+
+    ceilings = Ceilings.of(settings)
+    priced = price_reference(d.reference_solution, facts_of, ceilings.quantity, catalog)
+    proof, caps = judge(priced, ceilings, catalog.label)
+    if caps is None:
+        raise NotAffordable(proof.detail)
     return Built(d.model_copy(update={"caps": caps}), collision, caps, time.perf_counter() - t0, shapes)
 
 

@@ -27,7 +27,7 @@ FAMILIES: tuple[str, ...] = (
 ALL_FAMILIES = "all"
 """What a dataset request (``--families all``) names to mean every family in :data:`FAMILIES`."""
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bumped whenever any family's output for a given seed changes; part of every benchmark id."""
 
 

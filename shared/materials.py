@@ -43,6 +43,8 @@ class MaterialProps(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
+    name: str = Field(min_length=1)
+    """What a benchmark's description calls the material ("a 30 mm steel ball")."""
     density_kg_m3: float = Field(gt=0)
     friction: float = Field(ge=0)
     """Sliding friction coefficient used in the physics scene."""

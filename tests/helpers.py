@@ -57,7 +57,7 @@ def session_cli_env(temporal_env, worker_queue: str, settings) -> dict[str, str]
 
 
 async def publish_chute(client, task_queue: str):  # type: ignore[no-untyped-def]
-    """``chute-s0-v2`` generated (or reused) and published: the benchmark most workflow tests evaluate against."""
+    """``chute-s0-v3`` generated (or reused) and published: the benchmark most workflow tests evaluate against."""
     import uuid
 
     from shared.models import BenchmarkResult, GenerateBenchmarkRequest, Verdict
@@ -70,7 +70,7 @@ async def publish_chute(client, task_queue: str):  # type: ignore[no-untyped-def
         task_queue=task_queue,
         result_type=BenchmarkResult,
     )
-    assert result.verdict == Verdict.PUBLISHED and result.benchmark_id == "chute-s0-v2", result.reason
+    assert result.verdict == Verdict.PUBLISHED and result.benchmark_id == "chute-s0-v3", result.reason
     return result
 
 

@@ -5,11 +5,11 @@ Run it as a design script (``build()`` runs in the sandbox and returns labelled 
 build123d and the standard library are imported). Numbers for seed 0, taken from
 ``engines.cad.families.FAMILIES["chute"].generate(0)`` and the family's formulas (rounded to 0.001 mm):
 
-- ball radius r = 9.095 mm, spawned at (0, 0, 156.652); the forbidden pit is under it, the bin's near
-  inner wall is at x = 96.888 and its rim at z = 78.769;
-- chute angle 14.059 deg; the chute's top surface runs from x = -29.095 (z = 122.223, behind the spawn)
-  down to x = 115.983 (z = 85.893, over the bin, 3 mm above the rim with the plate's thickness);
-- length along the slope 149.558 mm; channel half-width 1.6 r = 14.552 mm; rails 0.7 r = 6.367 mm high
+- an aluminium ball of radius r = 7.467 mm (the seed's scene scale is 0.821), spawned at (0, 0, 130.335);
+  the forbidden pit is under it, the bin's near inner wall is at x = 79.545 and its rim at z = 64.67;
+- chute angle 14.059 deg; the chute's top surface runs from x = -27.467 (z = 102.966, behind the spawn)
+  down to x = 97.012 (z = 71.794, over the bin, 3 mm above the rim with the plate's thickness);
+- length along the slope 128.323 mm; channel half-width 1.6 r = 11.947 mm; rails 0.7 r = 5.227 mm high
   and 4 mm thick; plate 4 mm thick.
 
 The chute is modelled flat (top surface at z = 0, running along +x from the origin) and placed by its
@@ -20,11 +20,11 @@ exact convex pieces instead of an approximate decomposition of a U-shaped solid.
 
 from build123d import Box, Compound, Pos
 
-RADIUS_MM = 9.095
+RADIUS_MM = 7.467
 ANGLE_DEG = 14.059
-TOP_START_MM = (-29.095, 0.0, 122.223)
+TOP_START_MM = (-27.467, 0.0, 102.966)
 """Where the upper end of the chute's top surface goes (on the centre line)."""
-LENGTH_MM = 149.558
+LENGTH_MM = 128.323
 INNER_HALF_WIDTH_MM = 1.6 * RADIUS_MM
 RAIL_HEIGHT_MM = 0.7 * RADIUS_MM
 RAIL_MM = 4.0

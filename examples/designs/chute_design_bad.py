@@ -1,7 +1,7 @@
 """A design for the ``chute`` family at seed 0 that fails: a short flat shelf under the spawn point.
 
-The ball (r = 9.095 mm, dropped from (0, 0, 156.652)) lands on the shelf and stays there - nothing carries
-it towards the bin at x = 96.888 - so every scene ends without reaching the goal. Compare
+The ball (r = 7.467 mm, dropped from (0, 0, 130.335)) lands on the shelf and stays there - nothing carries
+it towards the bin at x = 79.545 - so every scene ends without reaching the goal. Compare
 ``chute_design.py``, which tilts a longer plate so the ball rolls into the bin.
 """
 

@@ -249,9 +249,15 @@ class Payload(Model):
 
     @property
     def envelope(self) -> Box:
-        """Every position the payload can occupy at spawn, including its extent and jitter."""
+        """Every position the payload can occupy at spawn, including its extent and jitter; rounded to a
+        nanometre, so that a payload resting on a zone's floor (``start = r + jitter``) is not a float's
+        rounding error below it."""
         m = tuple(j + h for j, h in zip(self.jitter_mm, self.half_extents_mm, strict=True))
-        return Box(min_mm=self.start_mm, max_mm=self.start_mm).expanded(m)  # type: ignore[arg-type]
+        box = Box(min_mm=self.start_mm, max_mm=self.start_mm).expanded(m)  # type: ignore[arg-type]
+        return Box(
+            min_mm=tuple(round(v, 6) for v in box.min_mm),  # type: ignore[arg-type]
+            max_mm=tuple(round(v, 6) for v in box.max_mm),  # type: ignore[arg-type]
+        )
 
 
 class SimulationSettings(Model):

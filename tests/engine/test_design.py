@@ -50,6 +50,7 @@ def test_the_reference_chute_as_a_design_is_valid(chute) -> None:  # type: ignor
 
 def test_each_problem_names_its_part(chute) -> None:  # type: ignore[no-untyped-def]
     definition, fixtures, data = chute
+    z = definition.payload.start_mm[2]  # a box around the ball's spawn point
     block = _step((40.0, 30.0, 0.0), (60.0, 45.0, 20.0))
     inputs = [
         DesignInput({"label": "far", **ALU, "placement": {"position_mm": [5000, 0, 0]}}, block, "step", "a"),
@@ -73,7 +74,7 @@ def test_each_problem_names_its_part(chute) -> None:  # type: ignore[no-untyped-
         DesignInput({"label": "ramp", **ALU}, data, "step", "i"),
         DesignInput({"label": "pit", **ALU}, _step((-10.0, -10.0, 0.0), (10.0, 10.0, 5.0)), "step", "j"),
         DesignInput({"label": "broken", **ALU}, b"ISO-10303-21;\nnot really", "step", "k"),
-        DesignInput({"label": "ball", **ALU}, _step((-5.0, -5.0, 150.0), (5.0, 5.0, 160.0)), "step", "l"),
+        DesignInput({"label": "ball", **ALU}, _step((-5.0, -5.0, z - 5.0), (5.0, 5.0, z + 5.0)), "step", "l"),
     ]
     check = check_design(definition, inputs, fixtures)
     assert not check.valid

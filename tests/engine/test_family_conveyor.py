@@ -17,7 +17,7 @@ from engines.cad.families.base import floor_part, zone
 from engines.physics.collision_pack import Piece, unpack
 from engines.physics.mjcf import GRAVITY_M_S2, ROLLING_RESISTANCE
 from engines.physics.runner import build_model, replay_scene, simulate
-from shared.models import BenchmarkDefinition, Box, JointType, MotorMode, Outcome, SimulationMode
+from shared.models import BenchmarkDefinition, Box, JointType, MaterialId, MotorMode, Outcome, SimulationMode
 
 FAMILY = FAMILIES["conveyor"]
 LEVEL_SEEDS = (0, 1, 2, 3, 4, 5)
@@ -40,8 +40,13 @@ def built(seed: int) -> tuple[BenchmarkDefinition, dict[str, list[Piece]]]:
 @cache
 def long_floor_run(seed: int) -> tuple[BenchmarkDefinition, np.ndarray, np.ndarray, int, int]:
     """Scene 0 of the reference on a 7 m floor without the bay, the goal out of reach, for 30 s: the ball is
-    launched by the scoop and rolls until rolling resistance stops it."""
+    launched by the scoop and rolls until rolling resistance stops it. The ball is steel whatever the seed
+    drew: the closed forms hold for a heavy ball (seed 4's steel ball leaves the scoop 2 % above the peak
+    speed, its aluminium one 7 %: the soft contact flings a light ball ahead as the scoop slows)."""
     design = FAMILY.generate(seed)
+    design = dataclasses.replace(
+        design, payload=design.payload.model_copy(update={"material": MaterialId.STEEL_CARBON})
+    )
     b = design.simulation_bounds
     floor = zone(b.min_mm, (b.min_mm[0] + 7000.0, b.max_mm[1], b.max_mm[2]))
     design = dataclasses.replace(

@@ -12,11 +12,12 @@ import pytest
 import trimesh
 
 from engines.cad.build import build_benchmark
-from engines.cad.families.slide import BLOCK_MATERIAL, PLATE_MM, RAMP_MATERIAL, SlideFamily, pair_friction
+from engines.cad.families.slide import BLOCK_MATERIALS, PLATE_MM, RAMP_MATERIAL, SlideFamily, pair_friction
 from engines.physics.collision_pack import Piece, unpack
 from engines.physics.mjcf import compile_scene_xml
 from engines.physics.runner import compile_model, simulate
 from shared.families import GENERATOR_VERSION
+from shared.materials import props
 from shared.models import BenchmarkDefinition, Box, MaterialId, Outcome, SimulationMode
 from tests.engine.test_physics import FLOOR_PIECE, definition
 
@@ -56,11 +57,10 @@ def slide_on_incline(block: MaterialId, plane: MaterialId, theta: float) -> np.n
     return np.array(xs)
 
 
-@pytest.mark.parametrize("level", [1, 2])
-def test_block_slides_past_the_friction_angle_at_the_closed_form_acceleration(level: int) -> None:
-    block = BLOCK_MATERIAL[level]
+@pytest.mark.parametrize("block", sorted({m for ms in BLOCK_MATERIALS.values() for m in ms}))
+def test_block_slides_past_the_friction_angle_at_the_closed_form_acceleration(block: MaterialId) -> None:
     mu = pair_friction(block, RAMP_MATERIAL)
-    assert mu == max(0.22, {1: 0.22, 2: 0.5}[level])
+    assert mu == max(props(block).friction, props(RAMP_MATERIAL).friction)
     friction_angle = math.atan(mu)
     held = slide_on_incline(block, RAMP_MATERIAL, friction_angle - math.radians(2))
     assert abs(held[-1] - held[0]) * 1e3 < STILL_MM

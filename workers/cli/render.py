@@ -317,6 +317,11 @@ def print_families(infos: Sequence[Any]) -> None:
         console.print(
             f"[bold]{info.name}[/bold] ({info.levels} level{'s' if info.levels > 1 else ''}): {info.idea}"
         )
+        lo, hi = info.scale_range
+        console.print(
+            f"  per seed: payload of {', '.join(info.payload_materials)}; scene scale {lo:g}-{hi:g}",
+            highlight=False,
+        )
         for n in info.needs:
             bought = ", ".join(f"{c} x {item}" for item, c in n.bought.items()) or "none"
             console.print(

@@ -18,6 +18,7 @@ from typing import ClassVar
 from build123d import Compound, Shape, Solid
 
 from engines.cad.primitives import Point3, box
+from shared.materials import props
 from shared.models import (
     Box,
     JointSpec,
@@ -39,6 +40,21 @@ GRAVITY_M_S2 = 9.81
 FLOOR_THICKNESS_MM = 10.0
 SPAWN_JITTER_MM: Point3 = (3.0, 3.0, 1.0)
 PAYLOAD_MATERIAL = MaterialId.STEEL_CARBON
+"""The payload material of a family that draws none (see :attr:`Family.payload_materials`)."""
+PAYLOAD_MATERIALS: tuple[MaterialId, ...] = (
+    MaterialId.STEEL_CARBON,
+    MaterialId.ALUMINUM_6061,
+    MaterialId.ABS,
+    MaterialId.PLA,
+    MaterialId.HDPE,
+    MaterialId.HARDWOOD,
+    MaterialId.RUBBER_GENERIC,
+)
+"""Every material of the table, in its order: what a payload may be made of (0.75-7.85 g/cm3, friction
+0.22-0.9)."""
+SCALE_RANGE = (0.8, 1.25)
+"""The scene scale a seed draws (log-uniform): every sampled length (a ``*_mm`` parameter) is multiplied by
+it, so one family builds its task at sizes 1.56 times apart on top of each parameter's own spread."""
 FIXTURE_MATERIAL = MaterialId.ALUMINUM_6061
 
 
@@ -83,6 +99,21 @@ class Family(ABC):
     """Sampled parameters and their nominal values, in sampling order."""
     levels: ClassVar[int] = 1
     """Complexity levels the family builds; seed ``s`` builds level :meth:`level` ``(s)``."""
+    payload_materials: ClassVar[tuple[MaterialId, ...]] = PAYLOAD_MATERIALS
+    """The materials a seed draws its payloads' from (see :meth:`payload_material`); a family whose task
+    rests on one material's friction names only the ones it works with, and says why."""
+    scale_range: ClassVar[tuple[float, float]] = SCALE_RANGE
+
+    def payload_material(self, seed: int) -> MaterialId:
+        """The payload material of ``seed``: drawn from :attr:`payload_materials` by
+        ``random.Random(f"{family}:material:{seed}")``, so a pure function of (family, seed)."""
+        return random.Random(f"{self.name}:material:{seed}").choice(self.payload_materials)
+
+    def scene_scale(self, seed: int) -> float:
+        """The scene scale of ``seed``, log-uniform within :attr:`scale_range` (``{family}:scale:{seed}``)."""
+        lo, hi = self.scale_range
+        u = random.Random(f"{self.name}:scale:{seed}").random()
+        return round(lo * (hi / lo) ** u, 3)
 
     def level(self, seed: int) -> int:
         """The complexity level of ``seed``: ``1 + seed % levels``, so any run of ``levels`` consecutive
@@ -97,18 +128,28 @@ class Family(ABC):
         and parameter by ``random.Random(f"{family}:block:{block}")``; the position inside the tenth comes
         from ``random.Random(f"{family}:{seed}")``. So any such block spans at least ±32 % of each nominal
         value, while every seed stays a pure function of (family, seed).
+
+        Every length (a ``*_mm`` parameter) is then multiplied by the seed's :meth:`scene_scale`, recorded
+        as ``scene_scale``; the payload material's density and friction are recorded too
+        (``payload_density_kg_m3``, ``payload_friction``), so the definition states what the scene rests on.
         """
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         block, slot = divmod(seed, STRATA)
         block_rng = random.Random(f"{self.name}:block:{block}")
         seed_rng = random.Random(f"{self.name}:{seed}")
+        scale = self.scene_scale(seed)
         params: dict[str, float] = {}
         for key, value in self.nominal.items():
             strata = list(range(STRATA))
             block_rng.shuffle(strata)
             u = (strata[slot] + seed_rng.random()) / STRATA
-            params[key] = round(value * (1.0 + PARAM_SPREAD * (2.0 * u - 1.0)), 3)
+            nominal = value * scale if key.endswith("_mm") else value
+            params[key] = round(nominal * (1.0 + PARAM_SPREAD * (2.0 * u - 1.0)), 3)
+        material = props(self.payload_material(seed))
+        params["scene_scale"] = scale
+        params["payload_density_kg_m3"] = material.density_kg_m3
+        params["payload_friction"] = material.friction
         return params
 
     @abstractmethod
@@ -137,10 +178,10 @@ def simulation_settings(seed: int, duration_s: float) -> SimulationSettings:
     return SimulationSettings(duration_s=duration_s, jitter_seed=seed)
 
 
-def payload(radius_mm: float, start_mm: Point3) -> Payload:
+def payload(radius_mm: float, start_mm: Point3, material: MaterialId = PAYLOAD_MATERIAL) -> Payload:
     return Payload(
         radius_mm=radius_mm,
-        material=PAYLOAD_MATERIAL,
+        material=material,
         start_mm=tuple(round(v, 3) for v in start_mm),  # type: ignore[arg-type]
         jitter_mm=SPAWN_JITTER_MM,
     )

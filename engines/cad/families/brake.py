@@ -45,6 +45,7 @@ from engines.cad.families.base import (
 )
 from engines.cad.primitives import box, prism_xz
 from engines.physics.mjcf import ROLLING_RESISTANCE
+from shared.materials import props
 from shared.models import ManufacturingMethod, MaterialId, PartRole
 
 TRAY_BASE_MM = 5.0
@@ -93,6 +94,8 @@ class BrakeFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         level = self.level(seed)
         r = p["radius_mm"]
         theta = math.radians(p["ramp_angle_deg"])
@@ -181,7 +184,7 @@ class BrakeFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball rolls down a long ramp and flies off its foot, {lip_h:.0f} mm "
+                f"A {2 * r:.0f} mm {ball} ball rolls down a long ramp and flies off its foot, {lip_h:.0f} mm "
                 f"up, over a {tray_len:.0f} mm tray; stop it in the tray without it landing in the pit beyond."
             ),
             fixtures=[
@@ -190,7 +193,7 @@ class BrakeFamily(Family):
                 CadPart("tray", PartRole.FIXTURE, FIXTURE_MATERIAL, None, tray),
             ],
             reference=[CadPart("backstop", PartRole.REFERENCE, BACKSTOP_MATERIAL, BACKSTOP_METHOD, backstop)],
-            payload=payload(r, spawn),
+            payload=payload(r, spawn, material),
             goal_zone=zone((x0, -half_w, TRAY_BASE_MM), (x1 - PLATE_MM, half_w, rim)),
             forbidden_zones=forbidden,
             build_zone=zone((bx0, -half_zone, 0.0), (bx1, half_zone, spawn[2] + r + jz + 20.0)),

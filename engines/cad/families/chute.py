@@ -31,6 +31,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import box
+from shared.materials import props
 from shared.models import ManufacturingMethod, MaterialId, PartRole
 
 BIN_WALL_MM = 5.0
@@ -54,6 +55,8 @@ class ChuteFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         r = p["radius_mm"]
         theta = math.radians(p["chute_angle_deg"])
         tan_t, cos_t, sin_t = math.tan(theta), math.cos(theta), math.sin(theta)
@@ -122,7 +125,7 @@ class ChuteFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball is dropped {spawn_z:.0f} mm above a forbidden pit; get it into "
+                f"A {2 * r:.0f} mm {ball} ball is dropped {spawn_z:.0f} mm above a forbidden pit; get it into "
                 f"the bin whose near wall stands {d:.0f} mm away along +x."
             ),
             fixtures=[
@@ -138,7 +141,7 @@ class ChuteFamily(Family):
                     chute,
                 )
             ],
-            payload=payload(r, (0.0, 0.0, spawn_z)),
+            payload=payload(r, (0.0, 0.0, spawn_z), material),
             goal_zone=zone((d, -by, BIN_BASE_MM), (d + bin_len, by, rim)),
             forbidden_zones=[named_zone("pit", (-pit, -pit, 0.0), (pit, pit, r))],
             build_zone=zone(

@@ -47,6 +47,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import box
+from shared.materials import props
 from shared.models import JointSpec, ManufacturingMethod, MaterialId, MotorSpec, PartRole
 
 WALL_MM = 8.0
@@ -101,6 +102,8 @@ class ConveyorFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         level = self.level(seed)
         r = p["radius_mm"]
         jx, jy, jz = SPAWN_JITTER_MM
@@ -236,12 +239,12 @@ class ConveyorFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball rests on a flat floor; get it into the bay {where} "
+                f"A {2 * r:.0f} mm {ball} ball rests on a flat floor; get it into the bay {where} "
                 f"{gx0:.0f} mm away along +x. There is no slope to roll it down: use a motor."
             ),
             fixtures=[floor_part(bounds), *fixtures_extra],
             reference=reference,
-            payload=payload(r, (0.0, 0.0, r + jz)),
+            payload=payload(r, (0.0, 0.0, r + jz), material),
             goal_zone=zone((gx0, gy - half_w, 0.0), (gx1, gy + half_w, 2 * r)),
             forbidden_zones=[],
             build_zone=build_zone,

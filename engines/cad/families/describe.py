@@ -1,6 +1,7 @@
 """What each family asks of a design, read from its own generator: the idea (its module docstring's first
 paragraph), its complexity levels, and per level what the reference solution needs (parts, part-to-part
-joints, motors, bought parts) and how many payloads and moving fixtures the benchmark has.
+joints, motors, bought parts) and how many payloads and moving fixtures the benchmark has; and what a seed
+randomizes besides its parameters: the payload's material and the scene's scale.
 
 ``mechbench families`` prints this; it generates one seed per level (no STEP export, no simulation).
 """
@@ -36,6 +37,10 @@ class FamilyInfo:
     name: str
     idea: str
     levels: int
+    payload_materials: list[str] = field(default_factory=list)
+    """The materials a seed draws its payload from."""
+    scale_range: tuple[float, float] = (1.0, 1.0)
+    """The range a seed draws its scene scale from (every sampled length times it)."""
     needs: list[LevelNeeds] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -69,4 +74,11 @@ def describe(family: Family) -> FamilyInfo:
                 moving_fixtures=sum(p.joint is not None for p in d.fixtures),
             )
         )
-    return FamilyInfo(name=family.name, idea=idea_of(family), levels=family.levels, needs=needs)
+    return FamilyInfo(
+        name=family.name,
+        idea=idea_of(family),
+        levels=family.levels,
+        payload_materials=[m.value for m in family.payload_materials],
+        scale_range=family.scale_range,
+        needs=needs,
+    )

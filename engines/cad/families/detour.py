@@ -29,6 +29,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import box, prism_xz
+from shared.materials import props
 from shared.models import ManufacturingMethod, MaterialId, PartRole
 
 SIDE_WALL_MM = 10.0
@@ -54,6 +55,8 @@ class DetourFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         r = p["radius_mm"]
         theta = math.radians(p["ramp_angle_deg"])
         ramp_h = p["ramp_height_mm"]
@@ -121,7 +124,7 @@ class DetourFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball rolls down a ramp straight at a {wall_h:.0f} mm wall; get it "
+                f"A {2 * r:.0f} mm {ball} ball rolls down a ramp straight at a {wall_h:.0f} mm wall; get it "
                 f"into the area behind the wall without going over it."
             ),
             fixtures=[
@@ -139,7 +142,7 @@ class DetourFamily(Family):
                     fence,
                 )
             ],
-            payload=payload(r, spawn),
+            payload=payload(r, spawn, material),
             goal_zone=zone((x_back, -y_left, 0.0), (x_end, y_right, 3 * r)),
             forbidden_zones=[
                 named_zone("wall_top", (x_wall, -y_left, wall_h), (x_back, y_end, wall_h + 2 * r + 20.0))

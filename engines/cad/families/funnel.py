@@ -27,7 +27,6 @@ from build123d import Face, Solid, Vector, Wire
 
 from engines.cad.families.base import (
     FIXTURE_MATERIAL,
-    PAYLOAD_MATERIAL,
     CadPart,
     Family,
     FamilyDesign,
@@ -39,6 +38,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import Point3, box
+from shared.materials import props
 from shared.models import ManufacturingMethod, MaterialId, NamedBox, PartRole, Payload
 
 CUP_WALL_MM = 5.0
@@ -96,6 +96,8 @@ class FunnelFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         level = self.level(seed)
         r = p["radius_mm"]
         j = max(p["jitter_radii"] * r * LEVEL_JITTER[level], MIN_JITTER_MM)
@@ -184,7 +186,7 @@ class FunnelFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball is dropped from anywhere within ±{jx:.0f} mm (x) and ±{jy:.0f} mm "
+                f"A {2 * r:.0f} mm {ball} ball is dropped from anywhere within ±{jx:.0f} mm (x) and ±{jy:.0f} mm "
                 f"(y) of a point {spawn_z:.0f} mm above the floor; get it into the cup centred at "
                 f"({gx:.0f}, {gy:.0f}) mm, only {2 * c:.0f} mm wide inside{moat}, from every spawn position."
             ),
@@ -195,7 +197,7 @@ class FunnelFamily(Family):
             reference=plates,
             payload=Payload(
                 radius_mm=r,
-                material=PAYLOAD_MATERIAL,
+                material=material,
                 start_mm=(0.0, 0.0, round(spawn_z, 3)),
                 jitter_mm=(round(jx, 3), round(jy, 3), JITTER_Z_MM),
             ),

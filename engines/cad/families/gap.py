@@ -28,6 +28,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import box, prism_xz
+from shared.materials import props
 from shared.models import ManufacturingMethod, MaterialId, PartRole
 
 STOP_MM = 10.0
@@ -53,6 +54,8 @@ class GapFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         r = p["radius_mm"]
         theta = math.radians(p["ramp_angle_deg"])
         h = p["runway_height_mm"]
@@ -104,7 +107,7 @@ class GapFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball rolls down a ramp onto a runway {h:.0f} mm up that ends at a "
+                f"A {2 * r:.0f} mm {ball} ball rolls down a ramp onto a runway {h:.0f} mm up that ends at a "
                 f"{gap:.0f} mm gap; get it onto the platform beyond without it falling in."
             ),
             fixtures=[
@@ -122,7 +125,7 @@ class GapFamily(Family):
                     plank,
                 )
             ],
-            payload=payload(r, spawn),
+            payload=payload(r, spawn, material),
             goal_zone=zone((x_platform + overlap + r, -half_w, h), (x_stop, half_w, h + 3 * r)),
             forbidden_zones=[
                 named_zone("gap_floor", (x_runway_end, -half_w - 50.0, 0.0), (x_platform, half_w + 50.0, r))

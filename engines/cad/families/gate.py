@@ -88,6 +88,12 @@ BALL_MATERIAL = MaterialId.HDPE
 class GateFamily(Family):
     name = "gate"
     levels = 3
+    payload_materials = (BALL_MATERIAL,)
+    """Only HDPE: the task needs a slippery ball (see the module's docstring), and HDPE is the table's only
+    material with friction below 0.45."""
+    scale_range = (0.8, 1.0)
+    """No larger than nominal: level 3's guard rail, up to 690 mm long at scale 1, must still fit the milling
+    machine's 762 mm travel (CNC.STOCK_SIZE)."""
     nominal: ClassVar[dict[str, float]] = {
         "radius_mm": 14.0,
         "deck_slope_deg": 2.0,
@@ -217,7 +223,7 @@ class GateFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball rolls down a raised deck past {many} that sweep over it and knock "
+                f"A {2 * r:.0f} mm HDPE ball rolls down a raised deck past {many} that sweep over it and knock "
                 "it off into the pit; get it to the far end of the deck. The sweepers cannot be changed or blocked."
             ),
             fixtures=[
@@ -228,7 +234,7 @@ class GateFamily(Family):
             reference=[
                 CadPart("guard-rail", PartRole.REFERENCE, RAIL_MATERIAL, RAIL_METHOD, placed(rail)),
             ],
-            payload=payload(r, spawn).model_copy(update={"material": BALL_MATERIAL}),
+            payload=payload(r, spawn, self.payload_material(seed)),
             goal_zone=zone(goal_lo, goal_hi),
             forbidden_zones=[named_zone("pit", (bx0 + 1.0, by0 + 1.0, 0.0), (bx1 - 1.0, by1 - 1.0, r))],
             build_zone=zone(build_lo, build_hi),

@@ -44,6 +44,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import box, prism_xz
+from shared.materials import props
 from shared.models import JointSpec, ManufacturingMethod, MaterialId, MotorSpec, PartRole
 
 PLATE_MM = 5.0
@@ -132,6 +133,8 @@ class LaunchFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         level = self.level(seed)
         r = p["radius_mm"]
         theta = math.radians(p["launch_angle_deg"])
@@ -259,7 +262,7 @@ class LaunchFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball is dropped behind a {wall_top:.0f} mm wall, taller than the build "
+                f"A {2 * r:.0f} mm {ball} ball is dropped behind a {wall_top:.0f} mm wall, taller than the build "
                 f"zone; get it into the bin {x_b0 - x_w1:.0f} mm beyond the wall. Passive parts cannot lift it "
                 f"over: use a motor (moving parts may leave the build zone)."
             ),
@@ -289,7 +292,7 @@ class LaunchFamily(Family):
                     joint=JointSpec(type="fixed", parent="hub", fasteners=HUB_FASTENERS),
                 ),
             ],
-            payload=payload(r, spawn),
+            payload=payload(r, spawn, material),
             goal_zone=zone((x_b0, -by, BIN_BASE_MM), (x_b1, by, rim)),
             forbidden_zones=forbidden,
             build_zone=build_zone,

@@ -55,6 +55,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import box
+from shared.materials import props
 from shared.models import ManufacturingMethod, MaterialId, NamedBox, PartRole
 
 WALL_MM = 8.0
@@ -120,6 +121,8 @@ class RelayFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         level = self.level(seed)
         r = p["radius_mm"]
         theta = math.radians(p["chute_angle_deg"])
@@ -266,7 +269,7 @@ class RelayFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * r:.0f} mm steel ball is dropped {spawn_z:.0f} mm above a forbidden pit; a raised "
+                f"A {2 * r:.0f} mm {ball} ball is dropped {spawn_z:.0f} mm above a forbidden pit; a raised "
                 f"channel starts {x0:.0f} mm away along +x, and the goal lies {goal_text} that leaves the "
                 f"channel's +y side through an opening {w_o:.0f} mm wide. Get the ball into the goal."
             ),
@@ -276,7 +279,7 @@ class RelayFamily(Family):
                 CadPart("branch", PartRole.FIXTURE, FIXTURE_MATERIAL, None, compound(branch)),
             ],
             reference=reference,
-            payload=payload(r, (0.0, 0.0, spawn_z)),
+            payload=payload(r, (0.0, 0.0, spawn_z), material),
             goal_zone=goal,
             forbidden_zones=forbidden,
             build_zone=build_zone,

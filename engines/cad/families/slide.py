@@ -8,8 +8,8 @@ block is dropped a short way onto a flat aluminium shelf, so with nothing built 
 Fixtures: a floor and the shelf (a pedestal just wider than the block). Levels:
 
 1. an HDPE block; the goal zone lies on the floor along +x;
-2. a hardwood block (a grippier pair: ``mu = 0.5`` against an HDPE ramp, instead of 0.22, so a steeper
-   ramp), a taller shelf so the goal is farther away, and a forbidden strip of floor between shelf and goal;
+2. a hardwood, ABS or PLA block (a grippier pair: ``mu`` 0.45-0.5 against an HDPE ramp, instead of 0.22, so
+   a steeper ramp), a taller shelf so the goal is farther away, and a forbidden strip of floor between shelf and goal;
 3. as 2, but the goal is on top of a table and all the floor between the shelf and the table is forbidden.
 
 Reference solution: one HDPE ramp (a plate of constant vertical thickness) passing under the spawn point,
@@ -22,6 +22,7 @@ aluminium or any grippier material, or one shallower than the friction angle, ho
 from __future__ import annotations
 
 import math
+import random
 from typing import ClassVar
 
 from build123d import Solid
@@ -55,7 +56,13 @@ TABLE_CLEARANCE_MM = 1.0
 """Level 3: gap between the ramp's lower end (underside) and the table top."""
 RAMP_MATERIAL = MaterialId.HDPE
 RAMP_METHOD = ManufacturingMethod.CNC_MILLING
-BLOCK_MATERIAL = {1: MaterialId.HDPE, 2: MaterialId.HARDWOOD, 3: MaterialId.HARDWOOD}
+BLOCK_MATERIALS = {
+    1: (MaterialId.HDPE,),
+    2: (MaterialId.HARDWOOD, MaterialId.ABS, MaterialId.PLA),
+    3: (MaterialId.HARDWOOD, MaterialId.ABS, MaterialId.PLA),
+}
+"""The block materials a seed of each level draws from: level 1 the slipperiest (0.22), levels 2 and 3 the
+grippier ones with friction 0.45-0.5 (a steeper ramp)."""
 SHELF_SCALE = {1: 1.0, 2: 1.5, 3: 1.5}
 """Shelf height over its sampled value per level: a grippier pair needs a steeper ramp, so a taller shelf
 keeps the goal farther away."""
@@ -87,13 +94,18 @@ class SlideFamily(Family):
         "table_share": 0.4,
     }
     levels = 3
+    payload_materials = tuple(dict.fromkeys(m for ms in BLOCK_MATERIALS.values() for m in ms))
+
+    def payload_material(self, seed: int) -> MaterialId:
+        """Drawn from the seed's level's :data:`BLOCK_MATERIALS` (``slide:material:{seed}``)."""
+        return random.Random(f"{self.name}:material:{seed}").choice(BLOCK_MATERIALS[self.level(seed)])
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
         level = self.level(seed)
         hx, hy, hz = p["half_x_mm"], p["half_y_mm"], p["half_z_mm"]
         jx, jy, jz = SPAWN_JITTER_MM
-        block = BLOCK_MATERIAL[level]
+        block = self.payload_material(seed)
         mu = pair_friction(block)
         theta = math.atan(mu) + math.radians(p["margin_deg"])
         tan_t = math.tan(theta)
@@ -151,7 +163,7 @@ class SlideFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"A {2 * hx:.0f} x {2 * hy:.0f} x {2 * hz:.0f} mm {block.value} block is dropped onto a shelf "
+                f"A {2 * hx:.0f} x {2 * hy:.0f} x {2 * hz:.0f} mm {props(block).name} block is dropped onto a shelf "
                 f"{shelf_h:.0f} mm high; get it into the goal zone {where}, {xg:.0f} mm away along +x. "
                 "It slides but cannot roll."
             ),

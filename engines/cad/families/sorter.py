@@ -53,6 +53,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import prism_xz
+from shared.materials import props
 from shared.models import Box, ManufacturingMethod, MaterialId, NamedBox, PartRole
 
 RAIL_WIDTH_MM = 8.0
@@ -123,6 +124,9 @@ def landing_reach_mm(speed_m_s: float, theta: float, drop_mm: float) -> float:
 
 class SorterFamily(Family):
     name = "sorter"
+    scale_range = (0.8, 0.95)
+    """Below nominal: level 3's side guards, up to 765 mm long at scale 1, must fit the milling machine's
+    762 mm travel (CNC.STOCK_SIZE)."""
     nominal: ClassVar[dict[str, float]] = {
         "radius_mm": 10.0,
         "size_step_mm": 6.0,
@@ -137,6 +141,8 @@ class SorterFamily(Family):
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
+        material = self.payload_material(seed)
+        ball = props(material).name
         level = self.level(seed)
         n = BALLS[level]
         step = (STEP_BASE_MM + p["size_step_mm"]) * STEP_SCALE[level]
@@ -251,10 +257,10 @@ class SorterFamily(Family):
         labels = LABELS[:1] + LABELS[3 - n + 1 :]
         for k in range(n):
             z = surface(xs[k]) + (radii[k] + jx) * tan_t + radii[k] + jz + fall_gap
-            ball = payload(radii[k], (xs[k], 0.0, z)).model_copy(
+            ball_k = payload(radii[k], (xs[k], 0.0, z), material).model_copy(
                 update={"label": labels[k], "goal_zone": goals[k] if k else None}
             )
-            balls.append(ball)
+            balls.append(ball_k)
         top_spawn = max(b.envelope.max_mm[2] for b in balls)
 
         side = max(half_y) + 40.0
@@ -296,7 +302,7 @@ class SorterFamily(Family):
         return FamilyDesign(
             params=params,
             description=(
-                f"{n} steel balls ({diams} mm across) are dropped one behind another along +x; sort them by "
+                f"{n} {ball} balls ({diams} mm across) are dropped one behind another along +x; sort them by "
                 f"size: each must reach its own goal on the floor ahead, the smallest the nearest and the "
                 f"largest the farthest."
             ),
