@@ -12,11 +12,13 @@ from pathlib import Path
 from temporalio.api.enums.v1 import EventType
 
 from faults.harness import Stack
+from shared.families import GENERATOR_VERSION
+from shared.ids import benchmark_id
 from shared.keys import part_step_key
 from shared.models import BenchmarkResult, GenerateBenchmarkRequest, Verdict
 from shared.temporal import WF_GENERATE_BENCHMARK
 
-CHUTE = "chute-s0-v2"
+CHUTE = benchmark_id("chute", 0, GENERATOR_VERSION)
 REPO = Path(__file__).resolve().parents[2]
 """The repository's root."""
 

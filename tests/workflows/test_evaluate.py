@@ -51,9 +51,9 @@ def design_dir(test_settings, published) -> Path:  # type: ignore[no-untyped-def
     d.mkdir(exist_ok=True)
     store = LocalStore(test_settings.local_store_dir)
     (d / "chute.step").write_bytes(store.get_bytes(f"benchmarks/{BENCHMARK}/parts/chute.step"))
-    # chute seed 0: build zone x -49..196, y -47..47, z 0..187; pit |x|,|y| < 24; bin from x 92
-    (d / "block.step").write_bytes(step_bytes(box((40.0, 30.0, 0.0), (60.0, 45.0, 20.0))))
-    (d / "slab.step").write_bytes(step_bytes(box((40.0, -45.0, 0.0), (80.0, -30.0, 60.0))))
+    # chute seed 0: build zone x -47..167, y -43..43, z 0..159; pit |x|,|y| < 22.5; bin from x 74.5, |y| < 23
+    (d / "block.step").write_bytes(step_bytes(box((40.0, 26.0, 0.0), (60.0, 40.0, 20.0))))
+    (d / "slab.step").write_bytes(step_bytes(box((40.0, -42.0, 0.0), (80.0, -26.0, 60.0))))
     return d
 
 

@@ -83,7 +83,9 @@ async def test_export_loads_and_the_agent_view_holds_no_reference(
     assert {r["family"] for r in rows} == {"chute", "gap", "detour"}
     for r in rows:
         assert r["verdict"] == "published" and 0 <= r["level"] <= 5
-        assert r["random_designs"] == test_settings.random_designs and r["random_upper_bound"] < 0.10
+        # designs the sampler found no valid draw for (a part that fits nowhere) are not simulated
+        assert 0.9 * test_settings.random_designs <= r["random_designs"] <= test_settings.random_designs
+        assert r["random_upper_bound"] < 0.10
         assert 0 <= r["within_family_fold"] < 10 and 0 <= r["cross_family_fold"] < 10
         assert r["description"] and r["caps"]["max_unit_cost_usd"] > 0 and r["fixtures"]
         for f in r["fixtures"]:
