@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from activities.analysis import stage_source
 from engines.certify import affordability, difficulty
 from engines.certify.affordability import Ceilings, price_reference
-from engines.certify.trials import merge
+from engines.certify.reports import merge
 from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import FACTS_VERSION, PartFacts
 from shared import metrics

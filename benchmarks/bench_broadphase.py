@@ -16,6 +16,7 @@ import time
 
 from build123d import Location, Rot, Shape, Vector
 
+from benchmarks import results
 from engines.cad.primitives import box, sphere
 from engines.cad.validate import common_volume_mm3, validate_geometry
 from shared.models import BenchmarkArtifacts, BenchmarkDefinition, Box, PartSpec, Payload
@@ -102,6 +103,7 @@ def main() -> None:
     print(f"{'all-pairs exact BRep':<38}{n_pairs:>14}{naive_s:>10.3f}")
     print(f"{'validate_geometry (sweep + exact)':<38}{report.exact_checks:>14}{broadphase_s:>10.3f}")
     print(f"ratio all-pairs / broadphase: {naive_s / broadphase_s:.1f}x")
+    results.report("broadphase_speedup", naive_s / broadphase_s)
     print(f"same overlapping pairs: {found == truth} ({len(found)} vs {len(truth)})")
     if found != truth:
         raise SystemExit(

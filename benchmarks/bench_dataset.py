@@ -15,6 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
+from benchmarks.results import report
+
 
 def sequential(families: list[str], count: int, base_seed: int) -> float:
     from engines.cad.build import build_benchmark
@@ -78,6 +80,7 @@ def main() -> None:
     print(f"{'plain sequential loop (one process)':45s} {t_seq:8.2f} s")
     print(f"{'GenerateDataset through Temporal':45s} {t_tmp:8.2f} s")
     print(f"{'ratio sequential / Temporal':45s} {t_seq / t_tmp:8.2f} x")
+    report("dataset_speedup_vs_sequential", t_seq / t_tmp)
     sys.stdout.flush()
     os._exit(0)
 

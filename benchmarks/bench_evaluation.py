@@ -20,6 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported (evidence pictures)
 
+from benchmarks import results
 from engines.physics import collision_pack
 from engines.physics.runner import build_model, simulate
 from runtime.jobs import evaluation, generation, use_settings
@@ -122,6 +123,7 @@ def main() -> None:
         ):
             print(f"{name:<10} {secs:>8.3f} {secs / total:>7.0%}")
         print(f"{'total':<10} {total:>8.3f}")
+        results.report("evaluation_seconds", total)
         if evidence.render_error:
             print(f"(no pictures: {evidence.render_error})")
         print("build includes starting the sandboxed interpreter and importing build123d (about 2-3 s).")

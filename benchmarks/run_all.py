@@ -1,9 +1,19 @@
-"""Run every benchmark in turn (`make bench`). Each prints its own side-by-side table and ratios."""
+"""Run every benchmark in turn (`make bench`). Each prints its own side-by-side table and ratios; the figures
+they report (:mod:`benchmarks.results`) are collected into ``bench-results.json`` and printed as one table at
+the end. Not a test: nothing gates on the goals.
+
+    .venv/bin/python -m benchmarks.run_all [--out bench-results.json] [--only bench_sim_loop ...]
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import subprocess
 import sys
+from pathlib import Path
+
+from benchmarks.results import GOALS, parse, table
 
 BENCHES = [
     "benchmarks.bench_sim_loop",
@@ -12,16 +22,46 @@ BENCHES = [
     "benchmarks.bench_analysis",
     "benchmarks.bench_render",
     "benchmarks.bench_evaluation",
+    "benchmarks.bench_embedded",
     "benchmarks.bench_certify",
 ]
 
 
+def run(module: str) -> tuple[int, list[dict[str, object]]]:
+    """Run one benchmark, echoing its output; its exit code and the figures it reported."""
+    entries = []
+    with subprocess.Popen(
+        [sys.executable, "-m", module], stdout=subprocess.PIPE, text=True, bufsize=1
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            entry = parse(line)
+            if entry is not None:
+                entries.append(entry)
+    return proc.returncode, entries
+
+
 def main() -> None:
-    failed = []
-    for mod in BENCHES:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--only", nargs="*", help="module names without the package, e.g. bench_sim_loop")
+    args = parser.parse_args()
+    modules = [m for m in BENCHES if not args.only or m.rsplit(".", 1)[1] in args.only]
+    failed, entries = [], []
+    for mod in modules:
         print(f"\n=== {mod} ===", flush=True)
-        if subprocess.call([sys.executable, "-m", mod]) != 0:
+        code, got = run(mod)
+        entries += got
+        if code != 0:
             failed.append(mod)
+    missing = sorted(set(GOALS) - {str(e["name"]) for e in entries})
+    args.out.write_text(json.dumps(entries, indent=2) + "\n")
+    print(f"\n=== figures ({args.out}) ===\n{table(entries)}")
+    if missing and not args.only:
+        print(f"not measured: {', '.join(missing)}")
     if failed:
         sys.exit(f"failed: {failed}")
 

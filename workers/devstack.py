@@ -42,6 +42,11 @@ def port_in_use(ip: str, port: int) -> bool:
         return s.connect_ex((ip, port)) == 0
 
 
+def dev_address(settings: Settings) -> str:
+    """Where the embedded dev server listens (``host:port``)."""
+    return f"{settings.dev_ip}:{settings.dev_port}"
+
+
 class DevServer:
     def __init__(self, settings: Settings, ui: bool = True):
         self.settings = settings
@@ -51,7 +56,7 @@ class DevServer:
 
     @property
     def address(self) -> str:
-        return f"{self.settings.dev_ip}:{self.settings.dev_port}"
+        return dev_address(self.settings)
 
     @property
     def ui_url(self) -> str:

@@ -51,15 +51,17 @@ async def running_worker(
     client: Client,
     settings: Settings,
     task_queue: str | None = None,
+    supervisor: HeavySupervisor | None = None,
 ) -> AsyncIterator[HeavySupervisor]:
     """Run both workers until the block exits; then shut down gracefully and stop every child process.
-    Yields the heavy-job supervisor (its fork server's pid identifies this worker's job processes).
+    Yields the heavy-job supervisor (its fork server's pid identifies this worker's job processes); a
+    ``supervisor`` given (already warming its fork server) is used and closed here too.
 
     The heavy jobs' child processes receive ``settings`` too, so everything uses the same object store."""
     queue = task_queue or settings.task_queue
     default_catalog()  # a malformed price or parameter row stops the worker here, naming the file and row
     store = make_store(settings)
-    supervisor = HeavySupervisor(settings)
+    supervisor = supervisor or HeavySupervisor(settings)
     http = http_client(settings)  # one per worker: webhooks reuse its connections
     try:
         await supervisor.start()  # warm the fork server before taking work (~4 s)

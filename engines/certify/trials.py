@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import mujoco
 import trimesh
 
-from engines.certify import stats
 from engines.certify.primitives import local_vertices
+from engines.certify.reports import BEST_KEPT, rank, with_bounds
 from engines.certify.sampler import RandomDesign, Sampler
 from engines.manufacturing.analysis import evaluate
 from engines.manufacturing.catalog import Catalog
@@ -49,7 +49,6 @@ from shared.models import (
 
 BATCH = 25
 """Designs between heartbeats and between checks of the early stop."""
-BEST_KEPT = 5
 SETTLE_S = 0.5
 """A random design's scene ends as a miss once nothing has moved for this long (see ``runner.run_scene``)."""
 
@@ -154,14 +153,6 @@ def design_scene(
     return scene, {**_fixtures(definition, collision), **design.pieces}
 
 
-def _rank(t: RandomDesignTrial) -> tuple[bool, int, float]:
-    return (
-        not t.solved,
-        -t.goal_scenes,
-        t.min_goal_distance_mm if t.min_goal_distance_mm is not None else 1e12,
-    )
-
-
 def run_trials(
     definition: BenchmarkDefinition,
     collision: Mapping[str, list[Piece]],
@@ -225,7 +216,7 @@ def run_trials(
                 simulated += 1
                 solved += trial.solved
                 scenes += trial.scenes_run
-                best = sorted([*best, trial], key=_rank)[:BEST_KEPT]
+                best = sorted([*best, trial], key=rank)[:BEST_KEPT]
             report = report.model_copy(
                 update={
                     "simulated": simulated,
@@ -251,47 +242,3 @@ def run_trials(
             if on_batch is not None:
                 on_batch(report)
     return report
-
-
-def with_bounds(report: RandomProofReport, confidence: float) -> RandomProofReport:
-    """The report with its solve rate and one-sided Clopper–Pearson bounds (none before any design ran)."""
-    if report.simulated == 0:
-        return report.model_copy(update={"confidence": confidence})
-    return report.model_copy(
-        update={
-            "solve_rate": report.solved / report.simulated,
-            "upper_bound": stats.upper_bound(report.solved, report.simulated, confidence),
-            "lower_bound": stats.lower_bound(report.solved, report.simulated, confidence),
-            "confidence": confidence,
-        }
-    )
-
-
-def merge(reports: list[RandomProofReport], confidence: float, threshold: float) -> RandomProofReport:
-    """The shards of one benchmark's proof as one report: counts summed, the best five overall."""
-    if not reports:
-        raise ValueError("no shard reports to merge")
-    rejected: Counter[str] = Counter()
-    for r in reports:
-        rejected.update(r.rejected_draws)
-    merged = RandomProofReport(
-        sampler_version=reports[0].sampler_version,
-        requested=sum(r.requested for r in reports),
-        simulated=sum(r.simulated for r in reports),
-        solved=sum(r.solved for r in reports),
-        next_index=max(r.next_index for r in reports),
-        unsampleable=sum(r.unsampleable for r in reports),
-        rejected_draws=dict(sorted(rejected.items())),
-        stopped_early=any(r.stopped_early for r in reports),
-        scenes_run=sum(r.scenes_run for r in reports),
-        compile_s=round(sum(r.compile_s for r in reports), 4),
-        simulate_s=round(sum(r.simulate_s for r in reports), 4),
-        price_s=round(sum(r.price_s for r in reports), 4),
-        best=sorted([t for r in reports for t in r.best], key=_rank)[:BEST_KEPT],
-        threshold=threshold,
-    )
-    if merged.best:  # the picture of the shard whose best design is the best overall
-        top = merged.best[0].index
-        picture = next((r.best_picture for r in reports if r.best and r.best[0].index == top), None)
-        merged = merged.model_copy(update={"best_picture": picture})
-    return with_bounds(merged, confidence)

@@ -20,7 +20,7 @@ from scipy.spatial import ConvexHull
 from scipy.stats import binomtest
 
 from engines.cad.build import build_from_design, family_design
-from engines.certify import difficulty, robust, stats, trials
+from engines.certify import difficulty, reports, robust, stats, trials
 from engines.certify.primitives import TOUCH_MM, Convex, Kind, local_vertices, overlap, rotation
 from engines.certify.sampler import MAX_ATTEMPTS, Sampler
 from engines.certify.trials import TrialRule, run_trials, sampler_for, seed_of
@@ -304,7 +304,7 @@ def test_level_is_monotone_in_the_random_solve_rate_and_bounded() -> None:
 
 
 def test_card(chute, lift) -> None:  # type: ignore[no-untyped-def]
-    random = trials.with_bounds(
+    random = reports.with_bounds(
         RandomProofReport(sampler_version=SAMPLER_VERSION, requested=1000, simulated=1000, threshold=0.1),
         0.95,
     )

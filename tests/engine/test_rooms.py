@@ -91,6 +91,23 @@ def test_engines_import_without_temporal_settings_or_store() -> None:
     assert "imported" in done.stdout
 
 
+HEAVY_MODULES = ("build123d", "OCP", "mujoco", "trimesh", "scipy.stats", "sklearn", "pandas", "pyarrow")
+"""What only the heavy job processes (the fork server's children) need: CAD, physics, meshes, statistics."""
+
+
+def test_the_main_worker_imports_no_heavy_library() -> None:
+    """``--embedded`` and every worker import the main worker: a CAD or physics library imported there costs
+    each start seconds (build123d alone about 2) and memory the jobs already hold in the fork server."""
+    script = (
+        "import sys, workers.worker, workers.cli.runner\n"
+        f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
+
 # ================================================================================================
 # Layers: what each room may import (static scan)
 # ================================================================================================
@@ -247,6 +264,7 @@ SKIP_PATHS = {
     "build",
     "dist",
     "bench-results",
+    "bench-results.json",
     "test-artifacts",
     "faults-report.json",
     "tests/engine/test_rooms.py",  # this file spells the forms out to find them

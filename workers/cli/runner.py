@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
@@ -134,18 +135,47 @@ async def connect(settings: Settings, *, metrics: bool = False, embedded_flag: b
 
 
 async def connect_embedded_or_remote(  # type: ignore[no-untyped-def]
-    stack: AsyncExitStack, settings: Settings, embedded: bool, ui: bool, metrics: bool = False
+    stack: AsyncExitStack,
+    settings: Settings,
+    embedded: bool,
+    ui: bool,
+    metrics: bool = False,
+    phases: dict[str, float] | None = None,
+    overlap: bool = True,
 ):
-    from workers.devstack import embedded_server
+    """A client of the cluster, or of an embedded dev server with a worker running in this process.
+
+    Embedded, the worker's fork server warms up (imports build123d, OCP and MuJoCo: seconds) while the dev
+    server starts, unless ``overlap`` is False. ``phases`` (``benchmarks/bench_embedded.py``) receives the
+    seconds at which each start-up phase ended."""
+    from runtime.supervisor import HeavySupervisor
+    from workers.devstack import dev_address, embedded_server
     from workers.worker import running_worker
 
-    server = None
+    t0 = time.perf_counter()
+    marks = {} if phases is None else phases
+    server, supervisor = None, None
     if embedded:
-        server = await stack.enter_async_context(embedded_server(settings, ui=ui))
-        settings = settings.model_copy(update={"temporal_address": server.address})
+        settings = settings.model_copy(update={"temporal_address": dev_address(settings)})
+        supervisor = HeavySupervisor(settings)
+        stack.push_async_callback(supervisor.close)  # also when the server fails to start
+        warming = asyncio.create_task(supervisor.start()) if overlap else None
+        try:
+            server = await stack.enter_async_context(embedded_server(settings, ui=ui))
+        except BaseException:
+            if warming is not None:
+                warming.cancel()
+                await asyncio.gather(warming, return_exceptions=True)
+            raise
+        marks["server_ready"] = time.perf_counter() - t0
+        if warming is not None:
+            await warming
+            marks["fork_server_warm"] = time.perf_counter() - t0
     client = await connect(settings, metrics=metrics, embedded_flag=not embedded)
+    marks["client_connected"] = time.perf_counter() - t0
     if embedded:
-        await stack.enter_async_context(running_worker(client, settings))
+        await stack.enter_async_context(running_worker(client, settings, supervisor=supervisor))
+        marks["worker_ready"] = time.perf_counter() - t0
     return client, settings, server
 
 

@@ -1,0 +1,70 @@
+"""The figures ``make bench`` reports: each benchmark prints its own table and, for each figure it owns, one
+machine-readable line (``BENCH-RESULT {json}``) that :mod:`benchmarks.run_all` collects into
+``bench-results.json``. One goal per figure, here, so the table, the JSON and the README agree.
+
+A figure's entry: ``{"name": ..., "value": ..., "unit": ..., "goal": ..., "met": true|false}``, where the
+goal is a bound (``">= 1.8"``) on the value. Not a test; nothing gates on it.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from dataclasses import dataclass
+
+MARKER = "BENCH-RESULT "
+
+
+@dataclass(frozen=True)
+class Goal:
+    unit: str
+    op: str
+    """``>=`` (the value must reach the bound) or ``<=`` (it must stay under it)."""
+    bound: float
+    what: str
+
+    def met(self, value: float) -> bool:
+        return {">=": operator.ge, "<=": operator.le}[self.op](value, self.bound)
+
+
+GOALS: dict[str, Goal] = {
+    "dataset_speedup_vs_sequential": Goal(
+        "x", ">=", 1.8, "GenerateDataset through Temporal vs a plain sequential loop, same engines and cores"
+    ),
+    "evaluation_seconds": Goal("s", "<=", 1.0, "one evaluation of the example design, 8 scenes, evidence"),
+    "sim_loop_vs_raw_min": Goal("x", ">=", 0.9, "the simulation loop vs raw mj_step, worst bench scene"),
+    "broadphase_speedup": Goal("x", ">=", 15.0, "200-solid validation: all-pairs exact vs broadphase"),
+    "analysis_cold_seconds": Goal("s", "<=", 1.0, "manufacturing analysis of a new 20k-triangle part"),
+    "reprice_seconds": Goal("s", "<=", 0.05, "the same part at a new quantity (cached facts)"),
+    "embedded_start_seconds": Goal("s", "<=", 5.0, "--embedded to a ready worker"),
+}
+"""The issue's goals, except ``reprice_seconds`` (50 ms: a model assumption, an interactive re-quote)."""
+
+
+def report(name: str, value: float) -> dict[str, object]:
+    """Print the figure's line for :mod:`benchmarks.run_all` and return its entry."""
+    goal = GOALS[name]
+    entry: dict[str, object] = {
+        "name": name,
+        "value": round(value, 4),
+        "unit": goal.unit,
+        "goal": f"{goal.op} {goal.bound:g}",
+        "met": goal.met(value),
+    }
+    print(MARKER + json.dumps(entry), flush=True)
+    return entry
+
+
+def parse(line: str) -> dict[str, object] | None:
+    """The entry on a ``BENCH-RESULT`` line, or None for any other line."""
+    if not line.startswith(MARKER):
+        return None
+    entry: dict[str, object] = json.loads(line[len(MARKER) :])
+    return entry
+
+
+def table(entries: list[dict[str, object]]) -> str:
+    rows = [f"{'figure':<32} {'value':>10} {'unit':<4} {'goal':<8} met"]
+    for e in entries:
+        rows.append(f"{e['name']!s:<32} {e['value']!s:>10} {e['unit']!s:<4} {e['goal']!s:<8} {e['met']}")
+    return "\n".join(rows)
