@@ -1,5 +1,6 @@
-"""A dataset through Temporal (dev server + worker + supervised children) vs the same engines in a plain
-sequential loop in one process. Prints both times and the ratio, measured side by side in one run.
+"""A dataset through Temporal (dev server + worker + supervised children) vs the same engines, every proof
+included, in a plain sequential loop in one process. Prints both times and the ratio, measured side by side
+in one run.
 
     python -m benchmarks.bench_dataset [--count 6]
 """
@@ -19,27 +20,28 @@ from benchmarks.results import report
 
 
 def sequential(families: list[str], count: int, base_seed: int) -> float:
-    from engines.cad.build import build_benchmark
-    from engines.cad.validate import validate_geometry
-    from engines.physics import collision_pack
-    from engines.physics.runner import simulate
-    from shared.families import GENERATOR_VERSION
-    from shared.ids import benchmark_id, dataset_item
-    from shared.models import DatasetRequest, SimulationMode
+    """The dataset's benchmarks one after another in this process, each through every proof the workflow
+    runs (build, geometry, baseline, reference, affordability and caps, N random designs, perturbations;
+    ``benchmarks.study_families.prove``), on as many threads as the worker's scenes get."""
+    from benchmarks.bench_certify import build
+    from benchmarks.study_families import prove
+    from engines.manufacturing.catalog import load_catalog
+    from shared.ids import dataset_item
+    from shared.models import DatasetRequest
+    from shared.settings import Settings
 
+    settings, catalog = Settings(), load_catalog()
     req = DatasetRequest(families=families, count=count, base_seed=base_seed)
     t0 = time.perf_counter()
     for i in range(count):
         family, seed = dataset_item(req, i)
-        bid = benchmark_id(family, seed, GENERATOR_VERSION)
-        definition, blobs, shapes = build_benchmark(family, seed, GENERATOR_VERSION, bid)
-        validate_geometry(definition, shapes)
-        collision = collision_pack.unpack(
-            next(b.data for b in blobs if b.key == definition.artifacts.collision.key)
+        prove(
+            build(family, settings, catalog, seed),
+            settings,
+            catalog,
+            settings.random_designs,
+            os.cpu_count() or 2,
         )
-        n = definition.simulation.n_scenes
-        simulate(definition, collision, SimulationMode.BASELINE, n, threads=os.cpu_count() or 2)
-        simulate(definition, collision, SimulationMode.REFERENCE, n, threads=os.cpu_count() or 2)
     return time.perf_counter() - t0
 
 

@@ -7,7 +7,9 @@ Also the detour family's scene, and the assembly scene with the most bodies amon
 levels (reference included: part-to-part joints, motors, several payloads, moving fixtures).
 
 Prints medians over ``--reps`` repetitions of:
-- raw ``mj_step(m, d, nstep=5000)`` vs :func:`run_scene` with check intervals 10 and 1 (steps/s, ratio);
+- raw ``mj_step(m, d, nstep=5000)`` vs :func:`run_scene` with check intervals 10 and 1 (steps/s, ratio); in a
+  scene with motors the raw loop sets the same controls at the same 10-step boundaries (recorded from the
+  scene), since a motor left at rest would make a different, cheaper scene;
 - 8 jittered scenes via :func:`simulate` on 1 thread vs 2 threads (wall time, ratio).
 
 Usage: ``.venv/bin/python -m benchmarks.bench_sim_loop [--reps 7]``
@@ -26,8 +28,8 @@ import trimesh
 
 from benchmarks.results import report
 from engines.physics.collision_pack import Piece
-from engines.physics.mjcf import PAYLOAD_BODY
-from engines.physics.runner import build_model, run_scene, scene_jitter, simulate
+from engines.physics.judge import Judge
+from engines.physics.runner import build_model, run_scene, scene_jitters, simulate
 from shared.models import (
     ArtifactRef,
     BenchmarkArtifacts,
@@ -100,19 +102,47 @@ def _median_s(fn: Callable[[], object], reps: int) -> float:
     return statistics.median(times)
 
 
+def _controls(
+    model: mujoco.MjModel, definition: BenchmarkDefinition, data: mujoco.MjData, steps: int, chunk: int
+) -> list[np.ndarray] | None:
+    """The actuator controls scene 0 sets at each chunk boundary (None without motors), recorded once."""
+    judge = Judge(model, definition, data, None)
+    if judge.motors is None:
+        return None
+    mujoco.mj_resetData(model, data)
+    out = []
+    for start in range(0, steps, chunk):
+        judge.motors.control(data.time)
+        out.append(data.ctrl.copy())
+        mujoco.mj_step(model, data, nstep=min(chunk, steps - start))
+    return out
+
+
 def _loop_vs_raw(label: str, definition: BenchmarkDefinition, model: mujoco.MjModel, reps: int) -> float:
     """run_scene vs raw mj_step over the same steps of the same compiled scene, from the same jittered start;
     returns the ratio at the default check interval (10)."""
     data = mujoco.MjData(model)  # both loops reuse it, so allocation is not part of either figure
     result = run_scene(model, definition, 0, data=data)
     steps = result.steps
-    jitter = np.asarray(scene_jitter(definition, 0)) * 1e-3
-    adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
+    chunk = definition.simulation.check_interval_steps
+    controls = _controls(model, definition, data, steps, chunk)
+
+    def start() -> None:
+        mujoco.mj_resetData(model, data)
+        for offset, p in zip(
+            scene_jitters(definition, 0), Judge(model, definition, data, None).payloads, strict=True
+        ):
+            data.qpos[p.qpos : p.qpos + 3] += np.asarray(offset) * 1e-3
 
     def raw() -> None:
-        mujoco.mj_resetData(model, data)
-        data.qpos[adr : adr + 3] += jitter
-        mujoco.mj_step(model, data, nstep=steps)
+        start()
+        if controls is None:
+            mujoco.mj_step(model, data, nstep=steps)
+            return
+        # Motors: the same controls, set at the same chunk boundaries, so both loops run the same physics.
+        for i, ctrl in enumerate(controls):
+            data.ctrl[:] = ctrl
+            mujoco.mj_step(model, data, nstep=min(chunk, steps - i * chunk))
 
     def with_interval(k: int) -> Callable[[], object]:
         d = definition.model_copy(
@@ -120,7 +150,7 @@ def _loop_vs_raw(label: str, definition: BenchmarkDefinition, model: mujoco.MjMo
         )
         return lambda: run_scene(model, d, 0, data=data)
 
-    rows = [(f"raw mj_step(nstep={steps})", _median_s(raw, reps))]
+    rows = [(f"raw mj_step(nstep={steps if controls is None else chunk})", _median_s(raw, reps))]
     rows += [(f"run_scene, check every {k}", _median_s(with_interval(k), reps)) for k in (10, 1)]
     raw_rate = steps / rows[0][1]
     print(

@@ -15,16 +15,89 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
-from benchmarks.bench_certify import build
+from benchmarks.bench_certify import Built, build
 from engines.cad.families import FAMILIES
 from engines.cad.validate import validate_geometry
 from engines.certify.robust import run_perturbations
 from engines.certify.trials import TrialRule, run_trials, seed_of
-from engines.manufacturing.catalog import load_catalog
+from engines.manufacturing.catalog import Catalog, load_catalog
 from engines.physics.runner import simulate
-from shared.models import Outcome, Severity, SimulationMode
+from shared.models import (
+    Outcome,
+    RandomProofReport,
+    RobustProofReport,
+    Severity,
+    SimulationMode,
+    SimulationReport,
+)
 from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class Proven:
+    """Every proof of one built benchmark, and why it would be rejected (nothing: published)."""
+
+    baseline: SimulationReport
+    reference: SimulationReport
+    random: RandomProofReport
+    upper_bound: float
+    robust: RobustProofReport
+    failed: list[str]
+
+
+def prove(b: Built, settings: Settings, catalog: Catalog, n: int, threads: int) -> Proven:
+    """The proofs ``GenerateBenchmark`` runs after the affordability proof (:func:`build` ran that one),
+    judged as it judges them, on the engines alone."""
+    d, sim = b.definition, b.definition.simulation
+    geometry = validate_geometry(d, b.shapes)
+    base = simulate(d, b.collision, SimulationMode.BASELINE, sim.n_scenes, threads=threads)
+    ref = simulate(d, b.collision, SimulationMode.REFERENCE, sim.n_scenes, threads=threads)
+    unstable = base.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0)
+    rule = TrialRule(
+        n_scenes=sim.n_scenes,
+        required_share=sim.required_success_share,
+        threshold=settings.trivial_threshold,
+        confidence=settings.random_confidence,
+    )
+    rnd = run_trials(
+        d,
+        b.collision,
+        b.caps,
+        catalog,
+        rule,
+        seed_of(d.benchmark_id),
+        0,
+        n,
+        threads=threads,
+    )
+    rob = run_perturbations(
+        d,
+        b.collision,
+        settings.robust_perturbations,
+        settings.robust_required_share,
+        seed_of(d.benchmark_id),
+        threads=threads,
+    )
+    ub = rnd.upper_bound if rnd.upper_bound is not None else 1.0
+    failed = [
+        name
+        for name, bad in (
+            (
+                "invalid geometry: "
+                + ", ".join(sorted({f.rule for f in geometry.findings if f.severity == Severity.BLOCKING})),
+                not geometry.valid,
+            ),
+            ("baseline solved", base.success_share > 0),
+            ("baseline unstable", unstable > 0),
+            ("reference fails", ref.success_share < sim.required_success_share),
+            ("trivial", ub >= settings.trivial_threshold),
+            ("fragile", rob.share < settings.robust_required_share),
+        )
+        if bad
+    ]
+    return Proven(base, ref, rnd, ub, rob, failed)
 
 
 def seeds_of(text: str) -> list[int]:
@@ -61,59 +134,13 @@ def main() -> None:
                 print(f"{family}-s{seed:<10}{level:>4}  build failed: {type(e).__name__}: {e}")
                 per_level[(family, level)].append((False, 0, 0, 1.0))
                 continue
-            d, sim = b.definition, b.definition.simulation
-            geometry = validate_geometry(d, b.shapes)
-            base = simulate(d, b.collision, SimulationMode.BASELINE, sim.n_scenes, threads=args.threads)
-            ref = simulate(d, b.collision, SimulationMode.REFERENCE, sim.n_scenes, threads=args.threads)
-            unstable = base.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0)
-            rule = TrialRule(
-                n_scenes=sim.n_scenes,
-                required_share=sim.required_success_share,
-                threshold=settings.trivial_threshold,
-                confidence=settings.random_confidence,
-            )
-            rnd = run_trials(
-                d,
-                b.collision,
-                b.caps,
-                catalog,
-                rule,
-                seed_of(d.benchmark_id),
-                0,
-                args.n,
-                threads=args.threads,
-            )
-            rob = run_perturbations(
-                d,
-                b.collision,
-                settings.robust_perturbations,
-                settings.robust_required_share,
-                seed_of(d.benchmark_id),
-                threads=args.threads,
-            )
-            ub = rnd.upper_bound if rnd.upper_bound is not None else 1.0
-            failed = [
-                name
-                for name, bad in (
-                    (
-                        "invalid geometry: "
-                        + ", ".join(
-                            sorted({f.rule for f in geometry.findings if f.severity == Severity.BLOCKING})
-                        ),
-                        not geometry.valid,
-                    ),
-                    ("baseline solved", base.success_share > 0),
-                    ("baseline unstable", unstable > 0),
-                    ("reference fails", ref.success_share < sim.required_success_share),
-                    ("trivial", ub >= settings.trivial_threshold),
-                    ("fragile", rob.share < settings.robust_required_share),
-                )
-                if bad
-            ]
+            row = prove(b, settings, catalog, args.n, args.threads)
+            d, rnd, ub, failed = b.definition, row.random, row.upper_bound, row.failed
             per_level[(family, level)].append((not failed, rnd.solved, rnd.simulated, ub))
             print(
-                f"{d.benchmark_id:<16}{level:>4}{base.success_share:>6.0%}{ref.success_share:>6.0%}"
-                f"{f'{rnd.solved}/{rnd.simulated}':>10}{ub:>8.2%}{rob.share:>8.0%}"
+                f"{d.benchmark_id:<16}{level:>4}{row.baseline.success_share:>6.0%}"
+                f"{row.reference.success_share:>6.0%}"
+                f"{f'{rnd.solved}/{rnd.simulated}':>10}{ub:>8.2%}{row.robust.share:>8.0%}"
                 f"{b.caps.reference_unit_cost_usd:>8.2f}{time.perf_counter() - t0:>6.1f}  "
                 + ("published" if not failed else "REJECTED: " + ", ".join(failed))
             )
