@@ -59,9 +59,10 @@ def dataset_item(request: DatasetRequest, index: int) -> tuple[str, int]:
     return request.families[index % n], request.base_seed + index // n
 
 
-EVALUATOR_VERSION = 2
+EVALUATOR_VERSION = 3
 """Bumped when validation, pricing or judging of designs changes what a stored result would say. Version 2:
-assemblies, motors as catalogue items, bought parts in the price, several payloads."""
+assemblies, motors as catalogue items, bought parts in the price, several payloads. Version 3: an on/off
+motor follows its item's torque-speed line (no faster than the item's max_speed)."""
 
 
 def evaluation_basis(definition_sha256: str, catalog_label: str) -> str:

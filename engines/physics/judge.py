@@ -12,6 +12,7 @@ import numpy as np
 
 from engines.physics.extent import PayloadExtent
 from engines.physics.mjcf import MM_TO_M, POSITION_SERVO_DAMPING_S, SceneCompileError, payload_body
+from shared.cots import motor as cots_motor
 from shared.models import BenchmarkDefinition, Box, JointType, MotorMode, Outcome
 
 OVERLOAD_EFFORT_SHARE = 0.98
@@ -56,7 +57,9 @@ class Motors:
                     math.radians(motor.phase_deg),
                 )
             else:
-                law = (motor.mode, motor.effort, motor.period_s, motor.duty * motor.period_s, 0.0)
+                item = cots_motor(motor.item)
+                no_load = item.max_speed * unit if item is not None else 0.0  # 0: no speed limit
+                law = (motor.mode, motor.effort, motor.period_s, motor.duty * motor.period_s, no_load)
             self.laws.append(law)
             dof = int(model.jnt_dofadr[int(model.actuator_trnid[i, 0])])
             self.limits.append(
@@ -73,16 +76,27 @@ class Motors:
         self.stalled_since: list[float | None] = [None] * model.nu
 
     def control(self, t: float) -> None:
-        """Set every actuator's ``ctrl`` for time ``t`` (held until the next call)."""
-        ctrl = self.ctrl
+        """Set every actuator's ``ctrl`` for time ``t`` (held until the next call).
+
+        An ``on_off`` motor follows its item's torque-speed line while on, as a DC motor does: its effort
+        falls linearly with the joint's speed in the effort's direction, to nothing at the item's
+        ``max_speed`` (its no-load speed), and it never brakes; off, it gives nothing and the joint coasts.
+        A motor without an item (stored before the catalogue) has no speed limit."""
+        ctrl, qvel = self.ctrl, self.qvel
         for i, (mode, a, b, c, d) in enumerate(self.laws):
             if mode is MotorMode.CONSTANT_VELOCITY:
                 ctrl[i] = a
             elif mode is MotorMode.SINUSOIDAL:
                 phase = c * t + d
                 ctrl[i] = a + b * math.sin(phase) + POSITION_SERVO_DAMPING_S * b * c * math.cos(phase)
+            elif math.fmod(t, b) >= c:
+                ctrl[i] = 0.0
+            elif d > 0.0:
+                speed = float(qvel[self.limits[i][1]])
+                along = speed if a >= 0.0 else -speed  # the joint's speed in the effort's direction
+                ctrl[i] = a * min(1.0, max(0.0, 1.0 - along / d))
             else:
-                ctrl[i] = a if math.fmod(t, b) < c else 0.0
+                ctrl[i] = a
 
     def overload(self, t: float) -> tuple[Outcome, str] | None:
         """``motor_overload`` once a motor has been at its limit and stalled for its ``stall_s``."""

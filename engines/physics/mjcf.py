@@ -47,7 +47,8 @@ in MuJoCo units (rad, rad/s, m, m/s, N, N*m):
   or 2 mm position error) and ``kv = kp * POSITION_SERVO_DAMPING_S``; the runner adds the target's speed times
   ``POSITION_SERVO_DAMPING_S`` to ctrl, so the servo acts on the position and the speed error (a PD servo,
   no steady lag behind a moving target);
-- ``on_off``: ``<motor gear=1 ctrlrange=±max_effort>``; ctrl is the torque (N*m) or force (N).
+- ``on_off``: ``<motor gear=1 ctrlrange=±max_effort>``; ctrl is the torque (N*m) or force (N), which the
+  runner lowers with the joint's speed along the item's torque-speed line (``engines.physics.judge``).
 A servo's joint also gets an ``armature`` (a geared motor's rotor inertia, see :data:`SERVO_ARMATURE_STEPS`)
 so that a servo at its force limit, which MuJoCo integrates explicitly, cannot chatter.
 

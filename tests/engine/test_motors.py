@@ -26,6 +26,7 @@ from engines.physics.runner import (
     run_scene,
     simulate,
 )
+from shared import cots
 from shared.materials import props
 from shared.models import (
     BenchmarkDefinition,
@@ -295,6 +296,48 @@ def test_on_off_motor_pushes_during_its_duty_share() -> None:
     assert np.fmod(t[-2], period) >= duty * period, "the last step is in an off phase"
     assert speed == pytest.approx(effort * on_time / mass, rel=1e-6), (speed, effort * on_time / mass)
     assert on_time == pytest.approx(5 * duty * period, abs=5 * dt)
+
+
+@pytest.mark.parametrize("effort", [1.0, -0.6])
+def test_on_off_motor_follows_its_items_torque_speed_line(effort: float) -> None:
+    """An arm on a vertical hinge (gravity does not act about it), driven by the DC gearmotor: with the
+    effort falling linearly to nothing at the item's no-load speed w0, ``I dw/dt = T (1 - w / w0)``, so
+    ``w(t) = w0 (1 - exp(-t T / (I w0)))``. Checked every step against that curve (within 1 % of w0), and
+    the speed never passes w0, whichever way the motor turns. Without an item (a motor stored before the
+    catalogue) the same arm spins far past it."""
+    item = cots.motor("dc_gear_37d_30to1")
+    assert item is not None
+    w0 = item.max_speed  # deg/s
+    dc = motor("on_off", item.max_effort, effort=effort, duty=1.0).model_copy(
+        update={"item": "dc_gear_37d_30to1"}
+    )
+    d, collision = motor_scene(ARM, ARM_HINGE, dc, duration_s=0.6, check_interval_steps=1)
+    model = build_model(d, collision, REFERENCE)
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    full = np.zeros((model.nv, model.nv))
+    mujoco.mj_fullM(model, data, full)
+    dof = int(model.joint(LABEL).dofadr[0])
+    inertia = float(full[dof, dof])  # about the hinge, kg m^2 (rotor inertia included)
+    _, _, t, angle = joint_trace(d, collision)
+    speed = np.diff(angle) / np.diff(t)  # deg/s, over each step
+    sign = 1.0 if effort > 0 else -1.0
+    tau = inertia * math.radians(w0) / abs(effort)
+    expected = sign * w0 * (1.0 - np.exp(-t[1:] / tau))
+    assert np.abs(speed - expected).max() < 0.01 * w0, np.abs(speed - expected).max()
+    assert (sign * speed).max() <= w0 * 1.001
+
+    # The default check interval (controls held 10 steps) still keeps it at its no-load speed.
+    d10, _ = motor_scene(ARM, ARM_HINGE, dc, duration_s=0.6)
+    _, _, t10, angle10 = joint_trace(d10, collision)
+    speed10 = sign * np.diff(angle10) / np.diff(t10)  # over each 10-step chunk
+    late = speed10[t10[1:] > 0.4]
+    assert speed10.max() <= 1.001 * w0 and late.min() >= 0.97 * w0, (speed10.max(), late.min())
+
+    unlimited = dc.model_copy(update={"item": None})
+    d0, _ = motor_scene(ARM, ARM_HINGE, unlimited, duration_s=0.6, check_interval_steps=1)
+    _, _, t0, angle0 = joint_trace(d0, collision)
+    assert sign * (angle0[-1] - angle0[-2]) / (t0[-1] - t0[-2]) > 3 * w0
 
 
 # --------------------------------------------------------------------------------------------
