@@ -108,6 +108,7 @@ def test_the_main_worker_imports_no_heavy_library() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == "[]", done.stdout
 
+
 # ================================================================================================
 # Layers: what each room may import (static scan)
 # ================================================================================================

@@ -50,8 +50,7 @@ PAYLOAD_MATERIALS: tuple[MaterialId, ...] = (
     MaterialId.HARDWOOD,
     MaterialId.RUBBER_GENERIC,
 )
-"""Every material of the table, in its order: what a payload may be made of (0.75-7.85 g/cm3, friction
-0.22-0.9)."""
+"""Every material of the table: what a payload may be made of (0.75-7.85 g/cm3, friction 0.22-0.9)."""
 SCALE_RANGE = (0.8, 1.25)
 """The scene scale a seed draws (log-uniform): every sampled length (a ``*_mm`` parameter) is multiplied by
 it, so one family builds its task at sizes 1.56 times apart on top of each parameter's own spread."""
@@ -100,8 +99,8 @@ class Family(ABC):
     levels: ClassVar[int] = 1
     """Complexity levels the family builds; seed ``s`` builds level :meth:`level` ``(s)``."""
     payload_materials: ClassVar[tuple[MaterialId, ...]] = PAYLOAD_MATERIALS
-    """The materials a seed draws its payloads' from (see :meth:`payload_material`); a family whose task
-    rests on one material's friction names only the ones it works with, and says why."""
+    """The materials a seed draws its payloads' material from (see :meth:`payload_material`); a family whose
+    task rests on one material's friction names only the ones it works with, and says why."""
     scale_range: ClassVar[tuple[float, float]] = SCALE_RANGE
 
     def payload_material(self, seed: int) -> MaterialId:

@@ -1,6 +1,6 @@
-"""``sorter``: sort balls by size. Two or three steel balls of different diameters are dropped one behind
-another along +x, and each must reach its own goal zone on the floor ahead: the smallest the nearest, the
-largest the farthest.
+"""``sorter``: sort balls by size. Two or three balls of one material and different diameters are dropped
+one behind another along +x, and each must reach its own goal zone on the floor ahead: the smallest the
+nearest, the largest the farthest.
 
 The balls spawn at the same time on one line along +x, the smallest in front (downstream) and each larger
 one behind it, far enough apart that their spawn envelopes stay clear; so with nothing built they all fall
