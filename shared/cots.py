@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared.models import BoughtLine, JointSpec, JointType, MotorMode, MotorSpec
 
@@ -51,7 +51,15 @@ class CatalogueMotor(_Row):
     kind: MotorKind
     max_effort: float = Field(gt=0)
     max_speed: float = Field(gt=0)
+    stroke_mm: float | None = Field(default=None, gt=0)
+    """A linear motor's travel (mm): a slide it drives must have a range within it. Rotary motors have none."""
     envelope_mm: tuple[float, float, float]
+
+    @model_validator(mode="after")
+    def _stroke_for_linear_only(self) -> CatalogueMotor:
+        if (self.kind is MotorKind.LINEAR) != (self.stroke_mm is not None):
+            raise ValueError("stroke_mm: a linear motor needs one, a rotary motor has none")
+        return self
 
     def joint(self) -> JointType:
         return JointType.HINGE if self.kind is MotorKind.ROTARY else JointType.SLIDE
@@ -110,6 +118,22 @@ def bearing(item: str | None) -> CatalogueItem | None:
 def motor_items(kind: MotorKind | None = None) -> list[str]:
     """Motor ids, in catalogue order (of one kind, when given)."""
     return [k for k, m in CATALOGUE.motors.items() if kind is None or m.kind is kind]
+
+
+def linear_for(travel_mm: float, effort_n: float, speed_mm_s: float) -> str:
+    """The linear motor with the shortest stroke that covers ``travel_mm`` and gives ``effort_n`` at
+    ``speed_mm_s`` (the cheapest such, on a tie); ``ValueError`` when none does."""
+    fits = [
+        (m.stroke_mm or 0.0, m.price_usd, k)
+        for k, m in CATALOGUE.motors.items()
+        if m.kind is MotorKind.LINEAR
+        and (m.stroke_mm or 0.0) >= travel_mm
+        and m.max_effort >= effort_n
+        and m.max_speed >= speed_mm_s
+    ]
+    if not fits:
+        raise ValueError(f"no linear motor travels {travel_mm:g} mm with {effort_n:g} N at {speed_mm_s:g} mm/s")
+    return min(fits)[2]
 
 
 def peak_speed(spec: MotorSpec) -> float:

@@ -14,7 +14,8 @@ part in each finding:
 - ``joint.unknown_item``: a fixed joint's fastener or a hinge's bearing is not in the catalogue;
 - ``motor.unknown_item`` / ``motor.item_mismatch`` / ``motor.over_item_limit``: the motor names no
   catalogue motor, one that drives the other kind of joint (rotary for hinges, linear for slides), or is
-  asked for more torque, force or speed than the item gives (the finding names the item and its limit);
+  asked for more torque, force or speed than the item gives, or a linear item drives a slide whose range is
+  missing or longer than the item's stroke (the finding names the item and its limit);
 - ``motor.on_fixed_joint``: a fastened joint has nothing to drive;
 - ``design.too_many_motors``: the benchmark allows fewer motors (``max_motors``; the lever's is 0: it must be
   solved passively).
@@ -55,6 +56,16 @@ def _finding(
         limit=limit,
         unit=unit,
     )
+
+
+def _longer(stroke_mm: float) -> list[str]:
+    """Linear motors with a longer stroke than ``stroke_mm``, with their strokes (or "none is longer")."""
+    longer = [
+        f"{k}: {m.stroke_mm:g} mm"
+        for k, m in cots.CATALOGUE.motors.items()
+        if m.stroke_mm is not None and m.stroke_mm > stroke_mm
+    ]
+    return longer or ["none is longer"]
 
 
 def motor_findings(part: PartSpec) -> list[Finding]:
@@ -108,6 +119,21 @@ def motor_findings(part: PartSpec) -> list[Finding]:
                 effort_unit,
             )
         )
+    if item.stroke_mm is not None and j is not None and j.type is JointType.SLIDE:
+        span = None if j.range is None else j.range[1] - j.range[0]
+        if span is None or span > item.stroke_mm + 1e-9:
+            travel = "has no range (it could travel without end)" if span is None else f"spans {span:g} mm"
+            found.append(
+                _finding(
+                    "motor.over_item_limit",
+                    part.label,
+                    f"the slide {travel}; {m.item} travels {item.stroke_mm:g} mm: give the slide a range "
+                    f"within its stroke, or choose a longer linear motor ({', '.join(_longer(item.stroke_mm))})",
+                    span,
+                    item.stroke_mm,
+                    "mm",
+                )
+            )
     speed = cots.peak_speed(m)
     if speed > item.max_speed + 1e-9:
         found.append(

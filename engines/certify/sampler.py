@@ -271,6 +271,8 @@ def _with_motor(part: DrawnPart, rng: np.random.Generator) -> DrawnPart:
         motor_spec = MotorSpec(mode=MotorMode.CONSTANT_VELOCITY, item=item, max_effort=effort, velocity=speed)
     else:
         amplitude = float(rng.uniform(5.0, 40.0))
+        assert limits.stroke_mm is not None
+        amplitude = min(amplitude, limits.stroke_mm / 2 - 1.0)  # the range below stays within the stroke
         frequency = min(float(rng.uniform(0.2, 1.5)), 0.999 * limits.max_speed / (2 * math.pi * amplitude))
         joint = JointSpec(type=JointType.SLIDE, axis=axis, range=(-amplitude - 1.0, amplitude + 1.0))
         motor_spec = MotorSpec(

@@ -130,10 +130,11 @@ MAX_FAMILIES = 64
 """Family names one dataset request may list."""
 
 # The certification proofs (random designs, perturbed references): their bounds and the sampler's versions.
-SAMPLER_VERSION = 2
+SAMPLER_VERSION = 3
 """The random-design sampler this code draws with (``engines.certify.sampler``); bump it when what it draws
 changes, so verdicts proven with another sampler are proven again. Version 2: motors are catalogue items
-(``shared/data/cots.toml``), within the item's limits and priced with the design."""
+(``shared/data/cots.toml``), within the item's limits and priced with the design. Version 3: a slide stays
+within its linear motor's stroke, and the catalogue has a 1000 mm belt module."""
 SAMPLER_VERSIONS = (SAMPLER_VERSION,)
 """The sampler versions a request may name: only the one this code has."""
 

@@ -86,6 +86,9 @@ def test_a_cycle_of_fixed_joints_is_one_finding_naming_its_parts() -> None:
     assert "a -> b -> a" in found[0].message
 
 
+L16 = {"mode": "sinusoidal", "item": "linear_screw_l16_35to1", "max_effort": 40.0, "amplitude": 5.0}
+
+
 @pytest.mark.parametrize(
     ("joint", "motor", "rule", "limit"),
     [
@@ -95,7 +98,7 @@ def test_a_cycle_of_fixed_joints_is_one_finding_naming_its_parts() -> None:
         ({"type": "hinge"}, {**SERVO, "max_effort": 2.5}, "motor.over_item_limit", 2.10),
         ({"type": "hinge"}, {**SERVO, "velocity": 500.0}, "motor.over_item_limit", 428.0),
         (
-            {"type": "slide"},
+            {"type": "slide", "range": (-21, 21)},
             {
                 "mode": "sinusoidal",
                 "item": "linear_screw_l16_35to1",
@@ -106,6 +109,9 @@ def test_a_cycle_of_fixed_joints_is_one_finding_naming_its_parts() -> None:
             "motor.over_item_limit",
             16.0,
         ),
+        # a linear motor's slide must stay within its stroke (the L16-50's 50 mm): too long, or unbounded
+        ({"type": "slide", "range": (-30, 30)}, L16, "motor.over_item_limit", 50.0),
+        ({"type": "slide"}, L16, "motor.over_item_limit", 50.0),
         ({"type": "fixed", "parent": "base"}, SERVO, "motor.on_fixed_joint", None),
     ],
 )
@@ -139,6 +145,18 @@ def test_every_catalogue_row_cites_its_sources_and_has_positive_limits() -> None
     for row in rows:
         assert row.price_usd > 0 and row.mass_kg > 0
         assert len(row.source) > 20 and len(row.price_source) > 20
+    for m in c.motors.values():  # a linear motor has a stroke, a rotary one none
+        assert (m.stroke_mm is not None) == (m.kind is cots.MotorKind.LINEAR)
+    with pytest.raises(ValueError, match="stroke_mm"):
+        cots.CatalogueMotor.model_validate({**c.motors["linear_belt_nema17"].model_dump(), "stroke_mm": None})
+
+
+def test_the_shortest_linear_motor_that_covers_a_travel_is_chosen() -> None:
+    assert cots.linear_for(40.0, 30.0, 10.0) == "linear_screw_l16_35to1"
+    assert cots.linear_for(40.0, 30.0, 100.0) == "linear_belt_nema17"  # too fast for the lead screw
+    assert cots.linear_for(600.0, 5.0, 300.0) == "linear_belt_nema17_1000"
+    with pytest.raises(ValueError, match="no linear motor travels 5000 mm"):
+        cots.linear_for(5000.0, 5.0, 300.0)
 
 
 def test_a_design_buys_its_motor_fasteners_and_bearings() -> None:

@@ -19,6 +19,7 @@ from scipy.optimize import linprog
 from scipy.spatial import ConvexHull
 from scipy.stats import binomtest
 
+from engines.cad.assembly import motor_findings
 from engines.cad.build import build_from_design, family_design
 from engines.certify import difficulty, reports, robust, stats, trials
 from engines.certify.primitives import TOUCH_MM, Convex, Kind, local_vertices, overlap, rotation
@@ -208,7 +209,7 @@ def test_the_sampler_version_pins_what_it_draws(lift) -> None:  # type: ignore[n
     s = Sampler(free, {}, _caps(1.0, 100.0), {m: 4.0 for m in MATERIALS}, seed=0)
     summaries = [[p.model_dump() for p in s.draw(i)[0].summary] for i in range(8)]
     digest = hashlib.sha256(json.dumps(summaries, sort_keys=True).encode()).hexdigest()[:16]
-    assert (SAMPLER_VERSION, digest) == (2, "8f0b825a25656857")
+    assert (SAMPLER_VERSION, digest) == (3, "0aaf6449e04dcf91")
     assert seed_of("chute-s0-v1") == int(hashlib.sha256(b"chute-s0-v1").hexdigest()[:8], 16)
 
 
@@ -241,9 +242,10 @@ def test_joints_only_when_the_reference_has_one(chute, lift, catalog) -> None:  
         parts = [p for i in range(40) for p in s.draw(i)[0].parts]
         jointed = [p for p in parts if p.joint is not None or p.motor is not None]
         assert bool(jointed) is wanted
-        for p in jointed:  # a joint always has its motor, along a principal axis
+        for p in jointed:  # a joint always has its motor, along a principal axis, within its item's limits
             assert p.joint is not None and p.motor is not None
             assert sorted(map(abs, p.joint.axis)) == [0.0, 0.0, 1.0]
+            assert motor_findings(p.spec()) == [], p.spec()
     designs = [sampler_for(*lift, catalog, 0).draw(i)[0] for i in range(40)]
     assert all(sum(p.joint is not None for p in x.parts) <= 1 for x in designs)
 

@@ -17,6 +17,7 @@ from engines.cad.families.base import floor_part, zone
 from engines.physics.collision_pack import Piece, unpack
 from engines.physics.mjcf import GRAVITY_M_S2, ROLLING_RESISTANCE
 from engines.physics.runner import build_model, replay_scene, simulate
+from shared import cots
 from shared.models import BenchmarkDefinition, Box, JointType, MaterialId, MotorMode, Outcome, SimulationMode
 
 FAMILY = FAMILIES["conveyor"]
@@ -160,3 +161,15 @@ def test_nothing_passive_moves_the_ball(seed: int) -> None:
         alone = definition.model_copy(update={"reference_solution": no_rail})
         report = simulate(alone, collision, SimulationMode.REFERENCE, 4, threads=1)
         assert report.success_share == 0.0, report.outcome_counts
+
+
+def test_a_stroke_longer_than_the_short_rail_gets_the_long_one() -> None:
+    """The scoop rides the linear module with the shortest rail that covers its stroke: seed 0's 263 mm fits
+    the 500 mm rail's 420 mm stroke, seed 58's 649 mm needs the 1000 mm rail (920 mm)."""
+    for seed, item in ((0, "linear_belt_nema17"), (58, "linear_belt_nema17_1000")):
+        scoop = FAMILY.generate(seed).reference[0]
+        assert scoop.motor is not None and scoop.joint is not None and scoop.joint.range is not None
+        assert scoop.motor.item == item
+        low, high = scoop.joint.range
+        row = cots.motor(item)
+        assert row is not None and row.stroke_mm is not None and high - low <= row.stroke_mm

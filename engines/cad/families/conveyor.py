@@ -47,6 +47,7 @@ from engines.cad.families.base import (
     zone,
 )
 from engines.cad.primitives import box
+from shared.cots import linear_for
 from shared.materials import props
 from shared.models import JointSpec, ManufacturingMethod, MaterialId, MotorSpec, PartRole
 
@@ -71,8 +72,8 @@ CARRIAGE_MATERIAL = MaterialId.ALUMINUM_6061
 """The scoop's back plate: a milled plate on the linear module's carriage; the printed arms (the U's sides) are
 fastened to it with ``ARM_FASTENERS`` screws (a fixed joint)."""
 ARM_FASTENERS = 4
-MOTOR_ITEM = "linear_belt_nema17"
-"""A belt-driven linear module: the scoop's peak speed (up to about 460 mm/s) is far beyond a lead screw's."""
+# The motor: the belt-driven linear module with the shortest rail that covers the stroke (shared.cots
+# linear_for); the scoop's peak speed (up to about 460 mm/s) is far beyond a lead screw's.
 PUSHER_EFFORT_N = 5.0
 """The reference motor's force limit. Pushing needs little: accelerating scoop and ball (~0.2 kg) at the
 stroke's peak ~1 m/s^2 takes ~0.2 N; 5 N makes a stiff servo (2.5 N/mm, a sag under that load of 0.1 mm)
@@ -166,7 +167,9 @@ class ConveyorFamily(Family):
         )
         motor = MotorSpec(
             mode="sinusoidal",
-            item=MOTOR_ITEM,
+            item=linear_for(
+                travel + 2 * LIMIT_MARGIN_MM, PUSHER_EFFORT_N, 2 * math.pi * frequency * amplitude
+            ),
             max_effort=PUSHER_EFFORT_N,
             amplitude=round(amplitude, 3),
             offset=round(amplitude, 3),
