@@ -103,18 +103,24 @@ def _median_s(fn: Callable[[], object], reps: int) -> float:
 
 
 def _controls(
-    model: mujoco.MjModel, definition: BenchmarkDefinition, data: mujoco.MjData, steps: int, chunk: int
+    model: mujoco.MjModel,
+    definition: BenchmarkDefinition,
+    data: mujoco.MjData,
+    start: Callable[[], None],
+    steps: int,
+    chunk: int,
 ) -> list[np.ndarray] | None:
-    """The actuator controls scene 0 sets at each chunk boundary (None without motors), recorded once."""
-    judge = Judge(model, definition, data, None)
-    if judge.motors is None:
+    """The actuator controls scene 0 sets at each chunk boundary (None without motors), recorded once from
+    the scene's own jittered start."""
+    motors = Judge(model, definition, data, None).motors
+    if motors is None:
         return None
-    mujoco.mj_resetData(model, data)
+    start()
     out = []
-    for start in range(0, steps, chunk):
-        judge.motors.control(data.time)
+    for first in range(0, steps, chunk):
+        motors.control(data.time)
         out.append(data.ctrl.copy())
-        mujoco.mj_step(model, data, nstep=min(chunk, steps - start))
+        mujoco.mj_step(model, data, nstep=min(chunk, steps - first))
     return out
 
 
@@ -125,14 +131,18 @@ def _loop_vs_raw(label: str, definition: BenchmarkDefinition, model: mujoco.MjMo
     result = run_scene(model, definition, 0, data=data)
     steps = result.steps
     chunk = definition.simulation.check_interval_steps
-    controls = _controls(model, definition, data, steps, chunk)
+    # Scene 0's jittered start, resolved once so that the raw loop times nothing but the steps.
+    payloads = Judge(model, definition, data, None).payloads
+    starts = [
+        (p.qpos, np.asarray(o) * 1e-3) for p, o in zip(payloads, scene_jitters(definition, 0), strict=True)
+    ]
 
     def start() -> None:
         mujoco.mj_resetData(model, data)
-        for offset, p in zip(
-            scene_jitters(definition, 0), Judge(model, definition, data, None).payloads, strict=True
-        ):
-            data.qpos[p.qpos : p.qpos + 3] += np.asarray(offset) * 1e-3
+        for adr, offset in starts:
+            data.qpos[adr : adr + 3] += offset
+
+    controls = _controls(model, definition, data, start, steps, chunk)
 
     def raw() -> None:
         start()
