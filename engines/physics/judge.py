@@ -38,6 +38,8 @@ class Motors:
         self.laws: list[tuple[MotorMode, float, float, float, float]] = []
         # per actuator: (label, dof address, force threshold, stall speed, stall_s, max_effort, effort unit)
         self.limits: list[tuple[str, int, float, float, float, float, str]] = []
+        self.dofs: list[int] = []
+        """Per actuator: the address of its joint's speed in ``qvel``."""
         for i in range(model.nu):
             label = model.actuator(i).name
             spec = specs.get(label)
@@ -62,6 +64,7 @@ class Motors:
                 law = (motor.mode, motor.effort, motor.period_s, motor.duty * motor.period_s, no_load)
             self.laws.append(law)
             dof = int(model.jnt_dofadr[int(model.actuator_trnid[i, 0])])
+            self.dofs.append(dof)
             self.limits.append(
                 (
                     label,
@@ -92,7 +95,7 @@ class Motors:
             elif math.fmod(t, b) >= c:
                 ctrl[i] = 0.0
             elif d > 0.0:
-                speed = float(qvel[self.limits[i][1]])
+                speed = float(qvel[self.dofs[i]])
                 along = speed if a >= 0.0 else -speed  # the joint's speed in the effort's direction
                 ctrl[i] = a * min(1.0, max(0.0, 1.0 - along / d))
             else:

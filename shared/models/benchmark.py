@@ -39,6 +39,15 @@ from shared.models.common import (
 from shared.models.geometry import Box, NamedBox
 
 
+def _without_none(data: dict[str, object], *keys: str) -> dict[str, object]:
+    """``data`` without those of ``keys`` whose value is None: a field added later, left unset, dumps as the
+    model did before it existed (so stored definitions and their hashes stay the same)."""
+    for key in keys:
+        if key in data and data[key] is None:
+            del data[key]
+    return data
+
+
 class PartRole(StrEnum):
     FIXTURE = "fixture"
     REFERENCE = "reference"
@@ -81,22 +90,19 @@ class JointSpec(Model):
     """A point on a hinge axis, world millimetres after placement. Default: the part's bounding-box centre.
     For a joint to a parent part, the anchor must lie on both parts."""
 
-    @model_serializer(mode="wrap")
-    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        """A joint to the world without a bearing dumps as it did before parts could join each other."""
-        data: dict[str, object] = handler(self)
-        for key in ("parent", "bearing"):
-            if data.get(key, 0) is None:
-                del data[key]
-        if self.type is not JointType.FIXED:
-            data.pop("fastener", None)
-            data.pop("fasteners", None)
-        return data
-
     range: tuple[JointCoordinate, JointCoordinate] | None = None
     """Hard stops ``(low, high)``: degrees (hinge) or millimetres (slide). Default: unlimited."""
     damping: float = Field(default=0.0, ge=0, le=1e6)
     """Viscous damping: N*m*s/rad (hinge) or N*s/m (slide)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """A joint to the world without a bearing dumps as it did before parts could join each other."""
+        data = _without_none(handler(self), "parent", "bearing")
+        if self.type is not JointType.FIXED:
+            data.pop("fastener", None)
+            data.pop("fasteners", None)
+        return data
 
 
 class MotorMode(StrEnum):
@@ -139,10 +145,7 @@ class MotorSpec(Model):
     @model_serializer(mode="wrap")
     def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
         """A motor without an item (stored before the catalogue) dumps as it did."""
-        data: dict[str, object] = handler(self)
-        if data.get("item", 0) is None:
-            del data["item"]
-        return data
+        return _without_none(handler(self), "item")
 
 
 class PartSpec(Model):
@@ -212,11 +215,7 @@ class Payload(Model):
 
     @model_serializer(mode="wrap")
     def _without_unused_dimensions(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        data: dict[str, object] = handler(self)
-        for field in (*_OPTIONAL_DIMENSIONS, "goal_zone"):
-            if data.get(field, 0) is None:
-                del data[field]
-        return data
+        return _without_none(handler(self), *_OPTIONAL_DIMENSIONS, "goal_zone")
 
     @property
     def half_extents_mm(self) -> tuple[float, float, float]:
@@ -327,9 +326,7 @@ class BenchmarkDefinition(Model):
         data: dict[str, object] = handler(self)
         if data.get("extra_payloads") == []:
             del data["extra_payloads"]
-        if data.get("max_motors", 0) is None:
-            del data["max_motors"]
-        return data
+        return _without_none(data, "max_motors")
 
     @property
     def payloads(self) -> list[Payload]:
