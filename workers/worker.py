@@ -55,12 +55,13 @@ async def running_worker(
 ) -> AsyncIterator[HeavySupervisor]:
     """Run both workers until the block exits; then shut down gracefully and stop every child process.
     Yields the heavy-job supervisor (its fork server's pid identifies this worker's job processes); a
-    ``supervisor`` given (already warming its fork server) is used and closed here too.
+    ``supervisor`` given (already warming its fork server) is used, and its owner closes it.
 
     The heavy jobs' child processes receive ``settings`` too, so everything uses the same object store."""
     queue = task_queue or settings.task_queue
     default_catalog()  # a malformed price or parameter row stops the worker here, naming the file and row
     store = make_store(settings)
+    owned = supervisor is None
     supervisor = supervisor or HeavySupervisor(settings)
     http = http_client(settings)  # one per worker: webhooks reuse its connections
     try:
@@ -111,7 +112,8 @@ async def running_worker(
         async with main_worker, heavy_worker:
             yield supervisor
     finally:
-        await supervisor.close()
+        if owned:
+            await supervisor.close()
         await http.aclose()
         log.info("worker.stopped", task_queue=queue)
 

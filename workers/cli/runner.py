@@ -158,7 +158,7 @@ async def connect_embedded_or_remote(  # type: ignore[no-untyped-def]
     if embedded:
         settings = settings.model_copy(update={"temporal_address": dev_address(settings)})
         supervisor = HeavySupervisor(settings)
-        stack.push_async_callback(supervisor.close)  # also when the server fails to start
+        stack.push_async_callback(supervisor.close)  # after the worker stops, or when the server fails
         warming = asyncio.create_task(supervisor.start()) if overlap else None
         try:
             server = await stack.enter_async_context(embedded_server(settings, ui=ui))

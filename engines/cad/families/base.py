@@ -103,10 +103,14 @@ class Family(ABC):
     task rests on one material's friction names only the ones it works with, and says why."""
     scale_range: ClassVar[tuple[float, float]] = SCALE_RANGE
 
+    def materials_for(self, seed: int) -> tuple[MaterialId, ...]:
+        """The materials ``seed`` draws from: :attr:`payload_materials` (a family may narrow them per level)."""
+        return self.payload_materials
+
     def payload_material(self, seed: int) -> MaterialId:
-        """The payload material of ``seed``: drawn from :attr:`payload_materials` by
+        """The payload material of ``seed``: drawn from :meth:`materials_for` by
         ``random.Random(f"{family}:material:{seed}")``, so a pure function of (family, seed)."""
-        return random.Random(f"{self.name}:material:{seed}").choice(self.payload_materials)
+        return random.Random(f"{self.name}:material:{seed}").choice(self.materials_for(seed))
 
     def scene_scale(self, seed: int) -> float:
         """The scene scale of ``seed``, log-uniform within :attr:`scale_range` (``{family}:scale:{seed}``)."""

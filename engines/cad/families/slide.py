@@ -22,7 +22,6 @@ aluminium or any grippier material, or one shallower than the friction angle, ho
 from __future__ import annotations
 
 import math
-import random
 from typing import ClassVar
 
 from build123d import Solid
@@ -96,9 +95,9 @@ class SlideFamily(Family):
     levels = 3
     payload_materials = tuple(dict.fromkeys(m for ms in BLOCK_MATERIALS.values() for m in ms))
 
-    def payload_material(self, seed: int) -> MaterialId:
-        """Drawn from the seed's level's :data:`BLOCK_MATERIALS` (``slide:material:{seed}``)."""
-        return random.Random(f"{self.name}:material:{seed}").choice(BLOCK_MATERIALS[self.level(seed)])
+    def materials_for(self, seed: int) -> tuple[MaterialId, ...]:
+        """The seed's level's :data:`BLOCK_MATERIALS`."""
+        return BLOCK_MATERIALS[self.level(seed)]
 
     def generate(self, seed: int) -> FamilyDesign:
         p = self.sample(seed)
