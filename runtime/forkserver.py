@@ -179,6 +179,8 @@ def serve(socket_path: str, parent: int | None = None) -> None:
     jobs: dict[int, socket.socket] = {}
     server = os.getpid()
 
+    zygote = _Zygotes(settings.sandbox_zygote)
+    zygote.ensure()  # its imports overlap the first jobs; until it listens, scripts start fresh
     print("READY", flush=True)
     # Nobody reads our stdout after READY: send it (and every job's) to stderr so chatty native code can
     # never fill the pipe and block.
@@ -201,8 +203,10 @@ def serve(socket_path: str, parent: int | None = None) -> None:
                 except BlockingIOError:
                     pass
         _reap(jobs)
+        zygote.ensure()
         if os.getppid() != parent:
             break
+    zygote.close()
 
     for pid in list(jobs):
         try:
@@ -223,6 +227,31 @@ def serve(socket_path: str, parent: int | None = None) -> None:
         os.rmdir(os.path.dirname(socket_path))  # the supervisor's private directory, if now empty
     except OSError:
         pass
+
+
+class _Zygotes:
+    """The sandbox zygote this fork server keeps for its jobs' scripts (:mod:`runtime.sandbox_zygote`),
+    started again if it dies; jobs forked afterwards use the new one."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.current: Any = None
+
+    def ensure(self) -> None:
+        if not self.enabled or (self.current is not None and self.current.alive()):
+            return
+        from runtime import sandbox
+        from runtime.sandbox_zygote import Zygote
+
+        if self.current is not None:
+            print("forkserver: the sandbox zygote died; starting another", file=sys.stderr, flush=True)
+            self.current.close()
+        self.current = Zygote()
+        sandbox.use_zygote(self.current.address)
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
 
 
 def _reap(jobs: dict[int, socket.socket]) -> None:

@@ -9,7 +9,8 @@ fixtures, a reference solution and objectives; the last two as a ZIP bundle read
 :mod:`engines.cad.bundle`). The caller gets :class:`ScriptResult` or a :class:`ScriptError`.
 
 Over 400 lines because this docstring is the threat model of the whole sandbox (parent, child and
-confinement), kept next to the parent side that enforces the wall clock and reads the result.
+confinement), kept next to the parent side that starts the child (fresh or from the zygote), enforces the
+wall clock and reads the result.
 
 Threat model
 ------------
@@ -22,9 +23,13 @@ behind, it learns no secret and changes nothing outside its directory.
 
 What is confined, and how
 -------------------------
-- **Process**: a fresh ``subprocess`` (never a fork of the worker, which holds threads, sockets and
-  secrets) in its own session; on timeout, cancellation or any exception in the caller its process group
-  is SIGKILLed; ``PR_SET_PDEATHSIG`` kills it when the thread that started it dies.
+- **Process**: never a fork of the worker, which holds threads, sockets and secrets. Either a fresh
+  ``subprocess``, or a fork of the sandbox zygote (:mod:`runtime.sandbox_zygote`): a fresh interpreter
+  with this same scrubbed environment that imported build123d once, never runs a script itself, and
+  hands each child only the descriptors its imports opened (that module says what a child inherits).
+  The child runs in its own session; on timeout, cancellation or any exception in the caller it is
+  SIGKILLed and its process group too; ``PR_SET_PDEATHSIG`` kills it when the thread that started it
+  (or the zygote) dies, and the zygote kills it when its caller goes away.
 - **Resources** (``setrlimit`` before the script exists in the process): CPU seconds (SIGXCPU, SIGKILL a
   second later), address space, size of any one file, open files, no core dumps; wall clock enforced
   here. Output goes to a pipe of which only the tail is kept; the result is size-limited.
@@ -85,7 +90,6 @@ import contextlib
 import ctypes
 import json
 import os
-import resource
 import select
 import signal
 import stat
@@ -190,7 +194,8 @@ class ScriptResult:
     """Last characters the script printed (stdout and stderr interleaved)."""
     wall_s: float
     cpu_s: float
-    """User + system CPU time of the child, the build123d import (~2 s) included."""
+    """User + system CPU time of the child: the build123d import (~2 s) included in a fresh interpreter, not
+    in a fork of the zygote."""
     max_rss_mb: float
     confinement: str
     """What the child reported in force, e.g. ``capabilities, landlock-abi7, seccomp``."""
@@ -212,7 +217,8 @@ def make_undumpable() -> None:
         pass
 
 
-def _child_env(workdir: str) -> dict[str, str]:
+def child_env(workdir: str) -> dict[str, str]:
+    """The whole environment of a sandboxed script whose directory is ``workdir`` (and of the zygote)."""
     import runtime
 
     return {
@@ -285,6 +291,22 @@ def _read_limited(path: Path, limit: int) -> bytes | None:
         return fh.read(limit + 1)
 
 
+_zygote_address: str | None = None
+
+
+def use_zygote(address: str | None) -> None:
+    """Run scripts through the zygote listening at ``address`` (:mod:`runtime.sandbox_zygote`) from now on,
+    in this process and the processes it forks; ``None`` goes back to a fresh interpreter per script. A
+    zygote that is not (yet, or any longer) listening is not an error: the script runs fresh."""
+    global _zygote_address
+    _zygote_address = address
+
+
+def zygote_address() -> str | None:
+    """The zygote :func:`run_script` uses by default (set by :func:`use_zygote`)."""
+    return _zygote_address
+
+
 def run_script(
     script: bytes | str,
     exporter: str = "part_step",
@@ -300,6 +322,7 @@ def run_script(
     tmp_root: Path | None = None,
     should_stop: Callable[[], bool] | None = None,
     output_tail_chars: int = OUTPUT_TAIL_CHARS,
+    zygote: str | None = None,
 ) -> ScriptResult:
     """Run ``script``'s ``build()`` in a confined child and return the ``exporter``'s bytes.
 
@@ -307,6 +330,10 @@ def run_script(
     every 0.2 s; when it returns true the child is killed and :class:`SandboxCancelled` raised. Any
     exception in this function (KeyboardInterrupt included) kills the child too. The child dies with the
     *thread* that started it (``PR_SET_PDEATHSIG``), so do not call this from a thread that ends early.
+
+    The child is a fork of the zygote at ``zygote`` (default: the one :func:`use_zygote` named), which
+    imported build123d already, or else a fresh interpreter; either way it is confined the same way before
+    the script is read.
 
     Raises a :class:`ScriptError` subclass for failures of the script, :class:`SandboxUnavailable` if
     the sandbox cannot be set up (e.g. no Landlock with ``require_confinement``). ``tmp_root`` is where
@@ -335,9 +362,101 @@ def run_script(
             "writable_workdir": writable_workdir,
             "require_confinement": require_confinement,
         }
-        return _run_child(workdir, config, wall_s, should_stop, output_tail_chars)
+        return _run_child(workdir, config, wall_s, should_stop, output_tail_chars, zygote or _zygote_address)
     finally:
         remove_tree(workdir)
+
+
+@dataclass
+class _Ended:
+    status: int | None
+    """The wait status; None when it was lost (someone else reaped the child, or the zygote died)."""
+    cpu_s: float = 0.0
+    max_rss_mb: float = 0.0
+
+
+class _FreshChild:
+    """``python -m runtime.sandbox_child`` in a new session: the child of this process."""
+
+    def __init__(self, workdir: str, config: dict[str, object]) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-s", "-B", "-P", "-m", "runtime.sandbox_child"],
+            cwd=workdir,
+            env=child_env(workdir),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self.output_fd = self._proc.stdout.fileno()
+        self.pid = self._proc.pid
+        self.pidfd = -1
+        try:
+            with contextlib.suppress(BrokenPipeError):
+                self._proc.stdin.write(json.dumps(config).encode() + b"\n")
+                self._proc.stdin.close()
+            self.pidfd = os.pidfd_open(self.pid)
+        except BaseException:
+            self.end()
+            raise
+
+    def end(self) -> _Ended:
+        """Kill what is left of its process group, reap it and close its descriptors."""
+        # The child is a zombie (or about to be killed) but not reaped: its pid, hence its process group,
+        # cannot be reused yet, so the group kill hits only what it started.
+        _kill_group(self.pid)
+        try:
+            try:
+                _, status, usage = os.wait4(self.pid, 0)
+            except ChildProcessError:  # a SIGCHLD handler elsewhere reaped it with waitpid(-1)
+                return _Ended(None)
+            self._proc.returncode = os.waitstatus_to_exitcode(status)
+            return _Ended(status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+        finally:
+            if self.pidfd >= 0:
+                os.close(self.pidfd)
+
+    def close_output(self) -> None:
+        assert self._proc.stdout is not None
+        self._proc.stdout.close()
+
+
+class _ZygoteChild:
+    """A fork of the zygote (:mod:`runtime.sandbox_zygote`), which reaps it and reports how it ended."""
+
+    def __init__(self, address: str, workdir: str, config: dict[str, object]) -> None:
+        from runtime.sandbox_zygote import RemoteChild
+
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        try:
+            self._remote = RemoteChild(address, workdir, child_env(workdir), config, write_fd)
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)  # the child holds it now: the pipe ends when the child does
+        self.output_fd = read_fd
+        self.pid = self._remote.pid
+        self.pidfd = self._remote.pidfd
+
+    def end(self) -> _Ended:
+        self._remote.kill()  # a no-op if it exited; the zygote kills its group before it reaps it
+        status, cpu_s, max_rss_mb = self._remote.reap()
+        return _Ended(status, cpu_s, max_rss_mb)
+
+    def close_output(self) -> None:
+        os.close(self.output_fd)
+
+
+def _start(workdir: str, config: dict[str, object], zygote: str | None) -> _FreshChild | _ZygoteChild:
+    if zygote:
+        from runtime.sandbox_zygote import ZygoteUnreachable
+
+        with contextlib.suppress(ZygoteUnreachable):
+            return _ZygoteChild(zygote, workdir, config)
+    return _FreshChild(workdir, config)
 
 
 def _run_child(
@@ -346,59 +465,37 @@ def _run_child(
     wall_s: float,
     should_stop: Callable[[], bool] | None,
     tail_chars: int,
+    zygote: str | None,
 ) -> ScriptResult:
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-s", "-B", "-P", "-m", "runtime.sandbox_child"],
-        cwd=workdir,
-        env=_child_env(workdir),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        close_fds=True,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    status: int | None = None
-    usage = None
+    proc = _start(workdir, config, zygote)
+    ended: _Ended | None = None
     timed_out = cancelled = False
-    pidfd = -1
-    output = _Output(proc.stdout.fileno(), tail_chars * 4)
+    output = _Output(proc.output_fd, tail_chars * 4)
     try:
-        with contextlib.suppress(BrokenPipeError):
-            proc.stdin.write(json.dumps(config).encode() + b"\n")
-            proc.stdin.close()
-        pidfd = os.pidfd_open(proc.pid)
         deadline = started + wall_s
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 timed_out = True
                 break
-            ready, _, _ = select.select([pidfd], [], [], min(left, 0.2))
+            ready, _, _ = select.select([proc.pidfd], [], [], min(left, 0.2))
             if ready:
                 break
             if should_stop is not None and should_stop():
                 cancelled = True
                 break
-        # The child is a zombie (or about to be killed) but not reaped: its pid, hence its process group,
-        # cannot be reused yet, so the group kill hits only what it started.
-        _kill_group(proc.pid)
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except ChildProcessError as e:  # a SIGCHLD handler elsewhere reaped it with waitpid(-1)
-            status = -1
-            raise SandboxUnavailable("the sandbox child was reaped by someone else; status lost") from e
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        ended = proc.end()
     finally:
-        if status is None:  # interrupted (KeyboardInterrupt, cancellation of the caller, ...)
-            _kill_group(proc.pid)
-            with contextlib.suppress(ChildProcessError):
-                proc.wait()
-        if pidfd >= 0:
-            os.close(pidfd)
+        if ended is None:  # interrupted (KeyboardInterrupt, cancellation of the caller, ...)
+            with contextlib.suppress(Exception):
+                proc.end()
         first, tail = output.finish()
-        proc.stdout.close()
+        proc.close_output()
+    if ended.status is None and not (cancelled or timed_out):
+        raise SandboxUnavailable(
+            "the sandbox child was reaped by someone else, or its zygote died; status lost"
+        )
     wall = time.monotonic() - started
     tail = tail[-tail_chars:]
     confinement = first[len(CONFINED_PREFIX) :] if first.startswith(CONFINED_PREFIX) else ""
@@ -406,14 +503,15 @@ def _run_child(
         raise SandboxCancelled("the script run was cancelled")
     if timed_out:
         raise ScriptTimeout(f"the script ran longer than {wall_s:g} s (wall clock) and was killed", tail)
-    return _outcome(workdir, config, proc.returncode, usage, wall, tail, confinement)
+    assert ended.status is not None
+    return _outcome(workdir, config, os.waitstatus_to_exitcode(ended.status), ended, wall, tail, confinement)
 
 
 def _outcome(
     workdir: str,
     config: dict[str, object],
     code: int,
-    usage: object,
+    ended: _Ended,
     wall: float,
     output: str,
     confinement: str,
@@ -428,13 +526,12 @@ def _outcome(
             raise ScriptResourceLimit(
                 f"the result is larger than {config['file_size_mb']} MB", output, "file_size"
             )
-        assert isinstance(usage, resource.struct_rusage)
         return ScriptResult(
             data=data,
             output_tail=output,
             wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            max_rss_mb=usage.ru_maxrss / 1024,
+            cpu_s=ended.cpu_s,
+            max_rss_mb=ended.max_rss_mb,
             confinement=confinement,
         )
     if code < 0:

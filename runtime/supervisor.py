@@ -76,15 +76,17 @@ class HeavySupervisor:
         return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
 
     def job_pids(self) -> list[int]:
-        """Job processes running right now (children of the fork server; Linux /proc)."""
+        """Job processes running right now (children of the fork server but its sandbox zygote; Linux
+        /proc)."""
         pid = self.forkserver_pid
         if pid is None:
             return []
         try:
             with open(f"/proc/{pid}/task/{pid}/children") as fh:
-                return [int(x) for x in fh.read().split()]
+                children = [int(x) for x in fh.read().split()]
         except OSError:
             return []
+        return [child for child in children if not _is_zygote(child)]
 
     async def start(self) -> None:
         async with self._lock:
@@ -303,4 +305,14 @@ class _Liveness:
         if now - self._since >= self.bound_s:
             self.stalled_s = now - self._since
             return True
+        return False
+
+
+def _is_zygote(pid: int) -> bool:
+    from runtime.sandbox_zygote import MODULE
+
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return MODULE.encode() in fh.read().split(b"\0")
+    except OSError:
         return False

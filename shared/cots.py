@@ -132,7 +132,9 @@ def linear_for(travel_mm: float, effort_n: float, speed_mm_s: float) -> str:
         and m.max_speed >= speed_mm_s
     ]
     if not fits:
-        raise ValueError(f"no linear motor travels {travel_mm:g} mm with {effort_n:g} N at {speed_mm_s:g} mm/s")
+        raise ValueError(
+            f"no linear motor travels {travel_mm:g} mm with {effort_n:g} N at {speed_mm_s:g} mm/s"
+        )
     return min(fits)[2]
 
 

@@ -71,6 +71,9 @@ class DiagnoseResult(Model):
     pid: int
     tmp: str = ""
     """The job's temporary directory (inside its worker's private directory)."""
+    sandbox_zygote: bool = False
+    """Whether a script this job ran now would fork from a listening sandbox zygote (else: a fresh
+    interpreter)."""
 
 
 BUILD_BENCHMARK = HeavyJobSpec(

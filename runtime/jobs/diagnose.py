@@ -37,7 +37,16 @@ def diagnose_job(req: DiagnoseRequest, progress: Progress, resume: HeavyProgress
             progress(HeavyProgress(stage="sleep", done=i, detail="sleeping"))
             time.sleep(0.2)
             i += 1
-    return DiagnoseResult(action=req.action, pid=os.getpid(), tmp=tempfile.gettempdir())
+    from runtime import sandbox
+    from runtime.sandbox_zygote import listening
+
+    address = sandbox.zygote_address()
+    return DiagnoseResult(
+        action=req.action,
+        pid=os.getpid(),
+        tmp=tempfile.gettempdir(),
+        sandbox_zygote=address is not None and listening(address),
+    )
 
 
 def _deadlock() -> None:

@@ -42,6 +42,23 @@ async def test_each_job_runs_in_a_fresh_warm_child(supervisor: HeavySupervisor) 
     assert a.pid != b.pid != os.getpid()
 
 
+async def test_jobs_run_scripts_through_the_fork_servers_sandbox_zygote(supervisor: HeavySupervisor) -> None:
+    """The fork server starts the zygote as it becomes ready; its imports take seconds, so wait for it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
+    while True:
+        seen = await supervisor.run(
+            "diagnose", DiagnoseRequest(action="echo"), DiagnoseResult, lambda p: None
+        )
+        if seen.sandbox_zygote or loop.time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert seen.sandbox_zygote, "no job saw a listening zygote"
+    while supervisor.job_pids() and loop.time() < deadline:  # the last job is exiting
+        await asyncio.sleep(0.05)
+    assert supervisor.job_pids() == [], "the zygote is not counted as a job"
+
+
 async def test_native_crash_fails_the_job_not_the_worker(supervisor: HeavySupervisor) -> None:
     with pytest.raises(ApplicationError) as info:
         await supervisor.run("diagnose", DiagnoseRequest(action="crash"), DiagnoseResult, lambda p: None)
