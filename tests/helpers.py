@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +90,11 @@ async def wait_until_simulating(handle, supervisor, timeout_s: float = 120.0):  
         if (progress.stage == "simulate" and supervisor.job_pids()) or time.monotonic() > deadline:
             return progress
         await asyncio.sleep(0.05)
+
+
+def simulated_xml_sha256(xml: str) -> str:
+    """SHA-256 of a compiled scene without its ``<visual>`` element: what the scene pins guard is how it
+    moves, not how it is drawn (render buffer, shadow map, lighting)."""
+    simulated = re.sub(r"\n *<visual>.*?</visual>", "", xml, flags=re.DOTALL)
+    assert "<visual" not in simulated
+    return hashlib.sha256(simulated.encode()).hexdigest()

@@ -361,6 +361,8 @@ def _add_zone(worldbody: ET.Element, name: str, box: Box, rgba: Sequence[float])
     )
 
 
+OFFSCREEN_SIZE = (640, 480)
+"""Width and height of a scene's off-screen render buffer: no picture of a scene may be larger."""
 EVIDENCE_CAMERA = "evidence"
 """Camera of ``DESIGN`` scenes framing the build zone, the goal zone and the payload's spawn point."""
 
@@ -459,8 +461,10 @@ def compile_scene_xml(
     cam_pos, cam_axes, extent = _camera_pose(definition.simulation_bounds)
     ET.SubElement(root, "statistic", center=_m(definition.simulation_bounds.center_mm), extent=_num(extent))
     visual = ET.SubElement(root, "visual")
-    ET.SubElement(visual, "global", offwidth="1280", offheight="960")
-    ET.SubElement(visual, "quality", shadowsize="4096")
+    # The off-screen buffer fits the largest picture rendered (the 640x480 evidence picture), and no shadow map
+    # is allocated: every render turns shadows off. Each renderer then opens in ~20 ms instead of ~80-120 ms.
+    ET.SubElement(visual, "global", offwidth=str(OFFSCREEN_SIZE[0]), offheight=str(OFFSCREEN_SIZE[1]))
+    ET.SubElement(visual, "quality", shadowsize="0")
     ET.SubElement(
         visual, "headlight", ambient="0.35 0.35 0.35", diffuse="0.5 0.5 0.5", specular="0.1 0.1 0.1"
     )

@@ -65,6 +65,7 @@ __all__ = [
     "render_frames",
 ]
 
+Image.init()  # every image plugin now, not at the first save: a forked job then finds them imported
 _DISABLED = ("disable", "disabled", "off", "false", "0")
 _FAST_FLAGS_OFF = (
     mujoco.mjtRndFlag.mjRND_SHADOW,

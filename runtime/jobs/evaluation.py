@@ -18,6 +18,14 @@ from engines.manufacturing.extract import facts_from_mesh, facts_from_shape, in_
 from engines.manufacturing.facts import FACTS_VERSION
 from engines.physics import collision_pack
 from engines.physics.mjcf import EVIDENCE_CAMERA, PAYLOAD_BODY
+from engines.physics.render import (
+    RenderUnavailable,
+    animation_webp,
+    frame_strip_png,
+    pick_frames,
+    picture_png,
+    render_frames,
+)
 from engines.physics.runner import build_model, replay_scene
 from runtime.jobs import NPZ, JobError, Progress, current_settings, open_store, sandbox_limits
 from shared.keys import (
@@ -172,15 +180,6 @@ ANIMATION_FRAMES = 150
 def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress | None) -> Evidence:
     """Replay the representative scene, store its full trajectory, and render a frame strip, an animation and
     a picture of the design in the scene. Pictures are optional: without a GL context the evidence says why."""
-    from engines.physics.render import (
-        RenderUnavailable,
-        animation_webp,
-        frame_strip_png,
-        pick_frames,
-        picture_png,
-        render_frames,
-    )
-
     started = time.perf_counter()
     store = open_store()
     eid = req.evaluation_id
@@ -214,16 +213,15 @@ def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress
     try:
         picture = picture_png(model, qpos[0], camera=EVIDENCE_CAMERA)
         strip_at = pick_frames(len(t_s), STRIP_FRAMES)
-        strip = frame_strip_png(
-            render_frames(model, qpos[strip_at], camera=EVIDENCE_CAMERA),
-            columns=4,
-            labels=[f"t={t_s[i]:.2f} s" for i in strip_at],
-        )
         # At most ANIMATION_FRAMES frames, whatever the scene's length (memory and size stay bounded).
         frames_at = pick_frames(len(t_s), ANIMATION_FRAMES)
-        animation = animation_webp(
-            render_frames(model, qpos[frames_at], camera=EVIDENCE_CAMERA), fps=EVIDENCE_FPS
+        # The strip and the animation share their size: one renderer draws every frame either needs, once.
+        wanted = sorted({*strip_at, *frames_at})
+        drawn = dict(zip(wanted, render_frames(model, qpos[wanted], camera=EVIDENCE_CAMERA), strict=True))
+        strip = frame_strip_png(
+            [drawn[i] for i in strip_at], columns=4, labels=[f"t={t_s[i]:.2f} s" for i in strip_at]
         )
+        animation = animation_webp([drawn[i] for i in frames_at], fps=EVIDENCE_FPS)
     except RenderUnavailable as e:
         return evidence.model_copy(
             update={"render_error": str(e), "evidence_s": time.perf_counter() - started}

@@ -28,7 +28,7 @@ from PIL import Image
 
 from engines.physics import render
 from engines.physics.collision_pack import Piece
-from engines.physics.mjcf import compile_scene_xml
+from engines.physics.mjcf import OFFSCREEN_SIZE, compile_scene_xml
 from engines.physics.render import (
     RenderUnavailable,
     animation_webp,
@@ -182,8 +182,9 @@ def test_a_compiled_benchmark_scene_renders_through_its_overview_camera(gl: None
     xml = compile_scene_xml(definition, {"floor": [floor]}, SimulationMode.BASELINE)
     model = mujoco.MjModel.from_xml_string(xml)
     assert mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, "overview") >= 0
-    image = Image.open(io.BytesIO(picture_png(model, width=1280, height=960)))  # the largest buffer size
-    assert image.size == (1280, 960)
+    width, height = OFFSCREEN_SIZE  # the largest picture the scene's buffer holds
+    image = Image.open(io.BytesIO(picture_png(model, width=width, height=height)))
+    assert image.size == OFFSCREEN_SIZE
     pixels = np.asarray(image.convert("RGB"))
     assert pixels.std() > 5
     # The camera frames the bounds: the floor fills a good part of the picture, the goal zone is green.
