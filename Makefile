@@ -80,7 +80,7 @@ faults: install
 
 ## Side-by-side performance ratios (not a test; never gates CI).
 bench: install
-	$(PY) -m benchmarks.run_all
+	$(PY) -m benchmarks.run_all $(if $(SCALE),--scale)
 
 ## Re-record the replay histories after an intended workflow change (commit the JSON files).
 histories: install

@@ -2,7 +2,10 @@
 they report (:mod:`benchmarks.results`) are collected into ``bench-results.json`` and printed as one table at
 the end. Not a test: nothing gates on the goals.
 
-    .venv/bin/python -m benchmarks.run_all [--out bench-results.json] [--only bench_sim_loop ...]
+    .venv/bin/python -m benchmarks.run_all [--out bench-results.json] [--only bench_sim_loop ...] [--scale]
+
+``--scale`` (``make bench SCALE=1``) also runs the scale test (:mod:`benchmarks.bench_scale`, a 400-benchmark
+dataset: about an hour on 2 cores), after the others.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ BENCHES = [
     "benchmarks.bench_embedded",
     "benchmarks.bench_certify",
 ]
+SCALE = "benchmarks.bench_scale"
+"""Not in the default run: it takes about an hour on 2 cores."""
 
 
 def run(module: str) -> tuple[int, list[dict[str, object]]]:
@@ -48,8 +53,13 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--only", nargs="*", help="module names without the package, e.g. bench_sim_loop")
+    parser.add_argument(
+        "--scale", action="store_true", help="also run the scale test (benchmarks.bench_scale)"
+    )
     args = parser.parse_args()
     modules = [m for m in BENCHES if not args.only or m.rsplit(".", 1)[1] in args.only]
+    if args.scale:
+        modules.append(SCALE)
     failed, entries = [], []
     for mod in modules:
         print(f"\n=== {mod} ===", flush=True)

@@ -4,7 +4,7 @@ Starting ``python -m runtime.sandbox_child`` and importing build123d and OCCT co
 on a quiet machine, nearly all of a design evaluation's build. The zygote pays it once. It is started as a
 fresh interpreter (``python -s -B -P -m runtime.sandbox_zygote SOCKET PARENT``), never forked from the
 worker or the fork server, with the same scrubbed environment a sandboxed script gets
-(:func:`runtime.sandbox.child_env`), and it imports every exporter's modules before it listens.
+(:func:`runtime.sandbox_launch.child_env`), and it imports every exporter's modules before it listens.
 
 Per run (:func:`runtime.sandbox.run_script` with a zygote address), over a Unix socket:
 
@@ -268,23 +268,15 @@ class Zygote:
     """A running zygote, owned by the process that started it (the fork server, a test, a bench)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        from runtime.sandbox import child_env
+        from runtime.sandbox_launch import child_env
 
         self.directory = private_tempdir(DIR_PREFIX, root)
         self.address = str(self.directory / SOCKET_NAME)
         env = child_env(str(self.directory))
         (self.directory / "cache").mkdir(mode=0o700)
+        command = [sys.executable, "-s", "-B", "-P", "-m", MODULE, self.address, str(os.getpid())]
         self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-s",
-                "-B",
-                "-P",
-                "-m",
-                "runtime.sandbox_zygote",
-                self.address,
-                str(os.getpid()),
-            ],
+            command,
             cwd=self.directory,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -310,13 +302,10 @@ class Zygote:
         return self._proc.poll() is None
 
     def close(self) -> None:
+        """SIGTERM ends it at once (its children die with it); then its directory goes."""
         if self._proc.poll() is None:
             self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            self._proc.wait()
         remove_tree(self.directory)
 
 
@@ -357,9 +346,17 @@ class RemoteChild:
             if dir_fd >= 0:
                 os.close(dir_fd)
         request = {"workdir": workdir, "env": {k: env[k] for k in RUN_DIRS}, "config": config}
-        _send(self._conn, request, [out_fd])
-        line, fds = _recv_line(self._conn)
-        reply = json.loads(line) if line else {"error": "the zygote closed the connection"}
+        try:
+            self._conn.settimeout(30.0)
+            _send(self._conn, request, [out_fd])
+            line, fds = _recv_line(self._conn)
+            reply = json.loads(line) if line else {"error": "the zygote closed the connection"}
+        except (
+            OSError,
+            ValueError,
+        ) as e:  # it died or hung meanwhile; a child it forked dies with the connection
+            self._conn.close()
+            raise ZygoteUnreachable(f"the sandbox zygote at {address} stopped answering: {e}") from e
         if "pid" not in reply or len(fds) != 1:
             for fd in fds:
                 os.close(fd)
