@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     """Directories a request may name part files under (``part.path``); JSON list in the environment."""
     max_part_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
+    # --- MCP server (mechbench mcp) -----------------------------------------------------------
+    mcp_token: SecretStr | None = None
+    """Bearer token that ``mechbench mcp --http`` requires of every request; it refuses to bind to an address
+    other than loopback without one."""
+
     # --- Sandbox for untrusted scripts (runtime/sandbox.py) -----------------------------------
     sandbox_wall_s: float = Field(default=120.0, gt=0)
     sandbox_cpu_s: int = Field(default=90, ge=1)

@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import pyarrow.parquet as pq
 from shared.keys import benchmark_result_key, manifest_key
 from shared.models import (
     ArtifactRef,
+    BenchmarkDefinition,
     BenchmarkResult,
     DatasetEntry,
     DatasetManifest,
@@ -48,6 +50,7 @@ from shared.models import (
 )
 from shared.store import IntegrityError, LocalStore, ObjectNotFound, ObjectStore
 from workers.export_card import AGENT_TABLE, GRADER_DIR, GRADER_TABLE, dataset_card
+from workers.export_schema import AGENT_SCHEMA, GRADER_SCHEMA
 from workers.report_data import (
     BenchmarkCard,
     DatasetNotFound,
@@ -55,67 +58,6 @@ from workers.report_data import (
     first_line,
     parts_prefix,
     stored_definition,
-)
-
-_TYPES = {"s": pa.string(), "i": pa.int32(), "l": pa.int64(), "f": pa.float64(), "b": pa.bool_()}
-_TYPES["v"] = pa.list_(pa.float64())  # a 3-vector
-
-
-def _fields(spec: str) -> list[tuple[str, pa.DataType]]:
-    """``"name:kind ..."``: a kind of :data:`_TYPES` (``s`` string, ``i`` int32, ``l`` int64, ``f`` float64,
-    ``b`` bool, ``v`` list of float64, or a struct named before), ``[]`` after it for a list of them."""
-    fields = []
-    for item in spec.split():
-        name, _, kind = item.partition(":")
-        t = _TYPES[kind.removesuffix("[]")]
-        fields.append((name, pa.list_(t) if kind.endswith("[]") else t))
-    return fields
-
-
-def _struct(name: str, spec: str) -> pa.StructType:
-    _TYPES[name] = t = pa.struct(_fields(spec))
-    return t
-
-
-BOX = _struct("box", "min_mm:v max_mm:v")
-NAMED_BOX = _struct("named_box", "name:s min_mm:v max_mm:v")
-PART = _struct(  # joint and motor: the JointSpec's and MotorSpec's JSON, or null
-    "part",
-    "label:s material:s method:s fixed:b volume_mm3:f mass_kg:f bbox:box step:s step_sha256:s joint:s motor:s",
-)
-PAYLOAD = _struct(  # dimensions a shape does not use are null (a sphere has radius_mm only); goal_zone null:
-    # the benchmark's goal_zone
-    "payload",
-    "label:s shape:s radius_mm:f half_length_mm:f half_size_mm:v material:s start_mm:v jitter_mm:v goal_zone:box",
-)
-SIMULATION = _struct(
-    "simulation",
-    "timestep_s:f duration_s:f check_interval_steps:i n_scenes:i required_success_share:f jitter_seed:l "
-    "max_speed_m_s:f",
-)
-CAPS = _struct("caps", "max_unit_cost_usd:f max_weight_kg:f target_quantity:i")
-DIFFICULTY = _struct(
-    "difficulty",
-    "level:i formula:s random_designs:i random_solve_rate:f random_upper_bound:f reference_success_share:f "
-    "robust_share:f cost_slack:f weight_slack:f reference_parts:i needs_joint:b needs_motor:b",
-)
-PROOF = _struct("proof", "proof:s passed:b detail:s measured:f limit:f")
-PARAM = _struct("param", "name:s value:f")
-AGENT_SCHEMA = pa.schema(
-    _fields(
-        "id:s index:i family:s seed:l generator_version:i verdict:s failed_proof:s description:s level:i "
-        "random_designs:i random_solve_rate:f random_upper_bound:f robust_share:f within_family_fold:i "
-        "cross_family_fold:i max_motors:i build_zone:box goal_zone:box forbidden_zones:named_box[] simulation_bounds:box "
-        "payload:payload extra_payloads:payload[] simulation:simulation caps:caps fixtures:part[] scene_glb:s"
-    )
-)
-"""The agent view: a whitelist (``pa.Table.from_pylist`` drops every key a row has beyond it)."""
-GRADER_SCHEMA = pa.schema(
-    _fields(
-        "id:s reference_solution:part[] params:param[] reference_unit_cost_usd:f reference_weight_kg:f "
-        "headroom_factor:f cost_basis:s reference_success_share:f difficulty:difficulty reason:s "
-        "proofs:proof[] scene_glb:s thumbnail:s"
-    )
 )
 
 
@@ -264,10 +206,15 @@ def _write(root: Path, rel: str, data: bytes) -> str:
 
 
 def _parts(store: ObjectStore, specs: list[PartSpec], root: Path, folder: str) -> list[dict[str, Any]]:
+    return part_rows(specs, lambda p: _copy(store, p.step, root, f"{folder}/{p.label}.step"))
+
+
+def part_rows(specs: list[PartSpec], link: Callable[[PartSpec], str | None]) -> list[dict[str, Any]]:
+    """The rows of parts in either view; ``link`` says where a part's STEP file is (a path, a URI)."""
     rows = []
     for p in specs:
         d = p.model_dump(mode="json", exclude={"step", "joint", "motor", "role"})
-        d["step"] = _copy(store, p.step, root, f"{folder}/{p.label}.step")
+        d["step"] = link(p)
         d["step_sha256"] = p.step.sha256 if p.step is not None else None
         d["joint"] = p.joint.model_dump_json() if p.joint is not None else None
         d["motor"] = p.motor.model_dump_json() if p.motor is not None else None
@@ -275,18 +222,22 @@ def _parts(store: ObjectStore, specs: list[PartSpec], root: Path, folder: str) -
     return rows
 
 
-def _rows(
-    store: ObjectStore, card: BenchmarkCard, manifest: DatasetManifest, root: Path
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The agent row and the grader row of one benchmark, with its files written under ``root``."""
+def agent_row(
+    card: BenchmarkCard,
+    generator_version: int,
+    fixture_link: Callable[[PartSpec], str | None],
+    scene_link: Callable[[BenchmarkDefinition], str | None],
+) -> dict[str, Any]:
+    """What an agent may see of one benchmark, before the whitelist (:data:`AGENT_SCHEMA`) is applied: the
+    export's row, and the MCP server's ``get_benchmark``. The links say where the fixtures' STEP files and
+    the fixtures-only scene are (files of the export, resources of the server)."""
     e, r, d = card.entry, card.result, card.definition
-    bid = e.benchmark_id
     agent: dict[str, Any] = {
-        "id": bid,
+        "id": e.benchmark_id,
         "index": e.index,
         "family": e.family,
         "seed": e.seed,
-        "generator_version": r.generator_version if r is not None else manifest.generator_version,
+        "generator_version": r.generator_version if r is not None else generator_version,
         "verdict": str(e.verdict),
         "failed_proof": str(e.failed_proof) if e.failed_proof is not None else None,
         "level": card.level,
@@ -297,6 +248,57 @@ def _rows(
         "within_family_fold": e.within_family_fold,
         "cross_family_fold": e.cross_family_fold,
     }
+    caps = (d.caps if d is not None else None) or (r.caps if r is not None else None)
+    if caps is not None:
+        agent["caps"] = caps.model_dump(mode="json")
+    if d is None:
+        return agent
+    agent.update(
+        description=d.description,
+        build_zone=d.build_zone.model_dump(mode="json"),
+        goal_zone=d.goal_zone.model_dump(mode="json"),
+        forbidden_zones=[z.model_dump(mode="json") for z in d.forbidden_zones],
+        simulation_bounds=d.simulation_bounds.model_dump(mode="json"),
+        payload=d.payload.model_dump(mode="json"),
+        extra_payloads=[p.model_dump(mode="json") for p in d.extra_payloads],
+        max_motors=d.max_motors,
+        simulation=d.simulation.model_dump(mode="json"),
+        fixtures=part_rows(d.fixtures, fixture_link),
+        scene_glb=scene_link(d),
+    )
+    return agent
+
+
+def whitelisted(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with only what :data:`AGENT_SCHEMA` holds, nested fields included."""
+    return pa.Table.from_pylist([row], schema=AGENT_SCHEMA).to_pylist()[0]
+
+
+def fixtures_only_glb(store: ObjectStore, d: BenchmarkDefinition) -> bytes | None:
+    """The stored scene without the reference solution's nodes (the stored one shows the reference)."""
+    if d.artifacts.scene_glb is None:
+        return None
+    return without_parts(_get(store, d.artifacts.scene_glb), {p.label for p in d.reference_solution})
+
+
+def _rows(
+    store: ObjectStore, card: BenchmarkCard, manifest: DatasetManifest, root: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The agent row and the grader row of one benchmark, with its files written under ``root``."""
+    e, r, d = card.entry, card.result, card.definition
+    bid = e.benchmark_id
+    files, secret = f"files/{bid}", f"{GRADER_DIR}/files/{bid}"
+
+    def scene(definition: BenchmarkDefinition) -> str | None:
+        glb = fixtures_only_glb(store, definition)
+        return _write(root, f"{files}/scene.glb", glb) if glb is not None else None
+
+    agent = agent_row(
+        card,
+        manifest.generator_version,
+        lambda p: _copy(store, p.step, root, f"{files}/fixtures/{p.label}.step"),
+        scene,
+    )
     grader: dict[str, Any] = {"id": bid, "reason": e.reason or (r.reason if r is not None else None)}
     if r is not None:
         grader["proofs"] = [p.model_dump(mode="json") for p in r.proofs]
@@ -309,30 +311,13 @@ def _rows(
     grader["reference_success_share"] = next((s for s in shares if s is not None), None)
     caps = (d.caps if d is not None else None) or (r.caps if r is not None else None)
     if caps is not None:
-        agent["caps"] = caps.model_dump(mode="json")
         grader.update(caps.model_dump(include={"reference_unit_cost_usd", "reference_weight_kg"}))
         grader.update(headroom_factor=caps.headroom_factor, cost_basis=caps.cost_basis)
     if d is None:
         return agent, grader
-    files, secret = f"files/{bid}", f"{GRADER_DIR}/files/{bid}"
-    agent.update(
-        description=d.description,
-        build_zone=d.build_zone.model_dump(mode="json"),
-        goal_zone=d.goal_zone.model_dump(mode="json"),
-        forbidden_zones=[z.model_dump(mode="json") for z in d.forbidden_zones],
-        simulation_bounds=d.simulation_bounds.model_dump(mode="json"),
-        payload=d.payload.model_dump(mode="json"),
-        extra_payloads=[p.model_dump(mode="json") for p in d.extra_payloads],
-        max_motors=d.max_motors,
-        simulation=d.simulation.model_dump(mode="json"),
-        fixtures=_parts(store, d.fixtures, root, f"{files}/fixtures"),
-    )
     glb = d.artifacts.scene_glb
     if glb is not None:
-        scene = _get(store, glb)
-        grader["scene_glb"] = _write(root, f"{secret}/scene.glb", scene)
-        dropped = {p.label for p in d.reference_solution}
-        agent["scene_glb"] = _write(root, f"{files}/scene.glb", without_parts(scene, dropped))
+        grader["scene_glb"] = _write(root, f"{secret}/scene.glb", _get(store, glb))
     grader.update(
         reference_solution=_parts(store, d.reference_solution, root, f"{secret}/reference"),
         params=[{"name": k, "value": v} for k, v in d.params.items()],

@@ -17,7 +17,7 @@ from engines.physics.mjcf import PART_CONDIM, PAYLOAD_CONDIM, compile_scene_xml
 from engines.physics.runner import compile_model, run_scene
 from shared.models import NamedBox, Outcome, Payload, SimulationMode
 from tests.engine.test_physics import FAR_PIECE, FLOOR_PIECE, definition
-from workers.export import PAYLOAD
+from workers.export_schema import PAYLOAD
 from workers.report_format import payload_text
 
 SHAPES = {

@@ -25,13 +25,13 @@ from shared.store import LocalStore, make_store
 from shared.temporal import WF_GENERATE_DATASET
 from tests.helpers import run_cli, session_cli_env
 from workers.export import (
-    AGENT_SCHEMA,
     DatasetRunning,
     ExportError,
     OutputRefused,
     export_dataset,
 )
 from workers.export_card import AGENT_TABLE, GRADER_TABLE
+from workers.export_schema import AGENT_SCHEMA
 from workers.report import DatasetNotFound
 
 pytestmark = pytest.mark.temporal

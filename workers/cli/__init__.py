@@ -10,6 +10,7 @@
     mechbench schedule create|list|pause|unpause|trigger|delete   periodic datasets (Temporal Schedules)
     mechbench report DATASET_ID        a self-contained HTML report of a dataset (reads the store only)
     mechbench export DATASET_ID --out DIR  Parquet tables, files and a dataset card (reads the store only)
+    mechbench mcp [--http HOST:PORT]   the agent tools as an MCP server (stdio by default)
 
 Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 an evaluated design did not pass
 (or could not be built), 130 interrupted. A failure prints one line, ``error: <type>: <message>`` (the
@@ -18,7 +19,7 @@ Every command ends with ``os._exit`` so an SDK teardown abort (temporalio/sdk-py
 the real status.
 
 One module per command group (:mod:`.generate` for ``generate`` and ``benchmark``, :mod:`.families`, :mod:`.analyze`,
-:mod:`.evaluate`, :mod:`.report`, :mod:`.export`, :mod:`.schedule`, :mod:`.service` for ``worker`` and ``dev``); what they
+:mod:`.evaluate`, :mod:`.report`, :mod:`.export`, :mod:`.mcp`, :mod:`.schedule`, :mod:`.service` for ``worker`` and ``dev``); what they
 print is in :mod:`.render`, how they run and fail in :mod:`.runner` and :mod:`.common`. This module
 assembles ``app`` (in the order ``--help`` lists the commands) and ``main``, the console script.
 """
@@ -31,7 +32,7 @@ from typing import Annotated
 import typer
 
 from shared.families import GENERATOR_VERSION
-from workers.cli import analyze, evaluate, export, families, generate, report, schedule, service
+from workers.cli import analyze, evaluate, export, families, generate, mcp, report, schedule, service
 from workers.cli.common import EXIT_INTERRUPTED, EXIT_OK, BadInput
 from workers.cli.runner import finish, report_failure, state
 
@@ -50,6 +51,7 @@ for command in (
     evaluate.evaluate,
     report.report,
     export.export,
+    mcp.mcp,
     service.worker,
     service.dev,
 ):

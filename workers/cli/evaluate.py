@@ -17,7 +17,6 @@ from pydantic import ValidationError
 
 from shared.boundary import (
     check_design_total,
-    checked_evaluation_id,
     checked_file_name,
     published_benchmark,
     read_part_file,
@@ -34,13 +33,11 @@ from shared.models import (
     EvaluationResult,
     EvaluationVerdict,
     PartSource,
-    StagedDesign,
-    StagedDesignPart,
-    StagedPart,
 )
 from shared.refs import make_ref
 from shared.settings import Settings
 from shared.store import make_store
+from workers.agent_input import evaluation_id_of
 from workers.cli.common import EXIT_DESIGN_FAILED, EXIT_OK, BadInput, checked, validation_message
 from workers.cli.render import print_evaluation
 from workers.cli.runner import connect_embedded_or_remote, run, run_showing_stage, started
@@ -135,7 +132,6 @@ def evaluate(
     benchmark that is not published); 1 when the evaluation itself failed."""
 
     async def main(settings: Settings) -> int:
-        from engines.manufacturing.catalog import load_catalog
         from shared.keys import upload_key
         from shared.refs import sha256_hex
         from shared.temporal import WF_EVALUATE_DESIGN
@@ -160,33 +156,11 @@ def evaluate(
         req = EvaluateRequest(
             benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence, webhook=webhook
         )
-        staged = StagedDesign.of(
-            script=StagedPart(artifact=submission.script.artifact, format="script")
-            if submission.script
-            else None,
-            parts=[
-                StagedDesignPart(
-                    part=StagedPart(artifact=p.source.artifact, format=p.source.resolved_format),
-                    metadata=p.metadata,
-                )
-                for p in submission.parts or []
-                if p.source.artifact is not None
-            ],
-        )
         store = make_store(settings)
         # The worker checks this too; here it saves uploading and starting for nothing, and names the
         # workflow after the evaluation: evaluate-<evaluation id>, the id the result carries.
         published = await asyncio.to_thread(checked, published_benchmark, store, req.benchmark_id)
-        assert published.definition is not None  # checked by published_benchmark
-        eid = checked(
-            checked_evaluation_id,
-            req.benchmark_id,
-            staged.design_sha256,
-            req.n_scenes,
-            req.evidence,
-            published.definition.sha256,
-            load_catalog().label,
-        )
+        eid = checked(evaluation_id_of, req, published)
         wf_id = f"evaluate-{eid}"
         async with AsyncExitStack() as stack:
             client, _, server = await connect_embedded_or_remote(stack, settings, embedded, ui=False)
