@@ -122,7 +122,9 @@ class Settings(BaseSettings):
     """Directories a request may name part files under (``part.path``); JSON list in the environment."""
     max_part_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
-    # --- MCP server (mechbench mcp) -----------------------------------------------------------
+    # --- Agents: the Gymnasium environment and the MCP server ---------------------------------
+    agent_attempts: int = Field(default=3, ge=1, le=100)
+    """Attempts per episode of the ``mechbench/Design-v0`` environment (AUCCESS counts up to 100)."""
     mcp_token: SecretStr | None = None
     """Bearer token that ``mechbench mcp --http`` requires of every request; it refuses to bind to an address
     other than loopback without one."""
