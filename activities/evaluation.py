@@ -174,6 +174,7 @@ class EvaluationActivities:
                         unit_cost_usd=round(quote.unit_cost_usd, 4),
                         manufacturable=not blocking,
                         blocking=blocking,
+                        blocking_findings=[f for f in findings if f.severity == Severity.BLOCKING],
                     )
                 )
             # caps set before bought parts were priced are compared with designs priced the same way

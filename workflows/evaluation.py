@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         BuildDesignRequest,
         BuiltDesign,
         DesignCost,
+        DfmFinding,
         DiscardEvaluationRequest,
         EvaluateRequest,
         EvaluationLookup,
@@ -67,6 +68,22 @@ PATCH_DISCARD = "evaluation-discard-unfinished"
 """A cancelled or failed evaluation removes what it wrote (histories from before run as they did)."""
 
 
+def dfm_feedback(f: DfmFinding) -> str:
+    """A blocking DFM finding as an agent can act on it: the rule, what was measured against which limit,
+    where, and the fix."""
+    unit = f" {f.unit}" if f.unit else ""
+    said = f"{f.rule_id} ({f.title})"
+    if f.measured is not None and f.limit is not None:
+        said += f": {f.measured:.3g}{unit} against a limit of {f.limit:.3g}{unit}"
+    if f.point_mm is not None:
+        said += " at (" + ", ".join(f"{x:.1f}" for x in f.point_mm) + ") mm"
+    if f.face_ids:
+        said += f", faces {', '.join(str(i) for i in f.face_ids[:5])}" + (
+            "..." if len(f.face_ids) > 5 else ""
+        )
+    return f"{said}; fix: {f.fix}"
+
+
 def verdict_of(
     simulation: SimulationReport, required_share: float, required_scenes: int, cost: DesignCost
 ) -> tuple[EvaluationVerdict, str]:
@@ -88,7 +105,10 @@ def verdict_of(
         reasons.append(f"weight {cost.weight_kg:.3f} kg over the cap of {cost.max_weight_kg:.3f} kg")
     if not cost.manufacturable:
         bad = "; ".join(
-            f"{p.label} ({p.method.value}): {', '.join(p.blocking)}" for p in cost.parts if p.blocking
+            f"{p.label} ({p.method.value}): "
+            + (", ".join(dfm_feedback(f) for f in p.blocking_findings) or ", ".join(p.blocking))
+            for p in cost.parts
+            if p.blocking
         )
         reasons.append(f"not manufacturable as designed: {bad}")
     if reasons:

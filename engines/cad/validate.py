@@ -119,6 +119,17 @@ def _protrusion_mm(inner: AABB, outer: Box) -> float:
     )
 
 
+def _sides(inner: AABB, outer: Box) -> str:
+    """Where ``inner`` sticks out of ``outer``: each face it passes and by how much, largest first
+    ("3.20 mm past +x, 1.10 mm past -z")."""
+    lo, hi = inner
+    past = [(outer.min_mm[k] - lo[k], f"-{'xyz'[k]}") for k in range(3)]
+    past += [(hi[k] - outer.max_mm[k], f"+{'xyz'[k]}") for k in range(3)]
+    return ", ".join(
+        f"{d:.2f} mm past {side}" for d, side in sorted(past, reverse=True) if d > CONTAINMENT_SLACK_MM
+    )
+
+
 def _fmt(v: tuple[float, ...]) -> str:
     return "(" + ", ".join(f"{x:.1f}" for x in v) + ")"
 
@@ -199,7 +210,7 @@ def _one_payload_zone_findings(definition: BenchmarkDefinition, payload: Payload
             Finding(
                 rule="payload.envelope_outside_build_zone",
                 message=f"payload {payload.label!r} spawn envelope (half-extent + jitter) extends {out:.2f} mm "
-                "beyond the build zone",
+                f"beyond the build zone ({_sides((envelope.min_mm, envelope.max_mm), definition.build_zone)})",
                 parts=[payload.label, "build_zone"],
                 measured=out,
                 limit=0.0,
@@ -435,7 +446,8 @@ def validate_geometry(
                 Finding(
                     rule=f"{kind}.outside_build_zone",
                     message=f"{kind} part {label!r} (bounding box {_fmt(lo)}..{_fmt(hi)}) extends {out:.2f} mm "
-                    "beyond the build zone",
+                    f"beyond the build zone {_fmt(definition.build_zone.min_mm)}..{_fmt(definition.build_zone.max_mm)}"
+                    f" ({_sides((lo, hi), definition.build_zone)}): move it in or shrink it by that much",  # type: ignore[arg-type]
                     parts=[label, "build_zone"],
                     measured=out,
                     limit=0.0,

@@ -34,6 +34,7 @@ class Motors:
     def __init__(self, model: mujoco.MjModel, definition: BenchmarkDefinition, data: mujoco.MjData) -> None:
         specs = {p.label: p for p in definition.fixtures + definition.reference_solution}
         self.ctrl, self.force, self.qvel = data.ctrl, data.actuator_force, data.qvel
+        self.bias, self.passive = data.qfrc_bias, data.qfrc_passive
         # per actuator: (mode, a, b, c, d) in MuJoCo units, see control()
         self.laws: list[tuple[MotorMode, float, float, float, float]] = []
         # per actuator: (label, dof address, force threshold, stall speed, stall_s, max_effort, effort unit)
@@ -111,9 +112,13 @@ class Motors:
                 if start is None:
                     since[i] = t
                 elif t - start >= stall_s:
+                    # What gravity and motion ask of the joint (contacts and limits are reactions to it).
+                    load = abs(float(self.bias[dof]) - float(self.passive[dof]))
                     detail = (
                         f"motor of part {label!r} stalled at {f:.3g} {unit} (max_effort {max_effort:g} {unit}) "
-                        f"for {t - start:.3g} s >= stall_s {stall_s:g} s"
+                        f"for {t - start:.3g} s >= stall_s {stall_s:g} s; gravity and motion load its joint with "
+                        f"{load:.3g} {unit}, and contacts or limits held the rest: give it a motor with more "
+                        "effort, move less mass, or keep its path clear"
                     )
                     return Outcome.MOTOR_OVERLOAD, detail
             else:

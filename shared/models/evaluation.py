@@ -25,6 +25,7 @@ from shared.models.common import (
 )
 from shared.models.files import PartSource, StagedPart
 from shared.models.geometry import Placement
+from shared.models.manufacturing import DfmFinding
 from shared.models.notify import WebhookUrl
 from shared.models.proofs import Finding, Outcome, SimulationReport
 
@@ -147,6 +148,8 @@ class DesignPartCost(Model):
     manufacturable: bool
     blocking: list[str] = Field(default_factory=list)
     """Rule ids of blocking DFM findings."""
+    blocking_findings: list[DfmFinding] = Field(default_factory=list)
+    """The blocking DFM findings themselves: what was measured against which limit, where, and the fix."""
 
 
 class BoughtLine(Model):

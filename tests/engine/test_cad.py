@@ -245,6 +245,7 @@ def test_reference_outside_build_zone_is_found_with_its_protrusion() -> None:
     assert finding.rule == "reference.outside_build_zone"
     assert finding.parts == ["plank", "build_zone"]
     assert finding.measured == pytest.approx(30.0, abs=1e-3)
+    assert "30.00 mm past +x" in finding.message and "shrink it" in finding.message  # which side, how far
 
 
 def test_reference_in_forbidden_zone_uses_the_exact_solid() -> None:

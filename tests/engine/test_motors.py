@@ -4,6 +4,7 @@ outcome and full-state replays, each checked against closed-form motion where th
 from __future__ import annotations
 
 import math
+import re
 
 import mujoco
 import numpy as np
@@ -496,3 +497,14 @@ def test_motor_scenes_are_deterministic_across_threads_and_reuse() -> None:
     mujoco.mj_step(model, data, nstep=77)
     data.ctrl[:] = 123.0  # leftovers of an earlier scene
     assert run_scene(model, d, 1, data=data) == one.results[1]
+
+
+def test_an_overload_says_the_load_on_the_joint_beside_the_effort_it_had() -> None:
+    """A servo with half the effort its plate's weight needs: the detail gives the weight as the load."""
+    d, collision = _overload_cases()["velocity servo too weak for its load"]
+    result = run_scene(build_model(d, collision, REFERENCE), d, 0)
+    assert result.outcome is Outcome.MOTOR_OVERLOAD
+    load = re.search(r"load its joint with ([0-9.e+-]+) N\b", result.detail)
+    assert load is not None, result.detail
+    assert float(load[1]) == pytest.approx(PLATE_MASS_KG * G, rel=0.02)
+    assert "max_effort" in result.detail and "more effort" in result.detail

@@ -169,6 +169,34 @@ async def test_known_bad_designs_fail_with_the_right_outcome(temporal_env, worke
     assert heavy.cost is not None and not heavy.cost.within_weight_cap and "weight" in heavy.reason
 
 
+async def test_a_part_that_cannot_be_made_fails_with_the_finding_an_agent_can_act_on(
+    temporal_env, worker_queue, design_dir
+) -> None:  # type: ignore[no-untyped-def]
+    """The reference chute plus a printed 0.3 mm sheet beside the ball's path: it solves the benchmark, but the
+    sheet is thinner than a printer's walls. The reason and the cost carry the whole finding."""
+    (design_dir / "sheet.step").write_bytes(step_bytes(box((40.0, 30.0, 0.0), (80.0, 30.3, 30.0))))
+    thin = await _evaluate(
+        temporal_env.client,
+        worker_queue,
+        {
+            "benchmark_id": BENCHMARK,
+            "design": _files(
+                design_dir,
+                {"file": "chute.step", "label": "ramp", **ALUMINIUM_CNC},
+                {"file": "sheet.step", "label": "sheet", "material": "pla", "method": "fdm"},
+            ),
+            "evidence": False,
+        },
+    )
+    assert thin.verdict == EvaluationVerdict.FAILED and thin.cost is not None and not thin.cost.manufacturable
+    [sheet] = [p for p in thin.cost.parts if p.label == "sheet"]
+    assert sheet.blocking and [f.rule_id for f in sheet.blocking_findings] == sheet.blocking
+    finding = sheet.blocking_findings[0]
+    assert finding.measured is not None and finding.limit is not None and finding.fix
+    assert f"sheet (fdm_printing): {finding.rule_id}" in thin.reason
+    assert "against a limit of" in thin.reason and f"fix: {finding.fix}" in thin.reason
+
+
 async def test_a_design_uploaded_to_the_store_is_evaluated_like_one_on_a_path(
     temporal_env, worker_queue, design_dir, test_settings
 ) -> None:  # type: ignore[no-untyped-def]
