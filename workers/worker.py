@@ -118,9 +118,10 @@ async def running_worker(
         log.info("worker.stopped", task_queue=queue)
 
 
-WORKER_OVERHEAD_MB = 1024
-"""Memory of a worker besides its jobs: the warm fork server (build123d, OCP and MuJoCo loaded: about 470 MB
-resident) and the worker process with the Temporal SDK, rounded up."""
+WORKER_OVERHEAD_MB = 1536
+"""Memory of a worker besides its jobs, rounded up: the warm fork server (build123d, OCP and MuJoCo loaded:
+about 530 MB at its peak), its sandbox zygote (build123d and OCP: about 470 MB) and the worker process with
+the Temporal SDK (about 140 MB), measured by ``benchmarks/bench_scale.py``."""
 
 
 def memory_needed_mb(settings: Settings) -> int:
