@@ -57,6 +57,14 @@ def _children(pid: int | None) -> list[int]:
         return []
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class Peaks:
     """Resident memory of the worker's processes, sampled once a second."""
 
@@ -67,12 +75,13 @@ class Peaks:
         self.zygote_mb = 0.0
 
     def sample(self) -> None:
-        from runtime.supervisor import _is_zygote
+        from runtime.sandbox_zygote import MODULE
+        from shared.process import is_job_process
 
         server = self.supervisor.forkserver_pid
         kids = _children(server)
-        zygotes = [k for k in kids if _is_zygote(k)]
-        jobs = [k for k in kids if k not in zygotes]
+        jobs = [k for k in kids if is_job_process(k)]
+        zygotes = [k for k in kids if k not in jobs and MODULE in _cmdline(k)]
         self.forkserver_mb = max(self.forkserver_mb, _status_kb(server, "VmHWM") / 1024)
         for z in zygotes:
             self.zygote_mb = max(self.zygote_mb, _status_kb(z, "VmHWM") / 1024)

@@ -31,7 +31,9 @@ from typing import Any, ClassVar, TypeVar
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
+from runtime.sandbox_zygote import MODULE as ZYGOTE_MODULE
 from shared.models import ArtifactRef
+from shared.process import is_job_process
 from shared.settings import Settings
 from shared.store import TEMP_PREFIX, LocalStore, ObjectStore, make_store
 from shared.temporal import DATA_CONVERTER
@@ -77,6 +79,19 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+def jobs_of(worker_pid: int) -> list[int]:
+    """The heavy-job processes below a worker and what they run: the fork server's children named as jobs
+    (``shared.process.JOB_PROCESS_NAME``; the fork server and its sandbox zygote live as long as the worker)
+    with their descendants, and the scripts the zygote forks for them."""
+    fork = forkserver_of(worker_pid)
+    if fork is None:
+        return []
+    kids = _children_of(fork)
+    top = [c for c in kids if is_job_process(c)]
+    top += [s for z in kids if ZYGOTE_MODULE in cmdline(z) for s in _children_of(z)]
+    return top + [d for c in top for d in descendants(c)]
 
 
 def _state(pid: int) -> str:
@@ -371,15 +386,7 @@ class Stack:
 
     @staticmethod
     def job_processes_of(w: WorkerProcess) -> list[int]:
-        """Everything below the worker but its fork server (jobs are forks of the fork server, so they share
-        its command line)."""
-        jobs = []
-        fork = forkserver_of(w.pid)
-        for child in _children_of(w.pid):
-            if child != fork:
-                jobs.append(child)
-            jobs += descendants(child)
-        return jobs
+        return jobs_of(w.pid)
 
     async def close(self) -> list[int]:
         """Stop the workers gracefully and the server; returns the processes that outlived them (then kills

@@ -30,7 +30,13 @@ import tempfile
 import time
 from typing import Any
 
-from shared.process import die_with_parent, reachable_socket_path, remove_tree
+from shared.process import (
+    JOB_PROCESS_NAME,
+    die_with_parent,
+    reachable_socket_path,
+    remove_tree,
+    set_process_name,
+)
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -103,6 +109,7 @@ def _child(
     for fd in wake_fds:  # the fork server's signal plumbing is not the job's
         os.close(fd)
     signal.set_wakeup_fd(-1)
+    set_process_name(JOB_PROCESS_NAME)
     die_with_parent()
     if os.getppid() != server:  # the fork server died before PR_SET_PDEATHSIG took effect: nobody to answer
         os._exit(1)

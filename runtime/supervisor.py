@@ -34,6 +34,7 @@ from temporalio.exceptions import ApplicationError
 from shared.logging import get_logger
 from shared.models import ErrorType, HeavyJob, HeavyProgress
 from shared.process import (
+    is_job_process,
     private_tempdir,
     reachable_socket_path,
     remove_tree,
@@ -76,8 +77,7 @@ class HeavySupervisor:
         return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
 
     def job_pids(self) -> list[int]:
-        """Job processes running right now (children of the fork server but its sandbox zygote; Linux
-        /proc)."""
+        """Job processes running right now (the fork server's children named as jobs; Linux /proc)."""
         pid = self.forkserver_pid
         if pid is None:
             return []
@@ -86,7 +86,7 @@ class HeavySupervisor:
                 children = [int(x) for x in fh.read().split()]
         except OSError:
             return []
-        return [child for child in children if not _is_zygote(child)]
+        return [child for child in children if is_job_process(child)]
 
     async def start(self) -> None:
         async with self._lock:
@@ -305,14 +305,4 @@ class _Liveness:
         if now - self._since >= self.bound_s:
             self.stalled_s = now - self._since
             return True
-        return False
-
-
-def _is_zygote(pid: int) -> bool:
-    from runtime.sandbox_zygote import MODULE
-
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return MODULE.encode() in fh.read().split(b"\0")
-    except OSError:
         return False

@@ -28,6 +28,30 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
         pass
 
 
+JOB_PROCESS_NAME = "mechbench-job"
+"""The name (``/proc/<pid>/comm``) a heavy job's process takes as it starts: jobs are forks of the fork server
+and keep its command line, and so does, for an instant, any process the fork server starts (its sandbox
+zygote) before that one executes its own program; the name tells a job from both."""
+PR_SET_NAME = 15
+
+
+def set_process_name(name: str) -> None:
+    """This process's ``comm`` (at most 15 bytes; Linux only; no-op elsewhere)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def is_job_process(pid: int) -> bool:
+    """Whether ``pid`` is a heavy job's process (see :data:`JOB_PROCESS_NAME`)."""
+    try:
+        with open(f"/proc/{pid}/comm") as fh:
+            return fh.read().strip() == JOB_PROCESS_NAME
+    except OSError:
+        return False
+
+
 def private_tempdir(prefix: str, root: Path | None = None) -> Path:
     """A new 0700 directory ``<root>/<prefix><pid>-XXXX``; the pid lets :func:`sweep_stale_tempdirs` tell
     whether its owner still runs. ``root`` defaults to the system's temporary directory."""

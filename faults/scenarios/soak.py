@@ -7,8 +7,9 @@ import time
 import uuid
 from pathlib import Path
 
-from faults.harness import Stack, audit_store, descendants, forkserver_of, rss_kib
+from faults.harness import Stack, audit_store, forkserver_of, jobs_of, rss_kib
 from faults.scenarios.common import Row, design_request, publish_chute
+from runtime.sandbox_zygote import DIR_PREFIX as ZYGOTE_DIR_PREFIX
 from shared.models import EvaluationResult
 from shared.temporal import WF_EVALUATE_DESIGN
 
@@ -69,12 +70,15 @@ async def soak(root: Path, *, simulations: int, in_flight: int = 4) -> list[Row]
             samples.append(sample(done))
         await asyncio.sleep(2.0)  # let the last job processes exit
 
-        fork = forkserver_of(worker.pid)
-        jobs = [p for p in descendants(worker.pid) if p != fork]
+        jobs = jobs_of(worker.pid)
         own_dir = {p.name for p in stack.tmp.iterdir() if p.name.startswith(f"mechbench-fork-{worker.pid}-")}
         temp = [name for name in stack.temp_leftovers() if name not in own_dir]
-        for d in own_dir:  # the live worker's directory: only its socket and an empty tmp/ may remain
-            temp += [str(p.relative_to(stack.tmp)) for p in (stack.tmp / d / "tmp").iterdir()]
+        for d in own_dir:  # the live worker's directory: only its socket and its sandbox zygote's may remain
+            temp += [
+                str(p.relative_to(stack.tmp))
+                for p in (stack.tmp / d / "tmp").iterdir()
+                if not p.name.startswith(ZYGOTE_DIR_PREFIX)
+            ]
         store_temp = audit_store(stack.store()).temp_files
 
         (_, w0, f0), (_, w1, f1) = samples[0], samples[-1]

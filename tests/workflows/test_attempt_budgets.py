@@ -28,7 +28,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
 
-from faults.harness import descendants, forkserver_of
+from faults.harness import jobs_of
 from shared.families import GENERATOR_VERSION
 from shared.ids import benchmark_id
 from shared.models import BuildRequest, BuildResult, Model
@@ -117,8 +117,7 @@ class Workers:
     def busy(self) -> subprocess.Popen[bytes] | None:
         """A worker with a job process running."""
         for p in self.procs:
-            fork = forkserver_of(p.pid)
-            if fork is not None and descendants(fork):
+            if jobs_of(p.pid):
                 return p
         return None
 
