@@ -147,6 +147,7 @@ class _Run:
 
 
 def _start_run(conn: socket.socket, runs: dict[int, _Run], others: list[Any], keep: set[int]) -> _Run | None:
+    fds: list[int] = []
     try:
         conn.settimeout(10.0)
         line, fds = _recv_line(conn)
@@ -154,6 +155,8 @@ def _start_run(conn: socket.socket, runs: dict[int, _Run], others: list[Any], ke
         if len(fds) != 1 or not isinstance(request, dict):
             raise ValueError("a run needs one request line and one output descriptor")
     except (OSError, ValueError) as e:
+        for fd in fds:  # nothing a refused request brought stays open here
+            os.close(fd)
         with contextlib.suppress(OSError):
             _send(conn, {"error": f"{type(e).__name__}: {e}"})
         conn.close()
@@ -163,9 +166,13 @@ def _start_run(conn: socket.socket, runs: dict[int, _Run], others: list[Any], ke
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
+        # What the zygote serves with is closed by its objects, whatever descriptor numbers it reused.
         for thing in (*others, conn):
             with contextlib.suppress(Exception):
                 thing.close()
+        for other in runs.values():
+            with contextlib.suppress(OSError):
+                os.close(other.pidfd)
         _child(request, out_fd, keep, os.getppid())
     os.close(out_fd)
     pidfd = os.pidfd_open(pid)
