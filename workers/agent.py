@@ -166,8 +166,7 @@ class Agent:
         view = whitelisted(row)
         view.pop("index", None)  # a dataset's position: not a property of the benchmark
         view["note"] = (
-            "No reference solution, family parameters or picture: the stored picture shows the reference. "
-            "Leaderboard runs on a test split use jitter seeds this view does not reveal."
+            "No reference solution, family parameters or picture: the stored picture shows the reference."
         )
         return view
 
