@@ -144,6 +144,9 @@ _BUILD_RGBA = (0.5, 0.5, 0.5, 0.12)
 MOVING_FIXTURE_RGBA = (0.95, 0.6, 0.05, 1.0)
 """A benchmark's own moving fixture (one with a joint) is drawn amber, whatever its material, so pictures
 show what moves by itself."""
+DESIGN_RGBA = (0.15, 0.45, 0.95, 1.0)
+"""A submitted design's parts are drawn blue, whatever their material, so pictures tell them from the
+benchmark's fixtures."""
 _CAMERA_DIRECTION = np.array([0.55, -1.0, 0.75])
 _CAMERA_FOVY_DEG = 45.0
 _MIN_HALF_SIZE_M = 1e-5
@@ -296,7 +299,13 @@ def _add_part(
         "type": "mesh",
         "friction": f"{material.friction:g} 0 0",
         "condim": str(PART_CONDIM),
-        "rgba": _rgba(MOVING_FIXTURE_RGBA if moving_fixture else material.rgba),
+        "rgba": _rgba(
+            MOVING_FIXTURE_RGBA
+            if moving_fixture
+            else DESIGN_RGBA
+            if part.role is PartRole.DESIGN
+            else material.rgba
+        ),
     }
     joint = part.joint
     if joint is not None:

@@ -12,7 +12,7 @@ import pytest
 import trimesh
 
 from engines.physics.collision_pack import Piece, pack, unpack
-from engines.physics.mjcf import ROLLING_RESISTANCE, compile_scene_xml
+from engines.physics.mjcf import DESIGN_RGBA, ROLLING_RESISTANCE, compile_scene_xml
 from engines.physics.runner import (
     SceneCompileError,
     build_model,
@@ -605,3 +605,16 @@ def test_scene_result_is_a_valid_contract() -> None:
     d, collision = _ramp_scene()
     result = run_scene(build_model(d, collision, BASELINE), d, 0)
     assert SceneResult.model_validate_json(result.model_dump_json()) == result
+
+
+def test_design_parts_are_drawn_apart_from_the_fixtures() -> None:
+    """A submitted design's parts are blue in every picture, whatever their material; fixtures keep theirs."""
+    block = box_piece((100, 50, 20), (0, 0, 300))
+    d, collision = definition({"floor": FLOOR_PIECE}, reference={"plate": block})
+    d = d.model_copy(update={"reference_solution": [part("plate", block, role="design", material="abs")]})
+    model = build_model(d, collision, SimulationMode.DESIGN)
+    colours = {
+        model.geom(g).name.split("/")[0]: tuple(model.geom_rgba[g].round(3)) for g in range(model.ngeom)
+    }
+    assert colours["plate"] == DESIGN_RGBA, colours
+    assert colours["floor"] != DESIGN_RGBA  # a fixture keeps its material's colour
