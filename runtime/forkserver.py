@@ -236,13 +236,19 @@ def serve(socket_path: str, parent: int | None = None) -> None:
         pass
 
 
+ZYGOTE_MIN_LIFE_S = 60.0
+
+
 class _Zygotes:
     """The sandbox zygote this fork server keeps for its jobs' scripts (:mod:`runtime.sandbox_zygote`),
-    started again if it dies; jobs forked afterwards use the new one."""
+    started again if it dies; jobs forked afterwards use the new one. One that dies within
+    :data:`ZYGOTE_MIN_LIFE_S` of its start is not started again (a broken install would only loop): scripts
+    then run fresh."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.current: Any = None
+        self.started_at = 0.0
 
     def ensure(self) -> None:
         if not self.enabled or (self.current is not None and self.current.alive()):
@@ -251,9 +257,18 @@ class _Zygotes:
         from runtime.sandbox_zygote import Zygote
 
         if self.current is not None:
-            print("forkserver: the sandbox zygote died; starting another", file=sys.stderr, flush=True)
             self.current.close()
-        self.current = Zygote()
+            sandbox.use_zygote(None)
+            if time.monotonic() - self.started_at < ZYGOTE_MIN_LIFE_S:
+                print(
+                    "forkserver: the sandbox zygote died at start; scripts run fresh",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self.enabled, self.current = False, None
+                return
+            print("forkserver: the sandbox zygote died; starting another", file=sys.stderr, flush=True)
+        self.current, self.started_at = Zygote(), time.monotonic()
         sandbox.use_zygote(self.current.address)
 
     def close(self) -> None:

@@ -328,19 +328,11 @@ class Agent:
         """Start ``workflow`` under ``wf_id``, or attach to the run going under it, and wait for its result; a
         failed workflow raises its innermost typed error."""
         from temporalio.client import WorkflowFailureError
-        from temporalio.common import WorkflowIDConflictPolicy
 
         from workers.cli.common import EXIT_BAD_INPUT, workflow_failure
+        from workers.cli.runner import start_or_attach
 
-        handle = await self.client.start_workflow(
-            workflow,
-            req,
-            id=wf_id,
-            task_queue=self.settings.task_queue,
-            result_type=result_type,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=summary,
-        )
+        handle = await start_or_attach(self.client, self.settings, workflow, req, wf_id, result_type, summary)
         try:
             return await handle.result()
         except WorkflowFailureError as e:

@@ -274,11 +274,15 @@ def whitelisted(row: dict[str, Any]) -> dict[str, Any]:
     return pa.Table.from_pylist([row], schema=AGENT_SCHEMA).to_pylist()[0]
 
 
-def fixtures_only_glb(store: ObjectStore, d: BenchmarkDefinition) -> bytes | None:
-    """The stored scene without the reference solution's nodes (the stored one shows the reference)."""
+def fixtures_only_glb(
+    store: ObjectStore, d: BenchmarkDefinition, stored: bytes | None = None
+) -> bytes | None:
+    """The stored scene (``stored``, when already read) without the reference solution's nodes: the stored
+    one shows the reference."""
     if d.artifacts.scene_glb is None:
         return None
-    return without_parts(_get(store, d.artifacts.scene_glb), {p.label for p in d.reference_solution})
+    scene = stored if stored is not None else _get(store, d.artifacts.scene_glb)
+    return without_parts(scene, {p.label for p in d.reference_solution})
 
 
 def _rows(
@@ -288,9 +292,10 @@ def _rows(
     e, r, d = card.entry, card.result, card.definition
     bid = e.benchmark_id
     files, secret = f"files/{bid}", f"{GRADER_DIR}/files/{bid}"
+    stored = _get(store, d.artifacts.scene_glb) if d is not None and d.artifacts.scene_glb else None
 
     def scene(definition: BenchmarkDefinition) -> str | None:
-        glb = fixtures_only_glb(store, definition)
+        glb = fixtures_only_glb(store, definition, stored)
         return _write(root, f"{files}/scene.glb", glb) if glb is not None else None
 
     agent = agent_row(
@@ -315,9 +320,8 @@ def _rows(
         grader.update(headroom_factor=caps.headroom_factor, cost_basis=caps.cost_basis)
     if d is None:
         return agent, grader
-    glb = d.artifacts.scene_glb
-    if glb is not None:
-        grader["scene_glb"] = _write(root, f"{secret}/scene.glb", _get(store, glb))
+    if stored is not None:
+        grader["scene_glb"] = _write(root, f"{secret}/scene.glb", stored)
     grader.update(
         reference_solution=_parts(store, d.reference_solution, root, f"{secret}/reference"),
         params=[{"name": k, "value": v} for k, v in d.params.items()],

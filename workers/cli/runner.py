@@ -194,6 +194,25 @@ def started(workflow: str, wf_id: str, settings: Settings, server: Any, as_json:
     return url
 
 
+async def start_or_attach(  # type: ignore[no-untyped-def]
+    client, settings: Settings, workflow: str, req, wf_id: str, result_type: type, summary: str
+):
+    """The handle of ``workflow`` under ``wf_id``: started, or the run already going under that id
+    (``USE_EXISTING``), so asking again after a restart waits for the same run. The CLI and the agent
+    operations (:mod:`workers.agent`) start their work through it."""
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    return await client.start_workflow(
+        workflow,
+        req,
+        id=wf_id,
+        task_queue=settings.task_queue,
+        result_type=result_type,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=summary,
+    )
+
+
 async def run_showing_stage(  # type: ignore[no-untyped-def]
     client,
     settings: Settings,
@@ -213,17 +232,8 @@ async def run_showing_stage(  # type: ignore[no-untyped-def]
     stderr is not a terminal or with ``quiet``. A failed workflow raises its innermost typed error as a
     :class:`CommandError` (exit 2 for bad input, or what ``codes`` maps its type to)."""
     from temporalio.client import WorkflowFailureError
-    from temporalio.common import WorkflowIDConflictPolicy
 
-    handle = await client.start_workflow(
-        workflow,
-        req,
-        id=wf_id,
-        task_queue=settings.task_queue,
-        result_type=result_type,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary=summary,
-    )
+    handle = await start_or_attach(client, settings, workflow, req, wf_id, result_type, summary)
     result = asyncio.ensure_future(handle.result())
     try:
         if quiet or not err.is_terminal:
