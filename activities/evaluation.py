@@ -7,6 +7,7 @@ validation, the simulation and the evidence are heavy activities (:class:`activi
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 from pydantic import ValidationError
 from temporalio import activity
@@ -17,7 +18,8 @@ from engines.manufacturing.catalog import load_catalog
 from engines.manufacturing.facts import PartFacts
 from shared.boundary import BoundaryError, check_design_total, checked_evaluation_id, published_benchmark
 from shared.cots import bought_totals
-from shared.keys import evaluation_prefix, evaluation_result_key
+from shared.ids import held_out_seed
+from shared.keys import HELD_OUT_SECRET_KEY, evaluation_prefix, evaluation_result_key
 from shared.logging import get_logger
 from shared.models import (
     BenchmarkDefinition,
@@ -123,9 +125,14 @@ class EvaluationActivities:
                     req.evidence,
                     definition_sha,
                     load_catalog().label,
+                    req.held_out,
                 )
             except BoundaryError as e:
                 raise refused(e) from None
+            if req.held_out:
+                seed = held_out_seed(self._held_out_secret(), req.benchmark_id)
+                simulation = definition.simulation.model_copy(update={"jitter_seed": seed})
+                definition = definition.model_copy(update={"simulation": simulation})
             found = EvaluationLookup(evaluation_id=eid, definition=definition)
             key = evaluation_result_key(eid)
             try:
@@ -141,6 +148,16 @@ class EvaluationActivities:
             )
 
         return await asyncio.to_thread(read)
+
+    def _held_out_secret(self) -> bytes:
+        """The setting, or the secret kept in the store (made by the first evaluation that needs it)."""
+        if self._settings.held_out_secret is not None:
+            return self._settings.held_out_secret.get_secret_value().encode()
+        try:
+            return self._store.get_bytes(HELD_OUT_SECRET_KEY)
+        except ObjectNotFound:
+            self._store.put_bytes(HELD_OUT_SECRET_KEY, secrets.token_bytes(32))
+            return self._store.get_bytes(HELD_OUT_SECRET_KEY)
 
     @activity.defn(name=ACT_PRICE_DESIGN)
     async def price_design(self, req: PriceDesignRequest) -> DesignCost:

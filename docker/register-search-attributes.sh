@@ -55,3 +55,4 @@ register MechbenchStage Keyword
 register MechbenchDataset Keyword
 register MechbenchBenchmark Keyword
 register MechbenchSeed Int
+register MechbenchSubmitter Keyword

@@ -257,13 +257,14 @@ def checked_evaluation_id(
     evidence: bool,
     definition_sha256: str,
     catalog_label: str,
+    held_out: bool = False,
 ) -> str:
     """The id of an evaluation (:func:`shared.ids.evaluation_id` on :func:`shared.ids.evaluation_basis`), the
     CLI's (it names the workflow) and the worker's lookup alike; ``InvalidRequest`` when the benchmark id
     leaves no room for one."""
     proven_on = evaluation_basis(definition_sha256, catalog_label)
     try:
-        return evaluation_id(benchmark_id, design_sha256, n_scenes, evidence, proven_on)
+        return evaluation_id(benchmark_id, design_sha256, n_scenes, evidence, proven_on, held_out)
     except ValueError as e:
         raise BoundaryError(f"benchmark_id: {e}") from None
 

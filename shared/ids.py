@@ -77,18 +77,49 @@ def evaluation_basis(definition_sha256: str, catalog_label: str) -> str:
 
 
 def evaluation_id(
-    benchmark_id: str, design_sha256: str, n_scenes: int | None, evidence: bool, proven_on: str = ""
+    benchmark_id: str,
+    design_sha256: str,
+    n_scenes: int | None,
+    evidence: bool,
+    proven_on: str = "",
+    held_out: bool = False,
 ) -> str:
     """Benchmark id plus a hash of the design, the options that change the result and ``proven_on`` (what
     the verdict depends on besides: the benchmark definition's hash and the evaluator's and catalogue's
     versions): the same design evaluated twice against the same benchmark gets the same id, hence the
     stored result; a benchmark proven again with other caps, or a new catalogue, gets a new evaluation.
 
-    ``proven_on`` is :func:`evaluation_basis`."""
-    basis = json.dumps(
-        {"design": design_sha256, "n_scenes": n_scenes, "evidence": evidence, "proven_on": proven_on}
-    )
+    ``proven_on`` is :func:`evaluation_basis`. ``held_out``: on the benchmark's held-out scenes, another
+    evaluation than on its published ones (ids of published-scene evaluations are as they always were)."""
+    fields: dict[str, object] = {
+        "design": design_sha256,
+        "n_scenes": n_scenes,
+        "evidence": evidence,
+        "proven_on": proven_on,
+    }
+    if held_out:
+        fields["scenes"] = "held-out"
+    basis = json.dumps(fields)
     eid = f"{benchmark_id}-{hashlib.sha256(basis.encode()).hexdigest()[:16]}"
     if not _ID_RE.match(eid):
         raise ValueError(f"cannot form a valid evaluation id from benchmark id {benchmark_id!r}")
     return eid
+
+
+def evaluation_workflow_id(evaluation_id: str, submitter: str | None = None) -> str:
+    """The workflow of an evaluation: ``evaluate-<evaluation id>``, and per submitter
+    ``evaluate-<evaluation id>-by-<submitter>``, so two submitters of the same design each get their attempt
+    recorded (the second reuses the first's stored result)."""
+    return f"evaluate-{evaluation_id}" + (f"-by-{submitter}" if submitter else "")
+
+
+HELD_OUT_SEED_CONTEXT = b"mechbench held-out jitter seed v1"
+
+
+def held_out_seed(secret: bytes, benchmark_id: str) -> int:
+    """The jitter seed of a benchmark's held-out scenes: an HMAC-SHA256 of the benchmark id under the
+    operator's secret, to 31 bits. Without the secret, the published definition does not tell it."""
+    import hmac
+
+    digest = hmac.new(secret, HELD_OUT_SEED_CONTEXT + b"\x00" + benchmark_id.encode(), "sha256").digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

@@ -87,7 +87,8 @@ def evaluation_trajectory_key(evaluation_id: str) -> str:
 
 
 def evaluation_evidence_key(evaluation_id: str, name: str) -> str:
-    """``name`` is one of ``scene.npz``, ``frames.png``, ``animation.webp``, ``picture.png``."""
+    """``name`` is one of ``scene.npz``, ``frames.png``, ``animation.webp``, ``picture.png``, or
+    ``invalid.png`` (an invalid design's picture)."""
     return f"{evaluation_prefix(evaluation_id)}/evidence/{name}"
 
 
@@ -95,3 +96,24 @@ def design_pieces_key(digest: str) -> str:
     """Convex collision pieces of one placed design part, cached by a hash of its file and placement
     (CoACD takes seconds for a concave part; agents resubmit the same parts often)."""
     return f"designs/pieces/{digest}.npz"
+
+
+HELD_OUT_SECRET_KEY = "private/held-out-secret"
+"""The secret that derives benchmarks' held-out jitter seeds, when ``MECHBENCH_HELD_OUT_SECRET`` is not set:
+made once, by the first evaluation that needs it. Nothing an agent can read serves it."""
+
+
+def leaderboard_prefix(submitter: str | None = None, benchmark_id: str | None = None) -> str:
+    """``leaderboard/``, a submitter's entries, or a submitter's entries on one benchmark."""
+    prefix = "leaderboard/"
+    if submitter is not None:
+        prefix += f"{submitter}/"
+        if benchmark_id is not None:
+            prefix += f"{benchmark_id}/"
+    return prefix
+
+
+def leaderboard_entry_key(submitter: str, benchmark_id: str, design_sha256: str) -> str:
+    """One attempt: a submitter's design on a benchmark (recorded once; the same design again is the same
+    attempt)."""
+    return f"{leaderboard_prefix(submitter, benchmark_id)}{design_sha256}.json"

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     mcp_token: SecretStr | None = None
     """Bearer token that ``mechbench mcp --http`` requires of every request; it refuses to bind to an address
     other than loopback without one."""
+    evaluations_per_submitter: int = Field(default=4, ge=1, le=1000)
+    """Evaluations of one submitter that run at once; later ones wait (in their workflow, on a timer) until
+    fewer of the submitter's earlier evaluations are running."""
+    held_out_secret: SecretStr | None = None
+    """Derives each benchmark's held-out jitter seed (the scenes of evaluations with a submitter). Unset: a
+    random secret made once and kept in the object store. Set it on every worker of a cluster."""
 
     # --- Sandbox for untrusted scripts (runtime/sandbox.py) -----------------------------------
     sandbox_wall_s: float = Field(default=120.0, gt=0)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 
 FOLDS = 10
+SPLITS = ("within_family", "cross_family")
+"""The splits, by the name of the manifest entry's fold field (``<split>_fold``)."""
 
 
 def _fold(*parts: str) -> int:
@@ -29,3 +31,14 @@ def within_family_fold(dataset_id: str, benchmark_id: str) -> int:
 def cross_family_fold(family: str, families: list[str]) -> int:
     """The fold of the benchmark's whole family when families are held out (``families``: the dataset's)."""
     return sorted(families).index(family) % FOLDS
+
+
+def split_problem(split: str | None, fold: int | None) -> str | None:
+    """What is wrong with a split and fold asked for (both or neither, a known split, a fold in range)."""
+    if (split is None) != (fold is None):
+        return "split: give a split and a fold together"
+    if split is not None and split not in SPLITS:
+        return f"split: one of {', '.join(SPLITS)}"
+    if fold is not None and not 0 <= fold < FOLDS:
+        return f"fold: between 0 and {FOLDS - 1}"
+    return None

@@ -43,7 +43,15 @@ SA_DATASET = SearchAttributeKey.for_keyword("MechbenchDataset")
 SA_BENCHMARK = SearchAttributeKey.for_keyword("MechbenchBenchmark")
 SA_SEED = SearchAttributeKey.for_int("MechbenchSeed")
 
-SEARCH_ATTRIBUTES = [SA_FAMILY, SA_VERDICT, SA_STAGE, SA_DATASET, SA_BENCHMARK, SA_SEED]
+SA_SUBMITTER = SearchAttributeKey.for_keyword("MechbenchSubmitter")
+"""An evaluation's submitter: the per-submitter limit counts running evaluations by it."""
+
+SEARCH_ATTRIBUTES = [SA_FAMILY, SA_VERDICT, SA_STAGE, SA_DATASET, SA_BENCHMARK, SA_SEED, SA_SUBMITTER]
+
+FAIRNESS_DYNAMIC_CONFIG = {"matching.useNewMatcher": "true", "matching.enableFairness": "true"}
+"""What a self-hosted server needs for fairness keys (the Temporal docs, "Task Queue Priority and Fairness":
+https://docs.temporal.io/develop/task-queue-priority-fairness). Evaluations carry their submitter as fairness
+key, so one submitter's backlog cannot starve another's evaluation."""
 
 _SA_TYPE_NAMES = {"KEYWORD": "Keyword", "INT": "Int", "FLOAT": "Double", "BOOL": "Bool", "TEXT": "Text"}
 
@@ -53,6 +61,14 @@ def search_attribute_flags() -> list[str]:
     flags: list[str] = []
     for key in SEARCH_ATTRIBUTES:
         flags += ["--search-attribute", f"{key.name}={_SA_TYPE_NAMES[key.indexed_value_type.name]}"]
+    return flags
+
+
+def dynamic_config_flags() -> list[str]:
+    """``--dynamic-config-value KEY=VALUE`` flags for ``temporal server start-dev``: fairness on."""
+    flags: list[str] = []
+    for key, value in FAIRNESS_DYNAMIC_CONFIG.items():
+        flags += ["--dynamic-config-value", f"{key}={value}"]
     return flags
 
 
@@ -81,6 +97,8 @@ ACT_LOOKUP_EVALUATION = "lookup_evaluation"
 ACT_PRICE_DESIGN = "price_design"
 ACT_RECORD_EVALUATION = "record_evaluation"
 ACT_DISCARD_EVALUATION = "discard_evaluation"
+ACT_ADMIT_EVALUATION = "admit_evaluation"
+ACT_RECORD_ATTEMPT = "record_attempt"
 ACT_NOTIFY_WEBHOOK = "notify_webhook"
 # The heavy activities' names are spelled in their registry entries (shared.heavy).
 ACT_BUILD_BENCHMARK = BUILD_BENCHMARK.activity

@@ -33,6 +33,7 @@ from shared.boundary import (
     published_benchmark,
     size_limit,
 )
+from shared.ids import evaluation_workflow_id
 from shared.keys import (
     evaluation_evidence_key,
     evaluation_result_key,
@@ -55,6 +56,7 @@ from shared.models import (
 from shared.models.common import ID_PATTERN
 from shared.refs import make_ref, sha256_hex
 from shared.settings import Settings
+from shared.splits import split_problem
 from shared.store import ObjectNotFound, ObjectStore
 from workers.agent_input import (
     AgentInputError,
@@ -67,12 +69,12 @@ from workers.agent_input import (
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-SPLITS = ("within_family", "cross_family")
 LINK = re.compile(
     r"^mechbench://benchmarks/(?P<id>[A-Za-z0-9._-]+)/(?:fixtures/(?P<label>[^/]+)\.step|scene\.glb)$"
 )
-EVIDENCE = ("picture.png", "frames.png")
-"""The evidence an agent can look at: the picture of the representative scene, and its frame strip."""
+EVIDENCE = ("picture.png", "frames.png", "invalid.png")
+"""The evidence an agent can look at: the picture of the representative scene and its frame strip, or an
+invalid design's picture with the offending parts in red."""
 
 
 @dataclass
@@ -103,10 +105,8 @@ class Agent:
             raise AgentInputError("page: must be 0 or more")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise AgentInputError(f"page_size: between 1 and {MAX_PAGE_SIZE}")
-        if (split is None) != (fold is None):
-            raise AgentInputError("split: give a split and a fold together")
-        if split is not None and split not in SPLITS:
-            raise AgentInputError(f"split: one of {', '.join(SPLITS)}")
+        if (problem := split_problem(split, fold)) is not None:
+            raise AgentInputError(problem)
         if split is not None and dataset is None:
             raise AgentInputError("split: folds belong to a dataset; give dataset too")
         entries = await asyncio.to_thread(self._entries, dataset)
@@ -207,18 +207,24 @@ class Agent:
         parts: list[dict[str, Any]] | None = None,
         scenes: int | None = None,
         evidence: bool = True,
+        submitter: str | None = None,
     ) -> EvaluationResult:
-        """Evaluate a design against a published benchmark and wait for the verdict."""
+        """Evaluate a design against a published benchmark and wait for the verdict. With a submitter, the
+        evaluation is a leaderboard attempt on the benchmark's held-out scenes."""
         from shared.temporal import WF_EVALUATE_DESIGN
 
         submission, uploads = design_of(script, parts, self.settings)
         try:
             req = EvaluateRequest(
-                benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence
+                benchmark_id=benchmark_id,
+                design=submission,
+                n_scenes=scenes,
+                evidence=evidence,
+                submitter=submitter,
             )
         except ValidationError as e:
             raise refused(e) from None
-        wf_id = f"evaluate-{await self._evaluation_id(req)}"
+        wf_id = evaluation_workflow_id(await self._evaluation_id(req), req.submitter)
         for key, data in uploads:  # every check passed: content-addressed, atomic writes
             await asyncio.to_thread(self.store.put_bytes, key, data)
         return await self._run(WF_EVALUATE_DESIGN, req, wf_id, EvaluationResult, f"evaluate {benchmark_id}")
@@ -230,10 +236,12 @@ class Agent:
         except BoundaryError as e:
             raise AgentInputError(str(e)) from None
 
-    async def get_evaluation(self, evaluation_id: str) -> dict[str, Any]:
-        """A finished evaluation's result, or a running one's stage."""
+    async def get_evaluation(self, evaluation_id: str, submitter: str | None = None) -> dict[str, Any]:
+        """A finished evaluation's result, or a running one's stage (a submitter's: give the submitter)."""
         if not re.fullmatch(ID_PATTERN, evaluation_id):
             raise AgentInputError(f"evaluation_id: {evaluation_id!r} is not an evaluation id")
+        if submitter is not None and not re.fullmatch(ID_PATTERN, submitter):
+            raise AgentInputError(f"submitter: {submitter!r} is not a submitter name")
         try:
             result = await asyncio.to_thread(
                 self.store.get_model, evaluation_result_key(evaluation_id), EvaluationResult
@@ -241,7 +249,7 @@ class Agent:
             return {"status": "finished", "result": result.model_dump(mode="json")}
         except ObjectNotFound:
             pass
-        handle = self.client.get_workflow_handle(f"evaluate-{evaluation_id}")
+        handle = self.client.get_workflow_handle(evaluation_workflow_id(evaluation_id, submitter))
         try:
             progress = await handle.query("progress", result_type=EvaluationProgress)
         except Exception:  # noqa: BLE001 - no such workflow, or it ended without a stored result
@@ -264,8 +272,8 @@ class Agent:
             images.append((name, data))
         if not images:
             raise AgentInputError(
-                f"evaluation_id: {evaluation_id!r} has no pictures (evaluated without evidence, invalid, or "
-                "rendered without a GL context)"
+                f"evaluation_id: {evaluation_id!r} has no pictures (evaluated without evidence, a design that "
+                "could not be built, or rendered without a GL context)"
             )
         return images
 

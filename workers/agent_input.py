@@ -140,4 +140,5 @@ def evaluation_id_of(req: EvaluateRequest, published: BenchmarkResult) -> str:
         req.evidence,
         published.definition.sha256,
         load_catalog().label,
+        held_out=req.submitter is not None,
     )

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from shared.settings import Settings
-from shared.temporal import search_attribute_flags
+from shared.temporal import dynamic_config_flags, search_attribute_flags
 
 
 class DevStackError(RuntimeError):
@@ -92,6 +92,7 @@ class DevServer:
             "--log-level",
             "warn",
             *search_attribute_flags(),
+            *dynamic_config_flags(),
         ]
         args += ["--ui-port", str(s.dev_ui_port)] if self.ui else ["--headless"]
         log = open(self.log_path, "ab")  # noqa: SIM115 (owned by the child for its lifetime)
@@ -156,12 +157,13 @@ async def throwaway_server():  # type: ignore[no-untyped-def]
     benchmarks and recording replay histories. Yields a ``WorkflowEnvironment`` (``.client``)."""
     from temporalio.testing import WorkflowEnvironment
 
-    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES
+    from shared.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES, dynamic_config_flags
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         data_converter=DATA_CONVERTER,
         search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=dynamic_config_flags(),
         ui=False,
         dev_server_log_level="error",
     )

@@ -20,6 +20,9 @@
 ``reset(seed=...)`` draws the benchmark from the published ones (of ``dataset``, and of a ``split``'s
 ``fold``: its test set, or the rest with ``held_out=False``) with the environment's seeded generator.
 
+With ``submitter``, every step is a leaderboard attempt under that name, on the benchmark's held-out scenes
+(:mod:`workers.leaderboard`); without, it runs on the published scenes and records nothing.
+
 It talks to Temporal through the settings, as the CLI does (``embedded=True`` starts the embedded stack in
 a thread of its own), on an event loop in a background thread; ``close()`` stops it.
 """
@@ -61,8 +64,10 @@ class DesignEnv(gym.Env[str, str]):
         scenes: int | None = None,
         embedded: bool = False,
         settings: Settings | None = None,
+        submitter: str | None = None,
     ) -> None:
         self.settings = settings or get_settings()
+        self.submitter = submitter
         self.attempts = attempts or self.settings.agent_attempts
         if not 1 <= self.attempts <= 100:
             raise ValueError(f"attempts: between 1 and 100, got {self.attempts}")
@@ -127,7 +132,9 @@ class DesignEnv(gym.Env[str, str]):
         script, parts = _design(action)
         try:
             result = self._call(
-                self._agent.evaluate_design(self._benchmark, script, parts, self.scenes, evidence=True)
+                self._agent.evaluate_design(
+                    self._benchmark, script, parts, self.scenes, evidence=True, submitter=self.submitter
+                )
             )
         except (AgentInputError, AgentWorkFailed) as e:
             s = score(False, None)

@@ -119,13 +119,26 @@ def build_server(agent: Agent) -> MCPServer:
             int | None, Field(ge=1, description="jittered scenes (default: the benchmark's)")
         ] = None,
         evidence: Annotated[bool, Field(description="render a picture, frame strip and animation")] = True,
+        submitter: Annotated[
+            str | None,
+            Field(
+                description="your name on the leaderboard: the evaluation is recorded as an attempt and runs "
+                "on the benchmark's held-out scenes (without it, on the published ones)"
+            ),
+        ] = None,
     ) -> dict[str, Any]:
-        result = await _guarded(_agent(ctx).evaluate_design(benchmark_id, script, parts, scenes, evidence))
+        result = await _guarded(
+            _agent(ctx).evaluate_design(benchmark_id, script, parts, scenes, evidence, submitter)
+        )
         return result.model_dump(mode="json")
 
     @server.tool(description="An evaluation by id: its result when finished, else its current stage.")
-    async def get_evaluation(ctx: Context, evaluation_id: str) -> dict[str, Any]:
-        return await _guarded(_agent(ctx).get_evaluation(evaluation_id))
+    async def get_evaluation(
+        ctx: Context,
+        evaluation_id: str,
+        submitter: Annotated[str | None, Field(description="the submitter it was sent with, if any")] = None,
+    ) -> dict[str, Any]:
+        return await _guarded(_agent(ctx).get_evaluation(evaluation_id, submitter))
 
     @server.tool(description="The picture and the frame strip of a finished evaluation, as images.")
     async def get_evidence(ctx: Context, evaluation_id: str) -> list[Image]:

@@ -26,6 +26,7 @@ from activities.dataset import DatasetActivities
 from activities.evaluation import EvaluationActivities
 from activities.generation import GenerationActivities
 from activities.heavy import HeavyActivities
+from activities.leaderboard import LeaderboardActivities
 from activities.notify import NotifyActivities, http_client
 from engines.manufacturing.catalog import default_catalog
 from runtime.supervisor import HeavySupervisor
@@ -76,6 +77,7 @@ async def running_worker(
                 DatasetActivities(store, settings),
                 AnalysisActivities(store, settings),
                 EvaluationActivities(store, settings),
+                LeaderboardActivities(store, settings),
                 NotifyActivities(http, settings.webhook_targets),
             ),
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),

@@ -6,6 +6,8 @@ returned without simulating again) -> build: run the design script in the sandbo
 validate against the benchmark (a validation report naming each offending part ends the evaluation as
 ``invalid``) -> price the parts with the manufacturing engine against the caps -> simulate the jittered
 scenes (a retry resumes after the last finished scene) -> evidence of a representative scene -> record.
+With a submitter: held-out scenes, admission under the per-submitter limit before the build, and the
+leaderboard attempt recorded after the result (stored or new).
 
 Deterministic orchestration only: activities are called by name; the evaluation id comes from a
 recorded activity result.
@@ -14,6 +16,7 @@ recorded activity result.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RawValue
@@ -23,11 +26,12 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from shared.heavy import BUILD_DESIGN, RENDER_EVIDENCE, SIMULATE_BENCHMARK
     from shared.models import (
+        Admission,
+        AdmissionRequest,
         BenchmarkDefinition,
         BuildDesignRequest,
         BuiltDesign,
         DesignCost,
-        DfmFinding,
         DiscardEvaluationRequest,
         EvaluateRequest,
         EvaluationLookup,
@@ -37,24 +41,29 @@ with workflow.unsafe.imports_passed_through():
         EvaluationVerdict,
         Evidence,
         EvidenceRequest,
-        Outcome,
+        LeaderboardEntry,
         PriceDesignRequest,
+        RecordAttemptRequest,
         RecordEvaluationRequest,
         SimulateRequest,
         SimulationMode,
         SimulationReport,
         StagedDesign,
         StageDesignRequest,
+        offending_parts,
     )
     from shared.temporal import (
+        ACT_ADMIT_EVALUATION,
         ACT_DISCARD_EVALUATION,
         ACT_LOOKUP_EVALUATION,
         ACT_PRICE_DESIGN,
+        ACT_RECORD_ATTEMPT,
         ACT_RECORD_EVALUATION,
         ACT_STAGE_DESIGN,
         LIGHT,
         SA_BENCHMARK,
         SA_STAGE,
+        SA_SUBMITTER,
         SA_VERDICT,
         UPLOAD,
         WF_EVALUATE_DESIGN,
@@ -63,71 +72,16 @@ with workflow.unsafe.imports_passed_through():
     from workflows._details import show, source_name
     from workflows._input import parse_input
     from workflows._notify import notify
+    from workflows._verdict import attempt_of, representative_scene, verdict_of
 
 PATCH_DISCARD = "evaluation-discard-unfinished"
 """A cancelled or failed evaluation removes what it wrote (histories from before run as they did)."""
-
-
-def dfm_feedback(f: DfmFinding) -> str:
-    """A blocking DFM finding as an agent can act on it: the rule, what was measured against which limit,
-    where, and the fix."""
-    unit = f" {f.unit}" if f.unit else ""
-    said = f"{f.rule_id} ({f.title})"
-    if f.measured is not None and f.limit is not None:
-        said += f": {f.measured:.3g}{unit} against a limit of {f.limit:.3g}{unit}"
-    if f.point_mm is not None:
-        said += " at (" + ", ".join(f"{x:.1f}" for x in f.point_mm) + ") mm"
-    if f.face_ids:
-        said += f", faces {', '.join(str(i) for i in f.face_ids[:5])}" + (
-            "..." if len(f.face_ids) > 5 else ""
-        )
-    return f"{said}; fix: {f.fix}"
-
-
-def verdict_of(
-    simulation: SimulationReport, required_share: float, required_scenes: int, cost: DesignCost
-) -> tuple[EvaluationVerdict, str]:
-    """Passed only when the goal was reached in the required share of at least the benchmark's own number
-    of scenes, within both caps, and every part is manufacturable; otherwise failed, with every reason."""
-    n = len(simulation.results)
-    reached = simulation.outcome_counts.get(Outcome.GOAL_REACHED.value, 0)
-    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(simulation.outcome_counts.items()))
-    reasons = []
-    if simulation.success_share < required_share:
-        reasons.append(
-            f"reached the goal in {reached} of {n} scenes, {required_share:.0%} required ({outcomes})"
-        )
-    if n < required_scenes:
-        reasons.append(f"ran {n} scenes; passing takes at least the benchmark's {required_scenes}")
-    if not cost.within_cost_cap:
-        reasons.append(f"unit cost ${cost.unit_cost_usd:.2f} over the cap of ${cost.max_unit_cost_usd:.2f}")
-    if not cost.within_weight_cap:
-        reasons.append(f"weight {cost.weight_kg:.3f} kg over the cap of {cost.max_weight_kg:.3f} kg")
-    if not cost.manufacturable:
-        bad = "; ".join(
-            f"{p.label} ({p.method.value}): "
-            + (", ".join(dfm_feedback(f) for f in p.blocking_findings) or ", ".join(p.blocking))
-            for p in cost.parts
-            if p.blocking
-        )
-        reasons.append(f"not manufacturable as designed: {bad}")
-    if reasons:
-        return EvaluationVerdict.FAILED, "; ".join(reasons)
-    summary = (
-        f"reached the goal in {reached} of {n} scenes; ${cost.unit_cost_usd:.2f}/unit and "
-        f"{cost.weight_kg:.3f} kg within the caps"
-    )
-    return EvaluationVerdict.PASSED, summary
-
-
-def representative_scene(simulation: SimulationReport, required_share: float) -> int:
-    """What the verdict rests on: when the design reached the goal often enough, the first scene that did;
-    otherwise the first scene that did not."""
-    solved = simulation.success_share >= required_share
-    return next(
-        (r.scene_index for r in simulation.results if (r.outcome == Outcome.GOAL_REACHED) == solved),
-        0,
-    )
+PATCH_LEADERBOARD = "evaluation-leaderboard"
+"""An evaluation with a submitter runs on held-out scenes, waits for admission under the per-submitter limit
+and records its attempt. Asked only when there is a submitter: evaluations without one (every history from
+before) have no marker and run as they did."""
+ADMISSION_WAIT_S = (1, 2, 3, 5)
+"""Seconds between admission checks while the submitter's earlier evaluations fill the limit (then 5 s)."""
 
 
 @workflow.defn(name=WF_EVALUATE_DESIGN)
@@ -165,6 +119,9 @@ class EvaluateDesign:
 
     async def _evaluate(self, req: EvaluateRequest) -> EvaluationResult:
         workflow.upsert_search_attributes([SA_BENCHMARK.value_set(req.benchmark_id)])
+        submitter = req.submitter if req.submitter and workflow.patched(PATCH_LEADERBOARD) else None
+        if submitter:
+            workflow.upsert_search_attributes([SA_SUBMITTER.value_set(submitter)])
 
         self._stage("stage", f"design for {req.benchmark_id}")
         staged: StagedDesign = await workflow.execute_activity(
@@ -181,6 +138,7 @@ class EvaluateDesign:
                 design_sha256=staged.design_sha256,
                 n_scenes=req.n_scenes,
                 evidence=req.evidence,
+                held_out=submitter is not None,
             ),
             result_type=EvaluationLookup,
             summary=f"lookup {req.benchmark_id} design {staged.design_sha256[:12]}",
@@ -191,7 +149,9 @@ class EvaluateDesign:
         if found.result is not None:
             result = found.result.model_copy(update={"reused": True})
             self._finish(result, reused=True)
-            return result
+            return await self._attempt(result, submitter)
+        if submitter:
+            await self._admit(submitter)
         discard = workflow.patched(PATCH_DISCARD)
         # With the patch a cancelled heavy step is awaited until its job is gone, so nothing writes after the
         # discard below; before it, the workflow went on at once.
@@ -201,11 +161,49 @@ class EvaluateDesign:
             else ActivityCancellationType.TRY_CANCEL
         )
         try:
-            return await self._prove(req, staged, eid, definition)
+            return await self._attempt(await self._prove(req, staged, eid, definition), submitter)
         except (asyncio.CancelledError, ActivityError):
             if discard:
                 await self._discard(eid)
             raise
+
+    async def _admit(self, submitter: str) -> None:
+        """Wait, on timers, until fewer than the limit of the submitter's earlier evaluations are running."""
+        info = workflow.info()
+        waits = 0
+        while True:
+            admission: Admission = await workflow.execute_local_activity(
+                ACT_ADMIT_EVALUATION,
+                AdmissionRequest(
+                    submitter=submitter, workflow_id=info.workflow_id, started_at=info.workflow_start_time
+                ),
+                result_type=Admission,
+                summary=f"admit an evaluation of {submitter}",
+                **LIGHT.kwargs(),
+            )
+            if admission.admitted:
+                return
+            self._stage(
+                "queued",
+                f"{admission.earlier_running} earlier evaluations of {submitter} running "
+                f"(limit {admission.limit})",
+            )
+            await workflow.sleep(timedelta(seconds=ADMISSION_WAIT_S[min(waits, len(ADMISSION_WAIT_S) - 1)]))
+            waits += 1
+
+    async def _attempt(self, result: EvaluationResult, submitter: str | None) -> EvaluationResult:
+        """Record the result as the submitter's attempt on the leaderboard (nothing without a submitter)."""
+        if submitter:
+            await workflow.execute_local_activity(
+                ACT_RECORD_ATTEMPT,
+                RecordAttemptRequest(
+                    entry=attempt_of(result, submitter, workflow.info().workflow_start_time)
+                ),
+                result_type=LeaderboardEntry,
+                summary=f"record the attempt of {submitter} on {result.benchmark_id}",
+                **LIGHT.kwargs(),
+            )
+        return result
 
     def _honour_cancellation(self) -> None:
         """A heavy step awaited to the end of its cancellation may still finish first: the evaluation is
@@ -254,17 +252,7 @@ class EvaluateDesign:
         self._honour_cancellation()
         timings = {"build": round(built.build_s, 3)}
         if not built.valid or built.scene is None:
-            scene_names = {"build_zone", "goal_zone", *(p.label for p in definition.payloads)}
-            offenders = sorted(
-                {p for f in built.findings for p in f.parts}
-                - scene_names
-                - {
-                    p
-                    for f in built.findings
-                    for p in f.parts
-                    if p.startswith(("forbidden_zone:", "goal_zone:"))
-                }
-            )
+            offenders = offending_parts(built.findings, definition)
             reason = f"{len(built.findings)} validation finding(s)"
             if offenders:
                 reason += f" naming {', '.join(offenders)}"
@@ -273,6 +261,7 @@ class EvaluateDesign:
                     "reason": reason,
                     "findings": built.findings,
                     "parts": built.parts,
+                    "invalid_picture": built.picture,
                     "timings_s": timings,
                 }
             )

@@ -77,6 +77,8 @@ WEBP_QUALITY = 60
 WEBP_METHOD = 4
 """libwebp effort (0 fastest, 6 smallest)."""
 PNG_COMPRESS_LEVEL = 6
+CAPTION_PER_HEIGHT = 24
+"""A single picture's caption is 1/24 of its height (20 px at 480): a strip's frames use 1/16 of theirs."""
 
 _context_pid: int | None = None
 """The process that created a GL context through this module. A forked child of it cannot render: llvmpipe's
@@ -198,11 +200,16 @@ def picture_png(
     width: int = 640,
     height: int = 480,
     camera: str = "overview",
+    caption: str | None = None,
 ) -> bytes:
-    """One picture of the scene at qpos (default: the model's initial pose)."""
+    """One picture of the scene at qpos (default: the model's initial pose), with ``caption`` (when given)
+    in white on a dark box over its top-left corner, in a font about 1/24 of the picture's height."""
     pose = model.qpos0 if qpos is None else np.asarray(qpos, dtype=np.float64).reshape(-1)
     (frame,) = render_frames(model, pose[None, :], width=width, height=height, camera=camera)
-    return _png(Image.fromarray(frame))
+    image = Image.fromarray(frame)
+    if caption:
+        _caption(image, caption, _font(height, per=CAPTION_PER_HEIGHT))
+    return _png(image)
 
 
 def pick_frames(n_available: int, n_wanted: int) -> list[int]:
@@ -235,19 +242,32 @@ def _check_frames(frames: Sequence[np.ndarray]) -> tuple[int, int]:
     return int(shape[0]), int(shape[1])
 
 
-def _font(height: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    size = max(10, height // 16)
+def _font(height: int, per: int = 16) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The default font, ``height / per`` pixels high (at least 10)."""
+    size = max(10, height // per)
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # pragma: no cover - Pillow without FreeType
         return ImageFont.load_default()
 
 
+def _fitted(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float
+) -> str:
+    """``text``, cut short with ``...`` when it is wider than ``width`` pixels."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "...", font=font) > width:
+        text = text[:-1]
+    return text.rstrip(" ,;:") + "..."
+
+
 def _caption(tile: Image.Image, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> None:
-    """``text`` in white on a translucent dark box in the tile's top-left corner."""
+    """``text`` in white on a translucent dark box in the tile's top-left corner (cut short to fit the tile)."""
     overlay = Image.new("RGBA", tile.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     pad = max(2, tile.height // 80)
+    text = _fitted(draw, text, font, tile.width - 4 * pad)
     left, top, right, bottom = draw.textbbox((2 * pad, 2 * pad), text, font=font)
     draw.rectangle((left - pad, top - pad, right + pad, bottom + pad), fill=(0, 0, 0, 150))
     draw.text((2 * pad, 2 * pad), text, font=font, fill=(255, 255, 255, 255))

@@ -1,6 +1,6 @@
-"""Heavy jobs of design evaluation: build and validate a submitted design in its benchmark's scene, and
-render the evidence of its representative scene. (Its scenes are simulated by the generation's
-``simulate_job``.)"""
+"""Heavy jobs of design evaluation: build and validate a submitted design in its benchmark's scene (with a
+picture of an invalid one), and render the evidence of its representative scene. (Its scenes are simulated
+by the generation's ``simulate_job``.)"""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from engines.cad.build import COLLISION_TOLERANCE_MM
 from engines.cad.collision import convex_pieces
 from engines.cad.design import CheckedPart, DesignInput, check_design, design_scene
 from engines.cad.export import load_step, step_bytes
+from engines.cad.mesh import triangulate
 from engines.manufacturing.extract import facts_from_mesh, facts_from_shape, in_principal_frame, load_stl
 from engines.manufacturing.facts import FACTS_VERSION
 from engines.physics import collision_pack
@@ -26,6 +27,7 @@ from engines.physics.render import (
     picture_png,
     render_frames,
 )
+from engines.physics.render_invalid import invalid_picture_png, offending_parts
 from engines.physics.runner import build_model, replay_scene
 from runtime.jobs import NPZ, JobError, Progress, current_settings, open_store, sandbox_limits
 from shared.keys import (
@@ -35,6 +37,7 @@ from shared.keys import (
     part_facts_key,
     upload_key,
 )
+from shared.logging import get_logger
 from shared.models import (
     ArtifactRef,
     BenchmarkArtifacts,
@@ -43,12 +46,15 @@ from shared.models import (
     ErrorType,
     Evidence,
     EvidenceRequest,
+    Finding,
     HeavyProgress,
     PartSpec,
     SimulationMode,
 )
 from shared.refs import make_ref, sha256_hex
 from shared.store import IntegrityError, ObjectNotFound, ObjectStore
+
+log = get_logger(__name__)
 
 
 def _design_inputs(req: BuildDesignRequest, store: ObjectStore, progress: Progress) -> list[DesignInput]:
@@ -111,11 +117,82 @@ def _facts(store: ObjectStore, part: CheckedPart) -> ArtifactRef:
     return store.put_bytes(key, facts.to_npz(), NPZ)
 
 
+INVALID_PICTURE = "invalid.png"
+"""Name of the invalid-design picture under the evaluation's evidence prefix."""
+PICTURE_TOLERANCE_SHARE = 1e-3
+"""Chordal deflection of a design part's picture mesh, as a share of its bounding box's diagonal (0.1 mm for a
+100 mm part: finer than a pixel of the picture)."""
+MAX_PICTURE_TRIANGLES = 200_000
+"""A design part whose picture mesh has more triangles than this is left out of the invalid-design picture."""
+
+
+def _picture_mesh(part: CheckedPart) -> collision_pack.Piece | None:
+    """The placed part's tessellation, fine enough for a picture (MuJoCo draws a mesh geom's own triangles,
+    not its convex hull); ``None`` when it cannot be meshed or has too many triangles."""
+    bb = part.spec.bbox
+    diagonal = float(np.linalg.norm(np.subtract(bb.max_mm, bb.min_mm)))
+    try:
+        vertices, faces = triangulate(part.shape, max(PICTURE_TOLERANCE_SHARE * diagonal, 0.01))
+    except Exception as e:  # noqa: BLE001 - OCCT's failures are not all ValueErrors; the part is left out
+        log.info("invalid_picture.part_not_meshed", part=part.spec.label, error=f"{type(e).__name__}: {e}")
+        return None
+    if len(faces) > MAX_PICTURE_TRIANGLES:
+        log.info("invalid_picture.part_too_fine", part=part.spec.label, triangles=len(faces))
+        return None
+    return vertices, faces
+
+
+def _invalid_picture(
+    req: BuildDesignRequest,
+    store: ObjectStore,
+    parts: list[CheckedPart],
+    findings: list[Finding],
+    fixture_pieces: dict[str, list[collision_pack.Piece]],
+    progress: Progress,
+) -> ArtifactRef | None:
+    """The invalid design's picture (``evidence/invalid.png``): the scene at t = 0 with the parts that
+    blocking findings name in red (:mod:`engines.physics.render_invalid`). ``None``, logged with the reason,
+    when no part could be read and meshed, rendering is disabled or anything fails: an invalid design's report
+    never depends on its picture."""
+    eid = req.evaluation_id
+    if current_settings().mujoco_gl == "disabled":
+        log.info("invalid_picture.skipped", evaluation_id=eid, reason="rendering is disabled")
+        return None
+    started = time.perf_counter()
+    progress(HeavyProgress(stage="picture", detail=f"{len(parts)} parts"))
+    try:
+        meshes = {p.spec.label: mesh for p in parts if (mesh := _picture_mesh(p)) is not None}
+        if not meshes:
+            log.info("invalid_picture.skipped", evaluation_id=eid, reason="no design part could be meshed")
+            return None
+        offenders = offending_parts(findings, req.definition)
+        png = invalid_picture_png(
+            req.definition,
+            {**fixture_pieces, **{label: [mesh] for label, mesh in meshes.items()}},
+            [p.spec for p in parts],
+            offenders,
+        )
+        ref = store.put_bytes(evaluation_evidence_key(eid, INVALID_PICTURE), png, "image/png")
+    except Exception as e:  # noqa: BLE001 - GL, MuJoCo, the store: a picture never fails the job
+        log.warning("invalid_picture.unavailable", evaluation_id=eid, error=f"{type(e).__name__}: {e}")
+        return None
+    log.info(
+        "invalid_picture.rendered",
+        evaluation_id=eid,
+        offenders=offenders,
+        drawn=len(meshes),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return ref
+
+
 def build_design_job(
     req: BuildDesignRequest, progress: Progress, resume: HeavyProgress | None
 ) -> BuiltDesign:
     """Run the design's script (sandboxed) or read its files, validate it against the benchmark, and make
-    the scene to simulate: collision pieces of fixtures and design parts, and each part's geometry facts."""
+    the scene to simulate: collision pieces of fixtures and design parts, and each part's geometry facts.
+    An invalid design gets its findings and, when its parts could be read, a picture of them in the scene
+    with the offending ones red (``BuiltDesign.picture``)."""
     started = time.perf_counter()
     store = open_store()
     definition = req.definition
@@ -138,8 +215,13 @@ def build_design_job(
     check = check_design(definition, inputs, fixtures)
     specs = [p.spec for p in check.parts]
     if not check.valid:
+        picture = _invalid_picture(req, store, check.parts, check.findings, fixture_pieces, progress)
         return BuiltDesign(
-            valid=False, findings=check.findings, parts=specs, build_s=time.perf_counter() - started
+            valid=False,
+            findings=check.findings,
+            parts=specs,
+            picture=picture,
+            build_s=time.perf_counter() - started,
         )
 
     progress(HeavyProgress(stage="collision", detail=f"{len(check.parts)} parts"))

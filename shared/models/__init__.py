@@ -18,7 +18,8 @@ Modules, each importing only the ones above it:
 - ``geometry``: boxes, zones and placements; ``files``: part files given and staged; ``notify``: webhooks;
 - ``benchmark``: a benchmark's definition; ``proofs``: reports, proof basis and verdicts;
 - ``generation``: the benchmark workflow and its activities; ``jobs``: the heavy-job envelope;
-- ``dataset``, ``manufacturing``, ``evaluation``: those workflows and their activities.
+- ``dataset``, ``manufacturing``, ``evaluation``: those workflows and their activities;
+- ``leaderboard``: the attempts evaluations with a submitter record, the standings, admission.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ from shared.models.common import (
     Severity,
     Sha256,
     Share,
+    Submitter,
     Vec3,
     normalise_method,
     normalise_token,
@@ -141,6 +143,7 @@ from shared.models.evaluation import (
     StagedDesign,
     StagedDesignPart,
     StageDesignRequest,
+    offending_parts,
 )
 from shared.models.files import (
     PART_SUFFIXES,
@@ -177,6 +180,17 @@ from shared.models.geometry import (
 from shared.models.jobs import (
     HeavyJob,
     HeavyProgress,
+)
+from shared.models.leaderboard import (
+    Admission,
+    AdmissionRequest,
+    Attempt,
+    BenchmarkFront,
+    FrontPoint,
+    Leaderboard,
+    LeaderboardEntry,
+    RecordAttemptRequest,
+    Standing,
 )
 from shared.models.manufacturing import (
     DEFAULT_QUANTITY_LADDER,
@@ -256,14 +270,18 @@ __all__ = [
     "PART_SUFFIXES",
     "SAMPLER_VERSION",
     "SAMPLER_VERSIONS",
+    "Admission",
+    "AdmissionRequest",
     "AffordabilityRequest",
     "AffordabilityResult",
     "Amount",
     "AnalysisProgress",
     "AnalyzeRequest",
     "ArtifactRef",
+    "Attempt",
     "BenchmarkArtifacts",
     "BenchmarkDefinition",
+    "BenchmarkFront",
     "BenchmarkId",
     "BenchmarkProgress",
     "BenchmarkResult",
@@ -314,6 +332,7 @@ __all__ = [
     "Finding",
     "Finite",
     "Frequency",
+    "FrontPoint",
     "GenerateBenchmarkRequest",
     "GeneratorVersion",
     "GeometryReport",
@@ -326,6 +345,8 @@ __all__ = [
     "JointSpeed",
     "JointType",
     "LadderRung",
+    "Leaderboard",
+    "LeaderboardEntry",
     "LookupRequest",
     "LookupResult",
     "ManifestPartRequest",
@@ -375,6 +396,7 @@ __all__ = [
     "RandomPart",
     "RandomProofReport",
     "RandomProofRequest",
+    "RecordAttemptRequest",
     "RecordEvaluationRequest",
     "RobustProofReport",
     "RobustProofRequest",
@@ -396,6 +418,8 @@ __all__ = [
     "StagedDesign",
     "StagedDesignPart",
     "StagedPart",
+    "Standing",
+    "Submitter",
     "Vec3",
     "Verdict",
     "WebhookAddress",
@@ -406,6 +430,7 @@ __all__ = [
     "check_file_name",
     "normalise_method",
     "normalise_token",
+    "offending_parts",
     "parse_json",
     "parse_json_value",
     "redact_url",

@@ -178,6 +178,13 @@ id a family (``<family>-s<seed>-v<version>``) or a benchmark script (``script-<1
 shorter."""
 BenchmarkId = Annotated[Identifier, StringConstraints(max_length=MAX_BENCHMARK_ID_CHARS)]
 
+Submitter = Annotated[
+    Identifier,
+    BeforeValidator(_lower),
+    Field(description="who submitted an evaluation, as the leaderboard names them: [a-z0-9][a-z0-9_-]{0,63}"),
+]
+"""A submitter's name (at most 64 characters, which is also the limit of Temporal's fairness key)."""
+
 
 class Model(BaseModel):
     """Base for all contracts: unknown fields are errors, instances are immutable."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -21,7 +22,9 @@ from shared.models.common import (
     Method,
     Model,
     SceneCount,
+    Severity,
     Sha256,
+    Submitter,
 )
 from shared.models.files import PartSource, StagedPart
 from shared.models.geometry import Placement
@@ -82,6 +85,10 @@ class EvaluateRequest(Model):
     """Store a trajectory, a frame strip, an animation and a picture of a representative scene."""
     webhook: WebhookUrl | None = None
     """POSTed the evaluation's result when it completes (also when a stored result is reused)."""
+    submitter: Submitter | None = None
+    """Who submitted it: the evaluation runs on the benchmark's held-out scenes, is recorded on the leaderboard
+    as an attempt, queues behind the submitter's earlier evaluations past the per-submitter limit, and is
+    dispatched fairly among submitters."""
 
 
 class EvaluationVerdict(StrEnum):
@@ -137,6 +144,8 @@ class EvaluationLookupRequest(Model):
     design_sha256: str
     n_scenes: int | None = None
     evidence: bool = True
+    held_out: bool = False
+    """Run on the benchmark's held-out scenes (a jitter seed the agent view does not reveal)."""
 
 
 class DesignPartCost(Model):
@@ -221,6 +230,8 @@ class EvaluationResult(Model):
     meets_required_share: bool | None = None
     cost: DesignCost | None = None
     evidence: Evidence | None = None
+    invalid_picture: ArtifactRef | None = None
+    """An invalid design's picture: the scene at t = 0 with the offending parts in red (``evidence/invalid.png``)."""
     timings_s: dict[str, float] = Field(default_factory=dict)
     """Seconds per stage: build, compile, simulate, evidence (of the attempts that produced the result)."""
     result: ArtifactRef | None = None
@@ -232,6 +243,29 @@ class EvaluationLookup(Model):
     definition: BenchmarkDefinition
     """The published benchmark, with its caps."""
     result: EvaluationResult | None = None
+
+
+_ZONE_NAMES = ("build_zone", "goal_zone")
+_ZONE_PREFIXES = ("forbidden_zone:", "goal_zone:")
+
+
+def offending_parts(findings: Iterable[Finding], definition: BenchmarkDefinition) -> list[str]:
+    """The design parts that blocking ``findings`` name, sorted: every label a blocking finding names except
+    the scene's own (``build_zone``, ``goal_zone``, ``goal_zone:*``, ``forbidden_zone:*``, the payloads' and
+    the fixtures' labels). Warnings name no offender.
+
+    The evaluation's reason names the parts the invalid-design picture draws red.
+    """
+    scene = {*_ZONE_NAMES, *(p.label for p in definition.payloads), *(p.label for p in definition.fixtures)}
+    return sorted(
+        {
+            label
+            for f in findings
+            if f.severity == Severity.BLOCKING
+            for label in f.parts
+            if label not in scene and not label.startswith(_ZONE_PREFIXES)
+        }
+    )
 
 
 class BuildDesignRequest(Model):
@@ -249,6 +283,10 @@ class BuiltDesign(Model):
     fixtures and design parts: what the simulation runs (mode ``design``)."""
     facts: dict[str, ArtifactRef] = Field(default_factory=dict)
     """Geometry facts of each part (by label) for the manufacturing engine."""
+    picture: ArtifactRef | None = None
+    """PNG of an invalid design in its benchmark's scene at t = 0 (``evidence/invalid.png``): fixtures, zones,
+    payloads and the design's parts, the parts that blocking findings name in red. ``None`` for a valid
+    design, and for an invalid one whose parts could not be read or drawn (rendering is optional)."""
     build_s: float = 0.0
 
 

@@ -306,3 +306,16 @@ async def test_the_init_script_creates_the_namespace_and_its_search_attributes(t
     )
     assert again.returncode == 0 and f"namespace {namespace} exists" in again.stdout
     assert again.stdout.count("already registered") == len(SEARCH_ATTRIBUTES)
+
+
+def test_the_cluster_turns_fairness_on_as_the_dev_server_does() -> None:
+    """Evaluations carry their submitter as fairness key; the compose server reads the same dynamic config
+    that the embedded dev server gets as flags."""
+    import yaml
+
+    from shared.temporal import FAIRNESS_DYNAMIC_CONFIG, dynamic_config_flags
+
+    config = yaml.safe_load((DOCKER / "dynamicconfig.yaml").read_text())
+    assert {k: str(v[0]["value"]).lower() for k, v in config.items()} == FAIRNESS_DYNAMIC_CONFIG
+    assert "dynamicconfig.yaml" in (DOCKER / "compose.yaml").read_text()
+    assert dynamic_config_flags()[1::2] == [f"{k}={v}" for k, v in FAIRNESS_DYNAMIC_CONFIG.items()]

@@ -189,6 +189,20 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                     ("evaluate_design_reused", WF_EVALUATE_DESIGN, good, queue),
                     # a validation report instead of a simulation
                     ("evaluate_design_invalid", WF_EVALUATE_DESIGN, invalid, queue),
+                    # a leaderboard attempt: held-out scenes, admission, the attempt recorded
+                    (
+                        "evaluate_design_submitter",
+                        WF_EVALUATE_DESIGN,
+                        good.model_copy(update={"submitter": "replay-agent"}),
+                        queue,
+                    ),
+                    # another submitter, the same design: the stored result, its own attempt recorded
+                    (
+                        "evaluate_design_submitter_reused",
+                        WF_EVALUATE_DESIGN,
+                        good.model_copy(update={"submitter": "replay-other"}),
+                        queue,
+                    ),
                     (
                         "evaluate_design_script",
                         WF_EVALUATE_DESIGN,

@@ -229,7 +229,7 @@ async def test_fewer_scenes_than_the_benchmark_asks_for_cannot_pass(
 
 
 async def test_an_invalid_design_gets_a_report_naming_each_offending_part(
-    temporal_env, worker_queue, design_dir
+    temporal_env, worker_queue, design_dir, test_settings
 ) -> None:  # type: ignore[no-untyped-def]
     design = _files(
         design_dir,
@@ -305,6 +305,10 @@ async def test_an_invalid_design_gets_a_report_naming_each_offending_part(
     assert "servo_hs422" in over.message and over.limit == 0.4
     for name in ("far", "gold", "flap", "lift", "ramp2"):
         assert name in result.reason
+    # the picture of the invalid design: the scene with the offending parts drawn red
+    if result.invalid_picture is not None:  # rendering needs a GL context (EGL) in the job process
+        png = LocalStore(test_settings.local_store_dir).get_ref(result.invalid_picture)
+        assert png.startswith(b"\x89PNG") and result.invalid_picture.key.endswith("/evidence/invalid.png")
 
 
 async def test_a_design_without_parts_is_invalid_and_an_unknown_benchmark_is_a_bad_request(

@@ -32,7 +32,18 @@ from typing import Annotated
 import typer
 
 from shared.families import GENERATOR_VERSION
-from workers.cli import analyze, evaluate, export, families, generate, mcp, report, schedule, service
+from workers.cli import (
+    analyze,
+    evaluate,
+    export,
+    families,
+    generate,
+    leaderboard,
+    mcp,
+    report,
+    schedule,
+    service,
+)
 from workers.cli.common import EXIT_INTERRUPTED, EXIT_OK, BadInput
 from workers.cli.runner import finish, report_failure, state
 
@@ -51,6 +62,7 @@ for command in (
     evaluate.evaluate,
     report.report,
     export.export,
+    leaderboard.leaderboard,
     mcp.mcp,
     service.worker,
     service.dev,

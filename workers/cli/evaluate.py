@@ -125,6 +125,13 @@ def evaluate(
         str | None,
         typer.Option(help="POST the result here when done: a webhook target of the worker, or a URL"),
     ] = None,
+    submitter: Annotated[
+        str | None,
+        typer.Option(
+            help="record the evaluation on the leaderboard under this name: it runs on the benchmark's "
+            "held-out scenes, and waits while the submitter's earlier evaluations fill the limit"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Evaluate a design against a published benchmark (EvaluateDesign). Exit 0 when the design passes;
@@ -132,6 +139,7 @@ def evaluate(
     benchmark that is not published); 1 when the evaluation itself failed."""
 
     async def main(settings: Settings) -> int:
+        from shared.ids import evaluation_workflow_id
         from shared.keys import upload_key
         from shared.refs import sha256_hex
         from shared.temporal import WF_EVALUATE_DESIGN
@@ -142,6 +150,7 @@ def evaluate(
                 design=DesignSubmission(script=PartSource(path="/design.py")),
                 n_scenes=scenes,
                 webhook=webhook,
+                submitter=submitter,
             )
         except ValidationError as e:
             raise BadInput(validation_message(e)) from None
@@ -154,14 +163,20 @@ def evaluate(
 
         submission = design_submission(design, settings, upload)
         req = EvaluateRequest(
-            benchmark_id=benchmark_id, design=submission, n_scenes=scenes, evidence=evidence, webhook=webhook
+            benchmark_id=benchmark_id,
+            design=submission,
+            n_scenes=scenes,
+            evidence=evidence,
+            webhook=webhook,
+            submitter=submitter,
         )
         store = make_store(settings)
         # The worker checks this too; here it saves uploading and starting for nothing, and names the
-        # workflow after the evaluation: evaluate-<evaluation id>, the id the result carries.
+        # workflow after the evaluation: evaluate-<evaluation id>, the id the result carries (and per
+        # submitter, evaluate-<evaluation id>-by-<submitter>).
         published = await asyncio.to_thread(checked, published_benchmark, store, req.benchmark_id)
         eid = checked(evaluation_id_of, req, published)
-        wf_id = f"evaluate-{eid}"
+        wf_id = evaluation_workflow_id(eid, req.submitter)
         async with AsyncExitStack() as stack:
             client, _, server = await connect_embedded_or_remote(stack, settings, embedded, ui=False)
             # Upload only once every file passed the checks (content-addressed, atomic writes).

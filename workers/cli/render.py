@@ -21,6 +21,7 @@ from shared.models import (
     DatasetManifest,
     DatasetResult,
     EvaluationResult,
+    Leaderboard,
     ManufacturingReport,
     Proof,
     Verdict,
@@ -295,6 +296,10 @@ def print_evaluation(result: EvaluationResult, store: ObjectStore) -> None:
             console.print(f"  {name}: {where(ref)}")
         if ev.render_error:
             console.print(f"  [yellow]no pictures:[/yellow] {escape(ev.render_error)}")
+    if result.invalid_picture is not None:
+        console.print(
+            f"picture of the invalid design (offending parts in red): {where(result.invalid_picture)}"
+        )
     if result.timings_s:
         console.print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings_s.items()))
     console.print(f"result: {where(result.result)}")
@@ -332,3 +337,37 @@ def print_families(infos: Sequence[Any]) -> None:
                 f"{'s' if n.moving_fixtures != 1 else ''}",
                 highlight=False,
             )
+
+
+def print_leaderboard(board: Leaderboard) -> None:
+    """Standings, best first, then each benchmark's cost-performance front."""
+    scope = f"{board.split} fold {board.fold} (test)" if board.split else "all published benchmarks"
+    table = Table(
+        title=f"{board.dataset_id}: {scope}, {board.benchmarks} benchmarks, scorer v{board.scorer_version}"
+    )
+    for col in ("submitter", "attempted", "solved", "evaluations", "AUCCESS", "mean cost ratio"):
+        table.add_column(col, justify="left" if col == "submitter" else "right")
+    for s in board.standings:
+        ratio = f"{s.mean_cost_ratio:.2f}" if s.mean_cost_ratio is not None else "-"
+        table.add_row(
+            escape(s.submitter),
+            str(s.attempted),
+            f"{s.solved}/{s.benchmarks}",
+            str(s.evaluations),
+            f"{s.auccess:.3f}",
+            ratio,
+        )
+    out = Console(soft_wrap=True)
+    out.print(table)
+    if not board.standings:
+        out.print("no attempts yet: evaluations sent with a submitter are recorded here")
+    for f in board.fronts:
+        points = ", ".join(
+            f"{escape(p.submitter)}#{p.attempt} {p.success_share:.0%} at {p.cost_fraction:.2f} of the cap"
+            + ("" if p.passed else " (failed)")
+            for p in f.front
+        )
+        out.print(f"[bold]{escape(f.benchmark_id)}[/bold] front: {points or 'no priced attempt'}")
+    if board.other_scorer_versions:
+        left = ", ".join(f"{n} by v{v}" for v, n in sorted(board.other_scorer_versions.items()))
+        out.print(f"left out, scored by another scorer version: {left}")

@@ -199,9 +199,25 @@ async def start_or_attach(  # type: ignore[no-untyped-def]
 ):
     """The handle of ``workflow`` under ``wf_id``: started, or the run already going under that id
     (``USE_EXISTING``), so asking again after a restart waits for the same run. The CLI and the agent
-    operations (:mod:`workers.agent`) start their work through it."""
-    from temporalio.common import WorkflowIDConflictPolicy
+    operations (:mod:`workers.agent`) start their work through it.
 
+    An evaluation with a submitter gets the submitter as its fairness key (its tasks, and its activities',
+    are dispatched fairly among submitters) and as search attribute from its first event (so the
+    per-submitter limit counts it at once)."""
+    from temporalio.common import (
+        Priority,
+        SearchAttributePair,
+        TypedSearchAttributes,
+        WorkflowIDConflictPolicy,
+    )
+
+    from shared.models import EvaluateRequest
+    from shared.temporal import SA_SUBMITTER
+
+    extra: dict[str, Any] = {}
+    if isinstance(req, EvaluateRequest) and req.submitter:
+        extra["priority"] = Priority(fairness_key=req.submitter)
+        extra["search_attributes"] = TypedSearchAttributes([SearchAttributePair(SA_SUBMITTER, req.submitter)])
     return await client.start_workflow(
         workflow,
         req,
@@ -210,6 +226,7 @@ async def start_or_attach(  # type: ignore[no-untyped-def]
         result_type=result_type,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=summary,
+        **extra,
     )
 
 
