@@ -166,7 +166,10 @@ class Agent:
         view = whitelisted(row)
         view.pop("index", None)  # a dataset's position: not a property of the benchmark
         view["note"] = (
-            "No reference solution, family parameters or picture: the stored picture shows the reference."
+            "No reference solution, family parameters or picture: the stored picture shows the reference. "
+            "simulation.jitter_seed is the published scenes' seed: evaluations without a submitter run on them. "
+            "An evaluation with a submitter (a leaderboard attempt) runs on held-out scenes whose jitter seed "
+            "this view does not reveal."
         )
         return view
 

@@ -96,6 +96,7 @@ async def test_an_agent_lists_reads_evaluates_analyses_and_sees_images(
             assert part.step is not None and part.step.sha256 not in text
             assert part.label not in {f["label"] for f in view["fixtures"]}
         assert "reference_solution" not in text and "params" not in view and "thumbnail" not in text
+        assert "held-out scenes whose jitter seed this view does not reveal" in view["note"]
         link = view["fixtures"][0]["step"]
         contents = (await s.read_resource(link)).contents
         assert base64.b64decode(contents[0].blob).startswith(b"ISO-10303-21;")
@@ -122,9 +123,12 @@ async def test_an_agent_lists_reads_evaluates_analyses_and_sees_images(
             benchmark_id=published.benchmark_id,
             script=(DESIGNS / "chute_design_bad.py").read_text(),
             evidence=False,
+            submitter="mcp-agent",
         )
         assert bad["verdict"] == EvaluationVerdict.FAILED and bad["reason"]
         assert bad["simulation"]["results"], "per-scene outcomes"
+        attempt = await call(s, "get_evaluation", evaluation_id=bad["evaluation_id"], submitter="mcp-agent")
+        assert attempt["status"] == "finished"  # a leaderboard attempt, on the held-out scenes
 
         finished = await call(s, "get_evaluation", evaluation_id=good["evaluation_id"])
         assert finished["status"] == "finished"
