@@ -230,7 +230,9 @@ class Agent:
         wf_id = evaluation_workflow_id(await self._evaluation_id(req), req.submitter)
         for key, data in uploads:  # every check passed: content-addressed, atomic writes
             await asyncio.to_thread(self.store.put_bytes, key, data)
-        return await self._run(WF_EVALUATE_DESIGN, req, wf_id, EvaluationResult, f"evaluate {benchmark_id}")
+        return await self.run_workflow(
+            WF_EVALUATE_DESIGN, req, wf_id, EvaluationResult, f"evaluate {benchmark_id}"
+        )
 
     async def _evaluation_id(self, req: EvaluateRequest) -> str:
         published = await self._published(req.benchmark_id)
@@ -310,7 +312,9 @@ class Agent:
             raise AgentInputError(problem)
         wf_id = f"analyze-{analysis_id(req, sha256_hex(data))}"
         await asyncio.to_thread(self.store.put_bytes, key, data)
-        return await self._run(WF_ANALYZE_MANUFACTURING, req, wf_id, ManufacturingReport, f"analyze {name}")
+        return await self.run_workflow(
+            WF_ANALYZE_MANUFACTURING, req, wf_id, ManufacturingReport, f"analyze {name}"
+        )
 
     async def propose_benchmark(self, script: str) -> BenchmarkResult:
         """Run every proof a family's benchmark passes on a benchmark script; the verdict with its numbers."""
@@ -331,11 +335,13 @@ class Agent:
             raise refused(e) from None
         wf_id = f"benchmark-{script_benchmark_id(sha256_hex(data), GENERATOR_VERSION)}"
         await asyncio.to_thread(self.store.put_bytes, key, data)
-        return await self._run(
+        return await self.run_workflow(
             WF_GENERATE_BENCHMARK, req, wf_id, BenchmarkResult, "propose a benchmark script"
         )
 
-    async def _run(self, workflow: str, req: BaseModel, wf_id: str, result_type: type, summary: str) -> Any:
+    async def run_workflow(
+        self, workflow: str, req: BaseModel, wf_id: str, result_type: type, summary: str
+    ) -> Any:
         """Start ``workflow`` under ``wf_id``, or attach to the run going under it, and wait for its result; a
         failed workflow raises its innermost typed error."""
         from temporalio.client import WorkflowFailureError
