@@ -87,14 +87,24 @@ async def test_two_submitters_on_the_leaderboard(
     assert shown.returncode == 0, shown.stderr
     board = json.loads(shown.stdout)
     standings = {s["submitter"]: s for s in board["standings"]}
-    assert [s["submitter"] for s in board["standings"]] == ["alice", "bob"]
+    # other tests of the session record attempts in the same store: look at these two only
+    assert [
+        s["submitter"] for s in board["standings"] if s["submitter"] in standings.keys() & {"alice", "bob"}
+    ] == [
+        "alice",
+        "bob",
+    ]
     assert standings["alice"]["auccess"] == pytest.approx(1.0)
     assert standings["bob"]["auccess"] == pytest.approx(1 - math.log(2) / math.log(101))
     assert standings["bob"]["evaluations"] == 2 and standings["bob"]["solved"] == 1
     assert alice.cost is not None
     ratio = alice.cost.unit_cost_usd / alice.cost.max_unit_cost_usd
     assert standings["alice"]["mean_cost_ratio"] == pytest.approx(ratio)
-    assert {(a["entry"]["submitter"], a["attempt"]) for a in board["attempts"]} == {
+    assert {
+        (a["entry"]["submitter"], a["attempt"])
+        for a in board["attempts"]
+        if a["entry"]["submitter"] in ("alice", "bob")
+    } == {
         ("alice", 1),
         ("bob", 1),
         ("bob", 2),
