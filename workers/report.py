@@ -65,6 +65,7 @@ __all__ = [
     "dataset_report",
     "gather_report",
     "known_datasets",
+    "page_head",
     "render_report",
 ]
 
@@ -74,20 +75,30 @@ def dataset_report(store: ObjectStore, dataset_id: str) -> str:
     return render_report(gather_report(store, dataset_id))
 
 
+def page_head(title: str, css: str = CSS) -> str:
+    """The opening of every page the report writes, up to ``<body>``: its Content-Security-Policy, its
+    ``title`` (plain text) and the report's CSS (``css``: with a page's own rules after it)."""
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            # Defence in depth: whatever a stored string holds, the page loads nothing and runs nothing.
+            (
+                '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+                "style-src 'unsafe-inline'\">"
+            ),
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{esc(title)}</title>",
+            f"<style>{css}</style></head><body>",
+        ]
+    )
+
+
 def render_report(report: DatasetReport) -> str:
     counts = report.counts
     families = report.families
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        # Defence in depth: whatever a stored string holds, the page loads nothing and runs nothing.
-        (
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
-            "style-src 'unsafe-inline'\">"
-        ),
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>mechbench dataset {esc(report.dataset_id)}{' (running)' if report.running else ''}</title>",
-        f"<style>{CSS}</style></head><body>",
+        page_head(f"mechbench dataset {report.dataset_id}{' (running)' if report.running else ''}"),
         _header(report, counts),
         "<main>",
         '<section id="summary"><h2>Summary</h2><div class="charts">',
@@ -116,7 +127,9 @@ def render_report(report: DatasetReport) -> str:
             "slack = how far a cap lies above the reference's cost or weight. Folds: the benchmark's fold "
             "of a split holding seeds out within each family, and of one holding whole families out. "
             "Written by "
-            "<code>mechbench report</code>; self-contained (no scripts, no external resources).</footer>"
+            "<code>mechbench report</code>; self-contained (no scripts, no external resources). The "
+            "leaderboard of a finished dataset, as a page like this one: "
+            "<code>mechbench leaderboard DATASET_ID --html PATH</code>.</footer>"
         ),
         "</body></html>",
     ]

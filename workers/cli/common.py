@@ -8,8 +8,11 @@ Light imports: the Temporal SDK is imported where a function needs it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -183,3 +186,23 @@ def temporal_cli_flags(address: str, namespace: str) -> str:
     if namespace != "default":
         flags += f" --namespace {namespace}"
     return flags
+
+
+def check_html_target(option: str, target: Path) -> None:
+    """``target`` can take a page: not a directory, in a directory that exists (else :class:`BadInput`)."""
+    if target.is_dir():
+        raise BadInput(f"{option}: {str(target)!r} is a directory; name the HTML file to write")
+    if not target.absolute().parent.is_dir():
+        raise BadInput(f"{option}: the directory of {str(target)!r} does not exist")
+
+
+async def write_page_atomically(target: Path, page: str) -> Path:
+    """Write ``page`` to ``target`` whole or not at all (a reader sees the old page or the new one, never half
+    of one) and return its resolved path."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        await asyncio.to_thread(tmp.write_text, page, "utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target.resolve()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,7 @@ import typer
 from shared.models import Verdict
 from shared.settings import Settings
 from shared.store import ObjectStore, make_store
-from workers.cli.common import EXIT_OK, BadInput
+from workers.cli.common import EXIT_OK, BadInput, check_html_target, write_page_atomically
 from workers.cli.render import err
 from workers.cli.runner import run
 
@@ -61,23 +60,14 @@ def report(
 
         ds = dataset_argument(dataset, settings)
         target = out if out is not None else Path(f"{ds}-report.html")
-        if target.is_dir():
-            raise BadInput(f"--out: {str(target)!r} is a directory; name the HTML file to write")
-        if not target.absolute().parent.is_dir():
-            raise BadInput(f"--out: the directory of {str(target)!r} does not exist")
+        check_html_target("--out", target)
         store = make_store(settings)
         try:
             data = await asyncio.to_thread(gather_report, store, ds)
         except DatasetNotFound:
             raise await unknown_dataset(store, ds) from None
         page = render_report(data)
-        tmp = target.with_name(f".{target.name}.tmp")
-        try:  # a reader sees the old report or the new one, never half of one
-            await asyncio.to_thread(tmp.write_text, page, "utf-8")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        path = target.resolve()
+        path = await write_page_atomically(target, page)
         counts = data.counts
         if as_json:
             print(
