@@ -124,7 +124,14 @@ class AnalysisActivities:
             catalog = load_catalog(r.price_table)
             try:
                 result = analyse(
-                    facts, r.method, r.material, r.quantity, catalog, r.ladder, alternatives=r.alternatives
+                    facts,
+                    r.method,
+                    r.material,
+                    r.quantity,
+                    catalog,
+                    r.ladder,
+                    alternatives=r.alternatives,
+                    sharp_corners=r.sharp_corners,
                 )
             except ValueError as e:
                 raise invalid_request(str(e)) from None

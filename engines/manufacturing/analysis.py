@@ -14,7 +14,7 @@ from engines.manufacturing.facts import PartFacts
 from engines.manufacturing.methods import METHODS
 from engines.manufacturing.metrics import PartMetrics, part_metrics
 from engines.manufacturing.pricing import ladder, quote
-from engines.manufacturing.rules import ordered
+from engines.manufacturing.rules import DfmOptions, ordered, resolution_parameters
 from shared.materials import check_method
 from shared.models import (
     DEFAULT_QUANTITY_LADDER,
@@ -52,10 +52,18 @@ def assess(
     method: ManufacturingMethod,
     material: MaterialId,
     catalog: Catalog,
+    sharp_corners: bool = False,
 ) -> list[DfmFinding]:
-    """All findings of ``method``'s rules for this part in ``material`` (a material it takes), blocking first."""
+    """All findings of ``method``'s rules for this part in ``material`` (a material it takes), blocking first.
+
+    ``sharp_corners``: the request says internal corners must stay sharp (``AnalyzeRequest.sharp_corners``);
+    by default a corner a cutter leaves at its radius is a warning, as a shop's quote treats it."""
     found = METHODS[method].findings(
-        facts, metrics, catalog.process(method), catalog.params(method, material)
+        facts,
+        metrics,
+        catalog.process(method),
+        catalog.params(method, material),
+        DfmOptions(sharp_corners=sharp_corners),
     )
     return ordered(found)
 
@@ -67,9 +75,11 @@ def evaluate(
     quantity: int,
     catalog: Catalog,
     metrics: PartMetrics | None = None,
+    sharp_corners: bool = False,
 ) -> tuple[PartMetrics, list[DfmFinding], Quote]:
     """Findings and the quote for exactly this method, material and quantity (``metrics``: the part's, if
-    already computed; they do not depend on the method).
+    already computed; they do not depend on the method; ``sharp_corners``: see :func:`assess`). The quote's
+    ``parameters`` state the resolution the rules compared measurements with limits to.
 
     ``ValueError`` when the method does not take the material (never another method's quote)."""
     catalog.material(material)
@@ -77,8 +87,9 @@ def evaluate(
     if problem:
         raise ValueError(problem)
     metrics = metrics or _metrics(facts, catalog)
-    findings = assess(facts, metrics, method, material, catalog)
+    findings = assess(facts, metrics, method, material, catalog, sharp_corners)
     q = quote(metrics, method, material, quantity, catalog)
+    q = q.model_copy(update={"parameters": {**q.parameters, **resolution_parameters()}})
     if any(f.severity == Severity.BLOCKING for f in findings):
         blocking = ", ".join(sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING}))
         q = q.model_copy(
@@ -103,8 +114,10 @@ def analyse(
     catalog: Catalog,
     ladder_quantities: list[int] | None = None,
     alternatives: bool = True,
+    sharp_corners: bool = False,
 ) -> Analysis:
-    metrics, findings, q = evaluate(facts, method, material, quantity, catalog)
+    """``sharp_corners``: the request's ``AnalyzeRequest.sharp_corners`` (see :func:`assess`)."""
+    metrics, findings, q = evaluate(facts, method, material, quantity, catalog, sharp_corners=sharp_corners)
     quantities = sorted({*(ladder_quantities or DEFAULT_QUANTITY_LADDER), quantity})
     rungs = ladder(metrics, method, material, quantities, catalog)
     others: list[MethodAlternative] = []
@@ -116,7 +129,9 @@ def analyse(
             if problem:
                 others.append(MethodAlternative(method=other, available=False, note=problem))
                 continue
-            _, alt_findings, alt_quote = evaluate(facts, other, material, quantity, catalog, metrics)
+            _, alt_findings, alt_quote = evaluate(
+                facts, other, material, quantity, catalog, metrics, sharp_corners=sharp_corners
+            )
             blocking = sorted({f.rule_id for f in alt_findings if f.severity == Severity.BLOCKING})
             others.append(
                 MethodAlternative(

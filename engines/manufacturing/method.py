@@ -22,6 +22,7 @@ from shared.models import DfmFinding, ManufacturingMethod
 if TYPE_CHECKING:
     from engines.manufacturing.facts import PartFacts
     from engines.manufacturing.metrics import PartMetrics
+    from engines.manufacturing.rules import DfmOptions
     from shared.materials import MaterialProps
 
 
@@ -100,8 +101,9 @@ def usd(x: float) -> str:
 class Method:
     """One manufacturing method: its data and its two functions, read through the registry.
 
-    ``findings(facts, metrics, process, params)`` returns the DFM findings (in any order; the analysis sorts
-    them); ``cost(metrics, material, params, quantity, process)`` prices ``quantity`` parts. Both receive
+    ``findings(facts, metrics, process, params, options)`` returns the DFM findings (in any order; the
+    analysis sorts them; ``options``: what the request says beyond the geometry, e.g. that corners must stay
+    sharp); ``cost(metrics, material, params, quantity, process)`` prices ``quantity`` parts. Both receive
     this method's own ``process`` row and ``params`` (the material's table for this method).
     """
 
@@ -111,5 +113,5 @@ class Method:
     material_params: type[MaterialParams]
     """The rows of ``[materials.<id>.<method>]`` in ``shared/data/materials.toml``."""
     data_file: str
-    findings: Callable[[PartFacts, PartMetrics, Any, Any], list[DfmFinding]]
+    findings: Callable[[PartFacts, PartMetrics, Any, Any, DfmOptions], list[DfmFinding]]
     cost: Callable[[PartMetrics, MaterialProps, Any, int, Any], CostModel]

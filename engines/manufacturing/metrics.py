@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engines.manufacturing.facts import DIRECTIONS, NZ, PZ, PartFacts
+from engines.manufacturing.rules import ANGULAR_RESOLUTION_DEG, above
 
 Vec = tuple[float, float, float]
 
@@ -110,9 +111,15 @@ def im_side_action_directions(f: PartFacts) -> list[int]:
     return greedy_cover(f, im_trapped_mask(f), [0, 1, 2, 3])
 
 
+def overhang_deg(f: PartFacts) -> np.ndarray:
+    """Each triangle's overhang, degrees from vertical: 90 for a ceiling, 0 for a wall, negative facing up."""
+    return np.degrees(np.arcsin(np.clip(-f.normals[:, 2].astype(np.float64), -1.0, 1.0)))
+
+
 def fdm_support_mask(f: PartFacts, overhang_limit_deg: float) -> np.ndarray:
-    """Downward surface steeper than the limit (measured from vertical) that does not rest on the bed."""
-    steep = -f.normals[:, 2] > np.sin(np.radians(overhang_limit_deg))
+    """Downward surface steeper than the limit (measured from vertical, beyond the angular resolution: a
+    45 deg chamfer is self-supporting under a 45 deg limit) that does not rest on the bed."""
+    steep = above(overhang_deg(f), overhang_limit_deg, ANGULAR_RESOLUTION_DEG)
     on_bed = f.centroids[:, 2] - f.bbox_min[2] < 1e-3 * f.diagonal_mm + 1e-3
     return steep & ~on_bed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, SerializerFunctionWrapHandler, StringConstraints, model_serializer
 
 from shared.models.common import (
     Amount,
@@ -66,6 +66,18 @@ class AnalyzeRequest(Model):
     """Also price the other methods that take this material, at the same quantity (a separate section)."""
     webhook: WebhookUrl | None = None
     """POSTed the report when the analysis completes."""
+    sharp_corners: bool = False
+    """Internal corners must stay sharp as modelled. By default a sharp internal corner along a mill's tool
+    axis is a warning (the corner is left at the tool radius, which the quote assumes, as shops quote it);
+    with this set it blocks CNC milling (EDM is the alternative)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset_options(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """A request without the option dumps as it did before the option existed (same analysis id)."""
+        data = handler(self)
+        if not self.sharp_corners:
+            data.pop("sharp_corners", None)
+        return data
 
 
 class DfmFinding(Model):

@@ -41,6 +41,7 @@ def analyze_request(
     alternatives: bool,
     settings: Settings,
     webhook: str | None = None,
+    sharp_corners: bool = False,
 ) -> tuple[AnalyzeRequest, bytes, str]:
     """The CLI boundary of an analysis: the file (through :mod:`shared.boundary`, as the worker checks it:
     name, part roots, size, content), the method/material pairing, the quantity and the price table are all
@@ -67,6 +68,7 @@ def analyze_request(
             price_table=table,
             alternatives=alternatives,
             webhook=webhook,
+            sharp_corners=sharp_corners,
         )
     except ValidationError as e:
         raise BadInput(validation_message(e)) from None
@@ -113,6 +115,13 @@ def analyze(
         str | None, typer.Option(help="your own price table (TOML or JSON) applied over the catalogue")
     ] = None,
     alternatives: Annotated[bool, typer.Option(help="also price the other methods at this quantity")] = True,
+    sharp_corners: Annotated[
+        bool,
+        typer.Option(
+            help="internal corners must stay sharp (EDM): a sharp corner along the tool axis then blocks "
+            "milling instead of being left at the tool radius"
+        ),
+    ] = False,
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
@@ -127,7 +136,7 @@ def analyze(
 
     async def main(settings: Settings) -> int:
         req, data, suffix = analyze_request(
-            part, method, material, quantity, ladder, prices, alternatives, settings, webhook
+            part, method, material, quantity, ladder, prices, alternatives, settings, webhook, sharp_corners
         )
         from shared.keys import upload_key
         from shared.refs import sha256_hex

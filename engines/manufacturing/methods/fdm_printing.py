@@ -13,8 +13,23 @@ from pydantic import Field
 
 from engines.manufacturing.facts import PartFacts
 from engines.manufacturing.method import Cost, CostModel, MaterialParams, Method, Process, Source, _Data, usd
-from engines.manufacturing.metrics import PartMetrics, face_median_thickness, fdm_support_mask
-from engines.manufacturing.rules import fits, rounded, significant, where
+from engines.manufacturing.metrics import (
+    PartMetrics,
+    face_median_thickness,
+    fdm_support_mask,
+    overhang_deg,
+    weighted_quantile,
+)
+from engines.manufacturing.rules import (
+    DfmOptions,
+    above,
+    below,
+    fits,
+    rounded,
+    significant,
+    thinnest_face,
+    where,
+)
 from shared.materials import MaterialProps
 from shared.models import DfmFinding, ManufacturingMethod, Severity
 
@@ -52,6 +67,15 @@ class FdmPrep(_Data):
     source: Source
 
 
+class FdmWalls(_Data):
+    """When walls thinner than the nozzle stop being lost detail and make the part unprintable."""
+
+    unprintable_share: float = Field(gt=0, le=1)
+    """The part cannot be printed when more than this share of its measured surface bounds walls thinner
+    than the nozzle: its body, not a local feature, is narrower than one extrusion line."""
+    source: Source
+
+
 class FdmLimits(_Data):
     build_x_mm: float = Field(gt=0)
     build_y_mm: float = Field(gt=0)
@@ -78,6 +102,7 @@ class FdmProcess(Process):
     material: FdmWaste
     post: FdmPost
     prep: FdmPrep
+    walls: FdmWalls
     limits: FdmLimits
     bands: FdmBands
 
@@ -92,48 +117,31 @@ class FdmMaterial(MaterialParams):
 # --------------------------------------------------------------------------------------------- DFM rules
 
 
-def findings(f: PartFacts, m: PartMetrics, proc: FdmProcess, fp: FdmMaterial) -> list[DfmFinding]:
-    overhang, nozzle, build = (
-        proc.slicing.overhang_limit_deg,
-        proc.slicing.nozzle_mm,
-        proc.limits.build_volume_mm,
-    )
+def findings(
+    f: PartFacts, m: PartMetrics, proc: FdmProcess, fp: FdmMaterial, opts: DfmOptions
+) -> list[DfmFinding]:
+    overhang, build = proc.slicing.overhang_limit_deg, proc.limits.build_volume_mm
     out: list[DfmFinding] = []
     support = fdm_support_mask(f, overhang)
     if significant(f, support):
-        steepest = float(np.degrees(np.arcsin(np.clip(-f.normals[support, 2].astype(float).max(), 0, 1))))
+        angles = overhang_deg(f)
+        worst = int(np.flatnonzero(support)[int(np.argmax(angles[support]))])
         out.append(
             DfmFinding(
                 rule_id="FDM.OVERHANG",
                 severity=Severity.WARNING,
                 title="overhangs need support material (printed Z up)",
-                measured=rounded(steepest, 1),
+                measured=rounded(angles[worst], 1),
                 limit=overhang,
                 unit="deg from vertical",
                 why="a layer can only overhang the one below by so much; steeper surface needs support "
                 "that costs material and time and scars the surface",
                 fix=f"keep overhangs within {overhang:.0f} deg of vertical (chamfer instead "
                 "of flat ceilings), or reorient the part",
-                **where(f, support),
+                **where(f, support, worst),
             )
         )
-    if np.isfinite(m.wall_min_mm) and m.wall_min_mm < fp.min_wall_mm:
-        per_face = face_median_thickness(f)
-        blocking = m.wall_min_mm < nozzle
-        out.append(
-            DfmFinding(
-                rule_id="FDM.MIN_WALL",
-                severity=Severity.BLOCKING if blocking else Severity.WARNING,
-                title="wall or feature thinner than the printer lays down",
-                measured=rounded(m.wall_min_mm),
-                limit=nozzle if blocking else fp.min_wall_mm,
-                unit="mm",
-                why=f"a {nozzle} mm nozzle cannot lay down narrower features; walls under two "
-                "extrusion widths are weak",
-                fix=f"make walls at least {fp.min_wall_mm} mm thick",
-                **where(f, np.isin(f.face_ids, [k for k, v in per_face.items() if v < fp.min_wall_mm])),
-            )
-        )
+    out += _wall_findings(f, m, proc, fp)
     if not fits(m.size_mm, build):
         out.append(
             DfmFinding(
@@ -147,7 +155,7 @@ def findings(f: PartFacts, m: PartMetrics, proc: FdmProcess, fp: FdmMaterial) ->
                 fix="split the part into pieces that fit and join them",
             )
         )
-    elif any(s > b for s, b in zip(m.size_mm, build)):
+    elif any(above(s, b) for s, b in zip(m.size_mm, build)):
         out.append(
             DfmFinding(
                 rule_id="FDM.ORIENTATION",
@@ -158,6 +166,68 @@ def findings(f: PartFacts, m: PartMetrics, proc: FdmProcess, fp: FdmMaterial) ->
             )
         )
     return out
+
+
+def _wall_findings(f: PartFacts, m: PartMetrics, proc: FdmProcess, fp: FdmMaterial) -> list[DfmFinding]:
+    """Walls below the material's minimum are weak (a warning); a local feature thinner than the nozzle
+    loses detail (a warning: the slicer drops or widens it); a part whose body is thinner than the nozzle
+    over more than ``walls.unprintable_share`` of its measured surface cannot be printed (blocking)."""
+    if not (np.isfinite(m.wall_min_mm) and below(m.wall_min_mm, fp.min_wall_mm)):
+        return []
+    nozzle, walls = proc.slicing.nozzle_mm, proc.walls
+    per_face = face_median_thickness(f)
+    spot = where(
+        f,
+        np.isin(f.face_ids, [k for k, v in per_face.items() if below(v, fp.min_wall_mm)]),
+        thinnest_face(f, per_face),
+    )
+    if not below(m.wall_min_mm, nozzle):
+        return [
+            DfmFinding(
+                rule_id="FDM.MIN_WALL",
+                severity=Severity.WARNING,
+                title="wall thinner than two extrusion widths",
+                measured=rounded(m.wall_min_mm),
+                limit=fp.min_wall_mm,
+                unit="mm",
+                why="walls under two extrusion widths are weak and print with gaps",
+                fix=f"make walls at least {fp.min_wall_mm} mm thick",
+                **spot,
+            )
+        ]
+    measured = np.isfinite(f.thickness)
+    thin_share = float(f.areas[measured & below(np.nan_to_num(f.thickness), nozzle)].sum()) / max(
+        float(f.areas[measured].sum()), 1e-12
+    )
+    unprintable = thin_share > walls.unprintable_share
+    nominal = weighted_quantile(f.thickness, f.areas, 0.5)
+    return [
+        DfmFinding(
+            rule_id="FDM.MIN_WALL",
+            severity=Severity.BLOCKING if unprintable else Severity.WARNING,
+            title=(
+                f"the part is thinner than the {nozzle:g} mm nozzle: it cannot be printed as modelled"
+                if unprintable
+                else f"a feature thinner than the {nozzle:g} mm nozzle loses detail"
+            ),
+            measured=rounded(m.wall_min_mm),
+            limit=nozzle,
+            unit="mm",
+            why=(
+                f"{thin_share:.0%} of the measured surface bounds walls under one {nozzle:g} mm extrusion "
+                f"line (median wall {nominal:.2f} mm): a slicer drops walls narrower than a line or widens "
+                f"them to one, so the part's body itself is lost or printed thicker than designed "
+                f"[{walls.source}]"
+                if unprintable
+                else f"a {nozzle:g} mm nozzle cannot lay down a narrower line: the slicer drops the "
+                f"feature or widens it to one line, so it prints too thick or not at all; the rest of the "
+                f"part prints [{walls.source}]"
+            ),
+            fix=f"make walls at least {fp.min_wall_mm} mm thick (two extrusion widths), or print with a "
+            "finer nozzle",
+            **spot,
+        )
+    ]
 
 
 # --------------------------------------------------------------------------------------------- cost model

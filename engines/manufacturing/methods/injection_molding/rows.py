@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from engines.manufacturing.method import LeadTime, MaterialParams, Process, Rates, Source, _Data
 from engines.manufacturing.metrics import PartMetrics
+from engines.manufacturing.rules import above
 
 NEWTONS_PER_TONNE_FORCE = 9806.65
 
@@ -118,8 +119,8 @@ class MoldingLimits(_Data):
         """The footprint fits in either orientation; the height along the pull is within the depth."""
         fx, fy = sorted(m.size_mm[:2], reverse=True)
         return Envelope(
-            footprint_over=fx > max(self.max_footprint_mm) or fy > min(self.max_footprint_mm),
-            depth_over=m.height_mm > self.max_depth_mm,
+            footprint_over=above(fx, max(self.max_footprint_mm)) or above(fy, min(self.max_footprint_mm)),
+            depth_over=above(m.height_mm, self.max_depth_mm),
         )
 
 
@@ -186,4 +187,4 @@ class MoldingMaterial(MaterialParams):
 
     def wall_over_limit(self, wall_mm: float) -> bool:
         """The thickest wall is above the resin's limit (IM.WALL_MAX at its limit; the quote's caveat)."""
-        return wall_mm > self.wall_max_mm
+        return bool(above(wall_mm, self.wall_max_mm))

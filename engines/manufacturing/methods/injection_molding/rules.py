@@ -17,11 +17,23 @@ from engines.manufacturing.metrics import (
     im_trapped_mask,
     weighted_quantile,
 )
-from engines.manufacturing.rules import rounded, significant, where
+from engines.manufacturing.rules import (
+    ANGULAR_RESOLUTION_DEG,
+    DfmOptions,
+    above,
+    below,
+    nearest,
+    rounded,
+    significant,
+    thinnest_face,
+    where,
+)
 from shared.models import DfmFinding, Severity
 
 
-def findings(f: PartFacts, m: PartMetrics, proc: MoldingProcess, resin: MoldingMaterial) -> list[DfmFinding]:
+def findings(
+    f: PartFacts, m: PartMetrics, proc: MoldingProcess, resin: MoldingMaterial, opts: DfmOptions
+) -> list[DfmFinding]:
     lim = proc.limits
     out: list[DfmFinding] = []
     trapped = im_trapped_mask(f)
@@ -86,27 +98,29 @@ def findings(f: PartFacts, m: PartMetrics, proc: MoldingProcess, resin: MoldingM
 def _draft_findings(f: PartFacts, trapped: np.ndarray, resin: MoldingMaterial) -> list[DfmFinding]:
     out: list[DfmFinding] = []
     nz = np.abs(f.normals[:, 2].astype(np.float64))
+    draft = np.degrees(np.arcsin(np.clip(nz, 0, 1)))
     wall = ~trapped
-    below_min = wall & (nz < np.sin(np.radians(resin.min_draft_deg)))
-    below_target = wall & (nz < np.sin(np.radians(resin.target_draft_deg))) & ~below_min
+    below_min = wall & below(draft, resin.min_draft_deg, ANGULAR_RESOLUTION_DEG)
+    below_target = wall & below(draft, resin.target_draft_deg, ANGULAR_RESOLUTION_DEG) & ~below_min
     for mask, severity, limit in (
         (below_min, Severity.WARNING, resin.min_draft_deg),
         (below_target, Severity.INFO, resin.target_draft_deg),
     ):
         if significant(f, mask):
+            worst = int(np.flatnonzero(mask)[int(np.argmin(draft[mask]))])
             out.append(
                 DfmFinding(
                     rule_id="IM.DRAFT",
                     severity=severity,
                     title="walls parallel to the pull with too little draft",
-                    measured=rounded(np.degrees(np.arcsin(np.clip(nz[mask].min(), 0, 1))), 2),
+                    measured=rounded(draft[worst], 2),
                     limit=limit,
                     unit="deg",
                     why="walls without draft drag against the mould as the part is ejected: scuffing, "
                     "ejector marks, parts sticking in the cavity",
                     fix=f"add at least {resin.target_draft_deg} deg of draft relative to Z "
                     "(more for textured faces)",
-                    **where(f, mask),
+                    **where(f, mask, worst),
                 )
             )
     return out
@@ -117,9 +131,9 @@ def _wall_findings(
 ) -> list[DfmFinding]:
     out: list[DfmFinding] = []
     per_face = face_median_thickness(f)
-    if np.isfinite(m.wall_min_mm) and m.wall_min_mm < resin.wall_target_min_mm:
-        blocking = m.wall_min_mm < resin.wall_min_mm
-        thin_faces = [k for k, v in per_face.items() if v < resin.wall_target_min_mm]
+    if np.isfinite(m.wall_min_mm) and below(m.wall_min_mm, resin.wall_target_min_mm):
+        blocking = below(m.wall_min_mm, resin.wall_min_mm)
+        thin_faces = [k for k, v in per_face.items() if below(v, resin.wall_target_min_mm)]
         out.append(
             DfmFinding(
                 rule_id="IM.WALL_MIN",
@@ -130,11 +144,11 @@ def _wall_findings(
                 unit="mm",
                 why="melt freezes in thin sections before the cavity is full: short shots",
                 fix=f"keep walls between {resin.wall_target_min_mm} and {resin.wall_target_max_mm} mm",
-                **where(f, np.isin(f.face_ids, thin_faces)),
+                **where(f, np.isin(f.face_ids, thin_faces), thinnest_face(f, per_face)),
             )
         )
-    if np.isfinite(m.wall_max_mm) and m.wall_max_mm > resin.wall_target_max_mm:
-        thick = np.isfinite(f.thickness) & (f.thickness > resin.wall_target_max_mm)
+    if np.isfinite(m.wall_max_mm) and above(m.wall_max_mm, resin.wall_target_max_mm):
+        thick = np.isfinite(f.thickness) & above(np.nan_to_num(f.thickness), resin.wall_target_max_mm)
         over = resin.wall_over_limit(m.wall_max_mm)
         out.append(
             DfmFinding(
@@ -147,11 +161,11 @@ def _wall_findings(
                 why="cooling time grows with the square of the thickest wall, and thick sections sink and "
                 "void",
                 fix="core out thick sections to a uniform wall and add ribs for stiffness",
-                **where(f, thick),
+                **where(f, thick, nearest(f, thick, f.thickness, m.wall_max_mm)),
             )
         )
     thin_q = weighted_quantile(f.thickness, f.areas, 0.02)
-    if np.isfinite(thin_q) and thin_q > 0 and m.wall_max_mm / thin_q > lim.max_thickness_ratio:
+    if np.isfinite(thin_q) and thin_q > 0 and above(m.wall_max_mm, lim.max_thickness_ratio * thin_q):
         out.append(
             DfmFinding(
                 rule_id="IM.WALL_UNIFORMITY",
