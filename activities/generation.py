@@ -279,7 +279,12 @@ class GenerationActivities:
             reference = next((p for p in result.proofs if p.proof == Proof.SOLVABLE), None)
             if req.definition is not None and reference is not None:  # it reached the simulations
                 card = difficulty.card(
-                    req.definition, reference.measured, result.caps, result.random, result.robust
+                    req.definition,
+                    reference.measured,
+                    result.caps,
+                    result.random,
+                    result.robust,
+                    structural_margin=result.structural_margin,
                 )
                 result = result.model_copy(update={"difficulty": card})
             definition_key = benchmark_definition_key(result.benchmark_id)

@@ -24,6 +24,11 @@ def collision_key(benchmark_id: str) -> str:
     return f"{benchmark_prefix(benchmark_id)}/collision.npz"
 
 
+def surfaces_key(benchmark_id: str) -> str:
+    """The closed triangle surface of each reference part, for the structural check (structural benchmarks)."""
+    return f"{benchmark_prefix(benchmark_id)}/surfaces.npz"
+
+
 def scene_glb_key(benchmark_id: str) -> str:
     return f"{benchmark_prefix(benchmark_id)}/scene.glb"
 
@@ -82,13 +87,27 @@ def evaluation_collision_key(evaluation_id: str) -> str:
     return f"{evaluation_prefix(evaluation_id)}/collision.npz"
 
 
+def evaluation_surfaces_key(evaluation_id: str) -> str:
+    """The closed triangle surface of each design part, for the structural check (structural benchmarks)."""
+    return f"{evaluation_prefix(evaluation_id)}/surfaces.npz"
+
+
 def evaluation_trajectory_key(evaluation_id: str) -> str:
     return f"{evaluation_prefix(evaluation_id)}/payload-trajectory.npz"
 
 
+EVIDENCE_SCENE = "scene.npz"
+EVIDENCE_FRAMES = "frames.png"
+EVIDENCE_ANIMATION = "animation.webp"
+EVIDENCE_PICTURE = "picture.png"
+EVIDENCE_INVALID = "invalid.png"
+"""An invalid design's picture, the offending parts red."""
+EVIDENCE_STRESS = "stress.png"
+"""The stress map of a structural benchmark's critical part."""
+
+
 def evaluation_evidence_key(evaluation_id: str, name: str) -> str:
-    """``name`` is one of ``scene.npz``, ``frames.png``, ``animation.webp``, ``picture.png``, or
-    ``invalid.png`` (an invalid design's picture)."""
+    """``name`` is one of the ``EVIDENCE_*`` names above."""
     return f"{evaluation_prefix(evaluation_id)}/evidence/{name}"
 
 

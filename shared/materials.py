@@ -53,6 +53,17 @@ class MaterialProps(BaseModel):
     price_source: str = ""
     properties_source: str = ""
     material_class: MaterialClass = Field(alias="class")
+    youngs_modulus_mpa: float | None = Field(default=None, gt=0)
+    """Linear-elastic data for the structural engine (``engines/structure``); all None for a material that
+    linear elasticity does not describe (an elastomer), which the engine then refuses by name."""
+    poissons_ratio: float | None = Field(default=None, gt=-1, lt=0.5)
+    yield_mpa: float | None = Field(default=None, gt=0)
+    """Tensile yield strength of a ductile material: its allowable stress when given."""
+    ultimate_mpa: float | None = Field(default=None, gt=0)
+    """Ultimate tensile strength: the allowable of a brittle or printed material (no ``yield_mpa``)."""
+    fdm_z_knockdown: float | None = Field(default=None, gt=0, le=1)
+    """FDM printing: the strength across the layers over the strength along them."""
+    elastic_source: str = ""
     methods: tuple[ManufacturingMethod, ...] = ()
     method_params: dict[ManufacturingMethod, dict[str, Any]] = Field(default_factory=dict)
     """The ``[materials.<id>.<method>]`` tables, as written: each method's module validates its own
@@ -69,6 +80,20 @@ class MaterialProps(BaseModel):
             return data
         rest = {k: v for k, v in data.items() if k not in names}
         return {**rest, "method_params": {**rest.get("method_params", {}), **tables}}
+
+    @model_validator(mode="after")
+    def _elastic_complete(self) -> MaterialProps:
+        # The structural engine needs both constants and a strength, or none of them (then it refuses).
+        elastic = (self.youngs_modulus_mpa, self.poissons_ratio)
+        if any(v is not None for v in elastic) and (
+            None in elastic or (self.yield_mpa is None and self.ultimate_mpa is None)
+        ):
+            raise ValueError(
+                "elastic data needs youngs_modulus_mpa, poissons_ratio and yield_mpa or ultimate_mpa"
+            )
+        if self.youngs_modulus_mpa is not None and not self.elastic_source:
+            raise ValueError("elastic data without elastic_source")
+        return self
 
     @model_validator(mode="after")
     def _params_match_methods(self) -> MaterialProps:

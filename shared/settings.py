@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     """Derives each benchmark's held-out jitter seed (the scenes of evaluations with a submitter). Unset: a
     random secret made once and kept in the object store. Set it on every worker of a cluster."""
 
+    # --- Structural check (engines/physics/structure_check.py) ---------------------------------
+    structure_safety_factor: float = Field(default=1.5, ge=1, le=10)
+    """A load-bearing part of a structural benchmark breaks when its peak von Mises stress exceeds its
+    material's yield (ultimate for brittle and printed materials) divided by this."""
+
     # --- Sandbox for untrusted scripts (runtime/sandbox.py) -----------------------------------
     sandbox_wall_s: float = Field(default=120.0, gt=0)
     sandbox_cpu_s: int = Field(default=90, ge=1)

@@ -35,6 +35,10 @@ from shared.boundary import (
 )
 from shared.ids import evaluation_workflow_id
 from shared.keys import (
+    EVIDENCE_FRAMES,
+    EVIDENCE_INVALID,
+    EVIDENCE_PICTURE,
+    EVIDENCE_STRESS,
     evaluation_evidence_key,
     evaluation_result_key,
     manifest_key,
@@ -72,9 +76,10 @@ MAX_PAGE_SIZE = 200
 LINK = re.compile(
     r"^mechbench://benchmarks/(?P<id>[A-Za-z0-9._-]+)/(?:fixtures/(?P<label>[^/]+)\.step|scene\.glb)$"
 )
-EVIDENCE = ("picture.png", "frames.png", "invalid.png")
-"""The evidence an agent can look at: the picture of the representative scene and its frame strip, or an
-invalid design's picture with the offending parts in red."""
+EVIDENCE = (EVIDENCE_PICTURE, EVIDENCE_FRAMES, EVIDENCE_STRESS, EVIDENCE_INVALID)
+"""The evidence an agent can look at: the picture of the representative scene, its frame strip and (in a
+structural benchmark) the critical part's stress map, or an invalid design's picture with the offending parts
+in red."""
 
 
 @dataclass
@@ -262,7 +267,7 @@ class Agent:
         return {"status": "running", "progress": progress.model_dump(mode="json")}
 
     async def get_evidence(self, evaluation_id: str) -> list[tuple[str, bytes]]:
-        """The picture and the frame strip of a finished evaluation, as PNG bytes."""
+        """The pictures of a finished evaluation (:data:`EVIDENCE`), as PNG bytes."""
         found = await self.get_evaluation(evaluation_id)
         if found["status"] != "finished":
             raise AgentInputError(f"evaluation_id: {evaluation_id!r} is still running")

@@ -11,6 +11,7 @@ from shared.models import (
     EvaluationVerdict,
     LeaderboardEntry,
     Outcome,
+    SceneResult,
     SimulationReport,
 )
 from shared.scoring import score
@@ -55,6 +56,22 @@ def dfm_feedback(f: DfmFinding) -> str:
     return f"{said}; fix: {f.fix}"
 
 
+def breakage_feedback(scene: SceneResult, scenes: int) -> str:
+    """A broken part as an agent can act on it: which part, by how much, where, and the fix."""
+    said = f"{scene.detail} (scene {scene.scene_index}; {scenes} scene{'s' if scenes != 1 else ''} broke)"
+    stress = next((s for s in scene.structure if s.broke), None)
+    if stress is None:
+        return said
+    if stress.peak_von_mises_mpa > stress.allowable_mpa:
+        over = stress.peak_von_mises_mpa / stress.allowable_mpa
+        # bending stress goes as 1/h^2: a section that much deeper, or a stronger material
+        return (
+            f"{said}; fix: make {stress.label} stronger where it peaks: about {over**0.5:.2f}x as thick in "
+            f"the bending direction, more supported, or of a material {over:.2f}x as strong"
+        )
+    return f"{said}; fix: make {stress.label} stiffer (thicker, shorter span, or more supported)"
+
+
 def verdict_of(
     simulation: SimulationReport, required_share: float, required_scenes: int, cost: DesignCost
 ) -> tuple[EvaluationVerdict, str]:
@@ -68,6 +85,9 @@ def verdict_of(
         reasons.append(
             f"reached the goal in {reached} of {n} scenes, {required_share:.0%} required ({outcomes})"
         )
+    broken = [r for r in simulation.results if r.outcome == Outcome.BREAKAGE]
+    if broken:
+        reasons.append(breakage_feedback(broken[0], len(broken)))
     if n < required_scenes:
         reasons.append(f"ran {n} scenes; passing takes at least the benchmark's {required_scenes}")
     if not cost.within_cost_cap:
@@ -93,8 +113,12 @@ def verdict_of(
 
 def representative_scene(simulation: SimulationReport, required_share: float) -> int:
     """What the verdict rests on: when the design reached the goal often enough, the first scene that did;
-    otherwise the first scene that did not."""
+    otherwise the first scene where a part broke, else the first scene that did not reach the goal."""
     solved = simulation.success_share >= required_share
+    if not solved:
+        broke = next((r.scene_index for r in simulation.results if r.outcome == Outcome.BREAKAGE), None)
+        if broke is not None:
+            return broke
     return next(
         (r.scene_index for r in simulation.results if (r.outcome == Outcome.GOAL_REACHED) == solved),
         0,

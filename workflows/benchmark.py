@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         SimulationMode,
         SimulationReport,
         Verdict,
+        structural_margin,
     )
     from shared.temporal import (
         ACT_ASSESS_AFFORDABILITY,
@@ -221,7 +222,9 @@ class GenerateBenchmark:
             proof = ProofResult(proof=Proof.STABLE, passed=False, detail=f"{cause.type}: {cause.message}")
             return await self._record(definition, base, [*proofs, proof])
         trajectories = {r.mode.value: r.trajectory for r in (baseline, reference) if r.trajectory is not None}
-        base = base.model_copy(update={"trajectories": trajectories})
+        base = base.model_copy(
+            update={"trajectories": trajectories, "structural_margin": structural_margin(reference)}
+        )
         unstable = baseline.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0)
         solved = reference.success_share >= sim.required_success_share
         proofs += [

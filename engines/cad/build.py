@@ -14,10 +14,11 @@ from engines.cad.assembly import assembly_findings
 from engines.cad.collision import Piece, convex_pieces
 from engines.cad.export import glb_bytes, load_step, step_bytes
 from engines.cad.families import FAMILIES, CadPart, FamilyDesign
+from engines.cad.mesh import closed_surface
 from engines.cad.primitives import payload_solid
 from engines.physics.collision_pack import pack
 from shared.families import unknown_families_message
-from shared.keys import collision_key, part_step_key, scene_glb_key
+from shared.keys import collision_key, part_step_key, scene_glb_key, surfaces_key
 from shared.materials import mass_kg, props
 from shared.models import (
     ArtifactRef,
@@ -180,6 +181,11 @@ def build_from_design(
         collision[part.label] = convex_pieces(part.shape, COLLISION_TOLERANCE_MM)
 
     collision_blob = Blob(collision_key(benchmark_id), pack(collision), NPZ_MEDIA_TYPE)
+    surfaces_blob = None
+    if design.structure is not None:  # what the structural check meshes: each reference part's surface
+        surfaces = {p.label: [closed_surface(p.shape)] for p in design.reference}
+        surfaces_blob = Blob(surfaces_key(benchmark_id), pack(surfaces), NPZ_MEDIA_TYPE)
+        blobs.append(surfaces_blob)
     scene = [(p.label, p.shape, props(p.material).rgba) for p in design.fixtures]
     for payload in [design.payload, *design.extra_payloads]:
         scene.append((payload.label, payload_solid(payload, payload.start_mm), props(payload.material).rgba))
@@ -231,7 +237,12 @@ def build_from_design(
         simulation=simulation,
         reference_solution=[specs[p.label] for p in design.reference],
         caps=None,
-        artifacts=BenchmarkArtifacts(collision=collision_blob.ref, scene_glb=glb_blob.ref),
+        structure=design.structure,
+        artifacts=BenchmarkArtifacts(
+            collision=collision_blob.ref,
+            scene_glb=glb_blob.ref,
+            surfaces=surfaces_blob.ref if surfaces_blob is not None else None,
+        ),
     )
     return definition, blobs, shapes
 

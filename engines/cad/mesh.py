@@ -19,6 +19,11 @@ from OCP.TopLoc import TopLoc_Location
 from OCP.TopoDS import TopoDS
 
 DEFAULT_ANGULAR_TOLERANCE_RAD = 0.3
+SURFACE_TOLERANCE_MM = 0.05
+"""Chordal tolerance of a part's closed surface for the structural check (:func:`closed_surface`)."""
+SURFACE_ANGULAR_TOLERANCE_RAD = 0.6
+"""Its angular tolerance: coarser than the collision mesh's, since TetGen grades the volume mesh from the
+shortest surface edges (a bolt hole at 0.3 rad doubles the tetrahedra and the solve time)."""
 
 
 def triangulate(
@@ -85,3 +90,10 @@ def welded_mesh(
     """A processed trimesh (duplicate vertices merged, degenerate faces removed) of ``shape``."""
     vertices, faces = triangulate(shape, tolerance_mm, angular_tolerance_rad)
     return trimesh.Trimesh(vertices=vertices, faces=faces, process=True)
+
+
+def closed_surface(shape: Shape, tolerance_mm: float = SURFACE_TOLERANCE_MM) -> tuple[np.ndarray, np.ndarray]:
+    """A part's closed, welded triangle surface: vertices (N, 3) float64 world mm and faces (M, 3) int32, as a
+    collision piece is stored (``engines.physics.collision_pack``); what the structural check meshes."""
+    mesh = welded_mesh(shape, tolerance_mm, SURFACE_ANGULAR_TOLERANCE_RAD)
+    return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int32)

@@ -39,6 +39,7 @@ def card(
     caps: Caps | None,
     random: RandomProofReport | None,
     robust: RobustProofReport | None,
+    structural_margin: float | None = None,
 ) -> DifficultyCard:
     ref = definition.reference_solution
     joint = any(p.joint is not None for p in ref)
@@ -62,4 +63,5 @@ def card(
         reference_parts=len(ref),
         needs_joint=joint,
         needs_motor=motor,
+        structural_margin=structural_margin,
     )

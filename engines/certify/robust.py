@@ -15,6 +15,7 @@ import numpy as np
 from engines.certify.primitives import axis_angle
 from engines.physics.collision_pack import Piece
 from engines.physics.runner import simulate
+from engines.physics.structure_check import Motion, SceneStructure
 from shared.models import BenchmarkDefinition, Box, PartSpec, RobustProofReport, SimulationMode
 
 POSITION_MM = 2.0
@@ -27,8 +28,10 @@ def perturbed(
     rng: np.random.Generator,
     position_mm: float = POSITION_MM,
     rotation_deg: float = ROTATION_DEG,
+    motions: dict[str, Motion] | None = None,
 ) -> tuple[BenchmarkDefinition, dict[str, list[Piece]]]:
-    """The definition and collision pieces with every reference part moved and turned a little."""
+    """The definition and collision pieces with every reference part moved and turned a little; ``motions``,
+    when given, receives each part's rigid motion (for the structural check, which carries loads back)."""
     pieces = dict(collision)
     parts: list[PartSpec] = []
     for part in definition.reference_solution:
@@ -42,6 +45,8 @@ def perturbed(
         ) -> np.ndarray:
             return (np.asarray(p, dtype=np.float64) - c) @ rot.T + c + shift
 
+        if motions is not None:
+            motions[part.label] = (rot, centre, shift)
         pieces[part.label] = [(move(v), f) for v, f in collision[part.label]]
         allv = np.concatenate([v for v, _ in pieces[part.label]])
         update: dict = {
@@ -68,19 +73,25 @@ def run_perturbations(
     seed: int,
     threads: int = 1,
     on_done: Callable[[int, float], None] | None = None,
+    structure: SceneStructure | None = None,
 ) -> RobustProofReport:
     """Simulate ``perturbations`` perturbed references; one solves when it reaches the goal in the benchmark's
     required share of scenes. ``required_share`` is the share of perturbations that must solve. The report's
     ``worst_detail`` names the perturbation with the lowest success share below the benchmark's required one
-    (the first of equals), with its scenes' outcomes; it is empty when every perturbation solved."""
+    (the first of equals), with its scenes' outcomes; it is empty when every perturbation solved. With
+    ``structure`` (a structural benchmark's) each perturbed part is checked as it was moved."""
     if perturbations < 1:
         raise ValueError(f"perturbations must be at least 1, got {perturbations}")
     sim = definition.simulation
     shares: list[float] = []
     worst, worst_share = "", sim.required_success_share
     for k in range(perturbations):
-        scene, pieces = perturbed(definition, collision, np.random.default_rng([seed, k]))
-        report = simulate(scene, pieces, SimulationMode.REFERENCE, sim.n_scenes, threads=threads)
+        motions: dict[str, Motion] = {}
+        scene, pieces = perturbed(definition, collision, np.random.default_rng([seed, k]), motions=motions)
+        moved = structure.moved(motions) if structure is not None else None
+        report = simulate(
+            scene, pieces, SimulationMode.REFERENCE, sim.n_scenes, threads=threads, structure=moved
+        )
         shares.append(report.success_share)
         if report.success_share < worst_share:
             worst_share = report.success_share

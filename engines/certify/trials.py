@@ -35,6 +35,8 @@ from engines.manufacturing.extract import facts_from_mesh
 from engines.physics.collision_pack import Piece
 from engines.physics.mjcf import SceneCompileError
 from engines.physics.runner import build_model, run_scene
+from engines.physics.structure_check import SceneStructure, held_labels, scene_structure
+from engines.structure import StructureError, elastic_for
 from shared.cots import bought_totals
 from shared.models import (
     SAMPLER_VERSION,
@@ -60,6 +62,9 @@ class TrialRule:
     threshold: float
     confidence: float = 0.95
     stop_when_trivial: bool = True
+    safety_factor: float | None = None
+    """The structural check's (``MECHBENCH_STRUCTURE_SAFETY_FACTOR``): needed for a structural benchmark,
+    whose random designs break like any design."""
 
     @property
     def needed(self) -> int:
@@ -89,18 +94,20 @@ def _simulate(
 ) -> tuple[RandomDesignTrial | None, float, float]:
     """One design's scenes, stopped once decided; ``None`` when MuJoCo cannot compile it (an invalid draw)."""
     scene, pieces = design_scene(definition, fixtures, design)
+    scene = _unheld_parts_free(scene, pieces, design)
     started = time.perf_counter()
     try:
         model = build_model(scene, pieces, SimulationMode.REFERENCE)
     except SceneCompileError:
         return None, time.perf_counter() - started, 0.0
+    structure = _structure(scene, pieces, design, rule)
     compiled = time.perf_counter()
     data = mujoco.MjData(model)
     goals = misses = 0
     nearest = math.inf
     outcomes: Counter[str] = Counter()
     for i in range(rule.n_scenes):
-        result = run_scene(model, scene, i, data=data, settle_s=SETTLE_S)
+        result = run_scene(model, scene, i, data=data, settle_s=SETTLE_S, structure=structure)
         outcomes[result.outcome.value] += 1
         if result.outcome is Outcome.GOAL_REACHED:
             goals += 1
@@ -120,6 +127,46 @@ def _simulate(
         detail=", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
     )
     return trial, compiled - started, time.perf_counter() - compiled
+
+
+def _unheld_parts_free(
+    scene: BenchmarkDefinition, pieces: Mapping[str, list[Piece]], design: RandomDesign
+) -> BenchmarkDefinition:
+    """In a structural benchmark a random part that nothing holds (:func:`held_labels`) is free: it falls, as
+    such a part would. (A submitted design with one is invalid instead, ``part.unsupported``.)"""
+    if scene.structure is None:
+        return scene
+    surfaces = {label: parts[0] for label, parts in design.pieces.items()}
+    held = held_labels(scene, surfaces, pieces)
+    parts = [
+        p if p.label in held or not p.fixed else p.model_copy(update={"fixed": False})
+        for p in scene.reference_solution
+    ]
+    return scene.model_copy(update={"reference_solution": parts})
+
+
+def _elastic(design: RandomDesign) -> bool:
+    """Every part fixed to the world has elastic data (its material and method)."""
+    try:
+        for spec in design.specs:
+            if spec.fixed and spec.joint is None:
+                elastic_for(str(spec.material), str(spec.method) if spec.method is not None else None)
+    except StructureError:
+        return False
+    return True
+
+
+def _structure(
+    scene: BenchmarkDefinition, pieces: Mapping[str, list[Piece]], design: RandomDesign, rule: TrialRule
+) -> SceneStructure | None:
+    """A structural benchmark's check of a random design: its primitives are convex, so each part's one
+    piece is its surface."""
+    if scene.structure is None:
+        return None
+    if rule.safety_factor is None:
+        raise ValueError("a structural benchmark's random designs need the rule's safety_factor")
+    surfaces = {label: parts[0] for label, parts in design.pieces.items()}
+    return scene_structure(scene, surfaces, pieces, rule.safety_factor)
 
 
 def seed_of(benchmark_id: str) -> int:
@@ -183,6 +230,11 @@ def run_trials(
         sampler found no valid draw for the index or MuJoCo could not compile the one it found."""
         design, why = sampler.draw(index)
         if design is None:
+            return index, None, why, 0.0, 0.0, 0.0
+        if definition.structure is not None and not _elastic(design):
+            why["no_elastic_data"] += (
+                1  # a part a structural check cannot judge, as a design's would be refused
+            )
             return index, None, why, 0.0, 0.0, 0.0
         trial, compile_s, simulate_s = _simulate(definition, fixtures, design, rule)
         if trial is None:

@@ -61,7 +61,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import mujoco
 import numpy as np
@@ -73,7 +73,9 @@ from engines.physics.judge import (
     SETTLED_SPEED_M_S,
     STALL_SPEED,
     Judge,
+    Motors,
 )
+from engines.physics.loads import LoadCase, LoadRecorder
 from engines.physics.mjcf import (
     MM_TO_M,
     PAYLOAD_BODY,
@@ -83,10 +85,14 @@ from engines.physics.mjcf import (
 from shared.models import (
     BenchmarkDefinition,
     Outcome,
+    PartStress,
     SceneResult,
     SimulationMode,
     SimulationReport,
 )
+
+if TYPE_CHECKING:  # the structural engine is imported only where a benchmark has a structure
+    from engines.physics.structure_check import SceneStructure
 
 __all__ = [
     "FULL_STATE_CHECK_EVERY",
@@ -94,6 +100,7 @@ __all__ = [
     "SETTLED_SPEED_M_S",
     "STALL_SPEED",
     "SceneCompileError",
+    "breakage_detail",
     "build_model",
     "compile_model",
     "install_process_hooks",
@@ -183,6 +190,7 @@ def run_scene(
     trajectory: Literal[False] = ...,
     data: mujoco.MjData | None = ...,
     settle_s: float | None = ...,
+    structure: SceneStructure | None = ...,
 ) -> SceneResult: ...
 
 
@@ -194,6 +202,7 @@ def run_scene(
     trajectory: Literal[True],
     data: mujoco.MjData | None = ...,
     settle_s: float | None = ...,
+    structure: SceneStructure | None = ...,
 ) -> tuple[SceneResult, np.ndarray]: ...
 
 
@@ -204,25 +213,27 @@ def run_scene(
     trajectory: bool = False,
     data: mujoco.MjData | None = None,
     settle_s: float | None = None,
+    structure: SceneStructure | None = None,
 ) -> SceneResult | tuple[SceneResult, np.ndarray]:
     """Run one jittered scene to its terminal outcome.
 
     With ``trajectory=True`` also returns the payload state at t=0 and after every check, an ``(K, 8)``
     array of ``[t_s, x_mm, y_mm, z_mm, qw, qx, qy, qz]``. ``data`` is an ``MjData`` of ``model`` to reuse
     (it is reset first; allocating one costs ~0.5 ms, resetting ~4 us); a fresh one is made when omitted.
-    ``settle_s`` ends a settled scene early (see the module's docstring).
+    ``settle_s`` ends a settled scene early (see the module's docstring); ``structure`` checks its parts
+    (:mod:`engines.physics.structure_check`).
     """
     if data is None:
         data = mujoco.MjData(model)
     if not trajectory:
-        return _run(model, definition, scene_index, data, None, settle_s=settle_s)
+        return _run(model, definition, scene_index, data, None, settle_s=settle_s, structure=structure)
     adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
     samples: list[list[float]] = []
 
     def sample(final: bool) -> None:
         samples.append([data.time, *data.qpos[adr : adr + 7].tolist()])
 
-    result = _run(model, definition, scene_index, data, sample, settle_s=settle_s)
+    result = _run(model, definition, scene_index, data, sample, settle_s=settle_s, structure=structure)
     states = np.array(samples, dtype=np.float64)
     states[:, 1:4] *= _M_TO_MM
     return result, states
@@ -233,6 +244,8 @@ def replay_scene(
     definition: BenchmarkDefinition,
     scene_index: int,
     sample_every_s: float = 1 / 30,
+    structure: SceneStructure | None = None,
+    on_loads: Callable[[dict[str, LoadCase]], None] | None = None,
 ) -> tuple[SceneResult, np.ndarray, np.ndarray]:
     """Run scene ``scene_index`` exactly as :func:`run_scene` does (same jitter, controls and checks, so the
     same result) and record the whole state, e.g. to render evidence.
@@ -240,7 +253,8 @@ def replay_scene(
     Returns the result, the sample times ``t_s`` (K,) and ``qpos`` (K, ``model.nq``) in MuJoCo's units
     (metres, radians, unit quaternions; set ``data.qpos`` and call ``mj_forward`` to pose the scene). Samples
     are taken at t=0, at the first chunk boundary at or after every multiple of ``sample_every_s``, and at
-    the terminal event (or the last step)."""
+    the terminal event (or the last step). ``structure`` and ``on_loads``: as :func:`_run` takes them (the
+    evidence's stress map is drawn from the load cases)."""
     if not (math.isfinite(sample_every_s) and sample_every_s > 0):
         raise ValueError(f"sample_every_s must be a positive number, got {sample_every_s!r}")
     data = mujoco.MjData(model)
@@ -257,7 +271,7 @@ def replay_scene(
             states.append(data.qpos.copy())
             next_t = (math.floor((t + eps) / sample_every_s) + 1) * sample_every_s
 
-    result = _run(model, definition, scene_index, data, sample)
+    result = _run(model, definition, scene_index, data, sample, structure=structure, on_loads=on_loads)
     return result, np.array(times, dtype=np.float64), np.array(states, dtype=np.float64).reshape(-1, model.nq)
 
 
@@ -269,9 +283,14 @@ def _run(
     observe: Callable[[bool], None] | None,
     tally: list[int] | None = None,
     settle_s: float | None = None,
+    structure: SceneStructure | None = None,
+    on_loads: Callable[[dict[str, LoadCase]], None] | None = None,
 ) -> SceneResult:
     """The scene loop. ``observe(final)`` runs at t=0 and after every chunk; ``final`` on the last one.
-    ``tally[scene_index]`` holds the steps run so far (one list store per chunk; read by another thread)."""
+    ``tally[scene_index]`` holds the steps run so far (one list store per chunk; read by another thread).
+    With ``structure`` the loads on its parts are recorded (and after a goal, for its ``hold_s``), each
+    loaded part is checked, and a part that breaks makes the outcome ``breakage`` (unless the scene was
+    unstable); ``on_loads`` receives the peak load cases."""
     jitter = scene_jitter(definition, scene_index)
     mujoco.mj_resetData(model, data)
     judge = Judge(model, definition, data, settle_s)
@@ -280,6 +299,7 @@ def _run(
     for p, offset in zip(judge.payloads, scene_jitters(definition, scene_index), strict=True):
         data.qpos[p.qpos : p.qpos + 3] += np.asarray(offset) * MM_TO_M
 
+    loads = LoadRecorder(model, structure.labels) if structure is not None else None
     if observe is not None:
         observe(False)
     total, chunk = total_steps(definition), definition.simulation.check_interval_steps
@@ -292,17 +312,31 @@ def _run(
         steps += n
         if tally is not None:
             tally[scene_index] = steps
+        if loads is not None:
+            loads.sample(data)
         verdict = judge.check(final=steps >= total)
         if observe is not None:
             observe(verdict is not None or steps >= total)
     outcome, detail = verdict or (Outcome.TIMEOUT, f"no terminal event in {data.time:.4g} s ({steps} steps)")
-
+    time_s = data.time
     final = data.qpos[adr : adr + 3] * _M_TO_MM
+    stresses: list[PartStress] = []
+    if structure is not None and loads is not None:
+        if outcome is Outcome.GOAL_REACHED:
+            _hold(model, definition, data, motors, loads, structure.spec.hold_s)
+        if on_loads is not None:
+            on_loads(loads.peaks)
+        if outcome is not Outcome.PHYSICS_INSTABILITY:
+            stresses = [structure.check(label, case) for label, case in sorted(loads.peaks.items())]
+        broken = [s for s in stresses if s.broke]
+        if broken:
+            outcome, detail = Outcome.BREAKAGE, breakage_detail(broken[0])
+
     return SceneResult(
         scene_index=scene_index,
         jitter_mm=jitter,
         outcome=outcome,
-        time_s=data.time,
+        time_s=time_s,
         steps=steps,
         final_payload_mm=tuple(final.tolist()) if np.isfinite(final).all() else None,
         max_payload_speed_m_s=math.sqrt(judge.max_payload_speed2),
@@ -310,6 +344,45 @@ def _run(
         if math.isfinite(judge.min_goal_dist2)
         else None,
         detail=detail,
+        structure=stresses,
+    )
+
+
+def _hold(
+    model: mujoco.MjModel,
+    definition: BenchmarkDefinition,
+    data: mujoco.MjData,
+    motors: Motors | None,
+    loads: LoadRecorder,
+    hold_s: float,
+) -> None:
+    """Run on ``hold_s`` past the goal, recording loads only: the structure carrying its payload at rest."""
+    chunk = definition.simulation.check_interval_steps
+    left = round(hold_s / definition.simulation.timestep_s)
+    while left > 0:
+        n = min(chunk, left)
+        if motors is not None:
+            motors.control(data.time)
+        mujoco.mj_step(model, data, nstep=n)
+        left -= n
+        if not (np.isfinite(data.qpos).all() and np.isfinite(data.qvel).all()):
+            return
+        loads.sample(data)
+
+
+def breakage_detail(stress: PartStress) -> str:
+    """What a ``breakage`` outcome says: the part, its stress or sag against the limit, and where."""
+    where = ", ".join(f"{c:.0f}" for c in stress.location_mm)
+    limit = stress.max_displacement_limit_mm
+    if stress.peak_von_mises_mpa > stress.allowable_mpa:
+        return (
+            f"part {stress.label} breaks: peak von Mises stress {stress.peak_von_mises_mpa:.3g} MPa exceeds its "
+            f"allowable {stress.allowable_mpa:.3g} MPa at ({where}) mm under {stress.load_n:.3g} N "
+            f"at t={stress.load_time_s:.2f} s"
+        )
+    return (
+        f"part {stress.label} sags {stress.max_displacement_mm:.3g} mm, more than the {limit:.3g} mm allowed, "
+        f"under {stress.load_n:.3g} N at t={stress.load_time_s:.2f} s"
     )
 
 
@@ -323,6 +396,7 @@ def simulate(
     on_scene_done: Callable[[SceneResult], None] | None = None,
     on_steps: Callable[[int], None] | None = None,
     steps_every_s: float = STEPS_EVERY_S,
+    structure: SceneStructure | None = None,
 ) -> SimulationReport:
     """Compile the scene once and run scenes ``0..n_scenes-1`` on ``threads`` threads.
 
@@ -330,7 +404,7 @@ def simulate(
     re-run. ``on_scene_done`` is called from the calling thread as each newly run scene finishes, and
     ``on_steps(steps)`` every ``steps_every_s`` while the count of steps run (by finished and running scenes)
     grows: a long scene shows that it advances before it finishes, and a scene thread that stops stepping
-    stops the reports.
+    stops the reports. ``structure`` checks the parts of every scene (a broken part: ``breakage``).
     """
     if n_scenes < 1:
         raise ValueError("n_scenes must be >= 1")
@@ -352,7 +426,7 @@ def simulate(
     def run(scene_index: int) -> SceneResult:
         if not hasattr(per_thread, "data"):
             per_thread.data = mujoco.MjData(model)
-        return _run(model, definition, scene_index, per_thread.data, None, tally)
+        return _run(model, definition, scene_index, per_thread.data, None, tally, structure=structure)
 
     started = time.perf_counter()
     stepped = 0
@@ -400,6 +474,7 @@ def trajectory_npz(
     collision: dict[str, list[Piece]],
     mode: SimulationMode,
     scene_index: int = 0,
+    structure: SceneStructure | None = None,
 ) -> bytes:
     """Payload trajectory of one scene as ``.npz`` bytes, for storing next to the report.
 
@@ -407,7 +482,7 @@ def trajectory_npz(
     Scenes are deterministic, so this replays exactly what :func:`simulate` ran for that scene.
     """
     model = build_model(definition, collision, mode)
-    result, states = run_scene(model, definition, scene_index, trajectory=True)
+    result, states = run_scene(model, definition, scene_index, trajectory=True, structure=structure)
     buf = io.BytesIO()
     np.savez(
         buf,

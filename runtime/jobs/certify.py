@@ -16,6 +16,7 @@ from engines.physics.mjcf import EVIDENCE_CAMERA
 from engines.physics.runner import build_model
 from runtime.jobs import JobError, Progress, current_settings, open_store
 from runtime.jobs.generation import THUMBNAIL_SIZE
+from runtime.jobs.structure import scene_structure_of
 from shared.keys import random_best_key
 from shared.logging import get_logger
 from shared.models import (
@@ -62,6 +63,7 @@ def random_job(
         required_share=sim.required_success_share,
         threshold=plan.trivial_threshold,
         confidence=plan.confidence,
+        safety_factor=settings.structure_safety_factor,
     )
     seed = seed_of(d.benchmark_id)
 
@@ -135,7 +137,9 @@ def robust_job(
     d, plan = req.definition, req.plan
     stage = "perturbed reference"
     progress(HeavyProgress(stage=stage, total=plan.perturbations))
-    collision = collision_pack.unpack(open_store().get_ref(d.artifacts.collision))
+    store = open_store()
+    collision = collision_pack.unpack(store.get_ref(d.artifacts.collision))
+    structure = scene_structure_of(d, collision, store)
 
     def on_done(k: int, share: float) -> None:
         progress(
@@ -155,4 +159,5 @@ def robust_job(
         seed_of(d.benchmark_id),
         threads=current_settings().scene_threads,
         on_done=on_done,
+        structure=structure,
     )

@@ -14,10 +14,11 @@ from engines.cad.build import COLLISION_TOLERANCE_MM
 from engines.cad.collision import convex_pieces
 from engines.cad.design import CheckedPart, DesignInput, check_design, design_scene
 from engines.cad.export import load_step, step_bytes
-from engines.cad.mesh import triangulate
+from engines.cad.mesh import closed_surface, triangulate
 from engines.manufacturing.extract import facts_from_mesh, facts_from_shape, in_principal_frame, load_stl
 from engines.manufacturing.facts import FACTS_VERSION
 from engines.physics import collision_pack
+from engines.physics.loads import LoadCase
 from engines.physics.mjcf import EVIDENCE_CAMERA, PAYLOAD_BODY
 from engines.physics.render import (
     RenderUnavailable,
@@ -30,10 +31,18 @@ from engines.physics.render import (
 from engines.physics.render_invalid import invalid_picture_png, offending_parts
 from engines.physics.runner import build_model, replay_scene
 from runtime.jobs import NPZ, JobError, Progress, current_settings, open_store, sandbox_limits
+from runtime.jobs.structure import scene_structure_of, stress_map
 from shared.keys import (
+    EVIDENCE_ANIMATION,
+    EVIDENCE_FRAMES,
+    EVIDENCE_INVALID,
+    EVIDENCE_PICTURE,
+    EVIDENCE_SCENE,
+    EVIDENCE_STRESS,
     design_pieces_key,
     evaluation_collision_key,
     evaluation_evidence_key,
+    evaluation_surfaces_key,
     part_facts_key,
     upload_key,
 )
@@ -41,6 +50,7 @@ from shared.logging import get_logger
 from shared.models import (
     ArtifactRef,
     BenchmarkArtifacts,
+    BenchmarkDefinition,
     BuildDesignRequest,
     BuiltDesign,
     ErrorType,
@@ -117,8 +127,6 @@ def _facts(store: ObjectStore, part: CheckedPart) -> ArtifactRef:
     return store.put_bytes(key, facts.to_npz(), NPZ)
 
 
-INVALID_PICTURE = "invalid.png"
-"""Name of the invalid-design picture under the evaluation's evidence prefix."""
 PICTURE_TOLERANCE_SHARE = 1e-3
 """Chordal deflection of a design part's picture mesh, as a share of its bounding box's diagonal (0.1 mm for a
 100 mm part: finer than a pixel of the picture)."""
@@ -172,7 +180,7 @@ def _invalid_picture(
             [p.spec for p in parts],
             offenders,
         )
-        ref = store.put_bytes(evaluation_evidence_key(eid, INVALID_PICTURE), png, "image/png")
+        ref = store.put_bytes(evaluation_evidence_key(eid, EVIDENCE_INVALID), png, "image/png")
     except Exception as e:  # noqa: BLE001 - GL, MuJoCo, the store: a picture never fails the job
         log.warning("invalid_picture.unavailable", evaluation_id=eid, error=f"{type(e).__name__}: {e}")
         return None
@@ -239,9 +247,29 @@ def build_design_job(
         step = store.put_bytes(upload_key(sha256_hex(placed), ".step"), placed, "model/step")
         stored.append(part.spec.model_copy(update={"step": step}))
     collision = store.put_bytes(evaluation_collision_key(req.evaluation_id), collision_pack.pack(pieces), NPZ)
+    surfaces = None
+    if definition.structure is not None:  # what the structural check meshes: each design part's surface
+        progress(HeavyProgress(stage="surfaces", detail=f"{len(check.parts)} parts"))
+        try:
+            packed = collision_pack.pack({p.spec.label: [closed_surface(p.shape)] for p in check.parts})
+        except ValueError as e:  # a solid that does not triangulate into a closed surface
+            raise JobError(f"a design part has no closed surface: {e}", ErrorType.INVALID_PART) from e
+        surfaces = store.put_bytes(evaluation_surfaces_key(req.evaluation_id), packed, NPZ)
     scene = design_scene(definition, stored).model_copy(
-        update={"artifacts": BenchmarkArtifacts(collision=collision)}
+        update={"artifacts": BenchmarkArtifacts(collision=collision, surfaces=surfaces)}
     )
+    if surfaces is not None:
+        blocked = _structure_findings(scene, store, pieces)
+        if blocked:
+            findings = [*check.findings, *blocked]
+            picture = _invalid_picture(req, store, check.parts, findings, fixture_pieces, progress)
+            return BuiltDesign(
+                valid=False,
+                findings=findings,
+                parts=specs,
+                picture=picture,
+                build_s=time.perf_counter() - started,
+            )
     return BuiltDesign(
         valid=True,
         findings=check.findings,
@@ -250,6 +278,20 @@ def build_design_job(
         facts=facts,
         build_s=time.perf_counter() - started,
     )
+
+
+def _structure_findings(
+    scene: BenchmarkDefinition, store: ObjectStore, pieces: dict[str, list[collision_pack.Piece]]
+) -> list[Finding]:
+    """What stops the structural check of a design: parts that cannot be meshed, lack elastic data or rest
+    on nothing (``engines.physics.structure_check.structure_findings``)."""
+    from engines.physics.structure_check import structure_findings
+
+    assert scene.artifacts.surfaces is not None
+    surfaces = {
+        label: p[0] for label, p in collision_pack.unpack(store.get_ref(scene.artifacts.surfaces)).items()
+    }
+    return structure_findings(scene, surfaces, pieces)
 
 
 EVIDENCE_FPS = 25.0
@@ -268,7 +310,16 @@ def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress
     progress(HeavyProgress(stage="evidence", detail=f"scene {req.scene_index}"))
     collision = collision_pack.unpack(store.get_ref(req.scene.artifacts.collision))
     model = build_model(req.scene, collision, SimulationMode.DESIGN)
-    result, t_s, qpos = replay_scene(model, req.scene, req.scene_index, sample_every_s=1.0 / EVIDENCE_FPS)
+    structure = scene_structure_of(req.scene, collision, store)
+    peaks: dict[str, LoadCase] = {}
+    result, t_s, qpos = replay_scene(
+        model,
+        req.scene,
+        req.scene_index,
+        sample_every_s=1.0 / EVIDENCE_FPS,
+        structure=structure,
+        on_loads=peaks.update,
+    )
     buf = io.BytesIO()
     adr = int(model.joint(PAYLOAD_BODY).qposadr[0])
     np.savez(
@@ -282,7 +333,7 @@ def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress
         outcome=np.array(result.outcome.value),
         scene_index=np.array(req.scene_index),
     )
-    trajectory = store.put_bytes(evaluation_evidence_key(eid, "scene.npz"), buf.getvalue(), NPZ)
+    trajectory = store.put_bytes(evaluation_evidence_key(eid, EVIDENCE_SCENE), buf.getvalue(), NPZ)
     evidence = Evidence(scene_index=req.scene_index, outcome=result.outcome, trajectory=trajectory)
     if current_settings().mujoco_gl == "disabled":
         return evidence.model_copy(
@@ -304,6 +355,7 @@ def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress
             [drawn[i] for i in strip_at], columns=4, labels=[f"t={t_s[i]:.2f} s" for i in strip_at]
         )
         animation = animation_webp([drawn[i] for i in frames_at], fps=EVIDENCE_FPS)
+        stress = stress_map(structure, result.structure, peaks) if structure is not None else None
     except RenderUnavailable as e:
         return evidence.model_copy(
             update={"render_error": str(e), "evidence_s": time.perf_counter() - started}
@@ -311,10 +363,13 @@ def evidence_job(req: EvidenceRequest, progress: Progress, resume: HeavyProgress
     return evidence.model_copy(
         update={
             "evidence_s": time.perf_counter() - started,
-            "picture": store.put_bytes(evaluation_evidence_key(eid, "picture.png"), picture, "image/png"),
-            "frames": store.put_bytes(evaluation_evidence_key(eid, "frames.png"), strip, "image/png"),
+            "picture": store.put_bytes(evaluation_evidence_key(eid, EVIDENCE_PICTURE), picture, "image/png"),
+            "frames": store.put_bytes(evaluation_evidence_key(eid, EVIDENCE_FRAMES), strip, "image/png"),
             "animation": store.put_bytes(
-                evaluation_evidence_key(eid, "animation.webp"), animation, "image/webp"
+                evaluation_evidence_key(eid, EVIDENCE_ANIMATION), animation, "image/webp"
             ),
+            "stress_map": store.put_bytes(evaluation_evidence_key(eid, EVIDENCE_STRESS), stress, "image/png")
+            if stress is not None
+            else None,
         }
     )

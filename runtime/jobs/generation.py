@@ -3,6 +3,8 @@ validate and store it, and simulate its scenes (a design's scenes too, for an ev
 
 from __future__ import annotations
 
+from engines.structure import StructureError
+
 from engines.cad.build import (
     ArtifactMismatch,
     InfeasibleParameters,
@@ -18,6 +20,7 @@ from engines.physics import collision_pack
 from engines.physics.mjcf import EVIDENCE_CAMERA, SceneCompileError
 from engines.physics.runner import STEPS_EVERY_S, build_model, simulate, trajectory_npz
 from runtime.jobs import NPZ, JobError, Progress, current_settings, open_store, sandbox_limits
+from runtime.jobs.structure import scene_structure_of
 from shared.families import GENERATOR_VERSION
 from shared.keys import evaluation_trajectory_key, part_facts_key, thumbnail_key, trajectory_key
 from shared.logging import get_logger
@@ -172,6 +175,7 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
         send(f"{n} steps")
 
     settings = current_settings()
+    structure = scene_structure_of(req.definition, collision, store)
     try:
         report = simulate(
             req.definition,
@@ -183,11 +187,14 @@ def simulate_job(req: SimulateRequest, progress: Progress, resume: HeavyProgress
             on_scene_done=on_scene_done,
             on_steps=on_steps,
             steps_every_s=min(STEPS_EVERY_S, settings.stall_timeout_s / 4),
+            structure=structure,
         )
         # Evidence: the payload's trajectory in scene 0 (deterministic, so it is the scene just simulated).
-        trajectory = trajectory_npz(req.definition, collision, req.mode, scene_index=0)
+        trajectory = trajectory_npz(req.definition, collision, req.mode, scene_index=0, structure=structure)
     except SceneCompileError as e:
         raise JobError(f"the scene does not compile: {e}", ErrorType.INVALID_GEOMETRY) from e
+    except StructureError as e:  # a part that cannot be meshed or supported (designs are checked before)
+        raise JobError(f"the structural check cannot run: {e}", ErrorType.INVALID_PART) from e
     if req.evaluation_id is not None:
         key = evaluation_trajectory_key(req.evaluation_id)
     else:

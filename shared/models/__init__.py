@@ -36,6 +36,7 @@ from shared.models.benchmark import (
     PartSpec,
     Payload,
     SimulationSettings,
+    StructureSpec,
 )
 from shared.models.common import (
     DETERMINISTIC_ERRORS,
@@ -228,6 +229,7 @@ from shared.models.proofs import (
     Finding,
     GeometryReport,
     Outcome,
+    PartStress,
     Proof,
     ProofBasis,
     ProofResult,
@@ -239,6 +241,7 @@ from shared.models.proofs import (
     SimulationMode,
     SimulationReport,
     Verdict,
+    structural_margin,
 )
 
 __all__ = [
@@ -370,6 +373,7 @@ __all__ = [
     "PartRole",
     "PartSource",
     "PartSpec",
+    "PartStress",
     "PartSummary",
     "Payload",
     "PayloadLength",
@@ -419,6 +423,7 @@ __all__ = [
     "StagedDesignPart",
     "StagedPart",
     "Standing",
+    "StructureSpec",
     "Submitter",
     "Vec3",
     "Verdict",
@@ -434,4 +439,5 @@ __all__ = [
     "parse_json",
     "parse_json_value",
     "redact_url",
+    "structural_margin",
 ]

@@ -271,6 +271,21 @@ class SimulationSettings(Model):
     benchmark moves at."""
 
 
+class StructureSpec(Model):
+    """What makes a benchmark structural: its load-bearing parts are checked for stress and sag
+    (``engines.structure``), and a part that breaks fails the scene (``breakage``).
+
+    A part fixed to the world is held where it touches a fixture (or another part fixed to the world); in a
+    structural benchmark a design part fixed to the world that touches neither is invalid
+    (``part.unsupported``), since nothing would hold it up."""
+
+    max_deflection_mm: float | None = Field(default=None, gt=0, le=1000)
+    """A load-bearing part may not sag more than this (a shelf's limit); None: stress only."""
+    hold_s: float = Field(default=0.5, ge=0, le=10)
+    """After its payload reaches the goal, a scene runs on this long (loads only, the outcome stays) so the
+    structure is seen carrying the payload at rest, not only as it arrives."""
+
+
 class Caps(Model):
     max_unit_cost_usd: PositiveAmount
     max_weight_kg: PositiveAmount
@@ -294,6 +309,13 @@ class BenchmarkArtifacts(Model):
     """A 320x240 PNG of the scene (fixtures, reference solution, payload at its start) framing the build zone,
     the goal and the spawn; rendered when the geometry proof passes; none without GL or for benchmarks built
     before thumbnails existed."""
+    surfaces: ArtifactRef | None = None
+    """npz of each part's closed triangle surface (world mm; ``engines.physics.collision_pack`` format, one
+    piece per part), for the structural check; set for structural benchmarks and their evaluations only."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return _without_none(handler(self), "surfaces")
 
 
 class BenchmarkDefinition(Model):
@@ -318,6 +340,8 @@ class BenchmarkDefinition(Model):
     max_motors: int | None = Field(default=None, ge=0, le=MAX_DESIGN_PARTS)
     """At most this many motors in a design (0: a passive mechanism, the lever's); None: no limit."""
     caps: Caps | None = None
+    structure: StructureSpec | None = None
+    """Set for a structural benchmark (see :class:`StructureSpec`)."""
     artifacts: BenchmarkArtifacts
 
     @model_serializer(mode="wrap")
@@ -326,7 +350,7 @@ class BenchmarkDefinition(Model):
         data: dict[str, object] = handler(self)
         if data.get("extra_payloads") == []:
             del data["extra_payloads"]
-        return _without_none(data, "max_motors")
+        return _without_none(data, "max_motors", "structure")
 
     @property
     def payloads(self) -> list[Payload]:

@@ -209,6 +209,9 @@ class Evidence(Model):
     """Animated image (WebP) of the scene."""
     picture: ArtifactRef | None = None
     """PNG of the design in the scene at t = 0."""
+    stress_map: ArtifactRef | None = None
+    """PNG of the critical part's von Mises stress over its surface in the scene's peak load case
+    (``evidence/stress.png``; structural benchmarks only)."""
     render_error: str | None = None
     """Why pictures are missing, when rendering is unavailable on the worker."""
     evidence_s: float = 0.0

@@ -3,9 +3,10 @@ rests on and the verdict."""
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from shared.models.benchmark import Caps, SimulationSettings
 from shared.models.common import (
@@ -29,6 +30,9 @@ class Outcome(StrEnum):
     PHYSICS_INSTABILITY = "physics_instability"
     MOTOR_OVERLOAD = "motor_overload"
     TIMEOUT = "timeout"
+    BREAKAGE = "breakage"
+    """A load-bearing part's peak stress exceeds its allowable, or it sags beyond the benchmark's limit
+    (:class:`PartStress`); judged after the scene's run, from the loads it measured."""
 
 
 class SimulationMode(StrEnum):
@@ -76,6 +80,37 @@ class GeometryReport(Model):
     exact_checks: int = 0
 
 
+class PartStress(Model):
+    """The structural check of one load-bearing part in one scene (``engines.structure``): the peak load case
+    of the run (contact forces and the part's own weight) applied at once, quasi-static and linear-elastic."""
+
+    label: Identifier
+    peak_von_mises_mpa: float = Field(ge=0)
+    allowable_mpa: float = Field(gt=0)
+    """The material's yield (ultimate for brittle and printed materials) divided by the safety factor."""
+    location_mm: Vec3
+    """Where the peak stress is, world millimetres."""
+    max_displacement_mm: float = Field(ge=0)
+    max_displacement_limit_mm: float | None = None
+    load_n: float = Field(ge=0)
+    """The total contact force of the peak load case."""
+    load_time_s: float = Field(ge=0)
+    """When in the scene the peak load case was measured."""
+    broke: bool = False
+    """Stress above the allowable, or displacement above the limit."""
+
+    @property
+    def margin(self) -> float:
+        """Allowable over peak stress: above 1 the part holds (infinite without stress)."""
+        return self.allowable_mpa / self.peak_von_mises_mpa if self.peak_von_mises_mpa > 0 else float("inf")
+
+
+def structural_margin(report: SimulationReport) -> float | None:
+    """The smallest :attr:`PartStress.margin` over a simulation's scenes, or None when nothing was checked."""
+    margins = [s.margin for r in report.results for s in r.structure if math.isfinite(s.margin)]
+    return round(min(margins), 4) if margins else None
+
+
 class SceneResult(Model):
     scene_index: Count
     jitter_mm: Vec3
@@ -86,6 +121,16 @@ class SceneResult(Model):
     max_payload_speed_m_s: float = 0.0
     min_goal_distance_mm: float | None = None
     detail: str = ""
+    structure: list[PartStress] = Field(default_factory=list)
+    """The structural check of each load-bearing part (benchmarks with a ``structure`` only); a part that
+    broke makes the outcome ``breakage``. Left out of the dump when empty, as results were before."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_structure(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        data: dict[str, object] = handler(self)
+        if data.get("structure") == []:
+            del data["structure"]
+        return data
 
 
 class SimulationReport(Model):
@@ -206,6 +251,8 @@ class DifficultyCard(Model):
     reference_parts: Count = 0
     needs_joint: bool = False
     needs_motor: bool = False
+    structural_margin: float | None = None
+    """Structural benchmarks: the reference's smallest allowable-over-peak-stress ratio over its scenes."""
 
 
 CEILING_FIELDS = ("max_reference_unit_cost_usd", "max_reference_weight_kg", "caps_headroom", "cost_model")
@@ -328,3 +375,6 @@ class BenchmarkResult(Model):
     robust: RobustProofReport | None = None
     difficulty: DifficultyCard | None = None
     """Set on every verdict that reached the simulations; the certification numbers once they ran."""
+    structural_margin: float | None = None
+    """Structural benchmarks: the reference's smallest allowable-over-peak-stress ratio over its scenes
+    (:attr:`PartStress.margin`); it goes on the difficulty card."""

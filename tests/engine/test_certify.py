@@ -117,7 +117,7 @@ def _fake_scenes(monkeypatch: pytest.MonkeyPatch, goal, cost: float = 1.0) -> li
         index_of[id(scene)] = design.index
         return scene, pieces
 
-    def run_scene(model, scene, i, data=None, settle_s=None):  # type: ignore[no-untyped-def]
+    def run_scene(model, scene, i, data=None, settle_s=None, structure=None):  # type: ignore[no-untyped-def]
         index = index_of[id(scene)]
         calls.append((index, i))
         outcome = Outcome.GOAL_REACHED if goal(index, i) else Outcome.TIMEOUT

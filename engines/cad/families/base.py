@@ -29,6 +29,7 @@ from shared.models import (
     PartRole,
     Payload,
     SimulationSettings,
+    StructureSpec,
 )
 
 PARAM_SPREAD = 0.4
@@ -88,6 +89,8 @@ class FamilyDesign:
     """More payloads spawned with ``payload``, each with its own goal zone or the shared one."""
     max_motors: int | None = None
     """At most this many motors in a design (0: the task must be solved passively); None: no limit."""
+    structure: StructureSpec | None = None
+    """Set where structure is the point: load-bearing parts are checked and can break (a shelf's, a bridge's)."""
 
 
 class Family(ABC):
