@@ -33,6 +33,7 @@ from engines.manufacturing.extract import facts_from_shape, in_principal_frame
 from engines.manufacturing.facts import PartFacts
 from engines.physics import collision_pack
 from engines.physics.collision_pack import Piece
+from engines.physics.structure_check import SceneStructure, scene_structure
 from shared.families import FAMILIES, GENERATOR_VERSION
 from shared.ids import benchmark_id
 from shared.models import BenchmarkDefinition, Caps, PartSpec, ProofBasis, RandomProofReport
@@ -53,6 +54,8 @@ class Built:
     caps: Caps
     build_s: float
     shapes: dict[str, Shape]
+    structure: SceneStructure | None = None
+    """A structural benchmark's check of its reference (as the jobs build it)."""
 
 
 def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> Built:
@@ -76,7 +79,13 @@ def build(family: str, settings: Settings, catalog: Catalog, seed: int = 0) -> B
     proof, caps = judge(priced, ceilings, catalog.label)
     if caps is None:
         raise NotAffordable(proof.detail)
-    return Built(d.model_copy(update={"caps": caps}), collision, caps, time.perf_counter() - t0, shapes)
+    d = d.model_copy(update={"caps": caps})
+    structure = None
+    if d.artifacts.surfaces is not None:
+        packed = collision_pack.unpack(next(b.data for b in blobs if b.key == d.artifacts.surfaces.key))
+        surfaces = {label: pieces[0] for label, pieces in packed.items()}
+        structure = scene_structure(d, surfaces, collision, settings.structure_safety_factor)
+    return Built(d, collision, caps, time.perf_counter() - t0, shapes, structure)
 
 
 @contextmanager
@@ -98,6 +107,7 @@ def proof(
         required_share=sim.required_success_share,
         threshold=settings.trivial_threshold,
         confidence=settings.random_confidence,
+        safety_factor=settings.structure_safety_factor,
     )
     t0 = time.perf_counter()
     report = run_trials(

@@ -53,13 +53,16 @@ def prove(b: Built, settings: Settings, catalog: Catalog, n: int, threads: int) 
     d, sim = b.definition, b.definition.simulation
     geometry = validate_geometry(d, b.shapes)
     base = simulate(d, b.collision, SimulationMode.BASELINE, sim.n_scenes, threads=threads)
-    ref = simulate(d, b.collision, SimulationMode.REFERENCE, sim.n_scenes, threads=threads)
+    ref = simulate(
+        d, b.collision, SimulationMode.REFERENCE, sim.n_scenes, threads=threads, structure=b.structure
+    )
     unstable = base.outcome_counts.get(Outcome.PHYSICS_INSTABILITY.value, 0)
     rule = TrialRule(
         n_scenes=sim.n_scenes,
         required_share=sim.required_success_share,
         threshold=settings.trivial_threshold,
         confidence=settings.random_confidence,
+        safety_factor=settings.structure_safety_factor,
     )
     rnd = run_trials(
         d,
@@ -79,6 +82,7 @@ def prove(b: Built, settings: Settings, catalog: Catalog, n: int, threads: int) 
         settings.robust_required_share,
         seed_of(d.benchmark_id),
         threads=threads,
+        structure=b.structure,
     )
     ub = rnd.upper_bound if rnd.upper_bound is not None else 1.0
     failed = [

@@ -21,6 +21,8 @@ FAMILIES: tuple[str, ...] = (
     "gate",
     "slide",
     "sorter",
+    "shelf",
+    "bridge",
 )
 """Built-in procedural benchmark families."""
 

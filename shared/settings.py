@@ -16,6 +16,7 @@ from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_val
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import webhooks
+from shared.models.benchmark import STRUCTURE_SAFETY_FACTOR
 from shared.models.common import OpenShare, PerturbationCount, RandomDesignCount
 
 
@@ -136,7 +137,7 @@ class Settings(BaseSettings):
     random secret made once and kept in the object store. Set it on every worker of a cluster."""
 
     # --- Structural check (engines/physics/structure_check.py) ---------------------------------
-    structure_safety_factor: float = Field(default=1.5, ge=1, le=10)
+    structure_safety_factor: float = Field(default=STRUCTURE_SAFETY_FACTOR, ge=1, le=10)
     """A load-bearing part of a structural benchmark breaks when its peak von Mises stress exceeds its
     material's yield (ultimate for brittle and printed materials) divided by this."""
 

@@ -263,6 +263,7 @@ def agent_row(
         extra_payloads=[p.model_dump(mode="json") for p in d.extra_payloads],
         max_motors=d.max_motors,
         simulation=d.simulation.model_dump(mode="json"),
+        structure=d.structure.model_dump(mode="json") if d.structure is not None else None,
         fixtures=part_rows(d.fixtures, fixture_link),
         scene_glb=scene_link(d),
     )

@@ -46,10 +46,11 @@ SIMULATION = _struct(
     "max_speed_m_s:f",
 )
 CAPS = _struct("caps", "max_unit_cost_usd:f max_weight_kg:f target_quantity:i")
+STRUCTURE = _struct("structure", "max_deflection_mm:f hold_s:f")  # null: parts are rigid, nothing breaks
 DIFFICULTY = _struct(
     "difficulty",
     "level:i formula:s random_designs:i random_solve_rate:f random_upper_bound:f reference_success_share:f "
-    "robust_share:f cost_slack:f weight_slack:f reference_parts:i needs_joint:b needs_motor:b",
+    "robust_share:f cost_slack:f weight_slack:f reference_parts:i needs_joint:b needs_motor:b structural_margin:f",
 )
 PROOF = _struct("proof", "proof:s passed:b detail:s measured:f limit:f")
 PARAM = _struct("param", "name:s value:f")
@@ -58,7 +59,8 @@ AGENT_SCHEMA = pa.schema(
         "id:s index:i family:s seed:l generator_version:i verdict:s failed_proof:s description:s level:i "
         "random_designs:i random_solve_rate:f random_upper_bound:f robust_share:f within_family_fold:i "
         "cross_family_fold:i max_motors:i build_zone:box goal_zone:box forbidden_zones:named_box[] simulation_bounds:box "
-        "payload:payload extra_payloads:payload[] simulation:simulation caps:caps fixtures:part[] scene_glb:s"
+        "payload:payload extra_payloads:payload[] simulation:simulation caps:caps structure:structure fixtures:part[] "
+        "scene_glb:s"
     )
 )
 """The agent view: a whitelist (``pa.Table.from_pylist`` drops every key a row has beyond it)."""

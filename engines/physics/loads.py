@@ -3,13 +3,15 @@
 A part fixed to the world compiles to geoms of the world body (``engines.physics.mjcf``), so MuJoCo makes no
 contact between it and a fixture, the floor or another fixed part: every contact on it comes from something
 that moves (a payload, a free or jointed part) and is a load. Its supports are found from the geometry
-instead (``engines.structure.check``).
+instead (``engines.physics.structure_check``).
 
 :class:`LoadRecorder` reads the contacts after each chunk of steps (where the runner's checks run), only
-those on the parts it watches, and keeps, per part, the **load case** of the chunk where the sum of the
-contact force magnitudes on it was largest: each contact's point and the force on the part (world frame,
-millimetres and newtons). Contacts are sampled at chunk boundaries, as the outcome checks are: a spike
-shorter than a chunk can be missed, and the peak is the largest sampled one. The part's own weight is not a
+those on the parts it watches. A **load case** is one such reading: each contact's point and the force on
+the part (world frame, millimetres and newtons). Per part it keeps, in each window of :data:`LOAD_WINDOW_S`
+of simulated time, the case where the sum of the contact force magnitudes was largest, so a payload that
+rolls along a part leaves a case at every place it passed (the largest force is not always the worst
+bending: a ball over the support pushes hardest and bends least). Contacts are sampled at chunk boundaries,
+as the outcome checks are: a spike shorter than a chunk can be missed. The part's own weight is not a
 contact; the structural check adds it.
 
 MuJoCo's contact frame has its first axis along the normal from ``geom1`` to ``geom2``, and
@@ -26,9 +28,11 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-__all__ = ["LoadCase", "LoadRecorder", "part_geoms"]
+__all__ = ["LOAD_WINDOW_S", "LoadCase", "LoadRecorder", "part_geoms"]
 
 _M_TO_MM = 1e3
+LOAD_WINDOW_S = 0.05
+"""Each part keeps its largest load case per this much simulated time."""
 
 
 @dataclass(frozen=True)
@@ -64,18 +68,35 @@ def part_geoms(model: mujoco.MjModel, labels: Iterable[str]) -> dict[str, np.nda
 
 
 class LoadRecorder:
-    """Keeps each watched part's peak load case over one scene; :meth:`sample` after every chunk."""
+    """Keeps each watched part's load cases over one scene (the largest per window); :meth:`sample` after
+    every chunk."""
 
-    def __init__(self, model: mujoco.MjModel, labels: Iterable[str]) -> None:
+    def __init__(self, model: mujoco.MjModel, labels: Iterable[str], window_s: float = LOAD_WINDOW_S) -> None:
         self._model = model
         geoms = part_geoms(model, labels)
         self._owner = np.full(model.ngeom, -1, dtype=np.int64)
         self.labels = sorted(geoms)
         for k, label in enumerate(self.labels):
             self._owner[geoms[label]] = k
-        self.peaks: dict[str, LoadCase] = {}
-        self._peak_total = [0.0] * len(self.labels)
+        self._window_s = window_s
+        self._cases: list[dict[int, LoadCase]] = [{} for _ in self.labels]
         self._f = np.zeros(6)
+
+    @property
+    def peaks(self) -> dict[str, LoadCase]:
+        """Each loaded part's case with the largest total contact force."""
+        return {
+            self.labels[k]: max(cases.values(), key=lambda c: c.total_n)
+            for k, cases in enumerate(self._cases)
+            if cases
+        }
+
+    @property
+    def cases(self) -> dict[str, list[LoadCase]]:
+        """Each loaded part's cases, one per window it was touched in, in time order."""
+        return {
+            self.labels[k]: [cases[w] for w in sorted(cases)] for k, cases in enumerate(self._cases) if cases
+        }
 
     def sample(self, data: mujoco.MjData) -> None:
         n = data.ncon
@@ -98,9 +119,9 @@ class LoadRecorder:
                     points, forces = per_part.setdefault(k, ([], []))
                     points.append(point.copy())
                     forces.append(sign * on_geom2)
+        window = int(data.time / self._window_s)
         for k, (points, forces) in per_part.items():
-            f = np.array(forces)
-            total = float(np.linalg.norm(f, axis=1).sum())
-            if total > self._peak_total[k]:
-                self._peak_total[k] = total
-                self.peaks[self.labels[k]] = LoadCase(float(data.time), np.array(points), f)
+            case = LoadCase(float(data.time), np.array(points), np.array(forces))
+            kept = self._cases[k].get(window)
+            if kept is None or case.total_n > kept.total_n:
+                self._cases[k][window] = case

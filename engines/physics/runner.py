@@ -288,9 +288,10 @@ def _run(
 ) -> SceneResult:
     """The scene loop. ``observe(final)`` runs at t=0 and after every chunk; ``final`` on the last one.
     ``tally[scene_index]`` holds the steps run so far (one list store per chunk; read by another thread).
-    With ``structure`` the loads on its parts are recorded (and after a goal, for its ``hold_s``), each
-    loaded part is checked, and a part that breaks makes the outcome ``breakage`` (unless the scene was
-    unstable); ``on_loads`` receives the peak load cases."""
+    With ``structure`` the loads on its parts are recorded; a scene that reached its goal runs on for the
+    structure's ``hold_s`` (loads only), each loaded part is checked in its most critical load case
+    (:meth:`~engines.physics.structure_check.SceneStructure.worst`), and a part that breaks makes the
+    outcome ``breakage``; ``on_loads`` receives each checked part's critical case."""
     jitter = scene_jitter(definition, scene_index)
     mujoco.mj_resetData(model, data)
     judge = Judge(model, definition, data, settle_s)
@@ -321,13 +322,13 @@ def _run(
     time_s = data.time
     final = data.qpos[adr : adr + 3] * _M_TO_MM
     stresses: list[PartStress] = []
-    if structure is not None and loads is not None:
-        if outcome is Outcome.GOAL_REACHED:
-            _hold(model, definition, data, motors, loads, structure.spec.hold_s)
+    if structure is not None and loads is not None and outcome is Outcome.GOAL_REACHED:
+        # A scene that failed fails anyway; one that reached its goal must also have held its payload.
+        _hold(model, definition, data, motors, loads, structure.spec.hold_s)
+        worst = {label: structure.worst(label, cases) for label, cases in sorted(loads.cases.items())}
+        stresses = [stress for stress, _ in worst.values()]
         if on_loads is not None:
-            on_loads(loads.peaks)
-        if outcome is not Outcome.PHYSICS_INSTABILITY:
-            stresses = [structure.check(label, case) for label, case in sorted(loads.peaks.items())]
+            on_loads({label: case for label, (_, case) in worst.items()})
         broken = [s for s in stresses if s.broke]
         if broken:
             outcome, detail = Outcome.BREAKAGE, breakage_detail(broken[0])
@@ -372,6 +373,8 @@ def _hold(
 
 def breakage_detail(stress: PartStress) -> str:
     """What a ``breakage`` outcome says: the part, its stress or sag against the limit, and where."""
+    if stress.unheld:
+        return f"part {stress.label} is not held: {stress.unheld}"
     where = ", ".join(f"{c:.0f}" for c in stress.location_mm)
     limit = stress.max_displacement_limit_mm
     if stress.peak_von_mises_mpa > stress.allowable_mpa:

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from engines.physics.collision_pack import Piece
 from engines.physics.loads import LoadCase
@@ -45,6 +45,7 @@ from shared.models import BenchmarkDefinition, Finding, PartSpec, PartStress, St
 
 __all__ = [
     "GRAVITY_M_S2",
+    "MAX_SOLVES",
     "SUPPORT_TOLERANCE_MM",
     "Motion",
     "SceneStructure",
@@ -55,6 +56,8 @@ __all__ = [
     "supported_nodes",
 ]
 
+MAX_SOLVES = 4
+"""Load cases solved per part and scene at most (each is one back-substitution)."""
 SUPPORT_TOLERANCE_MM = 0.5
 """A node this close to (or inside) a fixture or another fixed part is held by it."""
 GRAVITY_M_S2 = 9.81
@@ -143,11 +146,10 @@ class SceneStructure:
         """Part ``label``'s mesh, supports and factorised stiffness (made on first use)."""
         return self._prepared(label)
 
-    def analyse(self, label: str, load: LoadCase) -> StructuralResult:
-        """The linear-elastic response of part ``label`` to ``load`` and its own weight, in the part's
-        unmoved pose (see :meth:`moved`)."""
+    def _local(self, label: str, load: LoadCase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``load``'s points and forces and the part's weight per volume (N/mm^3), in its unmoved pose."""
         part = self._parts[label]
-        weight = props(part.spec.material).density_kg_m3 * GRAVITY_M_S2 * 1e-9  # N/mm^3
+        weight = props(part.spec.material).density_kg_m3 * GRAVITY_M_S2 * 1e-9
         gravity = np.array([0.0, 0.0, -weight])
         points, forces = load.points_mm, load.forces_n
         motion = self._motions.get(label)
@@ -155,9 +157,60 @@ class SceneStructure:
             rot, centre, shift = motion
             points = (points - centre - shift) @ rot + centre
             forces, gravity = forces @ rot, gravity @ rot
+        return points, forces, gravity
+
+    def analyse(self, label: str, load: LoadCase) -> StructuralResult:
+        """The linear-elastic response of part ``label`` to ``load`` and its own weight, in the part's
+        unmoved pose (see :meth:`moved`)."""
+        points, forces, gravity = self._local(label, load)
         pairs = [(tuple(p), tuple(f)) for p, f in zip(points.tolist(), forces.tolist(), strict=True)]
         body = (float(gravity[0]), float(gravity[1]), float(gravity[2]))
         return solve(self._prepared(label), pairs, body_force_n_per_mm3=body)  # type: ignore[arg-type]
+
+    def _lever(self, label: str, load: LoadCase, held: cKDTree) -> float:
+        """How hard ``load`` bends the part, roughly: each force times its distance from the nearest held node."""
+        points, forces, _ = self._local(label, load)
+        distance, _ = held.query(points)
+        return float((np.linalg.norm(forces, axis=1) * distance).sum())
+
+    def worst(self, label: str, cases: Sequence[LoadCase]) -> tuple[PartStress, LoadCase]:
+        """The part's most critical load case of ``cases`` and its check: the one that uses most of the
+        allowable stress (or of the sag limit). Every case is solved when there are at most
+        :data:`MAX_SOLVES`; beyond that, the case with the largest force and those with the largest lever
+        (force times distance from the supports) up to that many. A part the engine finds held only along a
+        line (it would turn about it) breaks, as nothing holds it."""
+        if not cases:
+            raise ValueError(f"part {label!r}: no load case to check")
+        try:
+            prepared = self._prepared(label)
+        except StructureError as e:
+            if e.rule != "structure.unsupported":
+                raise
+            load = max(cases, key=lambda c: c.total_n)
+            return self._unheld(label, load, str(e)), load
+        chosen = list(cases)
+        if len(chosen) > MAX_SOLVES:
+            held = cKDTree(prepared.mesh.nodes[prepared.supported])
+            by_lever = sorted(chosen, key=lambda c: self._lever(label, c, held), reverse=True)
+            strongest = max(chosen, key=lambda c: c.total_n)
+            chosen = [strongest, *[c for c in by_lever if c is not strongest][: MAX_SOLVES - 1]]
+        checks = [(self.check(label, c), c) for c in chosen]
+        return max(checks, key=lambda sc: _used(sc[0]))
+
+    def _unheld(self, label: str, load: LoadCase, why: str) -> PartStress:
+        p = load.points_mm[0] if len(load.points_mm) else np.zeros(3)
+        return PartStress(
+            label=label,
+            peak_von_mises_mpa=0.0,
+            allowable_mpa=round(self.allowable_mpa(label), 4),
+            location_mm=(round(float(p[0]), 3), round(float(p[1]), 3), round(float(p[2]), 3)),
+            max_displacement_mm=0.0,
+            max_displacement_limit_mm=self.spec.max_deflection_mm,
+            load_n=round(load.total_n, 4),
+            load_time_s=round(load.time_s, 6),
+            broke=True,
+            unheld=why,
+        )
 
     def located(self, label: str, point_mm: Sequence[float]) -> tuple[float, float, float]:
         """Where a point of the unmoved part is on the moved part (world mm)."""
@@ -191,6 +244,16 @@ class SceneStructure:
             load_time_s=round(load.time_s, 6),
             broke=broke,
         )
+
+
+def _used(stress: PartStress) -> float:
+    """How much of its limits a check uses: the larger of stress over allowable and sag over its limit."""
+    if stress.unheld:
+        return float("inf")
+    used = stress.peak_von_mises_mpa / stress.allowable_mpa
+    if stress.max_displacement_limit_mm is not None:
+        used = max(used, stress.max_displacement_mm / stress.max_displacement_limit_mm)
+    return used
 
 
 def _holders(

@@ -48,7 +48,7 @@ def stress_map(
     """The stress map of the scene's critical part (the smallest margin), or None when nothing was loaded."""
     from engines.physics.render_stress import stress_map_png
 
-    checked = [s for s in stresses if s.label in peaks]
+    checked = [s for s in stresses if s.label in peaks and not s.unheld]
     if not checked:
         return None
     critical = min(checked, key=lambda s: s.margin)

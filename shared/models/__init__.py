@@ -25,6 +25,7 @@ Modules, each importing only the ones above it:
 from __future__ import annotations
 
 from shared.models.benchmark import (
+    STRUCTURE_SAFETY_FACTOR,
     BenchmarkArtifacts,
     BenchmarkDefinition,
     Caps,
@@ -273,6 +274,7 @@ __all__ = [
     "PART_SUFFIXES",
     "SAMPLER_VERSION",
     "SAMPLER_VERSIONS",
+    "STRUCTURE_SAFETY_FACTOR",
     "Admission",
     "AdmissionRequest",
     "AffordabilityRequest",

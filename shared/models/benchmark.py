@@ -271,6 +271,11 @@ class SimulationSettings(Model):
     benchmark moves at."""
 
 
+STRUCTURE_SAFETY_FACTOR = 1.5
+"""The default safety factor of the structural check (``MECHBENCH_STRUCTURE_SAFETY_FACTOR``): a part breaks
+when its peak von Mises stress exceeds its allowable divided by it. Families size their references with it."""
+
+
 class StructureSpec(Model):
     """What makes a benchmark structural: its load-bearing parts are checked for stress and sag
     (``engines.structure``), and a part that breaks fails the scene (``breakage``).

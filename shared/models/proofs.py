@@ -97,11 +97,15 @@ class PartStress(Model):
     load_time_s: float = Field(ge=0)
     """When in the scene the peak load case was measured."""
     broke: bool = False
-    """Stress above the allowable, or displacement above the limit."""
+    """Stress above the allowable, displacement above the limit, or nothing holds it (:attr:`unheld`)."""
+    unheld: str | None = None
+    """Why the part is not held after all (its supports lie on one line, so it would turn about them)."""
 
     @property
     def margin(self) -> float:
         """Allowable over peak stress: above 1 the part holds (infinite without stress)."""
+        if self.unheld:
+            return 0.0
         return self.allowable_mpa / self.peak_von_mises_mpa if self.peak_von_mises_mpa > 0 else float("inf")
 
 

@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from engines.physics.loads import LoadRecorder, part_geoms
+from engines.physics.loads import LoadCase, LoadRecorder, part_geoms
 from engines.physics.runner import breakage_detail, build_model, run_scene
 from engines.physics.structure_check import held_labels, scene_structure, structure_findings
 from shared.materials import props
@@ -83,12 +83,14 @@ WALL = box_piece((100, 200, 300), (-50, 0, 150))
 
 def _cantilever(thickness_mm: float, **structure: float):  # type: ignore[no-untyped-def]
     """A PLA plate (printed) 150 mm out from a wall's face (x = 0), 80 mm wide, its top at z = 200, and a
-    steel ball of radius 40 mm set down on it 120 mm from the wall."""
+    steel ball of radius 40 mm set down on it 120 mm from the wall, in its goal: the scene reaches the goal at
+    the first check and the structure's hold records the ball at rest."""
     plate = box_piece((150, 80, thickness_mm), (75, 0, 200 - thickness_mm / 2))
     d, collision = definition(
         {"wall": WALL},
         reference={"plate": plate},
         start=(120, 0, 200 + BALL_MM + 0.2),
+        goal=((90, -30, 225), (150, 30, 260)),  # where it rests: the goal at once, then the hold
         radius=BALL_MM,
         duration_s=0.6,
     )
@@ -115,7 +117,7 @@ def test_a_thin_shelf_breaks_where_its_thick_twin_holds() -> None:
         results[h] = run_scene(model, d, 0, structure=structure)
     thin, thick = results[2.0], results[6.0]
     assert thin.outcome is Outcome.BREAKAGE and "part plate breaks" in thin.detail, thin.detail
-    assert thick.outcome is Outcome.TIMEOUT, thick.detail
+    assert thick.outcome is Outcome.GOAL_REACHED, thick.detail
     for h, r in results.items():
         (stress,) = r.structure
         assert stress.broke == (h == 2.0)
@@ -156,3 +158,19 @@ def test_supports_are_where_the_part_touches_a_fixture() -> None:
     assert (
         scene_structure(plain, {}, collision, 1.5) is None and structure_findings(plain, {}, collision) == []
     )
+
+
+def test_the_critical_case_is_the_one_that_bends_most_not_the_largest_force() -> None:
+    d, collision, plate = _cantilever(4.0)
+    structure = scene_structure(d, {"plate": plate}, collision, safety_factor=1.5)
+    assert structure is not None
+
+    def case(t: float, x: float, newtons: float) -> LoadCase:
+        return LoadCase(t, np.array([[x, 0.0, 200.0]]), np.array([[0.0, 0.0, -newtons]]))
+
+    # a ball pressing hard by the wall, then rolling out to the tip lighter; more cases than are solved
+    cases = [case(0.05 * i, 10 + 20 * i, 30.0 - 2 * i) for i in range(7)]
+    stress, critical = structure.worst("plate", cases)
+    assert critical is cases[-1], critical.time_s
+    assert stress.peak_von_mises_mpa == pytest.approx(structure.check("plate", cases[-1]).peak_von_mises_mpa)
+    assert stress.peak_von_mises_mpa > structure.check("plate", cases[0]).peak_von_mises_mpa

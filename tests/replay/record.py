@@ -29,11 +29,14 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
     from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
     from engines.cad.export import step_bytes
+    from engines.cad.primitives import box
     from engines.manufacturing import samples
     from shared.families import FAMILIES, GENERATOR_VERSION
     from shared.ids import benchmark_id
+    from shared.keys import benchmark_definition_key
     from shared.models import (
         AnalyzeRequest,
+        BenchmarkDefinition,
         DatasetRequest,
         DesignPartFile,
         DesignSubmission,
@@ -291,6 +294,35 @@ async def record(tag: str, only: set[str] | None = None) -> list[Path]:
                         WF_GENERATE_BENCHMARK, GenerateBenchmarkRequest(family="chute", seed=0), id=f"{name}-{tag}",
                         task_queue=queue,
                     )  # fmt: skip
+                    await save(client, name, f"{name}-{tag}")
+                if only is None or "evaluate_design_breakage" in only:
+                    # a structural benchmark's design too thin for its load: the scene ends in breakage
+                    name = "evaluate_design_breakage"
+                    shelf_id = benchmark_id("shelf", 0, GENERATOR_VERSION)
+                    await client.execute_workflow(
+                        WF_GENERATE_BENCHMARK, GenerateBenchmarkRequest(family="shelf", seed=0),
+                        id=f"setup-shelf-{tag}-{uuid.uuid4().hex[:6]}", task_queue=queue,
+                    )  # fmt: skip
+                    shelf = BenchmarkDefinition.model_validate_json(
+                        store.get_bytes(benchmark_definition_key(shelf_id))
+                    )
+                    (plate,) = shelf.reference_solution
+                    lo, hi = plate.bbox.min_mm, plate.bbox.max_mm
+                    thin = 0.6 * shelf.params["break_thickness_mm"]
+                    thin_step = Path(tmp) / "thin_shelf.step"
+                    thin_step.write_bytes(
+                        step_bytes(box((lo[0], lo[1], hi[2] - thin), (hi[0], hi[1], hi[2])))
+                    )
+                    meta = {"label": "plate", "material": plate.material.value, "method": "fdm_printing"}
+                    breaks = EvaluateRequest(
+                        benchmark_id=shelf_id,
+                        design=DesignSubmission(
+                            parts=[DesignPartFile(source=PartSource(path=str(thin_step)), metadata=meta)]
+                        ),
+                    )
+                    await client.execute_workflow(
+                        WF_EVALUATE_DESIGN, breaks, id=f"{name}-{tag}", task_queue=queue
+                    )
                     await save(client, name, f"{name}-{tag}")
                 if only is None or "evaluate_design_cancelled" in only:
                     # cancelled while it simulates: the heavy step is awaited to its end, then what the

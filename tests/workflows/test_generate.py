@@ -174,7 +174,7 @@ async def test_every_new_family_is_published_through_temporal(
     from engines.cad.families import FAMILIES
     from shared.families import FAMILIES as NAMES
 
-    assert set(NEW_FAMILIES) | {"chute", "gap", "detour", "lift"} == set(NAMES)
+    assert set(NEW_FAMILIES) | {"chute", "gap", "detour", "lift", "shelf", "bridge"} == set(NAMES)
     client: Client = temporal_env.client
     assert all(FAMILIES[name].level(2) == 3 for name in NEW_FAMILIES)  # seed 2: the hardest level
     req = DatasetRequest(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engines.cad.families.base import CadPart, Family, FamilyDesign
 from engines.cad.families.brake import BrakeFamily
+from engines.cad.families.bridge import BridgeFamily
 from engines.cad.families.chute import ChuteFamily
 from engines.cad.families.conveyor import ConveyorFamily
 from engines.cad.families.detour import DetourFamily
@@ -14,6 +15,7 @@ from engines.cad.families.launch import LaunchFamily
 from engines.cad.families.lever import LeverFamily
 from engines.cad.families.lift import LiftFamily
 from engines.cad.families.relay import RelayFamily
+from engines.cad.families.shelf import ShelfFamily
 from engines.cad.families.slide import SlideFamily
 from engines.cad.families.sorter import SorterFamily
 
@@ -33,6 +35,8 @@ FAMILIES: dict[str, Family] = {
         GateFamily(),
         SlideFamily(),
         SorterFamily(),
+        ShelfFamily(),
+        BridgeFamily(),
     )
 }
 
