@@ -121,7 +121,11 @@ class AnalysisActivities:
 
         def run() -> ManufacturingReport:
             facts = PartFacts.from_npz(self._store.get_ref(req.facts.facts))
-            catalog = load_catalog(r.price_table)
+            catalog = load_catalog(
+                r.price_table,
+                parallel_machines=self._settings.shop_parallel_machines,
+                tooling_class=r.tooling_class,
+            )
             try:
                 result = analyse(
                     facts,
@@ -132,6 +136,7 @@ class AnalysisActivities:
                     r.ladder,
                     alternatives=r.alternatives,
                     sharp_corners=r.sharp_corners,
+                    pull_axis=r.pull_axis,
                 )
             except ValueError as e:
                 raise invalid_request(str(e)) from None
@@ -148,8 +153,9 @@ class AnalysisActivities:
                         max_mm=tuple(round(float(v), 4) for v in facts.bbox_max),  # type: ignore[arg-type]
                     ),
                     faces=facts.n_faces,
-                    triangles=facts.n_triangles,
+                    triangles=facts.mesh_triangles or facts.n_triangles,
                     has_brep=facts.has_brep,
+                    repairs=facts.repairs,
                 ),
                 method=r.method,
                 material=r.material,

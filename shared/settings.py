@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     part_roots: list[Path] = Field(default_factory=lambda: [Path.cwd()])
     """Directories a request may name part files under (``part.path``); JSON list in the environment."""
     max_part_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    shop_parallel_machines: int | None = Field(default=None, ge=1)
+    """Machines (mills, presses, printers) the shop runs one order on at once, for lead times; unset: each
+    method's catalogue default (``lead_time.parallel_machines`` in ``methods/<method>.toml``). The analysis
+    activity passes it to ``load_catalog(..., parallel_machines=...)``."""
 
     # --- Agents: the Gymnasium environment and the MCP server ---------------------------------
     agent_attempts: int = Field(default=3, ge=1, le=100)

@@ -53,17 +53,20 @@ def assess(
     material: MaterialId,
     catalog: Catalog,
     sharp_corners: bool = False,
+    pull_axis: tuple[float, float, float] | None = None,
 ) -> list[DfmFinding]:
     """All findings of ``method``'s rules for this part in ``material`` (a material it takes), blocking first.
 
     ``sharp_corners``: the request says internal corners must stay sharp (``AnalyzeRequest.sharp_corners``);
-    by default a corner a cutter leaves at its radius is a warning, as a shop's quote treats it."""
+    by default a corner a cutter leaves at its radius is a warning, as a shop's quote treats it.
+    ``pull_axis``: the request's fixed mould pull axis (``AnalyzeRequest.pull_axis``); unset, moulding
+    picks it (:mod:`engines.manufacturing.pull`); ``ValueError`` when the facts did not measure it."""
     found = METHODS[method].findings(
         facts,
         metrics,
         catalog.process(method),
         catalog.params(method, material),
-        DfmOptions(sharp_corners=sharp_corners),
+        DfmOptions(sharp_corners=sharp_corners, pull_axis=pull_axis),
     )
     return ordered(found)
 
@@ -76,6 +79,7 @@ def evaluate(
     catalog: Catalog,
     metrics: PartMetrics | None = None,
     sharp_corners: bool = False,
+    pull_axis: tuple[float, float, float] | None = None,
 ) -> tuple[PartMetrics, list[DfmFinding], Quote]:
     """Findings and the quote for exactly this method, material and quantity (``metrics``: the part's, if
     already computed; they do not depend on the method; ``sharp_corners``: see :func:`assess`). The quote's
@@ -87,7 +91,7 @@ def evaluate(
     if problem:
         raise ValueError(problem)
     metrics = metrics or _metrics(facts, catalog)
-    findings = assess(facts, metrics, method, material, catalog, sharp_corners)
+    findings = assess(facts, metrics, method, material, catalog, sharp_corners, pull_axis)
     q = quote(metrics, method, material, quantity, catalog)
     q = q.model_copy(update={"parameters": {**q.parameters, **resolution_parameters()}})
     if any(f.severity == Severity.BLOCKING for f in findings):
@@ -115,9 +119,13 @@ def analyse(
     ladder_quantities: list[int] | None = None,
     alternatives: bool = True,
     sharp_corners: bool = False,
+    pull_axis: tuple[float, float, float] | None = None,
 ) -> Analysis:
-    """``sharp_corners``: the request's ``AnalyzeRequest.sharp_corners`` (see :func:`assess`)."""
-    metrics, findings, q = evaluate(facts, method, material, quantity, catalog, sharp_corners=sharp_corners)
+    """``sharp_corners``, ``pull_axis``: the request's ``AnalyzeRequest.sharp_corners`` and
+    ``AnalyzeRequest.pull_axis`` (see :func:`assess`)."""
+    metrics, findings, q = evaluate(
+        facts, method, material, quantity, catalog, sharp_corners=sharp_corners, pull_axis=pull_axis
+    )
     quantities = sorted({*(ladder_quantities or DEFAULT_QUANTITY_LADDER), quantity})
     rungs = ladder(metrics, method, material, quantities, catalog)
     others: list[MethodAlternative] = []
@@ -130,7 +138,7 @@ def analyse(
                 others.append(MethodAlternative(method=other, available=False, note=problem))
                 continue
             _, alt_findings, alt_quote = evaluate(
-                facts, other, material, quantity, catalog, metrics, sharp_corners=sharp_corners
+                facts, other, material, quantity, catalog, metrics, sharp_corners, pull_axis
             )
             blocking = sorted({f.rule_id for f in alt_findings if f.severity == Severity.BLOCKING})
             others.append(

@@ -25,7 +25,24 @@ from shared.materials import MATERIALS, MATERIALS_TOML, MaterialProps
 from shared.models import ManufacturingMethod, MaterialId, PriceTable
 
 CATALOG_TOML = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.toml")
-"""The catalogue's version and currency; each method's numbers are in its own data file."""
+"""The catalogue's version and currency, the review bound and the estimate's basis; each method's numbers
+are in its own data file."""
+
+
+class ReviewRules(_Data):
+    """When a quote must be reviewed by a person instead of printed as computed."""
+
+    lead_time_days: float = Field(gt=0)
+    """A lead time past this bound is not printed: the quote says it needs review."""
+    source: str = Field(min_length=1)
+
+
+class EstimateRules(_Data):
+    """Every quote is an estimate: its band and the basis stated on it."""
+
+    basis: str = Field(min_length=1)
+    calibration_mdape_pct: dict[ManufacturingMethod, float] = Field(default_factory=dict)
+    """Median absolute percentage error of each method against published prices (``calibration.toml``)."""
 
 
 class Catalog(_Data):
@@ -33,6 +50,8 @@ class Catalog(_Data):
 
     catalog_version: str = Field(min_length=1)
     currency: str = "USD"
+    review: ReviewRules
+    estimate: EstimateRules
     price_table: str | None = None
     """Name of the user price table applied over the defaults, if any."""
     processes: dict[ManufacturingMethod, SerializeAsAny[Process]]
@@ -173,7 +192,47 @@ def apply_price_table(catalog: Catalog, table: PriceTable) -> Catalog:
     )
 
 
-def load_catalog(price_table: PriceTable | None = None) -> Catalog:
-    """The catalogue used to price a part: the shipped data, with ``price_table`` applied over it if given."""
+def with_options(
+    catalog: Catalog, *, parallel_machines: int | None = None, tooling_class: str | None = None
+) -> Catalog:
+    """The catalogue with a shop's capacity and a request's tooling class applied.
+
+    ``parallel_machines``: machines (presses, printers) the shop runs one order on at once; it replaces every
+    method's ``lead_time.parallel_machines`` and its source says so. ``tooling_class``: the mould class the
+    request asks for (``prototype`` or ``production``); methods without tooling classes ignore it."""
+    if parallel_machines is None and tooling_class is None:
+        return catalog
+    if parallel_machines is not None and (isinstance(parallel_machines, bool) or parallel_machines < 1):
+        raise ValueError(f"parallel_machines must be an integer >= 1, got {parallel_machines!r}")
+    processes = dict(catalog.processes)
+    for method, proc in processes.items():
+        update: dict[str, Any] = {}
+        if parallel_machines is not None:
+            lt = proc.lead_time
+            update["lead_time"] = lt.model_copy(
+                update={
+                    "parallel_machines": parallel_machines,
+                    "source": f"{lt.source}; parallel machines {parallel_machines}: the shop's capacity setting",
+                }
+            )
+        tooling = getattr(proc, "tooling", None)
+        if tooling_class is not None and "requested_class" in getattr(type(tooling), "model_fields", {}):
+            # validated, so an unknown class is an error naming the allowed ones
+            update["tooling"] = type(tooling).model_validate(
+                {**tooling.model_dump(), "requested_class": tooling_class}
+            )
+        processes[method] = proc.model_copy(update=update) if update else proc
+    return catalog.model_copy(update={"processes": processes})
+
+
+def load_catalog(
+    price_table: PriceTable | None = None,
+    *,
+    parallel_machines: int | None = None,
+    tooling_class: str | None = None,
+) -> Catalog:
+    """The catalogue used to price a part: the shipped data, with ``price_table`` applied over it if given,
+    then the shop's capacity and the request's tooling class (:func:`with_options`)."""
     base = default_catalog()
-    return base if price_table is None else apply_price_table(base, price_table)
+    cat = base if price_table is None else apply_price_table(base, price_table)
+    return with_options(cat, parallel_machines=parallel_machines, tooling_class=tooling_class)

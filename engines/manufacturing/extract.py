@@ -5,12 +5,16 @@ Rays go through Embree (trimesh's embreex backend): well under a microsecond per
 overhangs) take a few tens of milliseconds. B-rep queries (edges, concavity probes) use OCCT.
 
 Input formats: STEP (B-rep: exact faces, corner radii) and STL (triangles only: faces are coplanar
-patches, and corner radii cannot be measured, which the rules report as such).
+patches, and corner radii cannot be measured, which the rules report as such). An STL is repaired first
+(:mod:`engines.manufacturing.repair`); above :data:`RAY_SAMPLE_TRIANGLES` the rays start from a sample.
+
+The module is over 400 lines because one pass measures everything the rules read (reach, walls, gaps,
+B-rep corners, the principal axes of inertia and the coplanar patches of a large mesh), and splitting it
+would spread one measurement's conventions over several files.
 """
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
@@ -24,20 +28,29 @@ from OCP.TopAbs import TopAbs_IN
 
 from engines.cad.mesh import triangulate_faces
 from engines.manufacturing.facts import DIRECTIONS, NZ, PartFacts
+from engines.manufacturing.repair import OpenMeshError, PartError, read_triangles, repair_triangles
+from engines.manufacturing.sheet import measure_sheet
 from shared.refs import sha256_hex
 
-MAX_TRIANGLES = 400_000
+__all__ = ["MAX_TRIANGLES", "OpenMeshError", "PartError", "extract", "facts_from_mesh", "facts_from_shape"]
+
+MAX_TRIANGLES = 2_000_000
 """Larger meshes are refused with a clear error (facts would take minutes, not seconds)."""
+RAY_SAMPLE_TRIANGLES = 60_000
+"""Above this many triangles the ray measurements (reach, walls, the gap below overhangs) are taken at a
+uniform random sample of this many triangles (fixed seed: the same file gives the same facts), whose
+areas are scaled to the whole surface; the rays still hit the whole mesh. A million-triangle STL is then
+analysed in seconds, and every area-weighted measure is an unbiased estimate."""
+_FAST_FACETS_ABOVE = 200_000
+"""Above this many triangles the coplanar patches are grouped here (edge-sharing triangles with normals
+within 1e-4 rad on the same plane), not by trimesh's ``facets`` (seconds per million triangles)."""
+_AXIS_COS = float(np.cos(np.radians(1.0)))
 
 _FACING_TOL = 0.02
 """A triangle counts as facing a direction when n.d > -0.02 (vertical walls are reached from above)."""
 _WALL_COS = float(np.cos(np.radians(20.0)))
 """A thickness ray only measures a wall when it exits through a face within 20 deg of anti-parallel;
 grazing exits near concave edges would otherwise report near-zero walls."""
-
-
-class PartError(ValueError):
-    """The file is not a part we can analyse (not STEP/STL, no closed solid, empty); the message says why."""
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -66,25 +79,20 @@ def load_step(data: bytes) -> Shape:
 
 
 def load_stl(data: bytes) -> trimesh.Trimesh:
-    """A closed triangle mesh from STL bytes (ASCII or binary)."""
-    if len(data) < 84:
-        raise PartError("not an STL file: too short")
-    try:
-        mesh = trimesh.load(io.BytesIO(data), file_type="stl", force="mesh", process=True)
-    except Exception as e:
-        raise PartError(f"the STL file could not be read: {type(e).__name__}: {e}") from e
-    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
-        raise PartError("the STL file holds no triangles")
-    if len(mesh.faces) > MAX_TRIANGLES:
-        raise PartError(f"the STL has {len(mesh.faces)} triangles; the limit is {MAX_TRIANGLES}")
-    if not mesh.is_watertight:
-        raise PartError(
-            "the STL mesh is not closed (watertight): a solid part is needed for volume and walls"
-        )
-    if mesh.volume < 0:
-        mesh.invert()
-    if not mesh.volume > 0:
+    """A closed, outward-oriented triangle mesh from STL bytes (ASCII or binary), repaired as a slicer
+    would (:mod:`engines.manufacturing.repair`). ``mesh.metadata`` holds ``repairs`` (what was changed, in
+    words), ``voids`` (the enclosed internal voids) and ``void_of`` (each triangle's void, -1 outside).
+    :class:`PartError` (:class:`OpenMeshError` for holes too large to close, naming where) otherwise."""
+    tri = read_triangles(data)
+    if len(tri) > MAX_TRIANGLES:
+        raise PartError(f"the STL has {len(tri)} triangles; the limit is {MAX_TRIANGLES}")
+    repaired = repair_triangles(tri)
+    mesh = repaired.mesh
+    if not _volume(mesh) > 0:
         raise PartError("the STL mesh encloses no volume")
+    mesh.metadata["repairs"] = list(repaired.repairs)
+    mesh.metadata["voids"] = list(repaired.voids)
+    mesh.metadata["void_of"] = repaired.void_of
     return mesh
 
 
@@ -123,6 +131,7 @@ def facts_from_shape(shape: Shape, sha256: str, source_format: str = "step") -> 
         volume=float(shape.volume), area=float(shape.area),
     )  # fmt: skip
     _add_brep_corners(facts, shape, faces)
+    facts.sheet = measure_sheet(shape, faces, facts)
     return facts
 
 
@@ -146,17 +155,115 @@ def _one_body(shape: Shape) -> Shape:
 
 
 def facts_from_mesh(mesh: trimesh.Trimesh, sha256: str) -> PartFacts:
-    """STL: faces are trimesh's coplanar facets; other triangles are their own patch."""
-    face_index = np.full(len(mesh.faces), -1, dtype=np.int64)
-    for i, facet in enumerate(mesh.facets):
-        face_index[facet] = i
+    """STL: faces are trimesh's coplanar facets; other triangles are their own patch. What
+    :func:`load_stl` repaired and the voids it found (``mesh.metadata``) go into the facts."""
+    if len(mesh.faces) <= _FAST_FACETS_ABOVE:
+        facets = mesh.facets
+        face_index = np.full(len(mesh.faces), -1, dtype=np.int64)
+        for i, facet in enumerate(facets):
+            face_index[facet] = i
+        n_facets = len(facets)
+    else:
+        face_index, n_facets = _coplanar_patches(mesh)
     loose = np.flatnonzero(face_index < 0)
-    face_index[loose] = len(mesh.facets) + np.arange(len(loose))
-    kinds = ["plane"] * len(mesh.facets) + ["triangle"] * len(loose)
-    return _mesh_facts(
+    face_index[loose] = n_facets + np.arange(len(loose))
+    kinds = ["plane"] * n_facets + ["triangle"] * len(loose)
+    void_of = mesh.metadata.get("void_of")
+    if void_of is None or len(void_of) != len(mesh.faces):
+        void_of = None
+    facts = _mesh_facts(
         mesh, face_index, kinds, sha256, "stl", has_brep=False,
-        volume=float(mesh.volume), area=float(mesh.area),
+        volume=_volume(mesh), area=None, void_of=void_of,
     )  # fmt: skip
+    facts.repairs = list(mesh.metadata.get("repairs", []))
+    voids = mesh.metadata.get("voids", [])
+    if voids and void_of is not None:
+        facts.void_volume_mm3 = np.array([v.volume_mm3 for v in voids])
+    return facts
+
+
+def _coplanar_patches(mesh: trimesh.Trimesh) -> tuple[np.ndarray, int]:
+    """Groups of two or more edge-sharing triangles on one plane (trimesh's facets, in O(T log T)): each
+    triangle's group index (groups numbered by their first triangle), -1 for a triangle on its own, and
+    the number of groups. Uses the repair's edge pairs (``mesh.metadata["face_pairs"]``) when present."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    faces = np.asarray(mesh.faces, dtype=np.int64)
+    t = len(faces)
+    pairs = mesh.metadata.get("face_pairs")
+    if pairs is None or (len(pairs) and pairs.max() >= t):
+        directed = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+        key = directed.min(axis=1) * np.int64(len(mesh.vertices)) + directed.max(axis=1)
+        order = np.argsort(key, kind="stable")
+        sk = key[order]
+        same = np.flatnonzero(sk[1:] == sk[:-1])
+        pairs = np.stack([order[same] // 3, order[same + 1] // 3], axis=1)
+    a, b = pairs[:, 0], pairs[:, 1]
+    tri = mesh.vertices[faces]
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    n /= np.maximum(np.linalg.norm(n, axis=1), 1e-300)[:, None]
+    offset = np.einsum("ij,ij->i", n, tri[:, 0])
+    tol = 1e-6 * float(np.linalg.norm(np.ptp(mesh.vertices, axis=0))) + 1e-9
+    flat = (np.einsum("ij,ij->i", n[a], n[b]) > 1 - 5e-9) & (np.abs(offset[a] - offset[b]) < tol)
+    a, b = a[flat], b[flat]
+    count, labels = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(t, t)), directed=False)
+    sizes = np.bincount(labels, minlength=count)
+    grouped = sizes[labels] > 1
+    index = np.full(t, -1, dtype=np.int64)
+    if grouped.any():
+        _, first = np.unique(labels[grouped], return_index=True)  # number groups by first triangle
+        group_of_label = np.full(count, -1, dtype=np.int64)
+        order = np.argsort(np.flatnonzero(grouped)[first], kind="stable")
+        group_of_label[labels[grouped][first][order]] = np.arange(len(first))
+        index[grouped] = group_of_label[labels[grouped]]
+    return index, int(grouped.any() and index.max() + 1)
+
+
+def _volume(mesh: trimesh.Trimesh) -> float:
+    """The repair's signed volume when it computed one (a rigid motion keeps it), else trimesh's."""
+    v = mesh.metadata.get("volume_mm3")
+    return float(v) if v is not None else float(mesh.volume)
+
+
+def _second_moments(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Eigenvalues (ascending) and eigenvectors (rows) of a closed mesh's covariance of volume about its
+    centroid (the principal axes of inertia: the inertia tensor is ``tr(C) I - C``), by the divergence
+    theorem over the tetrahedra from the origin to each triangle; ``None`` for no volume."""
+    tri = vertices[faces]
+    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+    det = np.einsum("ij,ij->i", a, np.cross(b, c))
+    volume = det.sum() / 6
+    if not abs(volume) > 0:
+        return None
+    s = a + b + c
+    centre = (det[:, None] * s).sum(axis=0) / 24 / volume
+    second = sum((det[:, None] * p).T @ p for p in (a, b, c, s)) / 120
+    cov = second - volume * np.outer(centre, centre)
+    values, vectors = np.linalg.eigh(cov / volume)
+    return values, vectors.T
+
+
+def _inertia_directions(mesh: trimesh.Trimesh) -> np.ndarray:
+    """(6, 3) +- the principal axes of inertia (each signed so its largest component is positive), or
+    (0, 3) when every well-defined axis is already +-X, +-Y or +-Z (or none is well defined: an axis is
+    when its moment differs from the other two by more than 0.1 % of the largest)."""
+    moments = _second_moments(np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces))
+    if moments is None:
+        return np.zeros((0, 3))
+    comps, vecs = moments
+    if not (np.isfinite(comps).all() and np.isfinite(vecs).all()):
+        return np.zeros((0, 3))
+    scale = float(np.abs(comps).max()) or 1.0
+    well = [i for i in range(3) if all(abs(comps[i] - comps[j]) > 1e-3 * scale for j in range(3) if j != i)]
+    if not any(np.abs(vecs[i]).max() < _AXIS_COS for i in well):
+        return np.zeros((0, 3))
+    out = []
+    for v in vecs[::-1]:  # largest spread first: the long axis
+        v = v / np.linalg.norm(v)
+        v = v if v[int(np.argmax(np.abs(v)))] > 0 else -v
+        out += [v, -v]
+    return np.array(out)
 
 
 def _mesh_facts(
@@ -168,36 +275,52 @@ def _mesh_facts(
     *,
     has_brep: bool,
     volume: float,
-    area: float,
+    area: float | None,
+    void_of: np.ndarray | None = None,
 ) -> PartFacts:
     tri = mesh.vertices[mesh.faces]
     cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     double_area = np.linalg.norm(cross, axis=1)
     keep = double_area > 1e-12
+    void_of = np.full(len(tri), -1, dtype=np.int64) if void_of is None else np.asarray(void_of)
+    extra_dirs = _inertia_directions(mesh)
     if not keep.all():  # degenerate slivers carry no area and no direction
         mesh = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces[keep], process=False)
-        tri, cross, double_area, face_index = tri[keep], cross[keep], double_area[keep], face_index[keep]
+    lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
+    total_area = float(double_area[keep].sum() / 2)
+    area = total_area if area is None else area  # a mesh's own area: the sum of its triangles'
+    sample = np.flatnonzero(keep)
+    mesh_triangles = 0
+    if len(sample) > RAY_SAMPLE_TRIANGLES:
+        mesh_triangles = len(sample)
+        sample = np.sort(np.random.default_rng(0).choice(sample, RAY_SAMPLE_TRIANGLES, replace=False))
+    hit_normals = cross[keep] / double_area[keep, None]  # of the triangles rays hit: the whole mesh's
+    tri, cross, double_area = tri[sample], cross[sample], double_area[sample]
+    face_index, void_of = face_index[sample], void_of[sample]
     normals = cross / double_area[:, None]
     areas = double_area / 2
+    if mesh_triangles:
+        areas = areas * (total_area / float(areas.sum()))
     centroids = tri.mean(axis=1)
-    lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
     diag = float(np.linalg.norm(hi - lo))
     eps = 1e-4 * diag + 1e-3
     rays = mesh.ray
 
     outside = centroids + eps * normals
-    reach = np.zeros((len(areas), len(DIRECTIONS)), dtype=bool)
-    for k, d in enumerate(DIRECTIONS):
+    all_dirs = np.vstack([DIRECTIONS, extra_dirs])
+    reach_all = np.zeros((len(areas), len(all_dirs)), dtype=bool)
+    for k, d in enumerate(all_dirs):
         facing = np.flatnonzero(normals @ d > -_FACING_TOL)
         if len(facing):
             blocked = rays.intersects_any(outside[facing], np.broadcast_to(d, (len(facing), 3)))
-            reach[facing, k] = ~blocked
+            reach_all[facing, k] = ~blocked
+    reach = np.ascontiguousarray(reach_all[:, : len(DIRECTIONS)])
 
     thickness = np.full(len(areas), np.nan)
     inside = centroids - eps * normals
     loc, ray_i, tri_i = rays.intersects_location(inside, -normals, multiple_hits=False)
     if len(ray_i):
-        valid = np.einsum("ij,ij->i", normals[tri_i], normals[ray_i]) < -_WALL_COS
+        valid = np.einsum("ij,ij->i", hit_normals[tri_i], normals[ray_i]) < -_WALL_COS
         dist = np.linalg.norm(loc - inside[ray_i], axis=1) + eps
         thickness[ray_i[valid]] = dist[valid]
     thickness = _inscribed_limit(rays, centroids, normals, thickness)
@@ -212,6 +335,12 @@ def _mesh_facts(
         if len(ray_i):
             down_gap[down[ray_i]] = np.linalg.norm(loc - outside[down[ray_i]], axis=1) + eps
 
+    n_voids = int(void_of.max()) + 1 if len(void_of) else 0
+    void_centre = np.zeros((n_voids, 3))
+    for v in range(n_voids):
+        sel = void_of == v
+        if sel.any():
+            void_centre[v] = (centroids[sel] * areas[sel, None]).sum(axis=0) / areas[sel].sum()
     return PartFacts(
         sha256=sha256,
         source_format=source_format,
@@ -228,6 +357,12 @@ def _mesh_facts(
         reach=reach,
         thickness=thickness,
         down_gap=down_gap,
+        extra_dirs=extra_dirs,
+        extra_reach=np.ascontiguousarray(reach_all[:, len(DIRECTIONS) :]),
+        void_volume_mm3=np.zeros(n_voids),
+        void_centre=void_centre,
+        void_of=void_of.astype(np.int32),
+        mesh_triangles=mesh_triangles,
     )
 
 

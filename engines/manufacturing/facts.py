@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 """Bump when extraction changes what it measures: cached facts of older versions are then ignored."""
 
 DIRECTIONS = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], dtype=np.float64)
@@ -53,6 +53,23 @@ class PartFacts:
     corner_p0: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     corner_p1: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     corner_faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int32))
+    # extra ray directions: the part's principal axes of inertia (+-), where they are not +-X, +-Y, +-Z;
+    # the mould's pull-direction candidates (engines.manufacturing.pull)
+    extra_dirs: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    extra_reach: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (T, K)
+    # enclosed internal voids (STL: inward shells inside the part): volume and centre of each, and which
+    # void each triangle bounds (-1: the outer surface)
+    void_volume_mm3: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    void_centre: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    void_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    repairs: list[str] = field(default_factory=list)
+    """What the mesh repair changed, in words ("merged 12 duplicate faces"); empty for a clean input."""
+    mesh_triangles: int = 0
+    """Triangles of the whole mesh when the per-triangle arrays hold a sample of them (a very large STL:
+    areas are scaled so sums are the whole surface's); 0 when they hold every triangle."""
+    sheet: dict | None = None
+    """Constant-thickness sheet measurement of the B-rep (:func:`engines.manufacturing.sheet.measure_sheet`:
+    thickness, bends, flanges, holes, or why the part is not a sheet); None for mesh input."""
     version: int = FACTS_VERSION
 
     @property
@@ -64,6 +81,13 @@ class PartFacts:
         return len(self.areas)
 
     @property
+    def void_mask(self) -> np.ndarray:
+        """Triangles bounding an enclosed internal void."""
+        if len(self.void_of) != self.n_triangles:
+            return np.zeros(self.n_triangles, dtype=bool)
+        return self.void_of >= 0
+
+    @property
     def diagonal_mm(self) -> float:
         return float(np.linalg.norm(self.bbox_max - self.bbox_min))
 
@@ -71,6 +95,7 @@ class PartFacts:
     _ARRAYS = (
         "bbox_min", "bbox_max", "normals", "areas", "centroids", "face_ids", "reach", "thickness",
         "down_gap", "corner_radius", "corner_axis", "corner_p0", "corner_p1", "corner_faces",
+        "extra_dirs", "extra_reach", "void_volume_mm3", "void_centre", "void_of",
     )  # fmt: skip
 
     def to_npz(self) -> bytes:
@@ -82,6 +107,9 @@ class PartFacts:
             "volume_mm3": self.volume_mm3,
             "area_mm2": self.area_mm2,
             "face_kinds": self.face_kinds,
+            "sheet": self.sheet,
+            "repairs": self.repairs,
+            "mesh_triangles": self.mesh_triangles,
         }
         buf = io.BytesIO()
         np.savez_compressed(

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engines.manufacturing.axisymmetric import TurnedGeometry, turned_geometry
 from engines.manufacturing.facts import DIRECTIONS, NZ, PZ, PartFacts
+from engines.manufacturing.sheet import SheetGeometry, sheet_geometry
 from engines.manufacturing.rules import ANGULAR_RESOLUTION_DEG, above
 
 Vec = tuple[float, float, float]
@@ -40,6 +42,20 @@ class PartMetrics:
     """Side-action directions a two-plate mould pulled along +-Z needs to release the undercuts."""
     fdm_support_volume_mm3: float
     """Support under surfaces steeper than the printer's overhang limit, printed Z up."""
+    n_features: int = 0
+    """Surface features a programmer or a mould maker works on (:func:`feature_count`): the B-rep faces, or
+    for a mesh its large planar patches plus one per connected region of small patches (a hole, a fillet,
+    a curved face tessellated into many strips). 0 when unknown: the cost models then use ``n_faces``."""
+
+    sheet: SheetGeometry | None = None
+    """Sheet-metal recognition and the flat blank's inputs (:mod:`engines.manufacturing.sheet`)."""
+    turned: TurnedGeometry | None = None
+    """Axis of revolution and turned profile (:mod:`engines.manufacturing.axisymmetric`)."""
+
+    @property
+    def features(self) -> int:
+        """:attr:`n_features` when measured, else the face count."""
+        return self.n_features if self.n_features > 0 else self.n_faces
 
     @property
     def size_mm(self) -> Vec:
@@ -126,12 +142,54 @@ def fdm_support_mask(f: PartFacts, overhang_limit_deg: float) -> np.ndarray:
 
 def face_median_thickness(f: PartFacts) -> dict[int, float]:
     """Median wall behind each face that has measured samples (robust against corner grazing)."""
-    ok = np.isfinite(f.thickness)
+    ok = np.flatnonzero(np.isfinite(f.thickness))
     out: dict[int, float] = {}
-    for face in np.unique(f.face_ids[ok]):
-        sel = ok & (f.face_ids == face)
-        out[int(face)] = weighted_quantile(f.thickness[sel], f.areas[sel], 0.5)
+    # one stable sort by face instead of a mask per face (a mesh's loose triangles are a face each): each
+    # face's samples keep their order, so every median is the one weighted_quantile gives for that face
+    order = ok[np.argsort(f.face_ids[ok], kind="stable")]
+    faces = f.face_ids[order]
+    starts = np.flatnonzero(np.r_[True, faces[1:] != faces[:-1]]) if len(order) else np.zeros(0, dtype=int)
+    ends = np.r_[starts[1:], len(order)]
+    values, weights = f.thickness[order], f.areas[order]
+    for face, a, b in zip(faces[starts].tolist(), starts.tolist(), ends.tolist()):
+        if b - a == 1:
+            out[int(face)] = float(values[a]) if weights[a] > 0 else float("nan")
+        else:
+            out[int(face)] = weighted_quantile(values[a:b], weights[a:b], 0.5)
     return out
+
+
+FRAGMENT_AREA_SHARE = 0.005
+"""A mesh patch under this share of the part's area is a fragment of a curved or small feature."""
+
+
+def feature_count(f: PartFacts) -> int:
+    """Features of the part: its B-rep faces; for a mesh (STL), whose curved faces arrive as many planar
+    strips, each patch of at least :data:`FRAGMENT_AREA_SHARE` of the area is one feature and the smaller
+    patches are grouped into connected regions (triangles whose centroids lie within 1.5 x the sum of their
+    sizes, size = sqrt(2 x area)), one feature each. So an STL and its STEP twin count about the same."""
+    if f.has_brep or f.n_triangles == 0:
+        return f.n_faces
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    _, inv = np.unique(f.face_ids, return_inverse=True)
+    patch_area = np.bincount(inv, weights=f.areas)
+    small = patch_area < FRAGMENT_AREA_SHARE * f.area_mm2
+    idx = np.flatnonzero(small[inv])
+    large = int((~small).sum())
+    if len(idx) == 0:
+        return large
+    c, s = f.centroids[idx], np.sqrt(2 * f.areas[idx])
+    pairs = cKDTree(c).query_pairs(r=3 * float(s.max()), output_type="ndarray")
+    if len(pairs):
+        d = np.linalg.norm(c[pairs[:, 0]] - c[pairs[:, 1]], axis=1)
+        pairs = pairs[d < 1.5 * (s[pairs[:, 0]] + s[pairs[:, 1]])]
+    n = len(idx)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    regions, _ = connected_components(graph, directed=False)
+    return large + int(regions)
 
 
 def part_metrics(f: PartFacts, overhang_limit_deg: float = 45.0) -> PartMetrics:
@@ -156,4 +214,7 @@ def part_metrics(f: PartFacts, overhang_limit_deg: float = 45.0) -> PartMetrics:
         fdm_support_volume_mm3=float(
             (f.areas[support] * -f.normals[support, 2] * np.nan_to_num(f.down_gap[support])).sum()
         ),
+        n_features=feature_count(f),
+        sheet=sheet_geometry(f.sheet),
+        turned=turned_geometry(f),
     )

@@ -21,6 +21,13 @@ Conventions, the same for every method:
   ``unit_cost_low/high = unit x (1 -/+ band/100)`` (low clipped at 0).
 - **Parameters are model numbers, before margin** (``tooling_cost_usd`` is the mould's cost; its quote line is
   the price). They echo what the lines were computed from: times, cavities, setups, stock, volumes.
+- **An estimate, never a binding quote.** ``binding`` is False on every quote; ``estimate_band_pct`` is the
+  larger of the band above and the method's median absolute error against published prices (the catalogue's
+  ``estimate.calibration_mdape_pct``, measured by ``tests/engine/test_calibration.py`` on
+  ``calibration.toml``); ``estimate_basis`` says so.
+- **Review instead of nonsense.** A lead time past the catalogue's review bound (26 weeks) is not printed:
+  the quote's ``lead_time_days`` is the bound, ``needs_review`` is set and the reason gives the computed
+  time and the capacity it assumed. A caveat that asks for a manual review sets ``needs_review`` too.
 - **Every basis names its sources.** Rates come from the catalogue (each method's ``methods/<method>.toml``)
   or the material table (``shared/data/materials.toml``), each with a source string; a user price table
   replaces value and source.
@@ -35,7 +42,7 @@ from collections.abc import Iterable
 
 from pydantic import TypeAdapter
 
-from engines.manufacturing.catalog import Catalog
+from engines.manufacturing.catalog import Catalog, with_options
 from engines.manufacturing.method import CostModel, Rates, usd
 from engines.manufacturing.methods import METHODS
 from engines.manufacturing.metrics import PartMetrics
@@ -67,7 +74,26 @@ def _validate(
     return meth, mat
 
 
-def _assemble(meth: ManufacturingMethod, mat: MaterialId, q: int, model: CostModel, rates: Rates) -> Quote:
+def _review(meth: ManufacturingMethod, model: CostModel, catalog: Catalog) -> tuple[float, str, list[str]]:
+    """The lead time to print, its basis, and the reasons the quote needs a person's review."""
+    bound, reasons = catalog.review.lead_time_days, []
+    lead, basis = model.lead_time_days, model.lead_time_basis
+    if lead > bound:
+        machines = catalog.process(meth).lead_time.parallel_machines
+        reasons.append(
+            f"lead time {lead / 7:,.0f} weeks at this quantity on {machines} machine(s) exceeds the "
+            f"{bound / 7:.0f}-week bound: needs review (more machines, a split order or scheduled deliveries) "
+            f"[{catalog.review.source}]"
+        )
+        basis = f"needs review: computed {lead:,.0f} d, shown as the {bound:g} d bound; {basis}"
+        lead = bound
+    reasons += [c for c in model.caveats if "manual review" in c]
+    return lead, basis, reasons
+
+
+def _assemble(
+    meth: ManufacturingMethod, mat: MaterialId, q: int, model: CostModel, rates: Rates, catalog: Catalog
+) -> Quote:
     margin = rates.margin
     lines = [
         QuoteLine(
@@ -85,6 +111,10 @@ def _assemble(meth: ManufacturingMethod, mat: MaterialId, q: int, model: CostMod
     contrib = [ln.usd if ln.per == "part" else ln.usd / q for ln in lines]
     unit = sum(contrib)
     band = sum(c * ln.band_pct for c, ln in zip(contrib, lines)) / unit if unit > 0 else 0.0
+    calibrated = catalog.estimate.calibration_mdape_pct.get(meth, 0.0)
+    lead, lead_basis, reasons = _review(meth, model, catalog)
+    caveats = [*model.caveats, *(r for r in reasons if r not in model.caveats)]
+    tooling = model.parameters.get("prototype_tooling")
     return Quote(
         method=meth,
         material=mat,
@@ -95,10 +125,20 @@ def _assemble(meth: ManufacturingMethod, mat: MaterialId, q: int, model: CostMod
         band_pct=band,
         unit_cost_low_usd=max(0.0, unit * (1 - band / 100)),
         unit_cost_high_usd=unit * (1 + band / 100),
-        lead_time_days=model.lead_time_days,
-        lead_time_basis=model.lead_time_basis,
+        lead_time_days=lead,
+        lead_time_basis=lead_basis,
         parameters={**model.parameters, "margin": margin},
-        caveats=model.caveats,
+        caveats=caveats,
+        binding=False,
+        estimate_band_pct=max(band, calibrated),
+        estimate_basis=(
+            f"estimate, not a binding quote: +-{max(band, calibrated):.0f} % = max(line bands weighted by share "
+            f"{band:.0f} %, {meth.value} median error against published prices {calibrated:.0f} %); "
+            f"{catalog.estimate.basis}"
+        ),
+        needs_review=bool(reasons),
+        review_reasons=reasons,
+        tooling_class=None if tooling is None else ("prototype" if tooling else "production"),
     )
 
 
@@ -108,16 +148,21 @@ def quote(
     material: MaterialId | str,
     quantity: int,
     catalog: Catalog,
+    *,
+    tooling_class: str | None = None,
+    parallel_machines: int | None = None,
 ) -> Quote:
     """Price ``quantity`` parts by ``method`` in ``material``; raise ``ValueError`` for an impossible request.
 
     The request is honoured exactly: a material the method does not take is an error, never a reason to quote
-    another method (the caller can price alternatives separately).
+    another method (the caller can price alternatives separately). ``tooling_class`` and
+    ``parallel_machines`` override the catalogue's (:func:`engines.manufacturing.catalog.with_options`).
     """
     meth, mat = _validate(metrics, method, material, quantity)
+    catalog = with_options(catalog, parallel_machines=parallel_machines, tooling_class=tooling_class)
     proc = catalog.process(meth)
     model = METHODS[meth].cost(metrics, catalog.material(mat), catalog.params(meth, mat), quantity, proc)
-    return _assemble(meth, mat, quantity, model, proc.rates)
+    return _assemble(meth, mat, quantity, model, proc.rates, catalog)
 
 
 def ladder(
@@ -126,6 +171,9 @@ def ladder(
     material: MaterialId | str,
     quantities: Iterable[int],
     catalog: Catalog,
+    *,
+    tooling_class: str | None = None,
+    parallel_machines: int | None = None,
 ) -> list[LadderRung]:
     """One rung per distinct quantity, ascending: the same model as :func:`quote` at each quantity."""
     qs = list(quantities)
@@ -133,7 +181,15 @@ def ladder(
         raise ValueError("a ladder needs at least one quantity")
     rungs = []
     for q in sorted(set(qs)):
-        qt = quote(metrics, method, material, q, catalog)
+        qt = quote(
+            metrics,
+            method,
+            material,
+            q,
+            catalog,
+            tooling_class=tooling_class,
+            parallel_machines=parallel_machines,
+        )
         rungs.append(
             LadderRung(
                 quantity=q,
@@ -141,6 +197,7 @@ def ladder(
                 total_cost_usd=qt.total_cost_usd,
                 band_pct=qt.band_pct,
                 lead_time_days=qt.lead_time_days,
+                needs_review=qt.needs_review,
             )
         )
     return rungs

@@ -46,6 +46,9 @@ class DfmOptions:
     """Internal corners must stay sharp as modelled: a corner a rotating cutter leaves at its radius then
     blocks CNC milling (EDM is the alternative), instead of being a warning that the quote assumes the
     radius."""
+    pull_axis: tuple[float, float, float] | None = None
+    """Injection moulding: the request's fixed pull axis (``AnalyzeRequest.pull_axis``); unset, the rules
+    choose it (:mod:`engines.manufacturing.pull`)."""
 
 
 def below(value: float | np.ndarray, limit: float, resolution: float = MEASUREMENT_RESOLUTION_MM) -> Any:
@@ -121,6 +124,30 @@ def thinnest_face(f: PartFacts, per_face: dict[int, float]) -> int | None:
         return None
     face = min(per_face, key=lambda k: (per_face[k], k))
     return nearest(f, f.face_ids == face, f.thickness, per_face[face])
+
+
+def void_findings(f: PartFacts, rule_id: str, severity: Severity, why: str, fix: str) -> list[DfmFinding]:
+    """One finding per enclosed internal void (an inward shell inside the part, found by the STL repair:
+    ``PartFacts.void_volume_mm3``), measured by its volume, at its centre, with the faces bounding it."""
+    out: list[DfmFinding] = []
+    for v, volume in enumerate(np.asarray(f.void_volume_mm3, dtype=np.float64).tolist()):
+        mask = f.void_of == v if len(f.void_of) == f.n_triangles else np.zeros(f.n_triangles, dtype=bool)
+        at = where(f, mask)
+        at["point_mm"] = tuple(round(float(c), 3) + 0.0 for c in f.void_centre[v])
+        out.append(
+            DfmFinding(
+                rule_id=rule_id,
+                severity=severity,
+                title=f"enclosed internal void of {volume:.4g} mm3",
+                measured=rounded(volume),
+                limit=0.0,
+                unit="mm3",
+                why=why,
+                fix=fix,
+                **at,
+            )
+        )
+    return out
 
 
 def ordered(found: Iterable[DfmFinding]) -> list[DfmFinding]:

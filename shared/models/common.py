@@ -226,6 +226,10 @@ _METHOD_ALIASES = {
     "3dp": "fdm_printing",
     "fdm": "fdm_printing",
     "3d_printing": "fdm_printing",
+    "sheet": "sheet_metal",
+    "sheetmetal": "sheet_metal",
+    "turning": "cnc_turning",
+    "lathe": "cnc_turning",
 }
 
 
@@ -239,6 +243,8 @@ class ManufacturingMethod(StrEnum):
     CNC_MILLING = "cnc_milling"
     INJECTION_MOLDING = "injection_molding"
     FDM_PRINTING = "fdm_printing"
+    SHEET_METAL = "sheet_metal"
+    CNC_TURNING = "cnc_turning"
 
 
 Material = Annotated[MaterialId, BeforeValidator(normalise_token)]

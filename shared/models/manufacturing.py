@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, StringConstraints, model_serializer
+from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, StringConstraints, model_serializer
 
 from shared.models.common import (
     Amount,
@@ -23,6 +23,8 @@ from shared.models.geometry import Box
 from shared.models.notify import WebhookUrl
 
 DEFAULT_QUANTITY_LADDER = (1, 10, 100, 1000, 10000)
+ToolingClass = Literal["prototype", "production"]
+"""Injection-mould classes: aluminium prototype tooling or steel production tooling."""
 MAX_LADDER_RUNGS = 12
 
 
@@ -54,6 +56,18 @@ class PriceTable(Model):
     processes: dict[Method, ProcessRates] = Field(default_factory=dict)
 
 
+AxisComponent = Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]
+PullAxis = Annotated[
+    tuple[AxisComponent, AxisComponent, AxisComponent],
+    AfterValidator(lambda v: v if any(c != 0 for c in v) else _zero_axis()),
+]
+"""A direction (any length up to unit components; normalised by the analysis), not the zero vector."""
+
+
+def _zero_axis() -> tuple[float, float, float]:
+    raise ValueError("pull_axis must be a direction, not (0, 0, 0)")
+
+
 class AnalyzeRequest(Model):
     part: PartSource
     method: Method
@@ -70,13 +84,25 @@ class AnalyzeRequest(Model):
     """Internal corners must stay sharp as modelled. By default a sharp internal corner along a mill's tool
     axis is a warning (the corner is left at the tool radius, which the quote assumes, as shops quote it);
     with this set it blocks CNC milling (EDM is the alternative)."""
+    tooling_class: ToolingClass | None = None
+    """Injection moulding: the mould class to price, ``prototype`` (aluminium, single cavity, limited shot
+    life) or ``production`` (steel, multi-cavity). Unset: the class with the lower unit price at the
+    quantity among those whose shot life covers it (the quote states the rule)."""
+    pull_axis: PullAxis | None = None
+    """Injection moulding: the axis the mould must open along (either sign), e.g. ``(0, 0, 1)``. Unset: the
+    analysis picks it among +-X, +-Y, +-Z and the part's principal axes of inertia (fewest side actions,
+    least undercut), and the ``IM.PULL_DIRECTION`` finding reports it."""
 
     @model_serializer(mode="wrap")
     def _without_unset_options(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        """A request without the option dumps as it did before the option existed (same analysis id)."""
+        """A request without the options dumps as it did before the options existed (same analysis id)."""
         data = handler(self)
         if not self.sharp_corners:
             data.pop("sharp_corners", None)
+        if self.tooling_class is None:
+            data.pop("tooling_class", None)
+        if self.pull_axis is None:
+            data.pop("pull_axis", None)
         return data
 
 
@@ -95,6 +121,8 @@ class DfmFinding(Model):
     area_mm2: float | None = None
     why: str
     fix: str
+    axis: Vec3 | None = None
+    """A direction the finding is about, as a unit vector (``IM.PULL_DIRECTION``: the mould's pull axis)."""
 
 
 class QuoteLine(Model):
@@ -123,6 +151,17 @@ class Quote(Model):
     parameters: dict[str, float] = Field(default_factory=dict)
     """Model quantities behind the numbers (cycle time, cavities, setups, machine hours...)."""
     caveats: list[str] = Field(default_factory=list)
+    binding: bool = False
+    """Always False: this is an estimate from geometry and published rates, not a shop's binding offer."""
+    estimate_band_pct: Amount | None = None
+    """± band of the estimate, in percent of the unit price (``estimate_basis`` says how it is set)."""
+    estimate_basis: str = ""
+    """Why the band is what it is: the line bands and the calibration against published prices."""
+    needs_review: bool = False
+    """A person must review the quote before it is offered (``review_reasons`` says why)."""
+    review_reasons: list[str] = Field(default_factory=list)
+    tooling_class: ToolingClass | None = None
+    """Injection moulding: the mould class priced (see ``AnalyzeRequest.tooling_class``)."""
 
 
 class LadderRung(Model):
@@ -131,6 +170,8 @@ class LadderRung(Model):
     total_cost_usd: float
     band_pct: float
     lead_time_days: float
+    needs_review: bool = False
+    """The quote at this quantity needs a review (e.g. its lead time is past the bound)."""
 
 
 class MethodAlternative(Model):
@@ -157,6 +198,9 @@ class PartSummary(Model):
     faces: int
     triangles: int
     has_brep: bool
+    repairs: list[str] = Field(default_factory=list)
+    """What the mesh repair changed before the analysis (STL), e.g. "merged 12 duplicate faces",
+    "closed 2 holes of 0.04 mm2 in all"; empty for a clean input (``PartFacts.repairs``)."""
 
 
 class ManufacturingReport(Model):

@@ -64,8 +64,10 @@ async def test_analysis_by_path_reports_findings_quote_ladder_and_alternatives(
     assert corner.severity.value == "warning" and "EDM" in corner.why + corner.fix, corner
     assert report.quote.quantity == 25 and report.quote.unit_cost_usd > 0
     assert [r.quantity for r in report.ladder] == [1, 10, 25, 100, 1000, 10000]
-    assert {a.method.value for a in report.alternatives} == {"injection_molding", "fdm_printing"}
-    assert not any(a.available for a in report.alternatives)  # aluminium is only milled
+    alternatives = {a.method.value: a for a in report.alternatives}
+    assert set(alternatives) == {"injection_molding", "fdm_printing", "sheet_metal", "cnc_turning"}
+    assert not alternatives["injection_molding"].available and not alternatives["fdm_printing"].available
+    assert not any(a.manufacturable for a in report.alternatives)  # a pocketed block: no sheet, not round
     assert report.part.filename == "pocket.step" and report.part.has_brep
     store = LocalStore(test_settings.local_store_dir)
     stored = ManufacturingReport.model_validate_json(store.get_bytes(analysis_report_key(report.analysis_id)))

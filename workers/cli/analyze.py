@@ -104,7 +104,10 @@ def analyze(
         str, typer.Argument(help="a .step/.stp, .stl or .py part script (build() returns the part)")
     ],
     method: Annotated[
-        str, typer.Option(help="cnc_milling (cnc), injection_molding (im), fdm_printing (fdm)")
+        str,
+        typer.Option(
+            help="cnc_milling (cnc), injection_molding (im), fdm_printing (fdm), sheet_metal (sheet), cnc_turning (turning)"
+        ),
     ],
     material: Annotated[str, typer.Option(help="material id, e.g. aluminum_6061, abs, pla, hdpe")],
     quantity: Annotated[int, typer.Option(help="parts ordered (>= 1)")],

@@ -9,11 +9,24 @@ catalogue, the analysis and the pricing read :data:`METHODS`.
 from __future__ import annotations
 
 from engines.manufacturing.method import Method
-from engines.manufacturing.methods import cnc_milling, fdm_printing, injection_molding
+from engines.manufacturing.methods import (
+    cnc_milling,
+    cnc_turning,
+    fdm_printing,
+    injection_molding,
+    sheet_metal,
+)
 from shared.models import ManufacturingMethod
 
 METHODS: dict[ManufacturingMethod, Method] = {
-    m.method: m for m in (cnc_milling.METHOD, injection_molding.METHOD, fdm_printing.METHOD)
+    m.method: m
+    for m in (
+        cnc_milling.METHOD,
+        injection_molding.METHOD,
+        fdm_printing.METHOD,
+        sheet_metal.METHOD,
+        cnc_turning.METHOD,
+    )
 }
 
 _unregistered = sorted(m.value for m in ManufacturingMethod if m not in METHODS)

@@ -28,6 +28,7 @@ from engines.manufacturing.rules import (
     rounded,
     significant,
     thinnest_face,
+    void_findings,
     where,
 )
 from shared.materials import MaterialProps
@@ -142,6 +143,15 @@ def findings(
             )
         )
     out += _wall_findings(f, m, proc, fp)
+    out += void_findings(
+        f,
+        "FDM.INTERNAL_VOID",
+        Severity.INFO,
+        why="a closed cavity prints as a sealed chamber (its walls are perimeters like any other): usually "
+        "deliberate (weight, buoyancy), but nothing inside it can be removed afterwards",
+        fix="none if intended; otherwise fill the cavity, or open it so support and trapped material can be "
+        "removed",
+    )
     if not fits(m.size_mm, build):
         out.append(
             DfmFinding(

@@ -14,9 +14,31 @@ from engines.manufacturing.rules import fits
 class CncProgramming(_Data):
     cam_rate_usd_per_h: float = Field(gt=0)
     hours_base: float = Field(ge=0)
-    hours_per_face: float = Field(ge=0)
+    hours_per_feature: float = Field(ge=0)
+    """Per surface feature (``PartMetrics.features``: B-rep faces, or an STL's estimated features)."""
     hours_max: float = Field(gt=0)
     source: Source
+
+
+class CncBatch(_Data):
+    """Production batches: a dedicated fixture holds several parts per load, so handling and the spindle's
+    non-cutting time (tool changes, rapids) are shared; the fixture is built once per setup."""
+
+    fixture_usd_per_setup: float = Field(ge=0)
+    parts_per_fixture_max: int = Field(ge=1)
+    fixture_spacing_mm: float = Field(ge=0)
+    """Gap between stock blocks on the fixture (clamps, tool clearance)."""
+    utilisation: float = Field(gt=0, le=1)
+    """Share of spindle time spent cutting with a loaded multi-part fixture (the one-off share is ``time``'s)."""
+    source: Source
+
+    def parts_per_load(self, stock: tuple[float, float, float], travel: tuple[float, float, float]) -> int:
+        """Stock blocks side by side on the table (either way round), at most ``parts_per_fixture_max``."""
+        g = self.fixture_spacing_mm
+        best = 0
+        for a, b in ((stock[0], stock[1]), (stock[1], stock[0])):
+            best = max(best, int((travel[0] + g) // (a + g)) * int((travel[1] + g) // (b + g)))
+        return max(1, min(self.parts_per_fixture_max, best))
 
 
 class CncTime(_Data):
@@ -70,6 +92,7 @@ class CncBands(_Data):
 class CncProcess(Process):
     programming: CncProgramming
     time: CncTime
+    batch: CncBatch
     limits: CncLimits
     bands: CncBands
 

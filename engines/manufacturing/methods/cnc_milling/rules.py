@@ -20,6 +20,7 @@ from engines.manufacturing.rules import (
     rounded,
     significant,
     thinnest_face,
+    void_findings,
     where,
 )
 from shared.models import DfmFinding, Severity
@@ -31,7 +32,7 @@ def findings(
     lim = proc.limits
     out: list[DfmFinding] = []
     machined = ~envelope_mask(f)
-    unreachable = machined & ~f.reach.any(axis=1)
+    unreachable = machined & ~f.reach.any(axis=1) & ~f.void_mask  # a void is CNC.INTERNAL_VOID
     if significant(f, unreachable):
         out.append(
             DfmFinding(
@@ -96,6 +97,14 @@ def findings(
                 fix="split the part or quote a larger machine",
             )
         )
+    out += void_findings(
+        f,
+        "CNC.INTERNAL_VOID",
+        Severity.BLOCKING,
+        why="a closed cavity inside the part has no opening a cutter could enter through",
+        fix="open the cavity to one side (and machine it from there), or make the part from two halves "
+        "joined around it",
+    )
     if not f.has_brep:
         out.append(
             DfmFinding(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -51,16 +52,6 @@ class MoldingAllowances(_Data):
     source: Source
 
 
-class MouldBase(_Data):
-    fixed_usd: float = Field(ge=0)
-    steel_usd_per_kg: float = Field(ge=0)
-    steel_density_kg_m3: float = Field(gt=0)
-    plate_margin_mm: float = Field(ge=0)
-    cavity_spacing_mm: float = Field(ge=0)
-    stack_height_mm: float = Field(ge=0)
-    source: Source
-
-
 class CavityMachining(_Data):
     hours_fixed: float = Field(ge=0)
     hours_area_coeff: float = Field(ge=0)
@@ -69,31 +60,60 @@ class CavityMachining(_Data):
     complexity_exponent: float = Field(gt=0)
     complexity_per_face: float = Field(ge=0)
     complexity_faces_cap: int = Field(ge=1)
+    cavity_count_exponent: float = Field(gt=0, le=1)
+    """n identical cavities cost n^exponent x one cavity (the design, the electrodes and the set-ups are shared)."""
     verified: bool
     """False when the coefficients are recalled, not checked against the published source."""
     source: Source
 
 
-class SideAction(_Data):
-    usd_per_side_action: float = Field(ge=0)
-    source: Source
+class MouldClass(_Data):
+    """One tooling class: what the mould is made of, how many shots it lasts, and what it costs to build."""
 
-
-class MoldingTooling(_Data):
+    mould_material: str = Field(min_length=1)
+    shot_life: int = Field(ge=1)
+    """Shots the mould makes before it must be rebuilt: an order past it pays for more moulds."""
     cavity_options: tuple[int, ...] = Field(min_length=1)
-    mould_shop_rate_usd_per_h: float = Field(gt=0)
+    base_fixed_usd: float = Field(ge=0)
+    block_usd_per_kg: float = Field(ge=0)
+    block_density_kg_m3: float = Field(gt=0)
+    plate_margin_mm: float = Field(ge=0)
+    cavity_spacing_mm: float = Field(ge=0)
+    stack_height_mm: float = Field(ge=0)
+    machining_factor: float = Field(gt=0)
+    """Cavity machining hours relative to P20 steel (aluminium cuts faster; bench work does not)."""
+    side_action_usd: float = Field(ge=0)
+    """Per side-action direction, per cavity (slides in steel, hand-loaded pick-outs in aluminium)."""
+    tooling_base_days: float = Field(ge=0)
+    published_range_usd: tuple[float, float]
+    """Published mould prices for this class (simple to moderately complex parts), to check the model with."""
+    range_source: Source
     source: Source
-    base: MouldBase
-    cavity: CavityMachining
-    side_action: SideAction
 
     @model_validator(mode="after")
-    def _options(self) -> MoldingTooling:
+    def _options(self) -> MouldClass:
         if any(n < 1 for n in self.cavity_options) or len(set(self.cavity_options)) != len(
             self.cavity_options
         ):
             raise ValueError("cavity_options must be distinct integers >= 1")
+        if not 0 < self.published_range_usd[0] < self.published_range_usd[1]:
+            raise ValueError("published_range_usd must be (low, high) with 0 < low < high")
         return self
+
+
+class MoldingTooling(_Data):
+    mould_shop_rate_usd_per_h: float = Field(gt=0)
+    selection: Source
+    """How the class is chosen when the request does not name one (the break-even rule)."""
+    source: Source
+    cavity: CavityMachining
+    prototype: MouldClass
+    production: MouldClass
+    requested_class: Literal["prototype", "production"] | None = None
+    """The class the request asks for (``AnalyzeRequest.tooling_class``); None: chosen by quantity."""
+
+    def classes(self) -> dict[str, MouldClass]:
+        return {"prototype": self.prototype, "production": self.production}
 
 
 @dataclass(frozen=True)
@@ -125,7 +145,6 @@ class MoldingLimits(_Data):
 
 
 class MoldingLeadTime(LeadTime):
-    tooling_base_days: float = Field(ge=0)
     mould_shop_hours_per_day: float = Field(gt=0, le=24)
 
 

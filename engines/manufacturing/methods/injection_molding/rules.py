@@ -1,10 +1,11 @@
-"""Injection moulding's DFM rules: undercuts and side actions for a +-Z pull, draft, walls and the envelope."""
+"""Injection moulding's DFM rules: the pull direction (chosen, or fixed by the request), undercuts and side
+actions for it, draft relative to it, walls, enclosed voids and the envelope."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from engines.manufacturing.facts import DIRECTION_NAMES, PartFacts
+from engines.manufacturing.facts import PartFacts
 from engines.manufacturing.methods.injection_molding.rows import (
     MoldingLimits,
     MoldingMaterial,
@@ -13,10 +14,9 @@ from engines.manufacturing.methods.injection_molding.rows import (
 from engines.manufacturing.metrics import (
     PartMetrics,
     face_median_thickness,
-    im_side_action_directions,
-    im_trapped_mask,
     weighted_quantile,
 )
+from engines.manufacturing.pull import Pull, choose_pull
 from engines.manufacturing.rules import (
     ANGULAR_RESOLUTION_DEG,
     DfmOptions,
@@ -26,6 +26,7 @@ from engines.manufacturing.rules import (
     rounded,
     significant,
     thinnest_face,
+    void_findings,
     where,
 )
 from shared.models import DfmFinding, Severity
@@ -36,9 +37,11 @@ def findings(
 ) -> list[DfmFinding]:
     lim = proc.limits
     out: list[DfmFinding] = []
-    trapped = im_trapped_mask(f)
-    lateral = f.reach[:, :4].any(axis=1)
-    internal = trapped & ~lateral
+    pull, tried = choose_pull(f, getattr(opts, "pull_axis", None))
+    trapped = pull.trapped
+    if pull.fixed or pull.plus != 4 or significant(f, trapped):  # the choice mattered: say which
+        out.append(_pull_finding(f, pull, tried))
+    internal = pull.internal & ~f.void_mask  # a void is its own finding (IM.INTERNAL_VOID)
     if significant(f, internal):
         out.append(
             DfmFinding(
@@ -48,21 +51,21 @@ def findings(
                 measured=rounded(f.areas[internal].sum()),
                 limit=0.0,
                 unit="mm2",
-                why="the surface is hidden from the +-Z pull and from every lateral slide, so the steel that "
-                "forms it would be locked inside the part",
+                why=f"the surface is hidden from the {pull.name} pull and from every lateral slide, so the "
+                "steel that forms it would be locked inside the part",
                 fix="open the feature to the pull direction or a side, or split the part",
                 **where(f, internal),
             )
         )
-    side = im_side_action_directions(f)
-    side_mask = trapped & lateral
+    side = list(pull.side_actions)
+    side_mask = trapped & ~pull.internal
     if significant(f, side_mask) and side:
         out.append(
             DfmFinding(
                 rule_id="IM.UNDERCUT",
                 severity=Severity.WARNING,
-                title=f"undercut for a +-Z pull: {len(side)} side action(s) "
-                + ", ".join(DIRECTION_NAMES[k] for k in side),
+                title=f"undercut for a {pull.name} pull: {len(side)} side action(s) "
+                + ", ".join(pull.side_names(f)),
                 measured=float(len(side)),
                 limit=0.0,
                 unit="side actions",
@@ -73,7 +76,14 @@ def findings(
                 **where(f, side_mask),
             )
         )
-    out += _draft_findings(f, trapped, resin)
+    out += void_findings(
+        f,
+        "IM.INTERNAL_VOID",
+        Severity.BLOCKING,
+        why="a closed cavity inside the part cannot be moulded: no core can form it and be pulled out",
+        fix="open the cavity to the outside (a coring from the pull direction) or make the section solid",
+    )
+    out += _draft_findings(f, trapped | f.void_mask, resin, pull)
     out += _wall_findings(f, m, lim, resin)
     env = lim.envelope(m)
     if env.footprint_over or env.depth_over:
@@ -95,9 +105,39 @@ def findings(
     return out
 
 
-def _draft_findings(f: PartFacts, trapped: np.ndarray, resin: MoldingMaterial) -> list[DfmFinding]:
+def _pull_finding(f: PartFacts, pull: Pull, tried: list[Pull]) -> DfmFinding:
+    """Info: the pull the other rules assume, and why (the candidates compared, or the request's axis)."""
+    z = next((p for p in tried if p.plus == 4), None)
+    if pull.fixed:
+        why = "the request fixed the pull axis"
+    else:
+        why = (
+            f"of the candidate axes ({', '.join(p.name for p in tried)}: the principal directions and the "
+            "part's principal axes of inertia where they differ), this one needs the fewest side actions and "
+            "leaves the least undercut"
+        )
+        if z is not None and z is not pull:
+            why += f" (a +-Z pull: {len(z.side_actions)} side action(s), {z.undercut_mm2:.1f} mm2 undercut)"
+    sides = ", ".join(pull.side_names(f)) or "none"
+    return DfmFinding(
+        rule_id="IM.PULL_DIRECTION",
+        severity=Severity.INFO,
+        title=f"mould pull along {pull.name}: {len(pull.side_actions)} side action(s) ({sides})",
+        measured=float(len(pull.side_actions)),
+        limit=None,
+        unit="side actions",
+        axis=tuple(round(v, 6) for v in pull.axis),  # type: ignore[arg-type]
+        area_mm2=rounded(pull.undercut_mm2),
+        why=why + " (area_mm2: the undercut for this pull)",
+        fix="fix the axis in the request (pull_axis) if the mould must open another way",
+    )
+
+
+def _draft_findings(
+    f: PartFacts, trapped: np.ndarray, resin: MoldingMaterial, pull: Pull
+) -> list[DfmFinding]:
     out: list[DfmFinding] = []
-    nz = np.abs(f.normals[:, 2].astype(np.float64))
+    nz = np.abs(f.normals.astype(np.float64) @ np.asarray(pull.axis))
     draft = np.degrees(np.arcsin(np.clip(nz, 0, 1)))
     wall = ~trapped
     below_min = wall & below(draft, resin.min_draft_deg, ANGULAR_RESOLUTION_DEG)
@@ -118,8 +158,8 @@ def _draft_findings(f: PartFacts, trapped: np.ndarray, resin: MoldingMaterial) -
                     unit="deg",
                     why="walls without draft drag against the mould as the part is ejected: scuffing, "
                     "ejector marks, parts sticking in the cavity",
-                    fix=f"add at least {resin.target_draft_deg} deg of draft relative to Z "
-                    "(more for textured faces)",
+                    fix=f"add at least {resin.target_draft_deg} deg of draft relative to the "
+                    f"{pull.name[2:]} pull (more for textured faces)",
                     **where(f, mask, worst),
                 )
             )
