@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from engines.manufacturing.axisymmetric import TurnedGeometry
 from engines.manufacturing.facts import PartFacts
 from engines.manufacturing.method import Cost, CostModel, MaterialParams, Method, Process, Source, _Data, usd
+from engines.manufacturing.methods.cnc_milling.rows import CncBands
 from engines.manufacturing.metrics import PartMetrics
 from engines.manufacturing.rules import DfmOptions, above, below, rounded
 from shared.materials import MaterialProps
@@ -64,21 +65,13 @@ class TurnLimits(_Data):
     source: Source
 
 
-class TurnBands(_Data):
-    material_pct: float = Field(ge=0)
-    machining_pct: float = Field(ge=0)
-    handling_pct: float = Field(ge=0)
-    setup_pct: float = Field(ge=0)
-    programming_pct: float = Field(ge=0)
-    source: Source
-
-
 class TurnProcess(Process):
     stock: TurnStock
     time: TurnTime
     programming: TurnProgramming
     limits: TurnLimits
-    bands: TurnBands
+    bands: CncBands
+    """The same lines as milling's: material, machining, handling, setup, programming."""
 
 
 class TurnMaterial(MaterialParams):
