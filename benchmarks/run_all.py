@@ -27,6 +27,7 @@ BENCHES = [
     "benchmarks.bench_evaluation",
     "benchmarks.bench_embedded",
     "benchmarks.bench_certify",
+    "benchmarks.bench_structure",
 ]
 SCALE = "benchmarks.bench_scale"
 """Not in the default run: it takes about an hour on 2 cores."""
