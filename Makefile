@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 FAMILIES ?= all
-COUNT ?= 13
+COUNT ?= 15
 SEED ?= 1
 RANDOM_DESIGNS ?= 300
 PART ?= examples/bracket.step
