@@ -28,6 +28,7 @@ from OCP.TopAbs import TopAbs_IN
 
 from engines.cad.mesh import triangulate_faces
 from engines.manufacturing.facts import DIRECTIONS, NZ, PartFacts
+from engines.manufacturing.holes import find_holes
 from engines.manufacturing.repair import OpenMeshError, PartError, read_triangles, repair_triangles
 from engines.manufacturing.sheet import measure_sheet
 from shared.refs import sha256_hex
@@ -131,6 +132,8 @@ def facts_from_shape(shape: Shape, sha256: str, source_format: str = "step") -> 
         volume=float(shape.volume), area=float(shape.area),
     )  # fmt: skip
     _add_brep_corners(facts, shape, faces)
+    for name, values in find_holes(faces).items():
+        setattr(facts, name, values)
     facts.sheet = measure_sheet(shape, faces, facts)
     return facts
 
@@ -284,6 +287,7 @@ def _mesh_facts(
     keep = double_area > 1e-12
     void_of = np.full(len(tri), -1, dtype=np.int64) if void_of is None else np.asarray(void_of)
     extra_dirs = _inertia_directions(mesh)
+    face_lo, face_hi = _face_boxes(tri[keep], face_index[keep], len(kinds))
     if not keep.all():  # degenerate slivers carry no area and no direction
         mesh = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces[keep], process=False)
     lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
@@ -363,7 +367,23 @@ def _mesh_facts(
         void_centre=void_centre,
         void_of=void_of.astype(np.int32),
         mesh_triangles=mesh_triangles,
+        face_lo=face_lo,
+        face_hi=face_hi,
     )
+
+
+def _face_boxes(tri: np.ndarray, face_index: np.ndarray, n_faces: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each face's bounding box over its triangles' vertices (NaN for a face without triangles)."""
+    lo = np.full((n_faces, 3), np.inf)
+    hi = np.full((n_faces, 3), -np.inf)
+    idx = np.asarray(face_index, dtype=np.int64)
+    ok = (idx >= 0) & (idx < n_faces)
+    np.minimum.at(lo, idx[ok], tri[ok].min(axis=1))
+    np.maximum.at(hi, idx[ok], tri[ok].max(axis=1))
+    empty = ~np.isfinite(lo).all(axis=1)
+    lo[empty] = np.nan
+    hi[empty] = np.nan
+    return lo, hi
 
 
 def _inscribed_limit(rays, centroids: np.ndarray, normals: np.ndarray, thickness: np.ndarray) -> np.ndarray:

@@ -3,9 +3,10 @@
 The facts are method-independent measurements: per-triangle normals, areas and centroids with the B-rep
 face each triangle belongs to; which of the six principal directions reaches each triangle along a
 straight, unobstructed line (a 3-axis tool, a mould half, a side action); the wall thickness behind each
-triangle; the gap below each downward-facing triangle; and the part's internal concave corners with their
-radii (B-rep input only). Every DFM rule and cost model reads these arrays with its own limits, so a new
-method, material, limit or quantity never re-runs the geometry.
+triangle; the gap below each downward-facing triangle; each face's bounding box; and the part's internal
+concave corners with their radii and its cylindrical holes (B-rep input only). Every DFM rule and cost
+model reads these arrays with its own limits, so a new method, material, limit or quantity never re-runs
+the geometry.
 
 This module holds the data and its (numpy-only) serialisation, so light workers can read cached facts;
 :mod:`engines.manufacturing.extract` measures them (OCCT, trimesh, Embree).
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 """Bump when extraction changes what it measures: cached facts of older versions are then ignored."""
 
 DIRECTIONS = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], dtype=np.float64)
@@ -62,6 +63,18 @@ class PartFacts:
     void_volume_mm3: np.ndarray = field(default_factory=lambda: np.zeros(0))
     void_centre: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     void_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    # cylindrical holes (B-rep only, engines.manufacturing.holes): diameter, depth of the cylindrical wall
+    # along the axis, its two ends on the axis, and its faces (padded with -1)
+    hole_diameter: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hole_depth: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hole_axis: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    hole_p0: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    hole_p1: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    hole_faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int32))
+    # per face: the bounding box of its tessellation (every triangle's vertices, before any sampling);
+    # a face's extent along a tool axis is a wall's or a fin's height (CNC.FIN_ASPECT)
+    face_lo: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    face_hi: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     repairs: list[str] = field(default_factory=list)
     """What the mesh repair changed, in words ("merged 12 duplicate faces"); empty for a clean input."""
     mesh_triangles: int = 0
@@ -95,7 +108,8 @@ class PartFacts:
     _ARRAYS = (
         "bbox_min", "bbox_max", "normals", "areas", "centroids", "face_ids", "reach", "thickness",
         "down_gap", "corner_radius", "corner_axis", "corner_p0", "corner_p1", "corner_faces",
-        "extra_dirs", "extra_reach", "void_volume_mm3", "void_centre", "void_of",
+        "extra_dirs", "extra_reach", "void_volume_mm3", "void_centre", "void_of", "hole_diameter",
+        "hole_depth", "hole_axis", "hole_p0", "hole_p1", "hole_faces", "face_lo", "face_hi",
     )  # fmt: skip
 
     def to_npz(self) -> bytes:

@@ -11,8 +11,8 @@ import numpy as np
 
 from engines.manufacturing.axisymmetric import TurnedGeometry, turned_geometry
 from engines.manufacturing.facts import DIRECTIONS, NZ, PZ, PartFacts
-from engines.manufacturing.sheet import SheetGeometry, sheet_geometry
 from engines.manufacturing.rules import ANGULAR_RESOLUTION_DEG, above
+from engines.manufacturing.sheet import SheetGeometry, sheet_geometry
 
 Vec = tuple[float, float, float]
 

@@ -23,9 +23,8 @@ def scene_structure_of(
     surface is missing, fails the job as deterministically invalid (never retried)."""
     if definition.structure is None:
         return None
-    from engines.structure import StructureError
-
     from engines.physics.structure_check import scene_structure
+    from engines.structure import StructureError
 
     ref = definition.artifacts.surfaces
     try:

@@ -80,6 +80,28 @@ class CncLimits(_Data):
         return setups > self.max_setups_warn
 
 
+class CncHoles(_Data):
+    """Drilled holes (``CNC.HOLE_DEPTH``) and tap drills (``CNC.TAPPABLE_HOLE``)."""
+
+    depth_ratio_drilled: float = Field(gt=0)
+    """Depth over diameter a standard drill reaches in one pass (info at or below)."""
+    depth_ratio_peck: float = Field(gt=0)
+    """Up to this, peck drilling (warning); above it, deep-hole drilling (a further warning)."""
+    depth_ratio_max: float = Field(gt=0)
+    """Above this, no drilling a shop quotes as standard reaches (blocking)."""
+    tap_drills_mm: dict[str, float]
+    """ISO metric coarse thread -> its tap drill diameter."""
+    tap_drill_tolerance_mm: float = Field(ge=0)
+    source: Source
+
+
+class CncFins(_Data):
+    """Thin walls and fins standing along the tool axis (``CNC.FIN_ASPECT``)."""
+
+    max_height_to_thickness: float = Field(gt=0)
+    source: Source
+
+
 class CncBands(_Data):
     material_pct: float = Field(ge=0)
     machining_pct: float = Field(ge=0)
@@ -94,6 +116,8 @@ class CncProcess(Process):
     time: CncTime
     batch: CncBatch
     limits: CncLimits
+    holes: CncHoles
+    fins: CncFins
     bands: CncBands
 
 

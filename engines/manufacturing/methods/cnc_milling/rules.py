@@ -1,11 +1,22 @@
-"""CNC milling's DFM rules: reach (undercuts, setups), internal corners against the tool, walls and stock."""
+"""CNC milling's DFM rules: reach (undercuts, setups), internal corners against the tool, walls and stock,
+drilled holes (depth, tap drills) and thin fins.
+
+The module is over 400 lines because it holds every check a quote service makes of a milled part, each
+with its own why and fix text, and they share the setup directions and face helpers; the holes' geometry
+is measured in :mod:`engines.manufacturing.holes`, not here."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from engines.manufacturing.facts import DIRECTION_NAMES, DIRECTIONS, PartFacts
-from engines.manufacturing.methods.cnc_milling.rows import CncLimits, CncMaterial, CncProcess
+from engines.manufacturing.methods.cnc_milling.rows import (
+    CncFins,
+    CncHoles,
+    CncLimits,
+    CncMaterial,
+    CncProcess,
+)
 from engines.manufacturing.metrics import (
     PartMetrics,
     cnc_setup_directions,
@@ -17,6 +28,7 @@ from engines.manufacturing.rules import (
     DfmOptions,
     above,
     below,
+    nearest,
     rounded,
     significant,
     thinnest_face,
@@ -81,6 +93,8 @@ def findings(
                 **where(f, thin, thinnest_face(f, per_face)),
             )
         )
+    out += _hole_findings(f, proc.holes)
+    out += _fin_findings(f, setups or [4], proc.fins)
     stock = lim.stock_mm(m)
     if not lim.stock_fits(stock):
         travel = lim.travel_mm
@@ -257,3 +271,173 @@ def _corner_face_ids(f: PartFacts, worst: int, corners: list[int]) -> list[int]:
     first = sorted({int(x) for x in f.corner_faces[worst]})
     rest = sorted({int(x) for c in corners for x in f.corner_faces[c]} - set(first))
     return (first + rest)[:MAX_FACE_IDS]
+
+
+def _hole_faces(f: PartFacts, holes: list[int]) -> list[int]:
+    """The holes' faces, in the holes' order (the worst first), without repeats."""
+    out: list[int] = []
+    for h in holes:
+        out += [int(x) for x in f.hole_faces[h] if x >= 0 and int(x) not in out]
+    return out[:MAX_FACE_IDS]
+
+
+def _hole_point(f: PartFacts, h: int) -> tuple[float, ...]:
+    return tuple(rounded(v) for v in (f.hole_p0[h] + f.hole_p1[h]) / 2)
+
+
+def _hole_findings(f: PartFacts, holes: CncHoles) -> list[DfmFinding]:
+    """``CNC.HOLE_DEPTH``, one finding per depth band (the deepest hole of the band measured), and
+    ``CNC.TAPPABLE_HOLE``, one info per thread size whose tap drill a hole's diameter matches.
+
+    Holes are the B-rep's cylindrical holes (``PartFacts.hole_*``, :mod:`engines.manufacturing.holes`);
+    a mesh has none, so an STL gets no hole finding. The ratio is the cylindrical wall's depth over its
+    diameter (a counterbore's two diameters are two holes)."""
+    if not len(f.hole_diameter):
+        return []
+    ratio = f.hole_depth / f.hole_diameter
+    bands = (
+        (
+            lambda r: not above(r, holes.depth_ratio_drilled, 1e-3),
+            Severity.INFO,
+            holes.depth_ratio_drilled,
+            "drilled with a standard drill",
+            "a standard twist drill reaches this depth in one pass",
+            "nothing to change",
+        ),
+        (
+            lambda r: (
+                above(r, holes.depth_ratio_drilled, 1e-3) and not above(r, holes.depth_ratio_peck, 1e-3)
+            ),
+            Severity.WARNING,
+            holes.depth_ratio_drilled,
+            f"deeper than {holes.depth_ratio_drilled:g} x diameter: peck drilling",
+            (
+                f"beyond about {holes.depth_ratio_drilled:g} x its diameter a drill cannot clear its chips in one pass: it is retracted "
+                "repeatedly (peck drilling), which is slower and wanders more"
+            ),
+            (
+                f"keep holes within {holes.depth_ratio_drilled:g} x their diameter where the function allows "
+                "(a larger diameter, or a counterbore that shortens the narrow part)"
+            ),
+        ),
+        (
+            lambda r: above(r, holes.depth_ratio_peck, 1e-3) and not above(r, holes.depth_ratio_max, 1e-3),
+            Severity.WARNING,
+            holes.depth_ratio_peck,
+            f"deeper than {holes.depth_ratio_peck:g} x diameter: deep-hole drilling",
+            (
+                f"beyond about {holes.depth_ratio_peck:g} x its diameter a hole needs long-series drills or "
+                "deep-hole (gun) drilling: extra tooling, slow feeds, and the hole's straightness suffers"
+            ),
+            (
+                "shorten the narrow part (counterbore from the open side, drill from both sides) or enlarge "
+                "the diameter"
+            ),
+        ),
+        (
+            lambda r: above(r, holes.depth_ratio_max, 1e-3),
+            Severity.BLOCKING,
+            holes.depth_ratio_max,
+            f"deeper than {holes.depth_ratio_max:g} x diameter",
+            (
+                f"beyond about {holes.depth_ratio_max:g} x its diameter no drilling a shop quotes as standard "
+                "reaches the bottom"
+            ),
+            "split the part, enlarge the hole, or make it from both sides",
+        ),
+    )
+    out: list[DfmFinding] = []
+    for test, severity, limit, what, why, fix in bands:
+        group = [h for h in np.argsort(-ratio, kind="stable").tolist() if test(float(ratio[h]))]
+        if not group:
+            continue
+        worst = group[0]
+        out.append(
+            DfmFinding(
+                rule_id="CNC.HOLE_DEPTH",
+                severity=severity,
+                title=f"{len(group)} hole(s) {what}: up to {ratio[worst]:.1f} x diameter "
+                f"({f.hole_depth[worst]:.2f} mm deep, {f.hole_diameter[worst]:.2f} mm)",
+                measured=rounded(ratio[worst], 2),
+                limit=limit,
+                unit="depth/diameter",
+                face_ids=_hole_faces(f, group),
+                point_mm=_hole_point(f, worst),
+                why=why,
+                fix=fix,
+            )
+        )
+    for thread, drill in sorted(holes.tap_drills_mm.items(), key=lambda kv: kv[1]):
+        group = [
+            h
+            for h in range(len(f.hole_diameter))
+            if abs(float(f.hole_diameter[h]) - drill) <= holes.tap_drill_tolerance_mm + 1e-9
+        ]
+        if not group:
+            continue
+        out.append(
+            DfmFinding(
+                rule_id="CNC.TAPPABLE_HOLE",
+                severity=Severity.INFO,
+                title=f"{len(group)} hole(s) of {f.hole_diameter[group[0]]:.2f} mm can be threaded {thread}",
+                measured=rounded(f.hole_diameter[group[0]]),
+                limit=drill,
+                unit="mm",
+                face_ids=_hole_faces(f, group),
+                point_mm=_hole_point(f, group[0]),
+                why=f"the diameter is the {thread} coarse thread's tap drill ({drill:g} mm): a shop will ask "
+                "whether the hole is to be tapped, which the model cannot say",
+                fix=f"mark the hole as {thread} tapped (with the thread depth) on the drawing, or leave it plain",
+            )
+        )
+    return out
+
+
+def _fin_findings(f: PartFacts, setups: list[int], fins: CncFins) -> list[DfmFinding]:
+    """``CNC.FIN_ASPECT``: a machined wall face parallel to the main tool axis (the first setup's: it cuts
+    the most surface; a floor seen from a side setup is not a wall) whose height (the face's extent along
+    the axis, ``PartFacts.face_lo``/``face_hi``) is over ``max_height_to_thickness`` times the wall behind
+    it (the face's median thickness sample). One warning, at the most slender face, listing
+    every face over the limit. Stock faces (the bounding box's) are not cut, so they are not walls here;
+    a wall's faces without a thickness sample (its narrow ends) are not measured."""
+    if len(f.face_lo) != f.n_faces:
+        return []
+    per_face = face_median_thickness(f)
+    machined = ~envelope_mask(f)
+    ax = setups[0] // 2  # the first setup cuts the most surface: its tool axis is the part's "up"
+    over: list[tuple[float, int, float, float]] = []  # (ratio, face, height, thickness)
+    for face, t in per_face.items():
+        if not (np.isfinite(t) and t > 0) or face >= f.n_faces:
+            continue
+        sel = f.face_ids == face
+        a = f.areas[sel]
+        if (a * machined[sel]).sum() < 0.5 * a.sum():
+            continue
+        n = (f.normals[sel].astype(np.float64) * a[:, None]).sum(axis=0)
+        n /= max(float(np.linalg.norm(n)), 1e-12)
+        if abs(float(n[ax])) > 0.1:  # not a wall along the tool axis (a floor, a chamfer)
+            continue
+        height = float(f.face_hi[face, ax] - f.face_lo[face, ax])
+        if height > 0 and above(height / t, fins.max_height_to_thickness, 1e-3):
+            over.append((height / t, face, height, t))
+    if not over:
+        return []
+    over.sort(key=lambda x: (-x[0], x[1]))
+    ratio, face, height, t = over[0]
+    faces = [fc for _, fc, _, _ in over]
+    at = where(f, np.isin(f.face_ids, faces), nearest(f, f.face_ids == face, f.thickness, t))
+    return [
+        DfmFinding(
+            rule_id="CNC.FIN_ASPECT",
+            severity=Severity.WARNING,
+            title=f"thin wall {height:.1f} mm tall and {t:.2f} mm thick ({ratio:.1f}:1)",
+            measured=rounded(ratio, 2),
+            limit=fins.max_height_to_thickness,
+            unit="height/thickness",
+            why="a tall, thin wall or fin chatters and bends away from the cutter: light passes, slow "
+            "feeds, and a wall that may not hold its thickness or flatness",
+            fix=f"thicken the wall or lower it to within {fins.max_height_to_thickness:g}:1, or brace it "
+            "with a rib or a connecting wall",
+            **at,
+        )
+    ]
