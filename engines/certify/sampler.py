@@ -10,7 +10,7 @@ What it draws (version 2):
 - 1, 2 or 3 parts, each a plank, a block, a wedge or a rod (uniform), with sizes relative to the build zone
   (:data:`SIZE_RANGES`) and a pose: yaw uniform over the full turn, pitch and roll uniform within
   ±:data:`MAX_TILT_DEG`, the centre uniform over the positions that keep the part inside the build zone;
-- a material and method pair the catalogue makes (uniform over the pairs);
+- a material and method pair the catalogue makes, by milling, moulding or printing (uniform over the pairs);
 - when the benchmark's reference uses a joint, with probability :data:`JOINT_PROBABILITY` one part is put on
   a hinge (a constant-velocity motor) or a slide (a sinusoidal motor) along a principal axis, driven by a
   catalogue motor of the right kind (uniform over the items), asked for 20-100 % of its torque or force and
@@ -70,6 +70,16 @@ SIZE_RANGES: Mapping[Kind, tuple[tuple[float, float], tuple[float, float], tuple
     Kind.ROD: ((0.25, 0.9), (4.0, 20.0), (0.0, 0.0)),
 }
 """Model assumption: ranges a person would try first for a part of each kind in a zone of that size."""
+
+
+RANDOM_DESIGN_METHODS = (
+    ManufacturingMethod.CNC_MILLING,
+    ManufacturingMethod.INJECTION_MOLDING,
+    ManufacturingMethod.FDM_PRINTING,
+)
+"""The methods a random part is made by: its primitives (planks, blocks, wedges, rods) are milled, moulded or
+printed; sheet metal and turning take shapes the sampler does not draw. Fixed here, so a method added to the
+catalogue does not change what sampler version 3 draws."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,12 @@ class Sampler:
         self.envelopes = [Convex.of_box(p.envelope) for p in definition.payloads]
         self.caps = caps
         self.prices = dict(material_prices_usd_kg)
-        self.pairs = [(m, meth) for m in sorted(MATERIALS) for meth in methods_for(m) if m in self.prices]
+        self.pairs = [
+            (m, meth)
+            for m in sorted(MATERIALS)
+            for meth in methods_for(m)
+            if m in self.prices and meth in RANDOM_DESIGN_METHODS
+        ]
         if not self.pairs:
             raise ValueError("the catalogue makes no material: nothing to draw random designs from")
         self.joints = definition.max_motors != 0 and any(
