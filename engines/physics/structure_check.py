@@ -40,6 +40,7 @@ from engines.structure import (
     solve,
     tet_mesh,
 )
+from engines.structure.errors import UNMESHABLE
 from shared.materials import props
 from shared.models import BenchmarkDefinition, Finding, PartSpec, PartStress, StructureSpec
 
@@ -309,11 +310,11 @@ def structure_findings(
         try:
             elastic_for(str(part.material), method)
             if surface is None:
-                raise StructureError(f"part {label!r} has no closed surface", rule="structure.unmeshable")
+                raise StructureError(UNMESHABLE, f"part {label!r} has no closed surface")
             if mesh:
                 tet_mesh(*surface)
         except StructureError as e:
-            findings.append(Finding(rule=e.rule, message=f"part {label}: {e}", parts=[label]))
+            findings.append(Finding(rule=e.rule, message=f"part {label}: {e.reason}", parts=[label]))
     held = held_labels(definition, surfaces, collision)
     for part in held_parts(definition):
         if part.label in surfaces and part.label not in held:
@@ -353,7 +354,7 @@ def scene_structure(
     for part in checked:
         surface = surfaces.get(part.label)
         if surface is None:
-            raise StructureError(f"part {part.label!r}: no surface to check", rule="structure.unmeshable")
+            raise StructureError(UNMESHABLE, f"part {part.label!r} has no closed surface to check")
         method = str(part.method) if part.method is not None else None
         elastic = elastic_for(str(part.material), method)
         parts[part.label] = _Part(part, surface, _holders(definition, part.label, collision), elastic)

@@ -12,6 +12,7 @@ import pytest
 from engines.physics.loads import LoadCase, LoadRecorder, part_geoms
 from engines.physics.runner import breakage_detail, build_model, run_scene
 from engines.physics.structure_check import held_labels, scene_structure, structure_findings
+from engines.structure import StructureError
 from shared.materials import props
 from shared.models import Outcome, SimulationMode, StructureSpec
 from tests.engine.test_physics import FAR_PIECE, box_piece, definition
@@ -153,6 +154,10 @@ def test_supports_are_where_the_part_touches_a_fixture() -> None:
     )
     (finding,) = structure_findings(rubber, {"plate": plate}, {**collision, "plate": [plate]})
     assert finding.rule == "structure.no_elastic_data" and "rubber" in finding.message
+    (missing,) = structure_findings(d, {}, {**collision, "plate": [plate]})
+    assert missing.rule == "structure.unmeshable" and "no closed surface" in missing.message
+    with pytest.raises(StructureError, match="no closed surface"):
+        scene_structure(d, {}, collision, 1.5)
     # without a structure nothing is checked
     plain = d.model_copy(update={"structure": None})
     assert (
