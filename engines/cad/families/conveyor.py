@@ -82,7 +82,8 @@ belt-driven linear module gives 50 N."""
 MIN_DURATION_S, MAX_DURATION_S, SETTLE_MARGIN_S = 3.0, 6.0, 1.5
 PUSHER_MATERIAL = MaterialId.ABS
 PUSHER_METHOD = ManufacturingMethod.FDM_PRINTING
-"""Printed: the scoop's arms meet its back plate in sharp vertical internal corners an end mill cannot cut."""
+"""Printed: the scoop's arms meet its back plate in sharp vertical internal corners, which an end mill would
+leave at its radius (a CNC.INTERNAL_CORNER_RADIUS warning); printing keeps them sharp."""
 RAIL_MATERIAL = MaterialId.ALUMINUM_6061
 RAIL_METHOD = ManufacturingMethod.CNC_MILLING
 """Milled: a plain bar up to ~560 mm long, more than a desktop printer's bed, within a mill's travel."""

@@ -57,7 +57,7 @@ PLATFORM_METHOD = ManufacturingMethod.CNC_MILLING
 TRAY_MATERIAL = MaterialId.ABS
 TRAY_METHOD = ManufacturingMethod.FDM_PRINTING
 """The tray (two side rails and a back rim, fastened on the plate) is printed: its parts meet in sharp vertical
-internal corners, which an end mill cannot cut (CNC.INTERNAL_CORNER_RADIUS would make it unmanufacturable)."""
+internal corners, which an end mill would leave at its radius (a CNC.INTERNAL_CORNER_RADIUS warning)."""
 TRAY_FASTENERS = 4
 MOTOR_EFFORT_FACTOR = 4.0
 """The reference motor's ``max_effort``: this many times the weight of platform and ball (rounded up to
