@@ -94,13 +94,14 @@ def _simulate(
 ) -> tuple[RandomDesignTrial | None, float, float]:
     """One design's scenes, stopped once decided; ``None`` when MuJoCo cannot compile it (an invalid draw)."""
     scene, pieces = design_scene(definition, fixtures, design)
-    scene = _unheld_parts_free(scene, pieces, design)
+    surfaces = {label: parts[0] for label, parts in design.pieces.items()}  # convex primitives: one piece
+    scene = _unheld_parts_free(scene, pieces, surfaces)
     started = time.perf_counter()
     try:
         model = build_model(scene, pieces, SimulationMode.REFERENCE)
     except SceneCompileError:
         return None, time.perf_counter() - started, 0.0
-    structure = _structure(scene, pieces, design, rule)
+    structure = _structure(scene, pieces, surfaces, rule)
     compiled = time.perf_counter()
     data = mujoco.MjData(model)
     goals = misses = 0
@@ -130,13 +131,12 @@ def _simulate(
 
 
 def _unheld_parts_free(
-    scene: BenchmarkDefinition, pieces: Mapping[str, list[Piece]], design: RandomDesign
+    scene: BenchmarkDefinition, pieces: Mapping[str, list[Piece]], surfaces: Mapping[str, Piece]
 ) -> BenchmarkDefinition:
     """In a structural benchmark a random part that nothing holds (:func:`held_labels`) is free: it falls, as
     such a part would. (A submitted design with one is invalid instead, ``part.unsupported``.)"""
     if scene.structure is None:
         return scene
-    surfaces = {label: parts[0] for label, parts in design.pieces.items()}
     held = held_labels(scene, surfaces, pieces)
     parts = [
         p if p.label in held or not p.fixed else p.model_copy(update={"fixed": False})
@@ -157,15 +157,16 @@ def _elastic(design: RandomDesign) -> bool:
 
 
 def _structure(
-    scene: BenchmarkDefinition, pieces: Mapping[str, list[Piece]], design: RandomDesign, rule: TrialRule
+    scene: BenchmarkDefinition,
+    pieces: Mapping[str, list[Piece]],
+    surfaces: Mapping[str, Piece],
+    rule: TrialRule,
 ) -> SceneStructure | None:
-    """A structural benchmark's check of a random design: its primitives are convex, so each part's one
-    piece is its surface."""
+    """A structural benchmark's check of a random design (``surfaces``: each part's one convex piece)."""
     if scene.structure is None:
         return None
     if rule.safety_factor is None:
         raise ValueError("a structural benchmark's random designs need the rule's safety_factor")
-    surfaces = {label: parts[0] for label, parts in design.pieces.items()}
     return scene_structure(scene, surfaces, pieces, rule.safety_factor)
 
 

@@ -134,7 +134,8 @@ class SceneStructure:
         little off its support does not leave it unsupported."""
         return SceneStructure(self.spec, self._parts, self.safety_factor, motions)
 
-    def _prepared(self, label: str) -> PreparedPart:
+    def prepared(self, label: str) -> PreparedPart:
+        """Part ``label``'s mesh, supports and factorised stiffness (made on first use, once)."""
         part = self._parts[label]
         with part.lock:
             if part.prepared is None:
@@ -142,10 +143,6 @@ class SceneStructure:
                 held = supported_nodes(mesh.nodes, part.holders, SUPPORT_TOLERANCE_MM)
                 part.prepared = prepare(mesh, part.elastic, held)
             return part.prepared
-
-    def prepared(self, label: str) -> PreparedPart:
-        """Part ``label``'s mesh, supports and factorised stiffness (made on first use)."""
-        return self._prepared(label)
 
     def _local(self, label: str, load: LoadCase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``load``'s points and forces and the part's weight per volume (N/mm^3), in its unmoved pose."""
@@ -164,9 +161,9 @@ class SceneStructure:
         """The linear-elastic response of part ``label`` to ``load`` and its own weight, in the part's
         unmoved pose (see :meth:`moved`)."""
         points, forces, gravity = self._local(label, load)
-        pairs = [(tuple(p), tuple(f)) for p, f in zip(points.tolist(), forces.tolist(), strict=True)]
+        pairs = LoadCase(load.time_s, points, forces).pairs()
         body = (float(gravity[0]), float(gravity[1]), float(gravity[2]))
-        return solve(self._prepared(label), pairs, body_force_n_per_mm3=body)  # type: ignore[arg-type]
+        return solve(self.prepared(label), pairs, body_force_n_per_mm3=body)
 
     def _lever(self, label: str, load: LoadCase, held: cKDTree) -> float:
         """How hard ``load`` bends the part, roughly: each force times its distance from the nearest held node."""
@@ -183,7 +180,7 @@ class SceneStructure:
         if not cases:
             raise ValueError(f"part {label!r}: no load case to check")
         try:
-            prepared = self._prepared(label)
+            prepared = self.prepared(label)
         except StructureError as e:
             if e.rule != "structure.unsupported":
                 raise

@@ -50,7 +50,6 @@ from shared.logging import get_logger
 from shared.models import (
     ArtifactRef,
     BenchmarkArtifacts,
-    BenchmarkDefinition,
     BuildDesignRequest,
     BuiltDesign,
     ErrorType,
@@ -249,18 +248,15 @@ def build_design_job(
     collision = store.put_bytes(evaluation_collision_key(req.evaluation_id), collision_pack.pack(pieces), NPZ)
     surfaces = None
     if definition.structure is not None:  # what the structural check meshes: each design part's surface
+        from engines.physics.structure_check import structure_findings
+
         progress(HeavyProgress(stage="surfaces", detail=f"{len(check.parts)} parts"))
         try:
-            packed = collision_pack.pack({p.spec.label: [closed_surface(p.shape)] for p in check.parts})
+            closed = {p.spec.label: closed_surface(p.shape) for p in check.parts}
         except ValueError as e:  # a solid that does not triangulate into a closed surface
             raise JobError(f"a design part has no closed surface: {e}", ErrorType.INVALID_PART) from e
-        surfaces = store.put_bytes(evaluation_surfaces_key(req.evaluation_id), packed, NPZ)
-    scene = design_scene(definition, stored).model_copy(
-        update={"artifacts": BenchmarkArtifacts(collision=collision, surfaces=surfaces)}
-    )
-    if surfaces is not None:
-        blocked = _structure_findings(scene, store, pieces)
-        if blocked:
+        blocked = structure_findings(design_scene(definition, stored), closed, pieces)
+        if blocked:  # it cannot be checked: nothing held, unmeshable, no elastic data
             findings = [*check.findings, *blocked]
             picture = _invalid_picture(req, store, check.parts, findings, fixture_pieces, progress)
             return BuiltDesign(
@@ -270,6 +266,11 @@ def build_design_job(
                 picture=picture,
                 build_s=time.perf_counter() - started,
             )
+        packed = collision_pack.pack({label: [surface] for label, surface in closed.items()})
+        surfaces = store.put_bytes(evaluation_surfaces_key(req.evaluation_id), packed, NPZ)
+    scene = design_scene(definition, stored).model_copy(
+        update={"artifacts": BenchmarkArtifacts(collision=collision, surfaces=surfaces)}
+    )
     return BuiltDesign(
         valid=True,
         findings=check.findings,
@@ -278,20 +279,6 @@ def build_design_job(
         facts=facts,
         build_s=time.perf_counter() - started,
     )
-
-
-def _structure_findings(
-    scene: BenchmarkDefinition, store: ObjectStore, pieces: dict[str, list[collision_pack.Piece]]
-) -> list[Finding]:
-    """What stops the structural check of a design: parts that cannot be meshed, lack elastic data or rest
-    on nothing (``engines.physics.structure_check.structure_findings``)."""
-    from engines.physics.structure_check import structure_findings
-
-    assert scene.artifacts.surfaces is not None
-    surfaces = {
-        label: p[0] for label, p in collision_pack.unpack(store.get_ref(scene.artifacts.surfaces)).items()
-    }
-    return structure_findings(scene, surfaces, pieces)
 
 
 EVIDENCE_FPS = 25.0
