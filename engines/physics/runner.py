@@ -31,7 +31,8 @@ leaves the bounds ends it first. Details then name the payload. The checks live 
 If none held after the last step, the outcome is ``timeout``; the last step counts toward the goal, so a
 goal reached in the final chunk is a goal. Checks read the state once per chunk (``qpos``/``qvel``, which
 after ``mj_step`` describe the new state, unlike ``xpos``) and compare Python floats: a few comparisons
-cost less than one numpy call on these tiny arrays, and nothing iterates over contacts.
+cost less than one numpy call on these tiny arrays, and nothing iterates over contacts except, in a structural
+benchmark, the load recorder (only the contacts on the parts it checks; :mod:`engines.physics.loads`).
 
 Motor control (scenes with actuators only; see ``engines.physics.mjcf`` for the actuators and gains):
 before each chunk every actuator's ``ctrl`` is set for the chunk's start time ``t`` and held for the whole
