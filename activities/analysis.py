@@ -26,7 +26,7 @@ from shared.boundary import (
 )
 from shared.keys import analysis_report_key, upload_key
 from shared.logging import get_logger
-from shared.materials import check_method
+from shared.materials import check_analysis
 from shared.models import (
     PART_SUFFIXES,
     Box,
@@ -109,7 +109,7 @@ class AnalysisActivities:
         Bad input (a method the material is not made by, a missing, oversized or mislabelled file, a path
         outside the part roots, a damaged upload) fails here, before any heavy work, and nothing is
         written."""
-        problem = check_method(req.material, req.method)
+        problem = check_analysis(req.material, req.method, req.finish)
         if problem:
             raise invalid_request(problem)
         return await asyncio.to_thread(stage_source, self._store, self._settings, req.source)
@@ -137,6 +137,8 @@ class AnalysisActivities:
                     alternatives=r.alternatives,
                     sharp_corners=r.sharp_corners,
                     pull_axis=r.pull_axis,
+                    tolerance_class=r.tolerance_class,
+                    finish=r.finish,
                 )
             except ValueError as e:
                 raise invalid_request(str(e)) from None

@@ -43,7 +43,7 @@ from shared.models import (
     ManufacturingReport,
 )
 from shared.settings import Settings, get_settings
-from workers.agent import Agent
+from workers.agent import ANALYSIS_OPTIONS, Agent
 from workers.agent_input import AgentInputError, AgentWorkFailed
 
 T = TypeVar("T")
@@ -133,15 +133,23 @@ class Client:
         material: str,
         quantity: int,
         filename: str | None = None,
+        **options: Any,
     ) -> ManufacturingReport:
-        """DFM findings and a quote for one part (STEP, STL or a part script) by ``method`` at ``quantity``."""
+        """DFM findings and a quote for one part (STEP, STL or a part script) by ``method`` at ``quantity``.
+
+        ``options``: ``tolerance_class`` (ISO 2768 ``f``/``m``/``c``/``v``), ``finish`` (``as_machined``,
+        ``bead_blast``, ``anodise``, ``powder_coat``), ``sharp_corners``, ``tooling_class``, ``pull_axis``
+        (:class:`shared.models.AnalyzeRequest`); an unknown one is an :class:`InputError`."""
         if isinstance(part, Path):
             filename = filename or part.name
             part = await asyncio.to_thread(part.read_bytes)
         if filename is None:
             raise InputError("filename: name the part's file (its suffix says its format)")
+        unknown = sorted(set(options) - set(ANALYSIS_OPTIONS))
+        if unknown:
+            raise InputError(f"unknown analysis option(s) {unknown}; known: {', '.join(ANALYSIS_OPTIONS)}")
         data = base64.b64encode(part).decode()
-        return await self._agent.analyze_part(filename, data, method, material, quantity)
+        return await self._agent.analyze_part(filename, data, method, material, quantity, **options)
 
     async def manifest(self, dataset_id: str) -> DatasetManifest:
         """A finished dataset's manifest (the store only)."""
@@ -245,9 +253,15 @@ class SyncClient:
         )
 
     def analyze(
-        self, part: bytes | Path, method: str, material: str, quantity: int, filename: str | None = None
+        self,
+        part: bytes | Path,
+        method: str,
+        material: str,
+        quantity: int,
+        filename: str | None = None,
+        **options: Any,
     ) -> ManufacturingReport:
-        return self._call(self._client.analyze(part, method, material, quantity, filename))
+        return self._call(self._client.analyze(part, method, material, quantity, filename, **options))
 
     def manifest(self, dataset_id: str) -> DatasetManifest:
         return self._call(self._client.manifest(dataset_id))

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.models import ManufacturingMethod, MaterialId
+from shared.models import ManufacturingMethod, MaterialId, SurfaceFinish
 
 MATERIALS_TOML = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "materials.toml")
 """The material table shipped with the package (inside ``shared/``, so the wheel carries it)."""
@@ -65,6 +65,10 @@ class MaterialProps(BaseModel):
     """FDM printing: the strength across the layers over the strength along them."""
     elastic_source: str = ""
     methods: tuple[ManufacturingMethod, ...] = ()
+    finishes: tuple[SurfaceFinish, ...] = ()
+    """The surface finishes besides as-machined a part in this material can be given (anodising: aluminium;
+    blasting and powder coat: metals), with ``finishes_source`` saying why."""
+    finishes_source: str = ""
     method_params: dict[ManufacturingMethod, dict[str, Any]] = Field(default_factory=dict)
     """The ``[materials.<id>.<method>]`` tables, as written: each method's module validates its own
     (``engines/manufacturing/methods``), so adding a method does not change this loader."""
@@ -93,6 +97,10 @@ class MaterialProps(BaseModel):
             )
         if self.youngs_modulus_mpa is not None and not self.elastic_source:
             raise ValueError("elastic data without elastic_source")
+        if self.finishes and not self.finishes_source:
+            raise ValueError("finishes without finishes_source")
+        if SurfaceFinish.AS_MACHINED in self.finishes:
+            raise ValueError("finishes: as_machined is always allowed; list only the others")
         return self
 
     @model_validator(mode="after")
@@ -171,3 +179,24 @@ def check_method(material: MaterialId | str, method: ManufacturingMethod | str) 
         f"{mat.value} cannot be made by {meth.value}; {mat.value} is made by: "
         f"{', '.join(m.value for m in takes)}"
     )
+
+
+def check_finish(material: MaterialId | str, finish: SurfaceFinish | str | None) -> str | None:
+    """None when a part in ``material`` can be given ``finish`` (always for as-machined or no finish);
+    otherwise a message naming the finishes the material does take."""
+    if finish is None or SurfaceFinish(finish) is SurfaceFinish.AS_MACHINED:
+        return None
+    mat, fin = MaterialId(material), SurfaceFinish(finish)
+    takes = props(mat).finishes
+    if fin in takes:
+        return None
+    others = ", ".join(f.value for f in (SurfaceFinish.AS_MACHINED, *takes))
+    return f"{mat.value} cannot be given the {fin.value} finish; {mat.value} takes: {others}"
+
+
+def check_analysis(
+    material: MaterialId | str, method: ManufacturingMethod | str, finish: SurfaceFinish | str | None = None
+) -> str | None:
+    """The catalogue's checks of an analysis request (:func:`check_method`, then :func:`check_finish`), the
+    same at every entry point: None, or the message of a request error."""
+    return check_method(material, method) or check_finish(material, finish)

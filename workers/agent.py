@@ -82,6 +82,10 @@ structural benchmark) the critical part's stress map, or an invalid design's pic
 in red."""
 
 
+ANALYSIS_OPTIONS = ("tolerance_class", "finish", "sharp_corners", "tooling_class", "pull_axis")
+"""The :class:`~shared.models.AnalyzeRequest` options :meth:`Agent.analyze_part` takes by keyword."""
+
+
 @dataclass
 class Agent:
     """The operations, over one Temporal client and the object store of ``settings``."""
@@ -290,11 +294,22 @@ class Agent:
     # --- manufacturing and authoring -----------------------------------------------------------
 
     async def analyze_part(
-        self, filename: str, data_base64: str, method: str, material: str, quantity: int
+        self,
+        filename: str,
+        data_base64: str,
+        method: str,
+        material: str,
+        quantity: int,
+        *,
+        tolerance_class: str | None = None,
+        finish: str | None = None,
+        sharp_corners: bool = False,
+        tooling_class: str | None = None,
+        pull_axis: list[float] | None = None,
     ) -> ManufacturingReport:
         """DFM findings and a quote for one part (STEP, STL or a part script), at the requested method and
-        quantity."""
-        from shared.materials import check_method
+        quantity; the options are :class:`~shared.models.AnalyzeRequest`'s of the same names."""
+        from shared.materials import check_analysis
         from shared.temporal import WF_ANALYZE_MANUFACTURING
         from workflows.manufacturing import analysis_id
 
@@ -309,10 +324,15 @@ class Agent:
                 method=method,
                 material=material,
                 quantity=quantity,
+                tolerance_class=tolerance_class,
+                finish=finish,
+                sharp_corners=sharp_corners,
+                tooling_class=tooling_class,
+                pull_axis=pull_axis,
             )
         except (BoundaryError, ValidationError) as e:
             raise refused(e) from None
-        problem = check_method(req.material, req.method)
+        problem = check_analysis(req.material, req.method, req.finish)
         if problem:
             raise AgentInputError(problem)
         wf_id = f"analyze-{analysis_id(req, sha256_hex(data))}"

@@ -147,7 +147,8 @@ def build_server(agent: Agent) -> MCPServer:
 
     @server.tool(
         description="DFM findings and a quote for one part (STEP, STL or a part script, in base64) by the "
-        "requested method (cnc_milling, injection_molding, fdm_printing), material and quantity."
+        "requested method (cnc_milling, injection_molding, fdm_printing, sheet_metal, cnc_turning), material "
+        "and quantity; optional ISO 2768 tolerance class and surface finish, each priced as its own line."
     )
     async def analyze_part(
         ctx: Context,
@@ -156,8 +157,36 @@ def build_server(agent: Agent) -> MCPServer:
         method: str,
         material: str,
         quantity: Annotated[int, Field(ge=1)],
+        tolerance_class: Annotated[
+            str | None, Field(description="ISO 2768-1 class: f, m (default), c or v")
+        ] = None,
+        finish: Annotated[
+            str | None,
+            Field(
+                description="as_machined (default), bead_blast, anodise (aluminium) or powder_coat (metals)"
+            ),
+        ] = None,
+        sharp_corners: Annotated[
+            bool,
+            Field(description="internal corners must stay sharp (EDM) instead of left at the tool radius"),
+        ] = False,
+        tooling_class: Annotated[
+            str | None, Field(description="injection moulding: prototype or production mould")
+        ] = None,
+        pull_axis: Annotated[
+            list[float] | None, Field(description="injection moulding: the mould's pull axis, e.g. [0, 0, 1]")
+        ] = None,
     ) -> dict[str, Any]:
-        report = await _guarded(_agent(ctx).analyze_part(filename, data_base64, method, material, quantity))
+        options = {
+            "tolerance_class": tolerance_class,
+            "finish": finish,
+            "sharp_corners": sharp_corners,
+            "tooling_class": tooling_class,
+            "pull_axis": pull_axis,
+        }
+        report = await _guarded(
+            _agent(ctx).analyze_part(filename, data_base64, method, material, quantity, **options)
+        )
         return report.model_dump(mode="json")
 
     @server.tool(

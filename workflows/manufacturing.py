@@ -75,7 +75,7 @@ class AnalyzeManufacturing:
         self._stage("stage", what)
         staged: StagedPart = await workflow.execute_activity(
             ACT_STAGE_PART,
-            StagePartRequest(source=req.part, method=req.method, material=req.material),
+            StagePartRequest(source=req.part, method=req.method, material=req.material, finish=req.finish),
             result_type=StagedPart,
             summary=f"stage part for {what}",
             **LIGHT.kwargs(),

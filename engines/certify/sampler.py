@@ -10,7 +10,8 @@ What it draws (version 2):
 - 1, 2 or 3 parts, each a plank, a block, a wedge or a rod (uniform), with sizes relative to the build zone
   (:data:`SIZE_RANGES`) and a pose: yaw uniform over the full turn, pitch and roll uniform within
   ±:data:`MAX_TILT_DEG`, the centre uniform over the positions that keep the part inside the build zone;
-- a material and method pair the catalogue makes, by milling, moulding or printing (uniform over the pairs);
+- a material and method pair the catalogue makes, by milling, moulding or printing, among the materials of
+  :data:`RANDOM_DESIGN_MATERIALS` (uniform over the pairs);
 - when the benchmark's reference uses a joint, with probability :data:`JOINT_PROBABILITY` one part is put on
   a hinge (a constant-velocity motor) or a slide (a sinusoidal motor) along a principal axis, driven by a
   catalogue motor of the right kind (uniform over the items), asked for 20-100 % of its torque or force and
@@ -80,6 +81,20 @@ RANDOM_DESIGN_METHODS = (
 """The methods a random part is made by: its primitives (planks, blocks, wedges, rods) are milled, moulded or
 printed; sheet metal and turning take shapes the sampler does not draw. Fixed here, so a method added to the
 catalogue does not change what sampler version 3 draws."""
+
+RANDOM_DESIGN_MATERIALS = (
+    MaterialId.ABS,
+    MaterialId.ALUMINUM_6061,
+    MaterialId.HARDWOOD,
+    MaterialId.HDPE,
+    MaterialId.PLA,
+    MaterialId.RUBBER_GENERIC,
+    MaterialId.STEEL_CARBON,
+)
+"""The materials a random part is drawn in: the seven of the catalogue sampler version 3 was pinned with.
+Fixed here, like :data:`RANDOM_DESIGN_METHODS`, so a material added to the catalogue does not change what a
+random design draws (the pairs are still taken in sorted order, and only those the catalogue makes by a random
+design method and prices)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +199,7 @@ class Sampler:
             (m, meth)
             for m in sorted(MATERIALS)
             for meth in methods_for(m)
-            if m in self.prices and meth in RANDOM_DESIGN_METHODS
+            if m in RANDOM_DESIGN_MATERIALS and m in self.prices and meth in RANDOM_DESIGN_METHODS
         ]
         if not self.pairs:
             raise ValueError("the catalogue makes no material: nothing to draw random designs from")

@@ -14,6 +14,7 @@ from engines.manufacturing.facts import PartFacts
 from engines.manufacturing.methods import METHODS
 from engines.manufacturing.metrics import PartMetrics, part_metrics
 from engines.manufacturing.pricing import ladder, quote
+from engines.manufacturing.pull import pulled_metrics
 from engines.manufacturing.rules import DfmOptions, ordered, resolution_parameters
 from shared.materials import check_method
 from shared.models import (
@@ -25,6 +26,8 @@ from shared.models import (
     MethodAlternative,
     Quote,
     Severity,
+    SurfaceFinish,
+    ToleranceClass,
 )
 
 
@@ -80,10 +83,13 @@ def evaluate(
     metrics: PartMetrics | None = None,
     sharp_corners: bool = False,
     pull_axis: tuple[float, float, float] | None = None,
+    tolerance_class: ToleranceClass | str | None = None,
+    finish: SurfaceFinish | str | None = None,
 ) -> tuple[PartMetrics, list[DfmFinding], Quote]:
     """Findings and the quote for exactly this method, material and quantity (``metrics``: the part's, if
-    already computed; they do not depend on the method; ``sharp_corners``: see :func:`assess`). The quote's
-    ``parameters`` state the resolution the rules compared measurements with limits to.
+    already computed; they do not depend on the method; ``sharp_corners``: see :func:`assess`;
+    ``tolerance_class``, ``finish``: priced as lines of the quote, :mod:`engines.manufacturing.options`). The
+    quote's ``parameters`` state the resolution the rules compared measurements with limits to.
 
     ``ValueError`` when the method does not take the material (never another method's quote)."""
     catalog.material(material)
@@ -92,7 +98,9 @@ def evaluate(
         raise ValueError(problem)
     metrics = metrics or _metrics(facts, catalog)
     findings = assess(facts, metrics, method, material, catalog, sharp_corners, pull_axis)
-    q = quote(metrics, method, material, quantity, catalog)
+    if method is ManufacturingMethod.INJECTION_MOLDING:
+        metrics = pulled_metrics(facts, metrics, pull_axis)  # the mould is priced along the pull reported
+    q = quote(metrics, method, material, quantity, catalog, tolerance_class=tolerance_class, finish=finish)
     q = q.model_copy(update={"parameters": {**q.parameters, **resolution_parameters()}})
     if any(f.severity == Severity.BLOCKING for f in findings):
         blocking = ", ".join(sorted({f.rule_id for f in findings if f.severity == Severity.BLOCKING}))
@@ -120,14 +128,24 @@ def analyse(
     alternatives: bool = True,
     sharp_corners: bool = False,
     pull_axis: tuple[float, float, float] | None = None,
+    tolerance_class: ToleranceClass | str | None = None,
+    finish: SurfaceFinish | str | None = None,
 ) -> Analysis:
-    """``sharp_corners``, ``pull_axis``: the request's ``AnalyzeRequest.sharp_corners`` and
-    ``AnalyzeRequest.pull_axis`` (see :func:`assess`)."""
+    """``sharp_corners``, ``pull_axis``, ``tolerance_class``, ``finish``: the request's options of those names
+    (see :func:`assess` and :func:`evaluate`); the ladder and the alternatives are priced with them too."""
+    options = {"tolerance_class": tolerance_class, "finish": finish}
     metrics, findings, q = evaluate(
-        facts, method, material, quantity, catalog, sharp_corners=sharp_corners, pull_axis=pull_axis
+        facts,
+        method,
+        material,
+        quantity,
+        catalog,
+        sharp_corners=sharp_corners,
+        pull_axis=pull_axis,
+        **options,
     )
     quantities = sorted({*(ladder_quantities or DEFAULT_QUANTITY_LADDER), quantity})
-    rungs = ladder(metrics, method, material, quantities, catalog)
+    rungs = ladder(metrics, method, material, quantities, catalog, **options)
     others: list[MethodAlternative] = []
     if alternatives:
         for other in ManufacturingMethod:
@@ -138,7 +156,7 @@ def analyse(
                 others.append(MethodAlternative(method=other, available=False, note=problem))
                 continue
             _, alt_findings, alt_quote = evaluate(
-                facts, other, material, quantity, catalog, metrics, sharp_corners, pull_axis
+                facts, other, material, quantity, catalog, metrics, sharp_corners, pull_axis, **options
             )
             blocking = sorted({f.rule_id for f in alt_findings if f.severity == Severity.BLOCKING})
             others.append(

@@ -21,6 +21,7 @@ from pydantic import Field, SerializeAsAny, ValidationError, model_validator
 
 from engines.manufacturing.method import MaterialParams, Process, _Data
 from engines.manufacturing.methods import METHODS
+from engines.manufacturing.options import OptionRules, default_options
 from shared.materials import MATERIALS, MATERIALS_TOML, MaterialProps
 from shared.models import ManufacturingMethod, MaterialId, PriceTable
 
@@ -52,6 +53,8 @@ class Catalog(_Data):
     currency: str = "USD"
     review: ReviewRules
     estimate: EstimateRules
+    options: OptionRules
+    """The tolerance classes and finishes a request can ask for (``options.toml``)."""
     price_table: str | None = None
     """Name of the user price table applied over the defaults, if any."""
     processes: dict[ManufacturingMethod, SerializeAsAny[Process]]
@@ -123,9 +126,12 @@ def _material_params(materials: dict[MaterialId, MaterialProps]) -> dict[Manufac
 
 
 def parse_catalog(
-    header: dict[str, Any], processes: dict[ManufacturingMethod, tuple[str, dict[str, Any]]]
+    header: dict[str, Any],
+    processes: dict[ManufacturingMethod, tuple[str, dict[str, Any]]],
+    options: OptionRules | None = None,
 ) -> Catalog:
-    """Validate the catalogue header and each method's ``(path, parsed data file)``; errors name the file."""
+    """Validate the catalogue header and each method's ``(path, parsed data file)``; errors name the file.
+    ``options``: the tolerance and finish rules (default: the shipped ``options.toml``)."""
     validated: dict[ManufacturingMethod, Process] = {}
     for method, plugin in METHODS.items():
         if method not in processes:
@@ -141,6 +147,7 @@ def parse_catalog(
             {
                 **header,
                 "processes": validated,
+                "options": options or default_options(),
                 "materials": materials,
                 "material_params": _material_params(materials),
             }

@@ -37,9 +37,11 @@ class PartMetrics:
     wall_max_mm: float
     """Thickest wall (98th percentile of the samples): it sets the mould cooling time."""
     projected_area_z_mm2: float
-    """Silhouette seen along Z: the mould's cavity footprint and clamp-force area."""
+    """Silhouette seen along Z: the mould's cavity footprint and clamp-force area. The analysis replaces it
+    with the silhouette along the pull it chose (:func:`engines.manufacturing.pull.pulled_metrics`)."""
     im_side_actions: int
-    """Side-action directions a two-plate mould pulled along +-Z needs to release the undercuts."""
+    """Side-action directions a two-plate mould pulled along +-Z needs to release the undercuts; the analysis
+    replaces it with the chosen pull's (:func:`engines.manufacturing.pull.pulled_metrics`)."""
     fdm_support_volume_mm3: float
     """Support under surfaces steeper than the printer's overhang limit, printed Z up."""
     n_features: int = 0

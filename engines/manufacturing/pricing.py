@@ -46,11 +46,26 @@ from engines.manufacturing.catalog import Catalog, with_options
 from engines.manufacturing.method import CostModel, Rates, usd
 from engines.manufacturing.methods import METHODS
 from engines.manufacturing.metrics import PartMetrics
-from shared.materials import check_method
-from shared.models import LadderRung, ManufacturingMethod, Material, MaterialId, Method, Quote, QuoteLine
+from engines.manufacturing.options import apply_options
+from shared.materials import check_finish, check_method
+from shared.models import (
+    Finish,
+    LadderRung,
+    ManufacturingMethod,
+    Material,
+    MaterialId,
+    Method,
+    Quote,
+    QuoteLine,
+    SurfaceFinish,
+    Tolerance,
+    ToleranceClass,
+)
 
 _METHOD = TypeAdapter(Method)
 _MATERIAL = TypeAdapter(Material)
+_TOLERANCE = TypeAdapter(Tolerance | None)
+_FINISH = TypeAdapter(Finish | None)
 
 
 # ------------------------------------------------------------------------------------------------ public API
@@ -92,7 +107,14 @@ def _review(meth: ManufacturingMethod, model: CostModel, catalog: Catalog) -> tu
 
 
 def _assemble(
-    meth: ManufacturingMethod, mat: MaterialId, q: int, model: CostModel, rates: Rates, catalog: Catalog
+    meth: ManufacturingMethod,
+    mat: MaterialId,
+    q: int,
+    model: CostModel,
+    rates: Rates,
+    catalog: Catalog,
+    tolerance_class: ToleranceClass | None = None,
+    finish: SurfaceFinish = SurfaceFinish.AS_MACHINED,
 ) -> Quote:
     margin = rates.margin
     lines = [
@@ -139,6 +161,8 @@ def _assemble(
         needs_review=bool(reasons),
         review_reasons=reasons,
         tooling_class=None if tooling is None else ("prototype" if tooling else "production"),
+        tolerance_class=tolerance_class,
+        finish=finish,
     )
 
 
@@ -151,18 +175,27 @@ def quote(
     *,
     tooling_class: str | None = None,
     parallel_machines: int | None = None,
+    tolerance_class: ToleranceClass | str | None = None,
+    finish: SurfaceFinish | str | None = None,
 ) -> Quote:
     """Price ``quantity`` parts by ``method`` in ``material``; raise ``ValueError`` for an impossible request.
 
     The request is honoured exactly: a material the method does not take is an error, never a reason to quote
     another method (the caller can price alternatives separately). ``tooling_class`` and
-    ``parallel_machines`` override the catalogue's (:func:`engines.manufacturing.catalog.with_options`).
+    ``parallel_machines`` override the catalogue's (:func:`engines.manufacturing.catalog.with_options`);
+    ``tolerance_class`` and ``finish`` are priced as lines of their own (:mod:`engines.manufacturing.options`;
+    a finish the material does not take is a ``ValueError``).
     """
     meth, mat = _validate(metrics, method, material, quantity)
+    tolerance_class, finish = _TOLERANCE.validate_python(tolerance_class), _FINISH.validate_python(finish)
+    msg = check_finish(mat, finish)
+    if msg is not None:
+        raise ValueError(msg)
     catalog = with_options(catalog, parallel_machines=parallel_machines, tooling_class=tooling_class)
     proc = catalog.process(meth)
     model = METHODS[meth].cost(metrics, catalog.material(mat), catalog.params(meth, mat), quantity, proc)
-    return _assemble(meth, mat, quantity, model, proc.rates, catalog)
+    model, tol, fin = apply_options(model, meth, metrics, quantity, catalog.options, tolerance_class, finish)
+    return _assemble(meth, mat, quantity, model, proc.rates, catalog, tol, fin)
 
 
 def ladder(
@@ -174,6 +207,8 @@ def ladder(
     *,
     tooling_class: str | None = None,
     parallel_machines: int | None = None,
+    tolerance_class: ToleranceClass | str | None = None,
+    finish: SurfaceFinish | str | None = None,
 ) -> list[LadderRung]:
     """One rung per distinct quantity, ascending: the same model as :func:`quote` at each quantity."""
     qs = list(quantities)
@@ -189,6 +224,8 @@ def ladder(
             catalog,
             tooling_class=tooling_class,
             parallel_machines=parallel_machines,
+            tolerance_class=tolerance_class,
+            finish=finish,
         )
         rungs.append(
             LadderRung(

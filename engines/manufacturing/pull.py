@@ -17,11 +17,12 @@ directions, since reach is measured by rays at extraction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from engines.manufacturing.facts import DIRECTION_NAMES, DIRECTIONS, PartFacts
+from engines.manufacturing.metrics import PartMetrics
 from engines.manufacturing.rules import significant
 
 AXIS_MATCH_DEG = 1.0
@@ -175,3 +176,23 @@ def choose_pull(f: PartFacts, pull_axis: tuple[float, float, float] | None = Non
     pulls = candidates(f)
     best = min(range(len(pulls)), key=lambda i: (_score(f, pulls[i]), i))
     return pulls[best], pulls
+
+
+def projected_mm2(f: PartFacts, pull: Pull) -> float:
+    """The part's silhouette seen along the pull: the cavity footprint that sets clamp force and tooling
+    (the surface facing the +axis half that it releases, weighted by how squarely it faces it)."""
+    dirs, reach = directions(f)
+    facing = f.normals.astype(np.float64) @ dirs[pull.plus]
+    up = (facing > 0) & reach[:, pull.plus]
+    return float((f.areas[up] * facing[up]).sum())
+
+
+def pulled_metrics(
+    f: PartFacts, metrics: PartMetrics, pull_axis: tuple[float, float, float] | None = None
+) -> PartMetrics:
+    """``metrics`` with the moulding numbers measured along the pull the rules use (:func:`choose_pull`):
+    the projected area and the side actions, so the mould is priced for the axis the report names."""
+    pull, _ = choose_pull(f, pull_axis)
+    return replace(
+        metrics, projected_area_z_mm2=projected_mm2(f, pull), im_side_actions=len(pull.side_actions)
+    )

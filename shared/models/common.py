@@ -216,6 +216,20 @@ class MaterialId(StrEnum):
     HDPE = "hdpe"
     HARDWOOD = "hardwood"
     RUBBER_GENERIC = "rubber_generic"
+    ALUMINUM_5052 = "aluminum_5052"
+    ALUMINUM_7075 = "aluminum_7075"
+    STEEL_COLD_ROLLED = "steel_cold_rolled"
+    STAINLESS_304 = "stainless_304"
+    STAINLESS_316 = "stainless_316"
+    BRASS_360 = "brass_360"
+    COPPER_110 = "copper_110"
+    TITANIUM_6AL4V = "titanium_6al4v"
+    PETG = "petg"
+    NYLON_PA12 = "nylon_pa12"
+    POLYCARBONATE = "polycarbonate"
+    POM = "pom"
+    POLYPROPYLENE = "polypropylene"
+    PMMA = "pmma"
 
 
 _METHOD_ALIASES = {

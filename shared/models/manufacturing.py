@@ -3,9 +3,17 @@ activities' requests."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, StringConstraints, model_serializer
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
 
 from shared.models.common import (
     Amount,
@@ -17,6 +25,7 @@ from shared.models.common import (
     Quantity,
     Severity,
     Vec3,
+    normalise_token,
 )
 from shared.models.files import PartFormat, PartSource, StagedPart
 from shared.models.geometry import Box
@@ -26,6 +35,74 @@ DEFAULT_QUANTITY_LADDER = (1, 10, 100, 1000, 10000)
 ToolingClass = Literal["prototype", "production"]
 """Injection-mould classes: aluminium prototype tooling or steel production tooling."""
 MAX_LADDER_RUNGS = 12
+
+
+class ToleranceClass(StrEnum):
+    """ISO 2768-1 general tolerance classes for linear dimensions: fine, medium, coarse, very coarse."""
+
+    F = "f"
+    M = "m"
+    C = "c"
+    V = "v"
+
+
+_TOLERANCE_ALIASES = {
+    "fine": "f",
+    "medium": "m",
+    "coarse": "c",
+    "very_coarse": "v",
+    **{
+        f"{p}{c}": c
+        for p in ("iso_2768_", "iso2768_", "iso_2768", "iso2768", "2768_", "2768")
+        for c in "fmcv"
+    },
+}
+
+
+def _normalise_tolerance(v: Any) -> Any:
+    """``f``, ``fine``, ``ISO 2768-f``, ``2768-m``... all name their class."""
+    v = normalise_token(v)
+    return _TOLERANCE_ALIASES.get(v, v) if isinstance(v, str) else v
+
+
+Tolerance = Annotated[ToleranceClass, BeforeValidator(_normalise_tolerance)]
+
+
+class SurfaceFinish(StrEnum):
+    """Finishes a quote can price: left as cut, glass-bead blasted, Type II sulfuric anodised (aluminium),
+    powder coated (metals)."""
+
+    AS_MACHINED = "as_machined"
+    BEAD_BLAST = "bead_blast"
+    ANODISE = "anodise"
+    POWDER_COAT = "powder_coat"
+
+
+_FINISH_ALIASES = {
+    "none": "as_machined",
+    "as_cut": "as_machined",
+    "standard": "as_machined",
+    "bead_blasted": "bead_blast",
+    "bead_blasting": "bead_blast",
+    "anodize": "anodise",
+    "anodized": "anodise",
+    "anodised": "anodise",
+    "anodizing": "anodise",
+    "anodising": "anodise",
+    "type_ii_anodize": "anodise",
+    "powder_coated": "powder_coat",
+    "powder_coating": "powder_coat",
+    "powdercoat": "powder_coat",
+}
+
+
+def _normalise_finish(v: Any) -> Any:
+    """``anodize``, ``Anodised``, ``powder-coat``... all name their finish."""
+    v = normalise_token(v)
+    return _FINISH_ALIASES.get(v, v) if isinstance(v, str) else v
+
+
+Finish = Annotated[SurfaceFinish, BeforeValidator(_normalise_finish)]
 
 
 class MaterialPrice(Model):
@@ -92,6 +169,14 @@ class AnalyzeRequest(Model):
     """Injection moulding: the axis the mould must open along (either sign), e.g. ``(0, 0, 1)``. Unset: the
     analysis picks it among +-X, +-Y, +-Z and the part's principal axes of inertia (fewest side actions,
     least undercut), and the ``IM.PULL_DIRECTION`` finding reports it."""
+    tolerance_class: Tolerance | None = None
+    """ISO 2768-1 general tolerance class (``f``, ``m``, ``c``, ``v``) for milling, turning and sheet metal
+    (the standard's scope: parts made by metal removal or formed from sheet). Unset: the class the machining
+    times are calibrated at. Priced as its own quote line; moulded and printed parts get a caveat instead."""
+    finish: Finish | None = None
+    """Surface finish (``as_machined``, ``bead_blast``, ``anodise``, ``powder_coat``), priced as its own lines
+    (per part and the finisher's lot minimum). Anodising takes aluminium only, blasting and powder coat
+    metals only (:func:`shared.materials.check_finish`). Unset: as machined."""
 
     @model_serializer(mode="wrap")
     def _without_unset_options(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
@@ -101,8 +186,9 @@ class AnalyzeRequest(Model):
             data.pop("sharp_corners", None)
         if self.tooling_class is None:
             data.pop("tooling_class", None)
-        if self.pull_axis is None:
-            data.pop("pull_axis", None)
+        for option in ("pull_axis", "tolerance_class", "finish"):
+            if getattr(self, option) is None:
+                data.pop(option, None)
         return data
 
 
@@ -162,6 +248,11 @@ class Quote(Model):
     review_reasons: list[str] = Field(default_factory=list)
     tooling_class: ToolingClass | None = None
     """Injection moulding: the mould class priced (see ``AnalyzeRequest.tooling_class``)."""
+    tolerance_class: ToleranceClass | None = None
+    """The ISO 2768-1 class priced (see ``AnalyzeRequest.tolerance_class``); None where the standard does not
+    apply (moulding, printing)."""
+    finish: SurfaceFinish = SurfaceFinish.AS_MACHINED
+    """The surface finish priced (see ``AnalyzeRequest.finish``)."""
 
 
 class LadderRung(Model):
@@ -226,6 +317,16 @@ class StagePartRequest(Model):
     source: PartSource
     method: Method
     material: Material
+    finish: Finish | None = None
+    """The request's finish, checked against the material before anything is staged."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset_finish(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Without a finish it dumps as it did before finishes existed (recorded histories replay unchanged)."""
+        data = handler(self)
+        if self.finish is None:
+            data.pop("finish", None)
+        return data
 
 
 class AnalysisProgress(Model):

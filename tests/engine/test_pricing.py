@@ -80,7 +80,7 @@ def part_for(method: ManufacturingMethod) -> PartMetrics:
 
 def test_catalogue_loads_and_every_material_has_a_row() -> None:
     cat = load_catalog()
-    assert cat.label == cat.catalog_version == "mfg-3"
+    assert cat.label == cat.catalog_version == "mfg-4"
     assert set(MATERIALS) == set(MaterialId) == set(cat.materials)
     for mid in MaterialId:
         row = props(mid)
@@ -179,7 +179,7 @@ def test_price_table_overrides_material_price_and_machine_rate() -> None:
         }
     )
     base, user = load_catalog(), load_catalog(table)
-    assert user.label == "mfg-3 + price table 'acme'"
+    assert user.label == "mfg-4 + price table 'acme'"
     assert user.material_prices()[MaterialId.ALUMINUM_6061][0] == 12.0
     assert base.material("aluminum_6061").price_usd_per_kg == 6.0  # the defaults are not mutated
     assert (

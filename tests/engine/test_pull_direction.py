@@ -100,3 +100,14 @@ def test_the_request_carries_the_axis_only_when_set() -> None:
     assert req.pull_axis == (0, 0, 1)
     with pytest.raises(ValueError):
         AnalyzeRequest.model_validate({**base, "pull_axis": (0, 0, 0)})
+
+
+def test_the_mould_is_priced_along_the_pull_it_chose(tunnel, catalog) -> None:  # type: ignore[no-untyped-def]
+    """Picked along X: no side action in the tooling and the footprint seen along X (40 x 30 less the
+    tunnel); its twin fixed to Z pays for the side action and is priced on the 60 x 40 footprint."""
+    _, _, along_x = evaluate(tunnel, IM, MaterialId.ABS, 1000, catalog)
+    _, _, along_z = evaluate(tunnel, IM, MaterialId.ABS, 1000, catalog, pull_axis=(0.0, 0.0, 1.0))
+    assert along_x.parameters["side_actions"] == 0 and along_z.parameters["side_actions"] == 1
+    assert along_x.parameters["projected_area_mm2"] == pytest.approx(40 * 30 - 10 * 10, rel=1e-3)
+    assert along_z.parameters["projected_area_mm2"] == pytest.approx(60 * 40, rel=1e-3)
+    assert along_z.parameters["side_actions_cost_usd"] > 0 == along_x.parameters["side_actions_cost_usd"]

@@ -99,12 +99,39 @@ async def test_analysis_of_a_stored_upload_with_a_price_table(
     assert {a.method.value for a in report.alternatives if a.available} == {"cnc_milling", "fdm_printing"}
 
 
+async def test_the_tolerance_class_and_finish_are_priced_as_lines(
+    temporal_env, worker_queue, parts_dir
+) -> None:  # type: ignore[no-untyped-def]
+    req = {
+        "part": {"path": str(parts_dir / "pocket.step")},
+        "method": "cnc",
+        "material": "aluminum_6061",
+        "quantity": 10,
+        "tolerance_class": "ISO 2768-f",
+        "finish": "anodize",
+    }
+    report = await _analyze(temporal_env.client, worker_queue, req)
+    q = report.quote
+    assert q.tolerance_class == "f" and q.finish == "anodise"
+    items = {ln.item for ln in q.lines}
+    assert {"tolerance ISO 2768-f", "finish: anodise", "finish lot minimum: anodise"} <= items
+    sheet = next(a for a in report.alternatives if a.method.value == "sheet_metal")
+    assert sheet.available  # the alternatives are priced with the same options
+
+
 @pytest.mark.parametrize(
     ("change", "error_type", "says"),
     [
         ({"method": "injection_molding", "material": "aluminum_6061"}, "InvalidRequest", "is made by"),
         ({"quantity": 0}, "InvalidRequest", "quantity"),
         ({"material": "unobtainium"}, "InvalidRequest", "material"),
+        (
+            {"material": "steel_carbon", "finish": "anodise"},
+            "InvalidRequest",
+            "cannot be given the anodise finish",
+        ),
+        ({"finish": "chrome"}, "InvalidRequest", "finish"),
+        ({"tolerance_class": "h7"}, "InvalidRequest", "tolerance_class"),
         ({"part": {"path": "/etc/hostname", "format": "step"}}, "InvalidRequest", "outside the directories"),
         (
             {"part": {"path": "{parts}/../../../../../../../../../etc/hostname", "format": "step"}},
@@ -140,6 +167,12 @@ def test_cli_rejects_bad_input_before_anything_starts(tmp_path: Path) -> None:
         (["--method", "im", "--material", "aluminum_6061", "--quantity", "10"], "is made by"),
         (["--method", "im", "--material", "abs", "--quantity", "0"], "quantity"),
         (["--method", "laser", "--material", "abs", "--quantity", "5"], "method"),
+        (
+            ["--method", "cnc", "--material", "steel_carbon", "--quantity", "5", "--finish", "anodise"],
+            "cannot be given the anodise finish",
+        ),
+        (["--method", "cnc", "--material", "abs", "--quantity", "5", "--finish", "chrome"], "finish"),
+        (["--method", "cnc", "--material", "abs", "--quantity", "5", "--tolerance-class", "h7"], "tolerance"),
     ):
         out = subprocess.run(
             [sys.executable, "-m", "workers.cli", "analyze", str(part), *args],

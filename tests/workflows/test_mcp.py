@@ -149,6 +149,19 @@ async def test_an_agent_lists_reads_evaluates_analyses_and_sees_images(
         )
         assert report["method"] == "cnc_milling" and report["quantity"] == 25
         assert report["quote"]["unit_cost_usd"] > 0
+        finished = await call(
+            s,
+            "analyze_part",
+            filename="plate.step",
+            data_base64=base64.b64encode(part).decode(),
+            method="cnc_milling",
+            material="aluminum_6061",
+            quantity=25,
+            tolerance_class="f",
+            finish="bead_blast",
+        )
+        assert finished["quote"]["finish"] == "bead_blast" and finished["quote"]["tolerance_class"] == "f"
+        assert finished["quote"]["unit_cost_usd"] > report["quote"]["unit_cost_usd"]
 
 
 async def test_bad_input_is_a_tool_error_naming_the_field_and_nothing_is_stored(
@@ -192,6 +205,23 @@ async def test_bad_input_is_a_tool_error_naming_the_field_and_nothing_is_stored(
             quantity=1,
         )
         assert "data_base64" in says and "plate.step" in says
+        plate = base64.b64encode(step_bytes(box((0.0, 0.0, 0.0), (40.0, 30.0, 10.0)))).decode()
+        for option, value, words in (
+            ("finish", "chrome", "finish"),
+            ("tolerance_class", "h7", "tolerance_class"),
+            ("finish", "anodise", "cannot be given the anodise finish"),
+        ):
+            says = await refusal(
+                s,
+                "analyze_part",
+                filename="plate.step",
+                data_base64=plate,
+                method="cnc_milling",
+                material="steel_carbon",
+                quantity=1,
+                **{option: value},
+            )
+            assert words in says, says
         says = await refusal(s, "get_evaluation", evaluation_id="../../etc")
         assert "evaluation_id" in says
         says = await refusal(s, "list_benchmarks", split="within_family")

@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from shared.boundary import checked_file_name, format_of, read_part_file
-from shared.materials import check_method
+from shared.materials import check_analysis
 from shared.models import (
     AnalysisProgress,
     AnalyzeRequest,
@@ -42,6 +42,8 @@ def analyze_request(
     settings: Settings,
     webhook: str | None = None,
     sharp_corners: bool = False,
+    tolerance_class: str | None = None,
+    finish: str | None = None,
 ) -> tuple[AnalyzeRequest, bytes, str]:
     """The CLI boundary of an analysis: the file (through :mod:`shared.boundary`, as the worker checks it:
     name, part roots, size, content), the method/material pairing, the quantity and the price table are all
@@ -69,10 +71,12 @@ def analyze_request(
             alternatives=alternatives,
             webhook=webhook,
             sharp_corners=sharp_corners,
+            tolerance_class=tolerance_class,
+            finish=finish,
         )
     except ValidationError as e:
         raise BadInput(validation_message(e)) from None
-    problem = check_method(req.material, req.method)
+    problem = check_analysis(req.material, req.method, req.finish)
     if problem:
         raise BadInput(problem)
     return req, data, suffix
@@ -125,6 +129,16 @@ def analyze(
             "milling instead of being left at the tool radius"
         ),
     ] = False,
+    tolerance_class: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO 2768-1 general tolerance class: f, m (default), c or v (milling, turning, sheet)"
+        ),
+    ] = None,
+    finish: Annotated[
+        str | None,
+        typer.Option(help="as_machined (default), bead_blast, anodise (aluminium) or powder_coat (metals)"),
+    ] = None,
     embedded: Annotated[
         bool, typer.Option(help="start the embedded dev server and a worker for this run")
     ] = False,
@@ -139,7 +153,18 @@ def analyze(
 
     async def main(settings: Settings) -> int:
         req, data, suffix = analyze_request(
-            part, method, material, quantity, ladder, prices, alternatives, settings, webhook, sharp_corners
+            part,
+            method,
+            material,
+            quantity,
+            ladder,
+            prices,
+            alternatives,
+            settings,
+            webhook,
+            sharp_corners,
+            tolerance_class,
+            finish,
         )
         from shared.keys import upload_key
         from shared.refs import sha256_hex

@@ -163,6 +163,14 @@ def print_report(report: ManufacturingReport) -> None:
         else "[red]NOT manufacturable as designed[/red]"
     )
     console.print(f"{report.method.value} in {report.material.value}, quantity {report.quantity}: {verdict}")
+    for r in p.repairs:
+        console.print(f"[cyan]repaired:[/cyan] {escape(r)}")
+    asked = [
+        f"tolerance ISO 2768-{q.tolerance_class.value}" if q.tolerance_class else "",
+        f"finish {q.finish.value}",
+        f"{q.tooling_class} tooling" if q.tooling_class else "",
+    ]
+    console.print("priced with " + ", ".join(a for a in asked if a))
     if report.findings:
         t = Table(title="DFM findings", show_lines=True)
         for col in ("severity", "rule", "measured", "limit", "where", "why / fix"):
@@ -196,8 +204,13 @@ def print_report(report: ManufacturingReport) -> None:
         f"${money(q.unit_cost_high_usd)}, +-{q.band_pct:.0f}%), total ${money(q.total_cost_usd)}, "
         f"lead time {q.lead_time_days:.0f} days ({escape(q.lead_time_basis)})"
     )
+    if q.estimate_band_pct is not None:
+        console.print(f"[bold]estimate[/bold], not a binding quote: +-{q.estimate_band_pct:.0f}%")
+    if q.needs_review:
+        console.print("[red]needs review[/red] before it is offered: " + escape("; ".join(q.review_reasons)))
     for c in q.caveats:
-        console.print(f"[yellow]caveat:[/yellow] {escape(c)}")
+        if c not in q.review_reasons:
+            console.print(f"[yellow]caveat:[/yellow] {escape(c)}")
     t = Table(title="quantity ladder (same method and material)")
     for col in ("quantity", "unit $", "total $", "+-", "lead days"):
         t.add_column(col, justify="right")
