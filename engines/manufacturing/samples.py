@@ -19,7 +19,9 @@ from build123d import (
     Mode,
     Plane,
     Polygon,
+    Pos,
     Rectangle,
+    Rot,
     Select,
     extrude,
     fillet,
@@ -114,6 +116,37 @@ def dense_part(target_triangles: int = 20_000) -> object:
         with Locations(*locs):
             Cylinder(2.5, 6, mode=Mode.SUBTRACT)
     return p.part
+
+
+def zigzag(bends: int = 10, t: float = 1.5, r: float = 2.0, flat: float = 15.0, w: float = 40.0) -> object:
+    """A sheet strip ``t`` thick with ``bends`` alternating 90 deg bends of inner radius ``r`` about Y (a square
+    wave profile of ``flat`` mm flats, ``w`` wide): the sheet-metal recognition and unfolding benchmark."""
+    part = None
+    x, z = 0.0, 0.0
+    for i in range(bends + 1):
+        up = i % 2 == 1
+        seg = Pos(x, -w / 2, z) * (
+            Box(t, w, flat, align=(Align.MIN, Align.MIN, Align.MIN))
+            if up
+            else Box(flat, w, t, align=(Align.MIN, Align.MIN, Align.MIN))
+        )
+        part = seg if part is None else part + seg
+        if i == bends:
+            break
+        # bend at the segment's end
+        if not up:  # horizontal segment ends at x + flat: bend up (centre above the end)
+            cx, cz = x + flat, z + t + r
+            ring = Pos(cx, 0, cz) * Rot(90, 0, 0) * (Cylinder(r + t, w) - Cylinder(r, w))
+            q = Pos(cx, -w / 2, z) * Box(r + t, w, r + t, align=(Align.MIN, Align.MIN, Align.MIN))
+            part += ring & q
+            x, z = cx + r, cz
+        else:  # vertical segment ends at z + flat: bend over to +X (centre right of the top)
+            cx, cz = x + t + r, z + flat
+            ring = Pos(cx, 0, cz) * Rot(90, 0, 0) * (Cylinder(r + t, w) - Cylinder(r, w))
+            q = Pos(x, -w / 2, cz) * Box(r + t, w, r + t, align=(Align.MIN, Align.MIN, Align.MIN))
+            part += ring & q
+            x, z = cx, cz + r
+    return part
 
 
 def write_examples(directory: str = "examples") -> list[str]:

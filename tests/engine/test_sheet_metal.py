@@ -12,6 +12,7 @@ from engines.manufacturing.analysis import analyse, evaluate
 from engines.manufacturing.catalog import default_catalog
 from engines.manufacturing.extract import facts_from_shape
 from engines.manufacturing.metrics import part_metrics
+from engines.manufacturing.samples import zigzag
 from shared.models import ManufacturingMethod, MaterialId, Severity
 
 AL = MaterialId.ALUMINUM_6061
@@ -28,34 +29,6 @@ def l_bracket(t=2.0, r=2.0, l1=40.0, l2=30.0, w=30.0, holes=((20.0, 0.0, 2.5),))
     part = base + bend + Pos(-(r + t), -w / 2, t + r) * Box(t, w, l2, align=(A, A, A))
     for x, y, d in holes:
         part -= Pos(x, y, t / 2) * Cylinder(d, 4 * t)
-    return part
-
-
-def zigzag(bends=10, t=1.5, r=2.0, flat=15.0, w=40.0):
-    """A strip with ``bends`` alternating 90 deg bends about Y (a square wave profile)."""
-    part = None
-    x, z = 0.0, 0.0
-    for i in range(bends + 1):
-        up = i % 2 == 1
-        seg = Pos(x, -w / 2, z) * (
-            Box(t, w, flat, align=(A, A, A)) if up else Box(flat, w, t, align=(A, A, A))
-        )
-        part = seg if part is None else part + seg
-        if i == bends:
-            break
-        # bend at the segment's end
-        if not up:  # horizontal segment ends at x + flat: bend up (centre above the end)
-            cx, cz = x + flat, z + t + r
-            ring = Pos(cx, 0, cz) * Rot(90, 0, 0) * (Cylinder(r + t, w) - Cylinder(r, w))
-            q = Pos(cx, -w / 2, z) * Box(r + t, w, r + t, align=(A, A, A))
-            part += ring & q
-            x, z = cx + r, cz
-        else:  # vertical segment ends at z + flat: bend over to +X (centre right of the top)
-            cx, cz = x + t + r, z + flat
-            ring = Pos(cx, 0, cz) * Rot(90, 0, 0) * (Cylinder(r + t, w) - Cylinder(r, w))
-            q = Pos(x, -w / 2, cz) * Box(r + t, w, r + t, align=(A, A, A))
-            part += ring & q
-            x, z = cx, cz + r
     return part
 
 
@@ -157,17 +130,19 @@ def test_milled_l_bracket_lists_cheaper_sheet_metal(catalog):
 
 def test_ten_bends_unfold_fast(catalog):
     part = zigzag(bends=10)
-    started = time.perf_counter()
+    started = (
+        time.process_time()
+    )  # this process's CPU seconds: the machine's other load does not inflate them
     facts = facts_from_shape(part, "test")
     m = part_metrics(facts)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     s = m.sheet
     assert s.recognised, s.reason
     assert len(s.bends) == 10
     k = catalog.params(SHEET, AL).k_factor
     closed = 11 * 15.0 + 10 * math.pi / 2 * (2.0 + k * 1.5)
     assert s.blank_length_mm(k) == pytest.approx(closed, rel=0.01)
-    print(f"10-bend part: facts + unfold in {elapsed:.3f} s")
+    print(f"10-bend part: facts + unfold in {elapsed:.3f} CPU s (make bench times the wall clock)")
     assert elapsed <= 1.0
 
 

@@ -405,17 +405,18 @@ def _fin_findings(f: PartFacts, setups: list[int], fins: CncFins) -> list[DfmFin
     per_face = face_median_thickness(f)
     machined = ~envelope_mask(f)
     ax = setups[0] // 2  # the first setup cuts the most surface: its tool axis is the part's "up"
+    # per-face sums in one pass over the triangles (a mesh has as many faces as planar patches)
+    ids, nf = f.face_ids, f.n_faces
+    area = np.bincount(ids, weights=f.areas, minlength=nf)
+    cut = np.bincount(ids, weights=f.areas * machined, minlength=nf)
+    weighted = f.normals.astype(np.float64) * f.areas[:, None]
+    normal = np.stack([np.bincount(ids, weights=weighted[:, k], minlength=nf) for k in range(3)], axis=1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1), 1e-12)[:, None]
     over: list[tuple[float, int, float, float]] = []  # (ratio, face, height, thickness)
     for face, t in per_face.items():
-        if not (np.isfinite(t) and t > 0) or face >= f.n_faces:
+        if not (np.isfinite(t) and t > 0) or face >= nf or cut[face] < 0.5 * area[face]:
             continue
-        sel = f.face_ids == face
-        a = f.areas[sel]
-        if (a * machined[sel]).sum() < 0.5 * a.sum():
-            continue
-        n = (f.normals[sel].astype(np.float64) * a[:, None]).sum(axis=0)
-        n /= max(float(np.linalg.norm(n)), 1e-12)
-        if abs(float(n[ax])) > 0.1:  # not a wall along the tool axis (a floor, a chamfer)
+        if abs(float(normal[face, ax])) > 0.1:  # not a wall along the tool axis (a floor, a chamfer)
             continue
         height = float(f.face_hi[face, ax] - f.face_lo[face, ax])
         if height > 0 and above(height / t, fins.max_height_to_thickness, 1e-3):
