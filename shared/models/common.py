@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -247,10 +248,18 @@ _METHOD_ALIASES = {
 }
 
 
-def normalise_method(v: Any) -> Any:
-    """Boundary normalisation for manufacturing methods: :func:`normalise_token`, then the aliases."""
-    v = normalise_token(v)
-    return _METHOD_ALIASES.get(v, v) if isinstance(v, str) else v
+def aliased(aliases: dict[str, str]) -> Callable[[Any], Any]:
+    """A boundary normaliser: :func:`normalise_token`, then ``aliases`` (other spellings to the value)."""
+
+    def normalise(v: Any) -> Any:
+        v = normalise_token(v)
+        return aliases.get(v, v) if isinstance(v, str) else v
+
+    return normalise
+
+
+normalise_method = aliased(_METHOD_ALIASES)
+"""Boundary normalisation for manufacturing methods: :func:`normalise_token`, then the aliases."""
 
 
 class ManufacturingMethod(StrEnum):

@@ -4,7 +4,7 @@ activities' requests."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,7 +25,7 @@ from shared.models.common import (
     Quantity,
     Severity,
     Vec3,
-    normalise_token,
+    aliased,
 )
 from shared.models.files import PartFormat, PartSource, StagedPart
 from shared.models.geometry import Box
@@ -59,13 +59,8 @@ _TOLERANCE_ALIASES = {
 }
 
 
-def _normalise_tolerance(v: Any) -> Any:
-    """``f``, ``fine``, ``ISO 2768-f``, ``2768-m``... all name their class."""
-    v = normalise_token(v)
-    return _TOLERANCE_ALIASES.get(v, v) if isinstance(v, str) else v
-
-
-Tolerance = Annotated[ToleranceClass, BeforeValidator(_normalise_tolerance)]
+Tolerance = Annotated[ToleranceClass, BeforeValidator(aliased(_TOLERANCE_ALIASES))]
+"""A tolerance class as people write it: ``f``, ``fine``, ``ISO 2768-f``, ``2768-m``..."""
 
 
 class SurfaceFinish(StrEnum):
@@ -96,13 +91,8 @@ _FINISH_ALIASES = {
 }
 
 
-def _normalise_finish(v: Any) -> Any:
-    """``anodize``, ``Anodised``, ``powder-coat``... all name their finish."""
-    v = normalise_token(v)
-    return _FINISH_ALIASES.get(v, v) if isinstance(v, str) else v
-
-
-Finish = Annotated[SurfaceFinish, BeforeValidator(_normalise_finish)]
+Finish = Annotated[SurfaceFinish, BeforeValidator(aliased(_FINISH_ALIASES))]
+"""A finish as people write it: ``anodize``, ``Anodised``, ``powder-coat``..."""
 
 
 class MaterialPrice(Model):
