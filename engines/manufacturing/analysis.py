@@ -159,6 +159,16 @@ def analyse(
                 facts, other, material, quantity, catalog, metrics, sharp_corners, pull_axis, **options
             )
             blocking = sorted({f.rule_id for f in alt_findings if f.severity == Severity.BLOCKING})
+            if METHODS[other].not_this_kind in blocking:
+                others.append(
+                    MethodAlternative(
+                        method=other,
+                        available=True,
+                        blocking=blocking,
+                        note=f"not priced: the part is not one {other.value} makes ({METHODS[other].not_this_kind})",
+                    )
+                )
+                continue
             others.append(
                 MethodAlternative(
                     method=other,

@@ -115,3 +115,6 @@ class Method:
     data_file: str
     findings: Callable[[PartFacts, PartMetrics, Any, Any, DfmOptions], list[DfmFinding]]
     cost: Callable[[PartMetrics, MaterialProps, Any, int, Any], CostModel]
+    not_this_kind: str | None = None
+    """The rule id that says the part is not of the kind this method makes (not a sheet, not a part of
+    revolution): with it blocking, a price "as if fixed" means nothing, so an alternative is not priced."""

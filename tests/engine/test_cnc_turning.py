@@ -101,3 +101,16 @@ def test_stl_shaft_recognised(catalog):
     assert abs(g.axis[2]) == pytest.approx(1.0)
     box = trimesh.creation.box((40, 30, 20))
     assert not part_metrics(facts_from_mesh(box, "stl")).turned.recognised
+
+
+def test_an_alternative_that_cannot_take_the_part_is_not_priced(catalog):
+    """The shaft is no sheet: the sheet-metal alternative names why and shows no price (a price "as if
+    fixed" would undercut every method that can make it); its twin, turning, is priced."""
+    facts = facts_from_shape(stepped_shaft(), "test")
+    alts = {
+        x.method: x for x in analyse(facts, ManufacturingMethod.CNC_MILLING, AL, 100, catalog).alternatives
+    }
+    sheet = alts[ManufacturingMethod.SHEET_METAL]
+    assert sheet.available and not sheet.manufacturable and "SHEET.NOT_SHEET" in sheet.blocking
+    assert sheet.unit_cost_usd is None and "not priced" in sheet.note
+    assert alts[TURN].unit_cost_usd is not None and alts[TURN].manufacturable

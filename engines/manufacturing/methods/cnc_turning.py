@@ -283,4 +283,5 @@ METHOD = Method(
     data_file=__file__.removesuffix(".py") + ".toml",
     findings=findings,
     cost=cost,
+    not_this_kind="TURN.NOT_AXISYMMETRIC",
 )

@@ -372,4 +372,5 @@ METHOD = Method(
     data_file=__file__.removesuffix(".py") + ".toml",
     findings=findings,
     cost=cost,
+    not_this_kind="SHEET.NOT_SHEET",
 )
