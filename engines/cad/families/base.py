@@ -51,7 +51,8 @@ PAYLOAD_MATERIALS: tuple[MaterialId, ...] = (
     MaterialId.HARDWOOD,
     MaterialId.RUBBER_GENERIC,
 )
-"""Every material of the table: what a payload may be made of (0.75-7.85 g/cm3, friction 0.22-0.9)."""
+"""The seven materials a payload may be made of (0.75-7.85 g/cm3, friction 0.22-0.9): fixed, so materials added
+to the catalogue for manufacturing do not change what a family draws."""
 SCALE_RANGE = (0.8, 1.25)
 """The scene scale a seed draws (log-uniform): every sampled length (a ``*_mm`` parameter) is multiplied by
 it, so one family builds its task at sizes 1.56 times apart on top of each parameter's own spread."""
