@@ -142,6 +142,21 @@ def fdm_support_mask(f: PartFacts, overhang_limit_deg: float) -> np.ndarray:
     return steep & ~on_bed
 
 
+def face_weighted_median(f: PartFacts, values: np.ndarray) -> np.ndarray:
+    """(T,) each triangle's face's area-weighted median of ``values`` (T,): what a face measures, rather than
+    what one facet of its tessellation does (a drafted cone's facets tilt a degree either way of the cone)."""
+    order = np.lexsort((values, f.face_ids))
+    faces, area, vals = f.face_ids[order], f.areas[order].astype(np.float64), values[order]
+    total = np.bincount(faces, weights=area)
+    before = np.cumsum(area) - area  # area of the earlier triangles (this face's and the faces before it)
+    start = np.cumsum(total) - total  # where each face begins in that running sum
+    reached = np.flatnonzero(before + area >= start[faces] + 0.5 * total[faces])
+    face_of, first = np.unique(faces[reached], return_index=True)
+    median = np.full(len(total), np.nan)
+    median[face_of] = vals[reached[first]]
+    return median[f.face_ids]
+
+
 def face_median_thickness(f: PartFacts) -> dict[int, float]:
     """Median wall behind each face that has measured samples (robust against corner grazing)."""
     ok = np.flatnonzero(np.isfinite(f.thickness))

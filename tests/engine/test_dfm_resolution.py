@@ -123,3 +123,32 @@ def test_a_draft_within_the_resolution_of_the_minimum_is_not_a_warning(catalog) 
     assert all(f.severity == Severity.INFO for f in near.get("IM.DRAFT", []))
     none = found(samples.open_box(draft_deg=0.0), M.INJECTION_MOLDING, MaterialId.ABS, catalog)["IM.DRAFT"]
     assert none[0].severity == Severity.WARNING
+
+
+def _drafted_boss(draft_deg: float) -> object:
+    """A 60 x 40 x 3 plate with a 20 mm tall round boss, drafted ``draft_deg`` (its sides a cone), on top;
+    the plate's own sides drafted 2 deg by a chamfer-free taper are left out: they are on the parting line."""
+    from build123d import Cone, Pos
+
+    r = 5.0
+    top = r - 20 * math.tan(math.radians(draft_deg))
+    plate = Box(60, 40, 3, align=(Align.CENTER, Align.CENTER, Align.MIN))
+    return plate + Pos(0, 0, 3) * Cone(r, top, 20, align=(Align.CENTER, Align.CENTER, Align.MIN))
+
+
+def test_a_drafted_cone_is_measured_as_the_cone_not_its_facets(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A boss drafted 1 deg is not flagged (its facets tilt 0.2-1.8 deg either way, the face is 1 deg); its
+    twin drafted 0.3 deg is (the plate's square sides, 0 deg, are flagged in both)."""
+    from build123d import GeomType
+
+    def drafts(draft: float) -> tuple[int, dict[Severity, DfmFinding]]:
+        part = _drafted_boss(draft)
+        [cone] = [i for i, face in enumerate(part.faces()) if face.geom_type == GeomType.CONE]
+        facts = facts_from_shape(part, "boss")
+        _, found, _ = evaluate(facts, M.INJECTION_MOLDING, MaterialId.ABS, 1000, catalog, pull_axis=(0, 0, 1))
+        return cone, {f.severity: f for f in found if f.rule_id == "IM.DRAFT"}
+
+    cone, fine = drafts(1.0)
+    assert all(cone not in f.face_ids for f in fine.values()) and fine[Severity.WARNING].measured == 0
+    cone, low = drafts(0.3)
+    assert cone in low[Severity.WARNING].face_ids

@@ -14,6 +14,7 @@ from engines.manufacturing.methods.injection_molding.rows import (
 from engines.manufacturing.metrics import (
     PartMetrics,
     face_median_thickness,
+    face_weighted_median,
     weighted_quantile,
 )
 from engines.manufacturing.pull import Pull, choose_pull
@@ -138,7 +139,8 @@ def _draft_findings(
 ) -> list[DfmFinding]:
     out: list[DfmFinding] = []
     nz = np.abs(f.normals.astype(np.float64) @ np.asarray(pull.axis))
-    draft = np.degrees(np.arcsin(np.clip(nz, 0, 1)))
+    facet = np.degrees(np.arcsin(np.clip(nz, 0, 1)))
+    draft = face_weighted_median(f, facet)  # each face's draft, not its facets' (a cone's tilt either way)
     wall = ~trapped
     below_min = wall & below(draft, resin.min_draft_deg, ANGULAR_RESOLUTION_DEG)
     below_target = wall & below(draft, resin.target_draft_deg, ANGULAR_RESOLUTION_DEG) & ~below_min
@@ -147,7 +149,8 @@ def _draft_findings(
         (below_target, Severity.INFO, resin.target_draft_deg),
     ):
         if significant(f, mask):
-            worst = int(np.flatnonzero(mask)[int(np.argmin(draft[mask]))])
+            inside = np.flatnonzero(mask)
+            worst = int(inside[np.lexsort((facet[inside], draft[inside]))[0]])  # worst face, its worst facet
             out.append(
                 DfmFinding(
                     rule_id="IM.DRAFT",
