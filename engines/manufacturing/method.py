@@ -56,6 +56,17 @@ class LeadTime(_Data):
     parallel_machines: int = Field(ge=1)
     source: Source
 
+    def production(
+        self, quantity: int, hours_per_part: float, what: str, machines: str = "machine(s)"
+    ) -> tuple[float, str]:
+        """Base days plus ``quantity`` parts of ``hours_per_part`` (``what`` the hours are) run on the shop's
+        parallel machines, and the basis that says so."""
+        days = quantity * hours_per_part / (self.hours_per_day * self.parallel_machines)
+        return self.base_days + days, (
+            f"{self.base_days:g} d + {quantity} parts x {hours_per_part:.3f} h {what} / ({self.hours_per_day:g} "
+            f"h/day x {self.parallel_machines} {machines}) = {days:.1f} d [{self.source}]"
+        )
+
 
 class Process(_Data):
     """A method's data file: every method has rates (a price table overrides them) and a lead-time model."""

@@ -252,12 +252,7 @@ def cost(m: PartMetrics, mat: MaterialProps, tm: TurnMaterial, q: int, proc: Tur
         ),
     ]
     lt = proc.lead_time
-    prod_days = q * (cut_h + handle_h) / (lt.hours_per_day * lt.parallel_machines)
-    lead = lt.base_days + prod_days
-    lead_basis = (
-        f"{lt.base_days:g} d + {q} parts x {cut_h + handle_h:.3f} h / ({lt.hours_per_day:g} h/day x "
-        f"{lt.parallel_machines} machine(s)) = {prod_days:.1f} d [{lt.source}]"
-    )
+    lead, lead_basis = lt.production(q, cut_h + handle_h, "turning and handling")
     params = {
         "bar_diameter_mm": bar,
         "bar_length_mm": bar_len,

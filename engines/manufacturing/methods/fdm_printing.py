@@ -336,12 +336,7 @@ def cost(m: PartMetrics, mat: MaterialProps, fp: FdmMaterial, q: int, proc: FdmP
     ]
 
     lt = proc.lead_time
-    prod_days = q * print_h / (lt.hours_per_day * lt.parallel_machines)
-    lead = lt.base_days + prod_days
-    lead_basis = (
-        f"{lt.base_days:g} d + {q} parts x {print_h:.2f} h / ({lt.hours_per_day:g} h/day x "
-        f"{lt.parallel_machines} printers) = {prod_days:.1f} d [{lt.source}]"
-    )
+    lead, lead_basis = lt.production(q, print_h, "printing", "printers")
     params = {
         "flow_mm3_per_s": flow,
         "shell_volume_mm3": shell,

@@ -338,12 +338,7 @@ def cost(m: PartMetrics, mat: MaterialProps, sp: SheetMaterial, q: int, proc: Sh
     ]
     hours = (laser_min + handle_min + bend_min) / 60
     lt = proc.lead_time
-    prod_days = q * hours / (lt.hours_per_day * lt.parallel_machines)
-    lead = lt.base_days + prod_days
-    lead_basis = (
-        f"{lt.base_days:g} d + {q} parts x {hours:.3f} h laser and brake / ({lt.hours_per_day:g} h/day x "
-        f"{lt.parallel_machines} machine(s)) = {prod_days:.1f} d [{lt.source}]"
-    )
+    lead, lead_basis = lt.production(q, hours, "laser and brake")
     params = {
         "thickness_mm": t,
         "k_factor": k,

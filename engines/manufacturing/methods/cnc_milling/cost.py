@@ -153,12 +153,7 @@ def cost(m: PartMetrics, mat: MaterialProps, mp: CncMaterial, q: int, proc: CncP
         )
 
     lt = proc.lead_time
-    prod_days = q * (cut + handle) / (lt.hours_per_day * lt.parallel_machines)
-    lead = lt.base_days + prod_days
-    lead_basis = (
-        f"{lt.base_days:g} d standard lead + {q} parts x {cut + handle:.3f} h spindle and handling / "
-        f"({lt.hours_per_day:g} h/day x {lt.parallel_machines} machine(s)) = {prod_days:.1f} d [{lt.source}]"
-    )
+    lead, lead_basis = lt.production(q, cut + handle, "spindle and handling")
     params = {
         "stock_x_mm": sx,
         "stock_y_mm": sy,
