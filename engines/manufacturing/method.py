@@ -68,6 +68,24 @@ class LeadTime(_Data):
         )
 
 
+class Programming(_Data):
+    """CAM programming of a machined part: ``min(hours_max, hours_base + hours_per_feature x features)``."""
+
+    cam_rate_usd_per_h: float = Field(gt=0)
+    hours_base: float = Field(ge=0)
+    hours_per_feature: float = Field(ge=0)
+    """Per surface feature (``PartMetrics.features``: B-rep faces, or an STL's estimated features)."""
+    hours_max: float = Field(gt=0)
+    source: Source
+
+
+class Prep(_Data):
+    """File preparation per order (nesting, slicing, checking the model)."""
+
+    hours: float = Field(ge=0)
+    source: Source
+
+
 class Process(_Data):
     """A method's data file: every method has rates (a price table overrides them) and a lead-time model."""
 

@@ -13,7 +13,17 @@ from pydantic import Field, model_validator
 
 from engines.manufacturing.axisymmetric import TurnedGeometry
 from engines.manufacturing.facts import PartFacts
-from engines.manufacturing.method import Cost, CostModel, MaterialParams, Method, Process, Source, _Data, usd
+from engines.manufacturing.method import (
+    Cost,
+    CostModel,
+    MaterialParams,
+    Method,
+    Process,
+    Programming,
+    Source,
+    _Data,
+    usd,
+)
 from engines.manufacturing.methods.cnc_milling.rows import CncBands
 from engines.manufacturing.metrics import PartMetrics
 from engines.manufacturing.rules import DfmOptions, above, below, rounded
@@ -48,14 +58,6 @@ class TurnTime(_Data):
     source: Source
 
 
-class TurnProgramming(_Data):
-    cam_rate_usd_per_h: float = Field(gt=0)
-    hours_base: float = Field(ge=0)
-    hours_per_face: float = Field(ge=0)
-    hours_max: float = Field(gt=0)
-    source: Source
-
-
 class TurnLimits(_Data):
     tailstock_l_over_d: float = Field(gt=0)
     steady_rest_l_over_d: float = Field(gt=0)
@@ -68,7 +70,7 @@ class TurnLimits(_Data):
 class TurnProcess(Process):
     stock: TurnStock
     time: TurnTime
-    programming: TurnProgramming
+    programming: Programming
     limits: TurnLimits
     bands: CncBands
     """The same lines as milling's: material, machining, handling, setup, programming."""
@@ -211,7 +213,7 @@ def cost(m: PartMetrics, mat: MaterialProps, tm: TurnMaterial, q: int, proc: Tur
     cut_h = (rough_min + finish_min) / t.utilisation / 60
     handle_h = t.load_unload_min_per_part / 60
     pr = proc.programming
-    cam_h = min(pr.hours_max, pr.hours_base + pr.hours_per_face * m.features)
+    cam_h = min(pr.hours_max, pr.hours_base + pr.hours_per_feature * m.features)
     costs = [
         Cost(
             "material (bar)",
@@ -246,7 +248,7 @@ def cost(m: PartMetrics, mat: MaterialProps, tm: TurnMaterial, q: int, proc: Tur
             "programming (CAM)",
             cam_h * pr.cam_rate_usd_per_h,
             "order",
-            f"min({pr.hours_max:g} h, {pr.hours_base:g} h + {pr.hours_per_face:g} h x {m.features} features) = "
+            f"min({pr.hours_max:g} h, {pr.hours_base:g} h + {pr.hours_per_feature:g} h x {m.features} features) = "
             f"{cam_h:.2f} h x {usd(pr.cam_rate_usd_per_h)}/h [{pr.source}]",
             b.programming_pct,
         ),

@@ -12,7 +12,17 @@ import numpy as np
 from pydantic import Field
 
 from engines.manufacturing.facts import PartFacts
-from engines.manufacturing.method import Cost, CostModel, MaterialParams, Method, Process, Source, _Data, usd
+from engines.manufacturing.method import (
+    Cost,
+    CostModel,
+    MaterialParams,
+    Method,
+    Prep,
+    Process,
+    Source,
+    _Data,
+    usd,
+)
 from engines.manufacturing.metrics import (
     PartMetrics,
     face_median_thickness,
@@ -63,11 +73,6 @@ class FdmPost(_Data):
     source: Source
 
 
-class FdmPrep(_Data):
-    hours: float = Field(ge=0)
-    source: Source
-
-
 class FdmWalls(_Data):
     """When walls thinner than the nozzle stop being lost detail and make the part unprintable."""
 
@@ -102,7 +107,7 @@ class FdmProcess(Process):
     slicing: FdmSlicing
     material: FdmWaste
     post: FdmPost
-    prep: FdmPrep
+    prep: Prep
     walls: FdmWalls
     limits: FdmLimits
     bands: FdmBands

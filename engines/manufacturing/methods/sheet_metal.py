@@ -14,7 +14,17 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from engines.manufacturing.facts import PartFacts
-from engines.manufacturing.method import Cost, CostModel, MaterialParams, Method, Process, Source, _Data, usd
+from engines.manufacturing.method import (
+    Cost,
+    CostModel,
+    MaterialParams,
+    Method,
+    Prep,
+    Process,
+    Source,
+    _Data,
+    usd,
+)
 from engines.manufacturing.metrics import PartMetrics
 from engines.manufacturing.rules import DfmOptions, above, below, fits, rounded
 from engines.manufacturing.sheet import SheetGeometry
@@ -39,11 +49,6 @@ class SheetBrake(_Data):
     source: Source
 
 
-class SheetPrep(_Data):
-    hours: float = Field(ge=0)
-    source: Source
-
-
 class SheetLimits(_Data):
     bed_x_mm: float = Field(gt=0)
     bed_y_mm: float = Field(gt=0)
@@ -65,7 +70,7 @@ class SheetBands(_Data):
 class SheetProcess(Process):
     laser: SheetLaser
     brake: SheetBrake
-    prep: SheetPrep
+    prep: Prep
     limits: SheetLimits
     bands: SheetBands
 

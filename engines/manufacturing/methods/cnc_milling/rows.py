@@ -6,18 +6,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from engines.manufacturing.method import MaterialParams, Process, Source, _Data
+from engines.manufacturing.method import MaterialParams, Process, Programming, Source, _Data
 from engines.manufacturing.metrics import PartMetrics
 from engines.manufacturing.rules import fits
-
-
-class CncProgramming(_Data):
-    cam_rate_usd_per_h: float = Field(gt=0)
-    hours_base: float = Field(ge=0)
-    hours_per_feature: float = Field(ge=0)
-    """Per surface feature (``PartMetrics.features``: B-rep faces, or an STL's estimated features)."""
-    hours_max: float = Field(gt=0)
-    source: Source
 
 
 class CncBatch(_Data):
@@ -112,7 +103,7 @@ class CncBands(_Data):
 
 
 class CncProcess(Process):
-    programming: CncProgramming
+    programming: Programming
     time: CncTime
     batch: CncBatch
     limits: CncLimits
