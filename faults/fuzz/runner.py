@@ -127,19 +127,24 @@ def _innermost_application_error(error: BaseException) -> Any:
     return found
 
 
-async def _retrying(handle: WorkflowHandle[Any, Any]) -> str | None:
-    """Why the workflow is stuck retrying (a workflow task or an activity past its first attempt), if so."""
+async def _retrying(handle: WorkflowHandle[Any, Any]) -> tuple[str | None, int]:
+    """``(stuck, slow)``: why the workflow is stuck retrying (a workflow task that failed, or an activity that
+    raised, past its first attempt), if so; and the attempt its pending workflow task has reached through
+    timeouts alone (0 if none). A retry after a *timeout* is the machine being slow, not the input being
+    mishandled: a workflow task that timed out (``WorkflowTaskTimedOut``, no ``WorkflowTaskFailed`` in the
+    history) or an activity whose last failure is a timeout is waited on, not counted."""
     raw = (await handle.describe()).raw_description
-    if raw.pending_workflow_task.attempt > 1:
-        return f"workflow task retrying (attempt {raw.pending_workflow_task.attempt})"
+    attempt = raw.pending_workflow_task.attempt
+    if attempt > 1 and await _workflow_task_failures(handle):
+        return f"workflow task retrying (attempt {attempt})", 0
     for a in raw.pending_activities:
-        if a.attempt > 1:
+        if a.attempt > 1 and not a.last_failure.HasField("timeout_failure_info"):
             info = a.last_failure.application_failure_info
             return (
                 f"activity {a.activity_type.name} retrying (attempt {a.attempt}, "
                 f"{info.type or 'error'}: {a.last_failure.message[:120]})"
-            )
-    return None
+            ), 0
+    return None, attempt if attempt > 1 else 0
 
 
 async def _history_hint(handle: WorkflowHandle[Any, Any]) -> str:
@@ -168,6 +173,7 @@ async def _outcome(handle: WorkflowHandle[Any, Any], timeout_s: float, poll_s: f
 
     result = asyncio.ensure_future(handle.result())
     deadline = time.monotonic() + timeout_s
+    slow_seen = 0
     try:
         while True:
             done, _ = await asyncio.wait(
@@ -175,9 +181,12 @@ async def _outcome(handle: WorkflowHandle[Any, Any], timeout_s: float, poll_s: f
             )
             if done:
                 break
-            stuck = await _retrying(handle)
+            stuck, slow = await _retrying(handle)
             if stuck is not None:
                 return False, stuck
+            # a workflow task timed out on a loaded machine: its retry gets the full time again
+            if slow > slow_seen:
+                slow_seen, deadline = slow, max(deadline, time.monotonic() + timeout_s)
             if time.monotonic() >= deadline:
                 return False, f"no outcome within {timeout_s:.0f} s{await _history_hint(handle)}"
     finally:

@@ -6,6 +6,7 @@ metadata out of its physical bounds is rejected by the contract design validatio
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -177,3 +178,71 @@ async def test_fuzzed_workflows_fail_typed_and_the_worker_keeps_serving(
     assert report.workflow_task_failures == 0, report.format()
     assert report.bad == 0, report.format()
     assert sum(t.failed_typed for t in report.types) == sum(t.sent for t in report.types)
+
+
+@pytest.mark.temporal
+@pytest.mark.timeout(120)
+async def test_a_workflow_task_that_timed_out_is_load_and_one_that_failed_is_a_retry_loop(
+    temporal_env,
+) -> None:  # type: ignore[no-untyped-def]
+    """The fuzz tells the machine being slow from the input being mishandled: workflow tasks are polled by
+    hand on a queue no worker serves, one left to time out (``WorkflowTaskTimedOut``) and one answered
+    ``RespondWorkflowTaskFailed``. Both workflows then have a pending task at attempt 2; only the failed one is
+    reported as retrying; the timed-out one is reported slow, so its deadline is extended."""
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import (
+        PollWorkflowTaskQueueRequest,
+        RespondWorkflowTaskFailedRequest,
+    )
+
+    from faults.fuzz.runner import _retrying
+
+    client = temporal_env.client
+    service = client.workflow_service
+    queue = f"fuzz-hand-{uuid.uuid4().hex[:8]}"
+
+    async def started_and_polled(kind: str):  # type: ignore[no-untyped-def]
+        handle = await client.start_workflow(
+            "NoSuchWorkflow",
+            id=f"fuzz-{kind}-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+            task_timeout=timedelta(seconds=1),
+            execution_timeout=timedelta(seconds=90),
+        )
+        task = await service.poll_workflow_task_queue(
+            PollWorkflowTaskQueueRequest(
+                namespace=client.namespace, task_queue=TaskQueue(name=queue), identity="fuzz-test"
+            )
+        )
+        assert task.workflow_execution.workflow_id == handle.id
+        return handle, task
+
+    async def second_attempt(handle) -> None:  # type: ignore[no-untyped-def]
+        async def pending() -> int:
+            return (await handle.describe()).raw_description.pending_workflow_task.attempt
+
+        for _ in range(600):  # condition polled, no fixed sleep: at most 60 s
+            if await pending() > 1:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the workflow task never reached attempt 2")
+
+    timed_out, _ = await started_and_polled("timeout")  # never answered: times out after 1 s
+    failed, task = await started_and_polled("failed")
+    await service.respond_workflow_task_failed(
+        RespondWorkflowTaskFailedRequest(
+            namespace=client.namespace, task_token=task.task_token, identity="fuzz-test"
+        )
+    )
+    try:
+        await second_attempt(timed_out)
+        await second_attempt(failed)
+        kinds = {e.event_type for e in (await timed_out.fetch_history()).events}
+        assert EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT in kinds
+        assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
+        assert await _retrying(timed_out) == (None, 2)
+        assert await _retrying(failed) == ("workflow task retrying (attempt 2)", 0)
+    finally:
+        for h in (timed_out, failed):
+            await h.terminate(reason="test done")
