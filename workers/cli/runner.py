@@ -145,12 +145,14 @@ async def connect_embedded_or_remote(  # type: ignore[no-untyped-def]
 ):
     """A client of the cluster, or of an embedded dev server with a worker running in this process.
 
-    Embedded, the worker's fork server warms up (imports build123d, OCP and MuJoCo: seconds) while the dev
-    server starts, unless ``overlap`` is False. ``phases`` (``benchmarks/bench_embedded.py``) receives the
-    seconds at which each start-up phase ended."""
+    Embedded, three things overlap unless ``overlap`` is False: the worker's fork server warms up in its own
+    process (imports build123d, OCP and MuJoCo: seconds), the dev server starts in its own, and this process
+    imports the worker (the Temporal SDK's worker and the activities: about half a second) in a thread.
+    ``phases`` (``benchmarks/bench_embedded.py``) receives the seconds at which each start-up phase ended."""
+    import importlib
+
     from runtime.supervisor import HeavySupervisor
     from workers.devstack import dev_address, embedded_server
-    from workers.worker import running_worker
 
     t0 = time.perf_counter()
     marks = {} if phases is None else phases
@@ -159,18 +161,27 @@ async def connect_embedded_or_remote(  # type: ignore[no-untyped-def]
         settings = settings.model_copy(update={"temporal_address": dev_address(settings)})
         supervisor = HeavySupervisor(settings)
         stack.push_async_callback(supervisor.close)  # after the worker stops, or when the server fails
-        warming = asyncio.create_task(supervisor.start()) if overlap else None
+        warming, importing = None, None
+        if overlap:
+            warming = asyncio.create_task(supervisor.start())
+            importing = asyncio.create_task(asyncio.to_thread(importlib.import_module, "workers.worker"))
         try:
             server = await stack.enter_async_context(embedded_server(settings, ui=ui))
-        except BaseException:
+            marks["server_ready"] = time.perf_counter() - t0
+            if importing is not None:
+                await importing
+                marks["worker_imported"] = time.perf_counter() - t0
             if warming is not None:
-                warming.cancel()
-                await asyncio.gather(warming, return_exceptions=True)
+                await warming
+                marks["fork_server_warm"] = time.perf_counter() - t0
+        except BaseException:
+            pending = [t for t in (warming, importing) if t is not None]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
             raise
-        marks["server_ready"] = time.perf_counter() - t0
-        if warming is not None:
-            await warming
-            marks["fork_server_warm"] = time.perf_counter() - t0
+    from workers.worker import running_worker
+
     client = await connect(settings, metrics=metrics, embedded_flag=not embedded)
     marks["client_connected"] = time.perf_counter() - t0
     if embedded:
