@@ -32,7 +32,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def once(overlap: bool) -> dict[str, float]:
+async def once(overlap: bool, ready: str | None = None) -> dict[str, float]:
+    """One start of the stack on fresh ports and a fresh data directory: the phases' end times. ``ready`` is
+    printed once the worker is ready (the fresh-process child's signal to :func:`command_s`)."""
     from shared.settings import Settings
     from workers.cli.runner import connect_embedded_or_remote
 
@@ -51,6 +53,8 @@ async def once(overlap: bool) -> dict[str, float]:
                 stack, settings, embedded=True, ui=False, phases=phases, overlap=overlap
             )
             phases["total"] = time.perf_counter() - t0
+            if ready is not None:
+                print(ready, flush=True)
             return phases
 
 
@@ -72,29 +76,12 @@ def command_s() -> float:
 
 
 def child() -> None:
-    """What a ``--embedded`` command does up to a ready worker: import the CLI, start the stack."""
+    """What a ``--embedded`` command does up to a ready worker: import the CLI, start the stack (:func:`once`)."""
     import workers.cli  # noqa: F401 - the console script's import
+    from shared.logging import configure_logging
 
-    async def go() -> None:
-        from shared.logging import configure_logging
-
-        configure_logging("WARNING")
-        with tempfile.TemporaryDirectory() as tmp:
-            from shared.settings import Settings
-            from workers.cli.runner import connect_embedded_or_remote
-
-            settings = Settings(
-                data_dir=Path(tmp),
-                store="local",
-                log_level="WARNING",
-                dev_port=free_port(),
-                dev_ui_port=free_port(),
-            )
-            async with AsyncExitStack() as stack:
-                await connect_embedded_or_remote(stack, settings, embedded=True, ui=False)
-                print("READY", flush=True)
-
-    asyncio.run(go())
+    configure_logging("WARNING")
+    asyncio.run(once(overlap=True, ready="READY"))
     sys.stdout.flush()
     os._exit(0)
 
