@@ -20,6 +20,7 @@ from temporalio.exceptions import (
     TimeoutError,
     TimeoutType,
 )
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities import activities_of
@@ -166,6 +167,16 @@ async def test_a_failed_dataset_entry_carries_the_innermost_cause(temporal_env, 
             await asyncio.sleep(0.05)
         assert progress.running, "the child should be waiting for its build"
         child_handle = client.get_workflow_handle(f"ds-{ds}--gap-s40-v{GENERATOR_VERSION}")
+        # Running in the progress means the parent asked for the child; on a loaded machine the server may
+        # not have started it yet: wait until it exists (a condition, bounded), then terminate it.
+        for _ in range(400):
+            try:
+                await child_handle.describe()
+                break
+            except RPCError as e:
+                if e.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                await asyncio.sleep(0.05)
         await child_handle.terminate("stopped by the operator")
         result = await handle.result()
     assert result.failed == 1
