@@ -92,14 +92,20 @@ def scene() -> tuple[BenchmarkDefinition, dict[str, list[Piece]]]:
     return definition, collision
 
 
-def _median_s(fn: Callable[[], object], reps: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _medians_s(fns: list[Callable[[], object]], reps: int) -> list[float]:
+    """The median time of each of ``fns``, their repetitions interleaved (each round runs every one, the
+    order rotated by one each round), so that a burst of load on the shared machine falls on all of them
+    alike instead of on whichever ran at that moment."""
+    for fn in fns:
+        fn()  # warm-up
+    times: list[list[float]] = [[] for _ in fns]
+    for r in range(reps):
+        for j in range(len(fns)):
+            i = (j + r) % len(fns)
+            t0 = time.perf_counter()
+            fns[i]()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
 
 
 def _controls(
@@ -160,8 +166,9 @@ def _loop_vs_raw(label: str, definition: BenchmarkDefinition, model: mujoco.MjMo
         )
         return lambda: run_scene(model, d, 0, data=data)
 
-    rows = [(f"raw mj_step(nstep={steps if controls is None else chunk})", _median_s(raw, reps))]
-    rows += [(f"run_scene, check every {k}", _median_s(with_interval(k), reps)) for k in (10, 1)]
+    names = [f"raw mj_step(nstep={steps if controls is None else chunk})"]
+    names += [f"run_scene, check every {k}" for k in (10, 1)]
+    rows = list(zip(names, _medians_s([raw, with_interval(10), with_interval(1)], reps), strict=True))
     raw_rate = steps / rows[0][1]
     print(
         f"\n{label}: {model.nbody} bodies, {model.ngeom} geoms, {steps} steps "
@@ -220,8 +227,10 @@ def main() -> None:
     )
 
     n = args.scenes
-    seq = _median_s(lambda: simulate(definition, collision, SimulationMode.BASELINE, n, threads=1), args.reps)
-    par = _median_s(lambda: simulate(definition, collision, SimulationMode.BASELINE, n, threads=2), args.reps)
+    seq, par = _medians_s(
+        [lambda t=t: simulate(definition, collision, SimulationMode.BASELINE, n, threads=t) for t in (1, 2)],
+        args.reps,
+    )
     print()
     print(f"{f'simulate({n} scenes)':34s} {'wall s':>10s} {'speed-up':>8s}")
     print(f"{'threads=1':34s} {seq:10.3f} {1.0:8.2f}")
