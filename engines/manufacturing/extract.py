@@ -119,8 +119,9 @@ def facts_from_shape(shape: Shape, sha256: str, source_format: str = "step") -> 
     shape = _one_body(shape)
     bb = shape.bounding_box()
     diag = float(np.linalg.norm(np.array(tuple(bb.max)) - np.array(tuple(bb.min))))
-    # Serial meshing: OCCT's thread pool was slower than one thread on this 2-core machine (0.87 vs 0.48 s
-    # for 29k triangles), and the heavy worker already runs several jobs at once.
+    # Serial meshing: the heavy worker runs several jobs at once, so a second meshing thread takes a core
+    # from another job. Alone on an idle 2-core machine it would cut latency (the 121-hole plate's 20k
+    # triangles: 0.08 s on OCCT's thread pool, 0.15 s on one thread), not the worker's throughput.
     vertices, tris, face_index = triangulate_faces(shape, tessellation_tolerance_mm(diag), parallel=False)
     if len(tris) > MAX_TRIANGLES:
         raise PartError(f"the part tessellates to {len(tris)} triangles; the limit is {MAX_TRIANGLES}")
