@@ -144,12 +144,13 @@ def prepare(mesh: TetMesh, elastic: Elastic, supported: np.ndarray) -> PreparedP
     grads, volumes = _barycentric_gradients(mesh.nodes, mesh.tets)
     lam, mu = _lame(elastic)
     m = len(mesh.tets)
-    gg = np.zeros((m, 10, 10))
-    tt = np.zeros((m, 10, 3, 10, 3))
-    for q in QUADRATURE:
-        g = np.einsum("ak,mkd->mad", _coefficients(q), grads)  # (M, 10, 3)
-        gg += np.einsum("mad,mbd->mab", g, g)
-        tt += np.einsum("mai,mbj->maibj", g, g)
+    # The shape functions' gradients at the 4 points, (M, 4, 10, 3); the sums over the points of g_ai g_bj
+    # (tt) and of g_a . g_b (gg) are then two batched matrix products.
+    g = np.einsum("qak,mkd->mqad", np.stack([_coefficients(q) for q in QUADRATURE]), grads)
+    per_point = g.reshape(m, 4, 30)
+    tt = np.matmul(per_point.transpose(0, 2, 1), per_point).reshape(m, 10, 3, 10, 3)
+    per_node = g.transpose(0, 2, 1, 3).reshape(m, 10, 12)
+    gg = np.matmul(per_node, per_node.transpose(0, 2, 1))
     w = (volumes / 4.0)[:, None, None, None, None]
     ke = w * (
         mu * gg[:, :, None, :, None] * np.eye(3)[None, None, :, None, :]
