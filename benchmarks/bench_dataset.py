@@ -26,6 +26,9 @@ from pathlib import Path
 
 from benchmarks.results import report
 
+CHILD = "THROUGH-TEMPORAL "
+"""The marker of the fresh-process child's one line of figures (JSON) on its stdout."""
+
 
 def busy_core_seconds() -> float:
     """CPU seconds every core of this machine has spent busy since boot (Linux /proc/stat: all but idle and
@@ -114,9 +117,6 @@ def temporal_in_a_fresh_process(families: list[str], count: int, base_seed: int)
     lines = subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout.splitlines()
     result: dict[str, float] = json.loads(next(x for x in lines if x.startswith(CHILD))[len(CHILD) :])
     return result
-
-
-CHILD = "THROUGH-TEMPORAL "
 
 
 def main() -> None:
