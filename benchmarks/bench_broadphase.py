@@ -19,7 +19,7 @@ from build123d import Location, Rot, Shape, Vector
 from benchmarks import results
 from engines.cad.primitives import box, sphere
 from engines.cad.validate import common_volume_mm3, validate_geometry
-from shared.models import BenchmarkArtifacts, BenchmarkDefinition, Box, PartSpec, Payload
+from shared.models import BenchmarkArtifacts, BenchmarkDefinition, Box, GeometryReport, PartSpec, Payload
 from shared.refs import make_ref
 
 OVERLAP_MM3 = 1e-6
@@ -83,11 +83,15 @@ def main() -> None:
     definition = definition_for(shapes)
     by_label = {f"s{i}": s for i, s in enumerate(shapes)}
 
-    started = time.perf_counter()
-    report = validate_geometry(definition, by_label, tolerance_mm3=OVERLAP_MM3)
-    broadphase_s = time.perf_counter() - started
-    found = {tuple(f.parts) for f in report.findings if f.rule == "part.interference"}
+    def broadphase() -> tuple[float, GeometryReport]:
+        started = time.perf_counter()
+        report = validate_geometry(definition, by_label, tolerance_mm3=OVERLAP_MM3)
+        return time.perf_counter() - started, report
 
+    # Both methods warm (the first BRep boolean initialises OCCT), then the broadphase on either side of the
+    # all-pairs run, its median: one short run is at the mercy of a burst of load on the shared machine.
+    common_volume_mm3(shapes[0], shapes[1])
+    runs = [broadphase()]
     started = time.perf_counter()
     truth = {
         (f"s{i}", f"s{j}")
@@ -95,6 +99,9 @@ def main() -> None:
         if common_volume_mm3(shapes[i], shapes[j]) > OVERLAP_MM3
     }
     naive_s = time.perf_counter() - started
+    runs += [broadphase(), broadphase()]
+    broadphase_s, report = sorted(runs, key=lambda r: r[0])[1]
+    found = {tuple(f.parts) for f in report.findings if f.rule == "part.interference"}
     truth = {tuple(sorted(pair)) for pair in truth}
     n_pairs = len(shapes) * (len(shapes) - 1) // 2
 
