@@ -134,9 +134,13 @@ def main() -> None:
         print(CHILD + json.dumps(asyncio.run(through_temporal(families, args.count, args.seed))), flush=True)
         os._exit(0)
     rows: list[tuple[str, float, float]] = []
-    for label, threads in (("plain sequential loop, one thread", 1), ("the loop, scenes on every core", 0)):
+    loops = (
+        ("plain sequential loop, one thread", 1),
+        ("the loop, scenes on every core", os.cpu_count() or 2),
+    )
+    for label, threads in loops:
         c0 = busy_core_seconds()
-        wall = sequential(families, args.count, args.seed, threads or os.cpu_count() or 2)
+        wall = sequential(families, args.count, args.seed, threads)
         rows.append((label, wall, busy_core_seconds() - c0))
     tmp = temporal_in_a_fresh_process(families, args.count, args.seed)
     t_tmp, cpu_tmp = tmp["wall"], tmp["cpu"]

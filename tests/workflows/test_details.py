@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from activities import activities_of
 from activities.dataset import DatasetActivities
 from activities.generation import GenerationActivities
+from faults.scenarios.common import until
 from shared.families import GENERATOR_VERSION
 from shared.models import DatasetManifest, DatasetProgress, DatasetResult, Verdict
 from shared.store import LocalStore, make_store
@@ -169,14 +170,17 @@ async def test_a_failed_dataset_entry_carries_the_innermost_cause(temporal_env, 
         child_handle = client.get_workflow_handle(f"ds-{ds}--gap-s40-v{GENERATOR_VERSION}")
         # Running in the progress means the parent asked for the child; on a loaded machine the server may
         # not have started it yet: wait until it exists (a condition, bounded), then terminate it.
-        for _ in range(400):
+
+        async def child_exists() -> bool:
             try:
                 await child_handle.describe()
-                break
             except RPCError as e:
                 if e.status != RPCStatusCode.NOT_FOUND:
                     raise
-                await asyncio.sleep(0.05)
+                return False
+            return True
+
+        assert await until(child_exists, 20.0, 0.05), "the dataset's child never started"
         await child_handle.terminate("stopped by the operator")
         result = await handle.result()
     assert result.failed == 1
